@@ -1,0 +1,209 @@
+"""caudal: TensorFlow 1.x graph mode, small and fast. `import caudal as tf`.
+
+This module only re-exports; every definition lives in the subpackages.
+"""
+# ruff: noqa: F401
+from caudal import errors, nn, train
+from caudal.autodiff.gradients import gradients, hessians
+from caudal.framework.constant_value import constant_value as _constant_value
+from caudal.framework.convert import convert_to_tensor, register_tensor_conversion_function
+from caudal.framework.dtypes import (
+    DType,
+    as_dtype,
+    bfloat16,
+    bool_ as bool,  # noqa: A004 - TF's name
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    resource,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    variant,
+)
+from caudal.framework.graph import (
+    Graph,
+    GraphKeys,
+    Operation,
+    add_to_collection,
+    add_to_collections,
+    container,
+    control_dependencies,
+    device,
+    get_collection,
+    get_collection_ref,
+    get_default_graph,
+    name_scope,
+    op_scope,
+    reset_default_graph,
+)
+from caudal.framework.random_seed import set_random_seed
+from caudal.framework.registry import register_gradient as RegisterGradient
+from caudal.framework.tensor import Tensor
+from caudal.framework.tensor_shape import Dimension, TensorShape, dimension_value
+from caudal.init_ops import (
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from caudal.ops.array_ops import (
+    broadcast_to,
+    concat,
+    expand_dims,
+    one_hot,
+    range,  # noqa: A004 - TF's name
+    rank,
+    reshape,
+    shape,
+    shape_n,
+    size,
+    slice,  # noqa: A004 - TF's name
+    squeeze,
+    stack,
+    transpose,
+    unstack,
+)
+from caudal.ops.comparison_ops import (
+    equal,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    not_equal,
+    where,
+    where_v2,
+)
+from caudal.ops.constant_ops import (
+    constant,
+    fill,
+    ones,
+    ones_like,
+    placeholder,
+    placeholder_with_default,
+    zeros,
+    zeros_like,
+)
+from caudal.ops.control_ops import group, identity, no_op, stop_gradient, tuple  # noqa: A004
+from caudal.ops.gather_ops import boolean_mask, gather, unsorted_segment_sum
+from caudal.ops.math_ops import (
+    abs,  # noqa: A004 - TF's name
+    add,
+    add_n,
+    cast,
+    div,
+    divide,
+    exp,
+    floordiv,
+    floormod,
+    log,
+    matmul,
+    maximum,
+    minimum,
+    mod,
+    multiply,
+    negative,
+    pow,  # noqa: A004 - TF's name
+    realdiv,
+    rsqrt,
+    sigmoid,
+    sign,
+    sqrt,
+    square,
+    subtract,
+    tanh,
+    to_double,
+    to_float,
+    to_int32,
+    to_int64,
+    truediv,
+)
+from caudal.ops.random_ops import random_normal, random_uniform, truncated_normal
+from caudal.ops.reduction_ops import (
+    argmax,
+    argmin,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+)
+from caudal.ops.slicing_ops import strided_slice
+from caudal.runtime.session import InteractiveSession, Session, get_default_session
+from caudal.variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    no_regularizer,
+    variable_op_scope,
+    variable_scope,
+)
+from caudal.variables import (
+    Variable,
+    all_variables,
+    assert_variables_initialized,
+    assign,
+    assign_add,
+    assign_sub,
+    global_variables,
+    global_variables_initializer,
+    initialize_all_variables,
+    is_variable_initialized,
+    local_variables,
+    local_variables_initializer,
+    model_variables,
+    moving_average_variables,
+    report_uninitialized_variables,
+    trainable_variables,
+    variables_initializer,
+)
+
+float = float32  # noqa: A001 - TF's alias
+newaxis = None
+sub = subtract
+mul = multiply
+neg = negative
+
+
+def disable_v2_behavior() -> None:
+    """caudal always behaves like TF1 graph mode; kept so TF1-in-TF2 programs run unchanged."""
+
+
+def disable_eager_execution() -> None:
+    """caudal never executes eagerly; kept so TF1-in-TF2 programs run unchanged."""
+
+
+def enable_eager_execution(*args: object, **kwargs: object) -> None:
+    raise NotImplementedError("caudal implements TF1 graph mode only; eager execution is not available.")
+
+
+def executing_eagerly() -> bool:
+    return False
+
+
+from caudal import compat  # noqa: E402 - compat.v1 refers back to this module
+
+__version__ = "0.1.0"

@@ -1,0 +1,198 @@
+"""`tf.gradients`: reverse-mode differentiation by adding gradient ops to the graph.
+
+The walk is TF's, without recursion: find the ops between `xs` and `ys`,
+count for every op how many gradient contributions it waits for, then
+process ops whose contributions have all arrived, calling each op's gradient
+function inside a `gradients/<op>_grad` name scope. Several contributions to
+one tensor are summed with AddN. Unconnected `xs` get None, integer tensors
+never receive a gradient, and ops listed in `stop_gradients` (or StopGradient
+ops) pass none on.
+"""
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.convert import convert_to_tensor
+from caudal.framework.graph import Operation, get_default_graph
+from caudal.framework.registry import NOT_DIFFERENTIABLE, get_gradient_function
+from caudal.framework.tensor import Tensor
+
+__all__ = ["gradients", "hessians", "UnconnectedGradients"]
+
+
+class UnconnectedGradients:
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _differentiable_dtype(dtype: dtypes_lib.DType) -> bool:
+    base = dtype.base_dtype
+    return base.is_floating or base.is_complex or base in (dtypes_lib.resource, dtypes_lib.variant)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _to_x_tensor(x: Any) -> Tensor:
+    """Variables are differentiated through their reference tensor, which every read consumes."""
+    from caudal.variables import Variable
+
+    if isinstance(x, Variable):
+        return x._ref()
+    return convert_to_tensor(x)
+
+
+def _reachable_from(xs: list[Tensor]) -> set[Operation]:
+    reached: set[Operation] = set()
+    stack = [x.op for x in xs]
+    while stack:
+        op = stack.pop()
+        if op in reached:
+            continue
+        reached.add(op)
+        for t in op.outputs:
+            stack.extend(c for c in t._consumers if c not in reached)
+    return reached
+
+
+def _between(ys: list[Tensor], xs: list[Tensor]) -> set[Operation]:
+    """Ops on some path from an x to a y."""
+    forward = _reachable_from(xs)
+    between: set[Operation] = set()
+    stack = [y.op for y in ys]
+    seen: set[Operation] = set()
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op in forward:
+            between.add(op)
+            stack.extend(t.op for t in op.inputs)
+    return between
+
+
+def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
+              colocate_gradients_with_ops: bool = False, gate_gradients: bool = False,
+              aggregation_method: Any = None, stop_gradients: Any = None,
+              unconnected_gradients: str = UnconnectedGradients.NONE) -> list[Tensor | None]:
+    """d(sum of ys)/d(x) for each x, as new graph nodes; None where x does not reach ys."""
+    ys = [convert_to_tensor(y) for y in _as_list(ys)]
+    xs = [_to_x_tensor(x) for x in _as_list(xs)]
+    grad_ys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys)
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
+    stop_ops = {_to_x_tensor(t).op for t in _as_list(stop_gradients)} if stop_gradients is not None else set()
+    graph = ys[0].graph if ys else get_default_graph()
+    with graph.as_default(), graph.name_scope(name):
+        between = _between(ys, xs)
+        # Pending count: the number of consumers in `between` that will send a gradient back.
+        pending: collections.Counter[Operation] = collections.Counter()
+        for op in between:
+            for t in op.inputs:
+                if t.op in between:
+                    pending[t.op] += 1
+        grads: dict[Tensor, list[Tensor]] = collections.defaultdict(list)
+        for i, (y, gy) in enumerate(zip(ys, grad_ys)):
+            if gy is None:
+                if y.dtype.base_dtype.is_complex:
+                    raise TypeError(f"Gradients of complex tensors ({y}) must set grad_ys (y.dtype = "
+                                    f"{y.dtype.name})")
+                from caudal.ops.constant_ops import ones_like
+
+                gy = ones_like(y, name=f"grad_ys_{i}") if not y.shape.is_fully_defined() else \
+                    _filled_ones(y, f"grad_ys_{i}")
+            else:
+                gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype)
+            grads[y].append(gy)
+        ready = collections.deque(op for op in {y.op for y in ys} if pending[op] == 0)
+        queued = set(ready)
+        while ready:
+            op = ready.popleft()
+            out_grads = [_aggregate(grads.get(t), t) for t in op.outputs]
+            feeds_back = any(t.op in between for t in op.inputs)
+            if op in between and op not in stop_ops and feeds_back and any(g is not None for g in out_grads):
+                in_grads = _call_gradient(op, out_grads)
+                for t, g in zip(op.inputs, in_grads):
+                    if g is not None and _differentiable_dtype(t.dtype):
+                        grads[t].append(g)
+            for t in op.inputs:
+                producer = t.op
+                if producer in between:
+                    pending[producer] -= 1
+                    if pending[producer] == 0 and producer not in queued:
+                        queued.add(producer)
+                        ready.append(producer)
+        results: list[Tensor | None] = []
+        for x in xs:
+            g = _aggregate(grads.get(x), x)
+            if g is None and unconnected_gradients == UnconnectedGradients.ZERO:
+                from caudal.ops.constant_ops import zeros_like
+
+                g = zeros_like(x)
+            results.append(g)
+        return results
+
+
+def _filled_ones(y: Tensor, name: str) -> Tensor:
+    from caudal.ops.constant_ops import ones
+
+    return ones(y.shape.as_list(), dtype=y.dtype.base_dtype, name=name)
+
+
+def _aggregate(contributions: list[Tensor] | None, t: Tensor) -> Tensor | None:
+    if not contributions:
+        return None
+    if len(contributions) == 1:
+        return contributions[0]
+    from caudal.ops.math_ops import add_n
+
+    return add_n(contributions)
+
+
+def _call_gradient(op: Operation, out_grads: list[Tensor | None]) -> list[Tensor | None]:
+    grad_fn = get_gradient_function(op)
+    if grad_fn is NOT_DIFFERENTIABLE:
+        return [None] * len(op.inputs)
+    if any(g is None for g in out_grads):
+        from caudal.ops.constant_ops import zeros_like
+
+        out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
+    with op.graph.name_scope(op.name + "_grad"):
+        in_grads = grad_fn(op, *out_grads)
+    in_grads = list(in_grads) if isinstance(in_grads, (list, tuple)) else [in_grads]
+    if len(in_grads) != len(op.inputs):
+        raise ValueError(f"Num gradients {len(in_grads)} generated for op {op.type} do not match num inputs "
+                         f"{len(op.inputs)}")
+    return in_grads
+
+
+def hessians(ys: Any, xs: Any, name: str = "hessians", colocate_gradients_with_ops: bool = False,
+             gate_gradients: bool = False, aggregation_method: Any = None) -> list[Tensor]:
+    """Second derivatives d^2(sum ys)/dx^2 for each x of fully known shape, shaped x.shape + x.shape."""
+    from caudal.ops.array_ops import reshape, stack, unstack
+
+    xs = [_to_x_tensor(x) for x in _as_list(xs)]
+    results = []
+    with get_default_graph().name_scope(name):
+        for x in xs:
+            if not x.shape.is_fully_defined():
+                raise ValueError(f"hessians needs a fully defined shape for {x.name}, got {x.shape}")
+            first = gradients(ys, x)[0]
+            if first is None:
+                raise ValueError(f"{x.name} is not connected to ys")
+            n = x.shape.num_elements()
+            rows = []
+            for component in unstack(reshape(first, [n]), num=n):
+                second = gradients(component, x)[0]
+                if second is None:
+                    from caudal.ops.constant_ops import zeros_like
+
+                    second = zeros_like(x)
+                rows.append(reshape(second, [n]))
+            dims = x.shape.as_list()
+            results.append(reshape(stack(rows), dims + dims))
+    return results

@@ -1,0 +1,121 @@
+"""The op registry: every op type is defined exactly once, in one place.
+
+An `OpDef` holds, side by side:
+
+- `infer(ctx)`: the static dtype and shape rule, run when a node is built, so
+  that a bad dtype or shape fails at the user's line. It returns one
+  `(dtype, shape)` pair per output.
+- `kernel`: a pure function `kernel(xp, *inputs, **attrs)` over an array
+  namespace `xp`. Keyword-only parameters of the kernel name the attrs it
+  needs; the executor binds them once per plan. Stateful kernels (variables,
+  random numbers) take the run context instead of `xp`.
+- `grad(op, *output_grads) -> [input_grad or None, ...]`, written with
+  public ops, or `NOT_DIFFERENTIABLE`.
+
+`register_op` refuses duplicates and refuses a definition without a shape
+rule, a kernel or a gradient decision.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+__all__ = ["OpDef", "register_op", "get_op_def", "NOT_DIFFERENTIABLE", "has_op"]
+
+
+class _NotDifferentiable:
+    def __repr__(self) -> str:
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE: Any = _NotDifferentiable()
+
+
+class OpDef:
+    """The definition of one op type; see the module docstring."""
+
+    __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs",
+                 "is_stateful_for_pruning")
+
+    def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
+                 stateful: bool, ref_inputs: tuple[int, ...]):
+        self.type = type
+        self.infer = infer
+        self.kernel = kernel
+        self.grad = grad
+        self.stateful = stateful
+        self.ref_inputs = ref_inputs
+        self.kernel_attrs = tuple(
+            p.name for p in inspect.signature(kernel).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        self.is_stateful_for_pruning = stateful
+
+    @property
+    def differentiable(self) -> bool:
+        return self.grad is not NOT_DIFFERENTIABLE
+
+    def __repr__(self) -> str:
+        return f"OpDef({self.type!r})"
+
+
+_REGISTRY: dict[str, OpDef] = {}
+
+
+def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
+                stateful: bool = False, ref_inputs: tuple[int, ...] = ()) -> OpDef:
+    """Defines op `type`. `grad` must be a function or NOT_DIFFERENTIABLE."""
+    if type in _REGISTRY:
+        raise KeyError(f"Op type {type!r} is already registered")
+    if not callable(infer):
+        raise TypeError(f"Op {type!r} needs a shape and dtype rule")
+    if not callable(kernel):
+        raise TypeError(f"Op {type!r} needs a kernel")
+    if grad is None or (grad is not NOT_DIFFERENTIABLE and not callable(grad)):
+        raise TypeError(f"Op {type!r} needs a gradient function or NOT_DIFFERENTIABLE")
+    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs))
+    _REGISTRY[type] = op_def
+    return op_def
+
+
+def get_op_def(type: str) -> OpDef:
+    try:
+        return _REGISTRY[type]
+    except KeyError:
+        raise KeyError(f"Op type not registered: {type!r}") from None
+
+
+def has_op(type: str) -> bool:
+    return type in _REGISTRY
+
+
+def registered_op_types() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+_GRADIENT_OVERRIDES: dict[str, Callable] = {}
+
+
+def register_gradient(name: str) -> Callable[[Callable], Callable]:
+    """`tf.RegisterGradient(name)`: a gradient usable through `gradient_override_map`."""
+
+    def decorator(fn: Callable) -> Callable:
+        if name in _GRADIENT_OVERRIDES:
+            raise KeyError(f"Registering two gradient with name '{name}'!")
+        _GRADIENT_OVERRIDES[name] = fn
+        return fn
+
+    return decorator
+
+
+def get_gradient_function(op: Any) -> Any:
+    """The gradient function of `op`, honouring the graph's gradient_override_map."""
+    override = op.graph._gradient_override_map.get(op.type) if op.graph._gradient_override_map else None
+    if override is None:
+        override = op._gradient_override
+    if override is not None:
+        if override in _GRADIENT_OVERRIDES:
+            return _GRADIENT_OVERRIDES[override]
+        if override in _REGISTRY:
+            return _REGISTRY[override].grad
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {override})")
+    return op._op_def.grad

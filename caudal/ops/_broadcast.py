@@ -1,0 +1,89 @@
+"""The one shared helper that sums a broadcast gradient back to an input's shape.
+
+When the input's shape is fully known (the usual case, e.g. a bias added to a
+`[None, n]` batch), the reduction axes are found while the graph is built and
+the gradient costs one Sum (and at most one Reshape). Otherwise TF's
+`BroadcastGradientArgs` op computes them at run time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from caudal.framework import dtypes
+from caudal.framework.graph import InferContext, get_default_graph, make_op
+from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
+from caudal.framework.tensor import Tensor
+from caudal.framework.tensor_shape import TensorShape
+from caudal.ops import _rules
+
+
+def _bga_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1), ("s0", "s1"))
+    return [(dtype, TensorShape([None])), (dtype, TensorShape([None]))]
+
+
+def broadcast_reduction_axes(s0: Any, s1: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The axes along which each of two broadcast shapes must be summed."""
+    s0 = [int(d) for d in s0]
+    s1 = [int(d) for d in s1]
+    rank = max(len(s0), len(s1))
+    p0 = [1] * (rank - len(s0)) + s0
+    p1 = [1] * (rank - len(s1)) + s1
+    r0: list[int] = []
+    r1: list[int] = []
+    for i, (a, b) in enumerate(zip(p0, p1)):
+        if a == b:
+            if a == 1:
+                r0.append(i)
+                r1.append(i)
+            continue
+        if a == 1:
+            r0.append(i)
+        elif b == 1:
+            r1.append(i)
+        else:
+            from caudal.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(None, None, f"Incompatible shapes: {s0} vs. {s1}")
+    return np.array(r0, dtype=np.int32), np.array(r1, dtype=np.int32)
+
+
+def _bga_kernel(xp: Any, s0: Any, s1: Any) -> tuple[Any, Any]:
+    r0, r1 = broadcast_reduction_axes(np.asarray(s0), np.asarray(s1))
+    dtype = np.asarray(s0).dtype
+    return r0.astype(dtype), r1.astype(dtype)
+
+
+register_op("BroadcastGradientArgs", infer=_bga_infer, kernel=_bga_kernel, grad=NOT_DIFFERENTIABLE)
+
+
+def sum_to_shape_of(grad: Tensor, x: Tensor) -> Tensor:
+    """Sums `grad` (shaped like x broadcast against something) down to x's shape."""
+    from caudal.ops.array_ops import reshape, shape
+    from caudal.ops.reduction_ops import reduce_sum
+
+    x_shape = x.shape
+    g_shape = grad.shape
+    if x_shape.is_fully_defined() and g_shape.ndims is not None:
+        xs = x_shape.as_list()
+        gs = g_shape.as_list()
+        if xs == gs:
+            return grad
+        extra = len(gs) - len(xs)
+        if extra >= 0:
+            padded = [1] * extra + xs
+            axes = [i for i, (xd, gd) in enumerate(zip(padded, gs)) if i < extra or (xd == 1 and gd != 1)]
+            if not axes:
+                return grad
+            summed = reduce_sum(grad, axes, keepdims=False)
+            kept = [padded[i] for i in range(len(gs)) if i not in axes]
+            if kept != xs:
+                summed = reshape(summed, xs)
+            return summed
+    with get_default_graph().name_scope("BroadcastGradientArgs_reduce"):
+        sx = shape(x)
+        sg = shape(grad)
+        r0 = make_op("BroadcastGradientArgs", [sx, sg], {"T": dtypes.int32}).outputs[0]
+        return reshape(reduce_sum(grad, r0, keepdims=False), sx)

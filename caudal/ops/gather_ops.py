@@ -1,0 +1,167 @@
+"""GatherV2, UnsortedSegmentSum, and `boolean_mask` built from Where and Gather as in TF.
+
+TF returns an IndexedSlices as Gather's gradient; caudal returns the dense
+equivalent (an UnsortedSegmentSum into the params' shape), which optimizers
+apply the same way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from caudal.errors import InvalidArgumentError
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.convert import convert_to_tensor
+from caudal.framework.graph import InferContext, apply_op, get_default_graph
+from caudal.framework.registry import register_op
+from caudal.framework.tensor import Tensor
+from caudal.framework.tensor_shape import TensorShape, unknown_shape
+from caudal.ops import _rules
+
+__all__ = ["gather", "boolean_mask", "unsorted_segment_sum"]
+
+
+def _gather_infer(ctx: InferContext) -> list:
+    _rules.check_dtype(ctx, 1, _rules.INDEX, "indices")
+    params, indices = ctx.shape(0), ctx.shape(1)
+    axis = ctx.value(2)
+    if params.ndims is None or indices.ndims is None or axis is None:
+        return [(ctx.dtype(0), unknown_shape())]
+    a = _rules.normalize_axis(int(axis), params.ndims, ctx.name)
+    dims = params.as_list()
+    return [(ctx.dtype(0), TensorShape(dims[:a] + indices.as_list() + dims[a + 1:]))]
+
+
+def _gather_kernel(xp: Any, params: Any, indices: Any, axis: Any, *, batch_dims: int) -> Any:
+    a = int(axis) % params.ndim
+    size = params.shape[a]
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        bad = indices[(indices < 0) | (indices >= size)].reshape(-1)[0]
+        raise InvalidArgumentError(None, None, f"indices = {bad} is not in [0, {size})")
+    return xp.take(params, indices, axis=a)
+
+
+def _gather_grad(op: Any, grad: Tensor) -> list:
+    """Scatters the gradient back into params' shape with UnsortedSegmentSum."""
+    from caudal.framework.constant_value import constant_value
+    from caudal.ops.array_ops import transpose
+
+    params, indices, axis = op.inputs
+    axis_value = constant_value(axis)
+    rank = params.shape.ndims
+    if axis_value is None or rank is None:
+        raise NotImplementedError(f"The gradient of {op.name} needs a constant axis and params of known rank")
+    a = int(axis_value) % rank
+    if a == 0:
+        return [_scatter_rows(grad, indices, params), None, None]
+    k = indices.shape.ndims
+    if k is None:
+        raise NotImplementedError(f"The gradient of {op.name} along axis {a} needs indices of known rank")
+    # Move the gathered dimensions to the front, scatter, and move the axis back.
+    out_rank = rank - 1 + k
+    gathered = list(range(a, a + k))
+    grad_front = transpose(grad, gathered + [i for i in range(out_rank) if i not in gathered])
+    params_perm = [a] + [i for i in range(rank) if i != a]
+    scattered = _scatter_rows(grad_front, indices, transpose(params, params_perm))
+    return [transpose(scattered, np.argsort(params_perm).astype(np.int32)), None, None]
+
+
+def _scatter_rows(grad: Tensor, indices: Tensor, params: Tensor) -> Tensor:
+    from caudal.ops.array_ops import concat, reshape, shape
+
+    params_shape = shape(params)
+    flat_indices = reshape(indices, [-1])
+    flat_grad = reshape(grad, concat([[-1], params_shape[1:]], 0))
+    return unsorted_segment_sum(flat_grad, flat_indices, params_shape[0])
+
+
+register_op("GatherV2", infer=_gather_infer, kernel=_gather_kernel, grad=_gather_grad)
+
+
+def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None, axis: Any = None,
+           batch_dims: int = 0) -> Tensor:
+    """Slices of `params` along `axis` (default 0) at `indices`."""
+    params = convert_to_tensor(params, name="params")
+    indices = convert_to_tensor(indices, name="indices")
+    axis_t = convert_to_tensor(0 if axis is None else axis, dtype_hint=dtypes_lib.int32, name="axis")
+    return apply_op("GatherV2", [params, indices, axis_t], {"Tparams": params.dtype.base_dtype,
+                                                            "Tindices": indices.dtype.base_dtype,
+                                                            "Taxis": axis_t.dtype.base_dtype,
+                                                            "batch_dims": batch_dims}, name or "GatherV2")
+
+
+def _segment_infer(ctx: InferContext) -> list:
+    _rules.check_dtype(ctx, 1, _rules.INDEX, "segment_ids")
+    data, ids = ctx.shape(0), ctx.shape(1)
+    num = ctx.value(2)
+    if data.ndims is None or ids.ndims is None:
+        return [(ctx.dtype(0), unknown_shape())]
+    rest = data.as_list()[ids.ndims:]
+    return [(ctx.dtype(0), TensorShape([None if num is None else int(num)] + rest))]
+
+
+def _segment_kernel(xp: Any, data: Any, segment_ids: Any, num_segments: Any) -> Any:
+    n = int(num_segments)
+    ids = segment_ids.reshape(-1)
+    flat = data.reshape((ids.size,) + data.shape[segment_ids.ndim:])
+    out = np.zeros((n,) + flat.shape[1:], dtype=data.dtype)
+    valid = (ids >= 0) & (ids < n)
+    np.add.at(out, ids[valid], flat[valid])
+    return out
+
+
+def _segment_grad(op: Any, grad: Tensor) -> list:
+    """Each data row gets the gradient of its segment; rows with an out-of-range id get 0."""
+    from caudal.ops.array_ops import expand_dims
+    from caudal.ops.comparison_ops import greater_equal, less, logical_and, where_v2
+    from caudal.ops.constant_ops import zeros_like
+    from caudal.ops.math_ops import maximum, minimum, subtract
+
+    ids = op.inputs[1]
+    num = op.inputs[2]
+    safe_ids = minimum(maximum(ids, 0), subtract(num, 1))
+    gathered = gather(grad, safe_ids)
+    valid = logical_and(greater_equal(ids, 0), less(ids, num))
+    extra = (gathered.shape.ndims or 0) - (ids.shape.ndims or 0)
+    for _ in range(extra):
+        valid = expand_dims(valid, -1)
+    return [where_v2(valid, gathered, zeros_like(gathered)), None, None]
+
+
+register_op("UnsortedSegmentSum", infer=_segment_infer, kernel=_segment_kernel, grad=_segment_grad)
+
+
+def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+    data = convert_to_tensor(data, name="data")
+    ids = convert_to_tensor(segment_ids, name="segment_ids")
+    num = convert_to_tensor(num_segments, dtype_hint=dtypes_lib.int32, name="num_segments")
+    return apply_op("UnsortedSegmentSum", [data, ids, num], {"T": data.dtype.base_dtype,
+                                                             "Tindices": ids.dtype.base_dtype,
+                                                             "Tnumsegments": num.dtype.base_dtype},
+                    name or "UnsortedSegmentSum")
+
+
+def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any = None) -> Tensor:
+    """The elements (or slices) of `tensor` where `mask` is true, flattened over the mask's dims."""
+    from caudal.ops.array_ops import concat, reshape, shape, squeeze
+    from caudal.ops.comparison_ops import where
+
+    with get_default_graph().name_scope(name) as scope:
+        tensor = convert_to_tensor(tensor, name="tensor")
+        mask = convert_to_tensor(mask, name="mask")
+        mask_rank = mask.shape.ndims
+        if mask_rank is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some dimensions are None.")
+        if mask_rank == 0:
+            raise ValueError("mask cannot be scalar.")
+        axis = 0 if axis is None else axis
+        leading = shape(tensor)[:axis] if axis else None
+        flat_shape = [-1] if tensor.shape.ndims == mask_rank + axis else \
+            concat([[-1], shape(tensor)[axis + mask_rank:]], 0)
+        if leading is not None:
+            flat_shape = concat([leading, flat_shape], 0)
+        flat = reshape(tensor, flat_shape)
+        indices = squeeze(where(reshape(mask, [-1])), axis=[1])
+        return gather(flat, indices, axis=axis, name=scope[:-1] + "/")
+

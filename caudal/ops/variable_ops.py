@@ -1,0 +1,114 @@
+"""TF1 reference-variable ops: VariableV2, Assign, AssignAdd, AssignSub, IsVariableInitialized.
+
+A VariableV2 node stands for storage that lives in each Session, not in the
+graph. Its output is a reference: ops that take it as a plain input read the
+variable's value when they run (the executor inserts the read just before
+them); ops that take it as a reference (input 0 of Assign and friends) write.
+Kernels are given the run context and the op; the store is keyed by the
+variable's op name.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from caudal.errors import InvalidArgumentError
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.graph import InferContext
+from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
+from caudal.framework.tensor_shape import TensorShape
+
+
+def _variable_infer(ctx: InferContext) -> list:
+    return [(dtypes_lib.as_dtype(ctx.attrs["dtype"])._as_ref, ctx.attrs["shape"])]
+
+
+def _variable_kernel(ctx: Any, *, op: Any) -> Any:
+    return ctx.read(op.name)
+
+
+register_op("VariableV2", infer=_variable_infer, kernel=_variable_kernel, grad=NOT_DIFFERENTIABLE, stateful=True)
+
+
+def _assign_infer(ctx: InferContext) -> list:
+    ref = ctx.inputs[0]
+    if not ref.dtype.is_ref_dtype:
+        raise TypeError(f"'{ctx.type}' requires a variable (a reference) as its first input, got {ref.name}")
+    if ctx.dtype(1) != ref.dtype.base_dtype:
+        raise TypeError(f"Input 'value' of '{ctx.type}' Op has type {ctx.dtype(1).name} that does not match "
+                        f"type {ref.dtype.base_dtype.name} of argument 'ref'.")
+    shape = ref.shape
+    if ctx.type != "Assign" or ctx.attrs.get("validate_shape", True):
+        if not shape.is_compatible_with(ctx.shape(1)):
+            raise ValueError(f"Shapes {shape} and {ctx.shape(1)} are incompatible")
+        shape = shape.merge_with(ctx.shape(1))
+    else:
+        shape = ctx.shape(1)
+    return [(ref.dtype, shape)]
+
+
+def _variable_name(op: Any) -> str:
+    """The VariableV2 behind input 0, following chained assigns (`assign(assign(v, 1), 2)`)."""
+    ref = op.inputs[0]
+    while ref.op.type != "VariableV2" and ref.op.inputs:
+        ref = ref.op.inputs[0]
+    return ref.op.name
+
+
+def _check_shape(op: Any, current: Any, value: Any) -> None:
+    if np.shape(current) != np.shape(value):
+        raise InvalidArgumentError(
+            None, op, f"{op.type} requires shapes of both tensors to match. lhs shape= "
+                      f"{list(np.shape(current))} rhs shape= {list(np.shape(value))}")
+
+
+def _assign_kernel(ctx: Any, value: Any, *, validate_shape: bool, op: Any) -> Any:
+    name = _variable_name(op)
+    if validate_shape:
+        static = op.inputs[0].op.get_attr("shape")
+        if not static.is_compatible_with(np.shape(value)):
+            raise InvalidArgumentError(
+                None, op, f"Assign requires shapes of both tensors to match. lhs shape= "
+                          f"{_shape_text(static)} rhs shape= {list(np.shape(value))}")
+    ctx.write(name, value)
+    return value
+
+
+def _shape_text(shape: TensorShape) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]" \
+        if shape.ndims is not None else "<unknown>"
+
+
+def _assign_add_kernel(ctx: Any, value: Any, *, op: Any) -> Any:
+    name = _variable_name(op)
+    current = ctx.read(name)
+    _check_shape(op, current, value)
+    updated = current + value
+    ctx.write(name, updated)
+    return updated
+
+
+def _assign_sub_kernel(ctx: Any, value: Any, *, op: Any) -> Any:
+    name = _variable_name(op)
+    current = ctx.read(name)
+    _check_shape(op, current, value)
+    updated = current - value
+    ctx.write(name, updated)
+    return updated
+
+
+register_op("Assign", infer=_assign_infer, kernel=_assign_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
+            ref_inputs=(0,))
+register_op("AssignAdd", infer=_assign_infer, kernel=_assign_add_kernel, grad=NOT_DIFFERENTIABLE,
+            stateful=True, ref_inputs=(0,))
+register_op("AssignSub", infer=_assign_infer, kernel=_assign_sub_kernel, grad=NOT_DIFFERENTIABLE,
+            stateful=True, ref_inputs=(0,))
+
+
+def _is_initialized_kernel(ctx: Any, *, op: Any) -> Any:
+    return np.array(ctx.has(_variable_name(op)))
+
+
+register_op("IsVariableInitialized", infer=lambda ctx: [(dtypes_lib.bool_, TensorShape([]))],
+            kernel=_is_initialized_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,))

@@ -1,0 +1,244 @@
+"""Execution plans: what one `Session.run` signature needs, pruned, ordered and compiled.
+
+A Plan is built once per (fetches, feeds) and cached by the Session. Building it
+
+1. prunes the graph to the ancestors of the fetches, stopping at fed tensors
+   (an iterative walk: deep graphs exist);
+2. orders the ops topologically (creation order, which already is one unless
+   a control input was added to an existing op afterwards);
+3. turns variable references into reads placed just before each consumer, so
+   a read sees every assign that the control dependencies put before it;
+4. binds each kernel with its attrs and computes, for every intermediate
+   value, the step after which it is dead;
+5. writes all of this as one straight-line Python function, e.g.
+
+       def plan(ctx, feed_0):
+           t0 = k0(xp, feed_0, c1)
+           t1 = ctx.read('Variable')
+           t2 = k2(xp, t0, t1)
+           del t0, t1
+           return (t2,)
+
+   so a run costs one call per op and nothing else. When a kernel raises,
+   the traceback's line number in this function names the failing op.
+"""
+from __future__ import annotations
+
+import heapq
+import re
+from typing import Any
+
+from caudal.errors import InvalidArgumentError
+from caudal.framework.graph import Operation
+from caudal.framework.tensor import Tensor
+from caudal.ops.constant_ops import missing_feed_message
+
+_REF_PRODUCERS = frozenset(["VariableV2"])
+
+
+class Plan:
+    """A compiled run signature: call `function(ctx, *feed_values)` to get the fetched values."""
+
+    __slots__ = ("function", "source", "step_ops", "first_step_line", "writes_variables", "ops",
+                 "feeds", "fetches")
+
+    def __init__(self) -> None:
+        self.function: Any = None
+        self.source = ""
+        self.step_ops: list[Operation] = []
+        self.first_step_line = 0
+        self.writes_variables = False
+        self.ops: list[Operation] = []
+        self.feeds: tuple[Tensor, ...] = ()
+        self.fetches: tuple[Any, ...] = ()
+
+    def op_at_line(self, lineno: int) -> Operation | None:
+        index = lineno - self.first_step_line
+        if 0 <= index < len(self.step_ops):
+            return self.step_ops[index]
+        return None
+
+
+def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
+    """The ops the targets need, in a topological order."""
+    needed: set[Operation] = set()
+    stack = list(targets)
+    while stack:
+        op = stack.pop()
+        if op in needed:
+            continue
+        needed.add(op)
+        ref_inputs = op._op_def.ref_inputs
+        for i, t in enumerate(op._inputs):
+            if t in fed:
+                continue
+            producer = t._op
+            if producer._type in _REF_PRODUCERS:
+                continue  # read (or written) in place, never a step of its own
+            if i in ref_inputs and producer._type in _REF_PRODUCERS:
+                continue
+            if producer not in needed:
+                stack.append(producer)
+        for c in op._control_inputs:
+            if c not in needed and c._type not in _REF_PRODUCERS:
+                stack.append(c)
+    ordered = sorted(needed, key=lambda o: o._id)
+    position = {op: i for i, op in enumerate(ordered)}
+    for op in ordered:
+        for t in op._inputs:
+            p = position.get(t._op)
+            if p is not None and p > position[op]:
+                return _kahn(ordered)
+        for c in op._control_inputs:
+            p = position.get(c)
+            if p is not None and p > position[op]:
+                return _kahn(ordered)
+    return ordered
+
+
+def _kahn(ops: list[Operation]) -> list[Operation]:
+    """Topological order preferring creation order; raises on a cycle."""
+    members = set(ops)
+    pending: dict[Operation, int] = {}
+    users: dict[Operation, list[Operation]] = {op: [] for op in ops}
+    for op in ops:
+        deps = {t._op for t in op._inputs if t._op in members} | {c for c in op._control_inputs if c in members}
+        pending[op] = len(deps)
+        for d in deps:
+            users[d].append(op)
+    ready = [(op._id, op) for op in ops if pending[op] == 0]
+    heapq.heapify(ready)
+    order: list[Operation] = []
+    while ready:
+        _, op = heapq.heappop(ready)
+        order.append(op)
+        for user in users[op]:
+            pending[user] -= 1
+            if pending[user] == 0:
+                heapq.heappush(ready, (user._id, user))
+    if len(order) != len(ops):
+        raise InvalidArgumentError(None, None, "Graph has a cycle among the ops this run needs")
+    return order
+
+
+def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> Plan:
+    """Compiles the run of `fetches` (Tensors or Operations) given values for `feeds`."""
+    fed = set(feeds)
+    targets: list[Operation] = []
+    for f in fetches:
+        if isinstance(f, Tensor):
+            if f not in fed and f._op._type not in _REF_PRODUCERS:
+                targets.append(f._op)
+        else:
+            targets.append(f)
+    ops = _prune(targets, fed)
+    for op in ops:
+        if op._type == "Placeholder":
+            raise InvalidArgumentError(None, op, missing_feed_message(op))
+
+    names: dict[Tensor, str] = {}
+    env: dict[str, Any] = {"xp": xp}
+    for i, t in enumerate(feeds):
+        names[t] = f"feed_{i}"
+    lines: list[str] = []
+    step_ops: list[Operation] = []
+    plan = Plan()
+    counter = 0
+
+    def fresh() -> str:
+        nonlocal counter
+        counter += 1
+        return f"t{counter}"
+
+    def value_of(t: Tensor) -> str:
+        name = names.get(t)
+        if name is not None:
+            return name
+        if t._op._type in _REF_PRODUCERS:
+            # A read of the variable at this point of the run, just before its consumer.
+            name = fresh()
+            lines.append(f"{name} = ctx.read({t._op._name!r})")
+            step_ops.append(t._op)
+            return name
+        raise AssertionError(f"{t.name} is used before it is computed")
+
+    for index, op in enumerate(ops):
+        op_def = op._op_def
+        if op._type == "Const":
+            env_name = f"c{index}"
+            env[env_name] = op._attrs["value"]
+            names[op._outputs[0]] = env_name
+            continue
+        args = ["ctx" if op_def.stateful else "xp"]
+        ref_inputs = op_def.ref_inputs
+        for i, t in enumerate(op._inputs):
+            if i in ref_inputs:
+                continue
+            args.append(value_of(t))
+        kernel_name = f"k{index}"
+        env[kernel_name] = op_def.kernel
+        for j, attr in enumerate(op_def.kernel_attrs):
+            attr_name = f"a{index}_{j}"
+            env[attr_name] = op if attr == "op" else op._attrs[attr]
+            args.append(f"{attr}={attr_name}")
+        outputs = []
+        for t in op._outputs:
+            if t in fed:
+                outputs.append("_")
+            else:
+                outputs.append(fresh())
+                names[t] = outputs[-1]
+        call = f"{kernel_name}({', '.join(args)})"
+        if not outputs:
+            lines.append(call)
+        elif len(outputs) == 1:
+            lines.append(f"{outputs[0]} = {call}")
+        else:
+            lines.append(f"{', '.join(outputs)} = {call}")
+        step_ops.append(op)
+        if _writes(op):
+            plan.writes_variables = True
+
+    results = []
+    for f in fetches:
+        if isinstance(f, Tensor):
+            results.append(value_of(f))
+        else:
+            results.append("None")
+    _insert_frees(lines, names, results)
+    header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
+    body = lines + [f"return ({', '.join(results)}{',' if results else ''})"]
+    source = header + "\n" + "\n".join("    " + line for line in body) + "\n"
+    code = compile(source, f"<caudal plan {len(ops)} ops>", "exec")
+    exec(code, env)
+    plan.function = env["plan"]
+    plan.source = source
+    plan.ops = ops
+    plan.step_ops = step_ops
+    plan.first_step_line = 2
+    plan.feeds = feeds
+    plan.fetches = fetches
+    return plan
+
+
+def _writes(op: Operation) -> bool:
+    """Ops that update variables: anything stateful with a reference input."""
+    return op._op_def.stateful and bool(op._op_def.ref_inputs)
+
+
+def _insert_frees(lines: list[str], names: dict[Tensor, str], results: list[str]) -> None:
+    """Adds `del` statements after the last use of each intermediate value (same line, so
+    line numbers still map to ops)."""
+    token = re.compile(r"\bt\d+\b")
+    last_use: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for name in token.findall(line):
+            last_use[name] = i
+    keep = set(results)
+    frees: dict[int, list[str]] = {}
+    for name, i in last_use.items():
+        if name not in keep:
+            frees.setdefault(i, []).append(name)
+    for i in sorted(frees, reverse=True):
+        lines[i] = lines[i] + "; del " + ", ".join(sorted(frees[i]))
+

@@ -1,0 +1,347 @@
+"""`Session`, `InteractiveSession` and the default-session stack.
+
+A Session holds a graph, a backend, the variable store (variable name ->
+array), per-op random streams and a cache of compiled Plans. `run`:
+
+- flattens `fetches` (tensor, op, name, Variable, list, tuple, dict,
+  namedtuple, nested) and remembers how to rebuild the structure;
+- checks and converts feeds (TF's dtype conversion, static shape check);
+- finds or builds the Plan for this (fetches, feeds) signature;
+- runs it against a copy of the store when the plan writes variables, and
+  commits the copy only if the whole run succeeded, so a failed run changes
+  no variable;
+- returns arrays the caller owns.
+
+Runs that write variables are serialized by a lock; read-only runs proceed
+concurrently on the store snapshot they started with.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+
+from caudal import errors
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.graph import Graph, Operation, get_default_graph
+from caudal.framework.tensor import Tensor
+from caudal.runtime.fetches import FetchStructure
+from caudal.runtime.plan import Plan, build_plan
+
+__all__ = ["Session", "InteractiveSession", "get_default_session"]
+
+
+class RunContext:
+    """What stateful kernels see during one run: the variable store and random streams."""
+
+    __slots__ = ("xp", "store", "session")
+
+    def __init__(self, xp: Any, store: dict[str, Any], session: BaseSession):
+        self.xp = xp
+        self.store = store
+        self.session = session
+
+    def read(self, name: str) -> Any:
+        try:
+            return self.store[name]
+        except KeyError:
+            raise errors.FailedPreconditionError(
+                None, None, f"Attempting to use uninitialized value {name}") from None
+
+    def write(self, name: str, value: Any) -> None:
+        self.store[name] = value
+
+    def has(self, name: str) -> bool:
+        return name in self.store
+
+    def generator(self, op: Operation) -> np.random.Generator:
+        return self.session._generator(op)
+
+
+class BaseSession:
+    """The common machinery of Session and InteractiveSession."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None):
+        self._graph = graph if graph is not None else get_default_graph()
+        if not isinstance(self._graph, Graph):
+            raise TypeError(f"graph must be a tf.Graph, but got {type(self._graph)}")
+        self._target = target
+        self._config = config
+        from caudal.backends import numpy_backend
+
+        self._backend = numpy_backend.NumpyBackend()
+        self._store: dict[str, Any] = {}
+        self._generators: dict[str, np.random.Generator] = {}
+        self._plans: dict[Any, Plan] = {}
+        self._plans_version = self._graph._mutation_version
+        self._write_lock = threading.RLock()
+        self._closed = False
+        self._default_session_cm: Any = None
+        self._default_graph_cm: Any = None
+
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def graph_def(self) -> Any:
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self) -> str:
+        return self._target
+
+    def list_devices(self) -> list[Any]:
+        return self._backend.list_devices()
+
+    def close(self) -> None:
+        """Releases the session; its variable values are gone. Closing twice is fine."""
+        self._closed = True
+        self._store = {}
+        self._plans = {}
+
+    def as_default(self) -> Any:
+        return _default_session_stack.get_controller(self)
+
+    # ------------------------------------------------------------------ run
+    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None, run_metadata: Any = None) -> Any:
+        """Runs the ops needed for `fetches` and returns their values in the same structure."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        structure = FetchStructure(fetches, self._graph)
+        feeds, feed_values = self._convert_feeds(feed_dict)
+        values = self._execute(structure.unique, feeds, feed_values)
+        return structure.build(values)
+
+    def make_callable(self, fetches: Any, feed_list: Any = None, accept_options: bool = False) -> Any:
+        """A function running `fetches` with positional feed values for `feed_list`."""
+        structure = FetchStructure(fetches, self._graph)
+        feed_tensors = tuple(self._feed_key(k) for k in (feed_list or []))
+
+        def runner(*feed_args: Any, **kwargs: Any) -> Any:
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(feed_args) != len(feed_tensors):
+                raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_args)}")
+            values = [self._convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
+            return structure.build(self._execute(structure.unique, feed_tensors, values))
+
+        return runner
+
+    def _execute(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...], feed_values: list[Any]) -> list[Any]:
+        plan = self._plan(fetch_list, feeds)
+        if plan.writes_variables:
+            with self._write_lock:
+                ctx = RunContext(self._backend.xp, dict(self._store), self)
+                results = self._call_plan(plan, ctx, feed_values)
+                self._store = ctx.store
+        else:
+            ctx = RunContext(self._backend.xp, self._store, self)
+            results = self._call_plan(plan, ctx, feed_values)
+        return [_owned(v) for v in results]
+
+    def _call_plan(self, plan: Plan, ctx: RunContext, feed_values: list[Any]) -> tuple:
+        try:
+            with np.errstate(all="ignore"):
+                return plan.function(ctx, *feed_values)
+        except Exception as e:
+            raise _as_op_error(e, plan, sys.exc_info()[2]) from e
+
+    def _plan(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...]) -> Plan:
+        if self._plans_version != self._graph._mutation_version:
+            self._plans = {}
+            self._plans_version = self._graph._mutation_version
+        key = (fetch_list, feeds)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = build_plan(fetch_list, feeds, self._backend.xp)
+            self._plans[key] = plan
+        return plan
+
+    # ---------------------------------------------------------------- feeds
+    def _feed_key(self, key: Any) -> Tensor:
+        try:
+            element = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+        except (KeyError, ValueError, TypeError) as e:
+            raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+        if not self._graph.is_feedable(element):
+            raise ValueError(f"Tensor {element.name} may not be fed.")
+        return element
+
+    def _convert_feeds(self, feed_dict: Any) -> tuple[tuple[Tensor, ...], list[Any]]:
+        if not feed_dict:
+            return (), []
+        pairs = []
+        for key, value in feed_dict.items():
+            tensor = self._feed_key(key)
+            pairs.append((tensor, self._convert_feed_value(tensor, value)))
+        pairs.sort(key=lambda pair: (pair[0]._op._id, pair[0]._value_index))
+        return tuple(p[0] for p in pairs), [p[1] for p in pairs]
+
+    @staticmethod
+    def _convert_feed_value(tensor: Tensor, value: Any) -> Any:
+        if isinstance(value, (Tensor, Operation)):
+            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values include "
+                            "Python scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, "
+                            f"the tensor object was {value} which was passed to the feed with key {tensor}.")
+        dtype = tensor.dtype.base_dtype
+        if isinstance(value, int) and not isinstance(value, bool) and dtype.is_integer:
+            if not dtype.min <= value <= dtype.max:
+                raise ValueError(f"Cannot feed value {value} for Tensor {tensor.name!r} of dtype {dtype.name}: "
+                                 "out of range.")
+        try:
+            if dtype is dtypes_lib.string:
+                from caudal.framework.convert import to_numpy
+
+                array = to_numpy(value, dtypes_lib.string)
+            else:
+                array = np.array(value, dtype=dtype.as_numpy_dtype)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"Cannot feed value of type {type(value).__name__} for Tensor {tensor.name!r} "
+                             f"of dtype {dtype.name}: {e}") from None
+        if not tensor.shape.is_compatible_with(array.shape):
+            raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor {tensor.name!r}, which has "
+                             f"shape {tensor.shape}")
+        return array
+
+    # -------------------------------------------------------------- state
+    def _generator(self, op: Operation) -> np.random.Generator:
+        generator = self._generators.get(op._name)
+        if generator is None:
+            seed, seed2 = op._attrs.get("seed", 0), op._attrs.get("seed2", 0)
+            if seed or seed2:
+                generator = np.random.Generator(np.random.Philox(key=[seed & 0xFFFFFFFFFFFFFFFF,
+                                                                      seed2 & 0xFFFFFFFFFFFFFFFF]))
+            else:
+                generator = np.random.default_rng()
+            self._generators[op._name] = generator
+        return generator
+
+    def _read_variable(self, name: str) -> Any:
+        try:
+            return self._store[name]
+        except KeyError:
+            raise errors.FailedPreconditionError(None, None, f"Attempting to use uninitialized value {name}") \
+                from None
+
+    def _load_variable(self, name: str, value: Any) -> None:
+        with self._write_lock:
+            store = dict(self._store)
+            store[name] = value
+            self._store = store
+
+    # -------------------------------------------------------- with-blocks
+    def __enter__(self) -> BaseSession:
+        self._default_graph_cm = self._graph.as_default()
+        self._default_graph_cm.__enter__()
+        self._default_session_cm = self.as_default()
+        self._default_session_cm.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        self._default_session_cm.__exit__(exc_type, exc_value, tb)
+        self._default_graph_cm.__exit__(exc_type, exc_value, tb)
+        self._default_session_cm = None
+        self._default_graph_cm = None
+        self.close()
+
+    def __del__(self) -> None:
+        self._store = {}
+
+
+class Session(BaseSession):
+    """`tf.Session(target='', graph=None, config=None)`."""
+
+
+class InteractiveSession(BaseSession):
+    """A Session that makes itself (and its graph) the default when created, for shells."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None):
+        super().__init__(target, graph, config)
+        self._default_session_cm = self.as_default()
+        self._default_session_cm.__enter__()
+        self._default_graph_cm = self._graph.as_default()
+        self._default_graph_cm.__enter__()
+
+    def close(self) -> None:
+        super().close()
+        if self._default_session_cm is not None:
+            try:
+                self._default_graph_cm.__exit__(None, None, None)
+                self._default_session_cm.__exit__(None, None, None)
+            except (ValueError, IndexError):
+                pass
+            self._default_session_cm = None
+            self._default_graph_cm = None
+
+
+def _owned(value: Any) -> Any:
+    """A value the caller owns: arrays are copied, 0-d arrays become NumPy scalars."""
+    if type(value) is np.ndarray:
+        if value.ndim == 0:
+            return value[()]
+        return value.copy()
+    return value
+
+
+def _as_op_error(error: Exception, plan: Plan, tb: Any) -> Exception:
+    """Names the op that failed, and where the user created it."""
+    op = None
+    while tb is not None:
+        if tb.tb_frame.f_code is plan.function.__code__:
+            op = plan.op_at_line(tb.tb_lineno)
+        tb = tb.tb_next
+    if op is None:
+        return error
+    location = f"\n\t [[{{{{node {op.name}}}}}]] (op '{op.type}' defined at {op.where_defined()})"
+    if isinstance(error, errors.OpError):
+        return type(error)(None, error.op or op, error.message + location)
+    if isinstance(error, (ValueError, TypeError, IndexError, ArithmeticError, KeyError)):
+        return errors.InvalidArgumentError(None, op, f"{type(error).__name__}: {error}{location}")
+    return errors.InternalError(None, op, f"{type(error).__name__}: {error}{location}")
+
+
+class _DefaultSessionStack(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[BaseSession] = []
+
+    def get_default(self) -> BaseSession | None:
+        return self.stack[-1] if self.stack else None
+
+    def get_controller(self, session: BaseSession) -> Any:
+        stack = self.stack
+
+        class _Controller:
+            def __enter__(self_inner) -> BaseSession:
+                stack.append(session)
+                return session
+
+            def __exit__(self_inner, *exc: Any) -> None:
+                if stack and stack[-1] is session:
+                    stack.pop()
+                elif session in stack:
+                    stack.remove(session)
+
+        return _Controller()
+
+
+_default_session_stack = _DefaultSessionStack()
+
+
+def get_default_session() -> BaseSession | None:
+    return _default_session_stack.get_default()
+
+
+def _run_with_default_session(fetch: Any, feed_dict: Any, session: BaseSession | None) -> Any:
+    """`Tensor.eval()` / `Operation.run()`."""
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+                             "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`")
+    if fetch.graph is not session.graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is different "
+                         "from the session's graph.")
+    return session.run(fetch, feed_dict)

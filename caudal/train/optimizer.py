@@ -1,0 +1,177 @@
+"""`tf.train.Optimizer`: the base of every optimizer, with TF1's slots and names.
+
+`minimize` = `compute_gradients` + `apply_gradients`. Subclasses implement
+`_create_slots(var_list)`, `_prepare()`, `_apply_dense(grad, var)` and
+optionally `_finish(update_ops, name)`. Slot variables are named
+`<var>/<optimizer name>` (then `_1`, ...), as TF names them, so checkpoints line up.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from caudal.autodiff.gradients import gradients
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.graph import GraphKeys, Operation, get_default_graph
+from caudal.framework.tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+def _var_key(var: Any) -> str:
+    return var.op.name
+
+
+class Optimizer:
+    """Base class for optimizers."""
+
+    GATE_NONE = 0
+    GATE_OP = 1
+    GATE_GRAPH = 2
+
+    def __init__(self, use_locking: bool, name: str):
+        if not name:
+            raise ValueError("Must specify the optimizer name")
+        self._use_locking = use_locking
+        self._name = name
+        self._slots: dict[str, dict[str, Any]] = {}
+        self._non_slot_dict: dict[tuple[str, Any], Any] = {}
+
+    def get_name(self) -> str:
+        return self._name
+
+    # ------------------------------------------------------------- minimize
+    def minimize(self, loss: Tensor, global_step: Any = None, var_list: Any = None,
+                 gate_gradients: int = GATE_OP, aggregation_method: Any = None,
+                 colocate_gradients_with_ops: bool = False, name: str | None = None,
+                 grad_loss: Any = None) -> Operation:
+        """Adds ops that compute gradients of `loss` and apply them; increments `global_step`."""
+        grads_and_vars = self.compute_gradients(loss, var_list=var_list, gate_gradients=gate_gradients,
+                                                aggregation_method=aggregation_method,
+                                                colocate_gradients_with_ops=colocate_gradients_with_ops,
+                                                grad_loss=grad_loss)
+        vars_with_grad = [v for g, v in grads_and_vars if g is not None]
+        if not vars_with_grad:
+            raise ValueError(
+                "No gradients provided for any variable, check your graph for ops that do not support "
+                f"gradients, between variables {[str(v) for _, v in grads_and_vars]} and loss {loss}.")
+        return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+
+    def compute_gradients(self, loss: Tensor, var_list: Any = None, gate_gradients: int = GATE_OP,
+                          aggregation_method: Any = None, colocate_gradients_with_ops: bool = False,
+                          grad_loss: Any = None) -> list[tuple[Tensor | None, Any]]:
+        """[(gradient or None, variable)] for the trainable variables (or `var_list`)."""
+        if callable(loss):
+            raise RuntimeError("`loss` passed to Optimizer.compute_gradients should be a Tensor in graph mode.")
+        if loss.dtype.base_dtype not in (dtypes_lib.float16, dtypes_lib.float32, dtypes_lib.float64):
+            raise ValueError(f"Invalid type {loss.dtype!r} for {loss.name}, expected: "
+                             "[tf.float16, tf.float32, tf.float64].")
+        if var_list is None:
+            var_list = get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES) + \
+                get_default_graph().get_collection(GraphKeys.TRAINABLE_RESOURCE_VARIABLES)
+        else:
+            var_list = list(var_list)
+        if not var_list:
+            raise ValueError("No variables to optimize.")
+        grads = gradients(loss, var_list, grad_ys=None if grad_loss is None else [grad_loss])
+        return list(zip(grads, var_list))
+
+    def apply_gradients(self, grads_and_vars: Any, global_step: Any = None, name: str | None = None) -> Operation:
+        """Adds the update ops; returns one op that runs them (then increments `global_step`)."""
+        from caudal.ops.control_ops import group
+        from caudal.variables import assign_add
+
+        grads_and_vars = list(grads_and_vars)
+        if not grads_and_vars:
+            raise ValueError("No variables provided.")
+        for g, v in grads_and_vars:
+            if g is not None and not isinstance(g, Tensor):
+                raise TypeError(f"Gradient must be a Tensor or None: {g}")
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        if not pairs:
+            raise ValueError(f"No gradients provided for any variable: {[str(v) for _, v in grads_and_vars]}.")
+        graph = get_default_graph()
+        with graph.name_scope(name or self._name) as scope:
+            with graph.control_dependencies(None):
+                self._create_slots([v for _, v in pairs])
+            self._prepare()
+            update_ops = []
+            for grad, var in pairs:
+                with graph.name_scope("update_" + var.op.name):
+                    update_ops.append(self._apply_dense(grad, var))
+            if global_step is None:
+                return self._finish(update_ops, scope[:-1] + "/")
+            with graph.control_dependencies([self._finish(update_ops, "update")]):
+                return assign_add(global_step, 1, name=scope[:-1] + "/").op
+
+    def _finish(self, update_ops: list[Any], name_scope: str) -> Operation:
+        from caudal.ops.control_ops import group
+
+        return group(*update_ops, name=name_scope)
+
+    # -------------------------------------------------------- for subclasses
+    def _create_slots(self, var_list: list[Any]) -> None:
+        pass
+
+    def _prepare(self) -> None:
+        pass
+
+    def _apply_dense(self, grad: Tensor, var: Any) -> Any:
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- slots
+    def get_slot(self, var: Any, name: str) -> Any:
+        return self._slots.get(name, {}).get(_var_key(var))
+
+    def get_slot_names(self) -> list[str]:
+        return sorted(self._slots)
+
+    def _slot_dict(self, slot_name: str) -> dict[str, Any]:
+        return self._slots.setdefault(slot_name, {})
+
+    def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Any:
+        from caudal import init_ops
+
+        return self._get_or_make_slot(var, init_ops.Zeros(), slot_name, op_name)
+
+    def _get_or_make_slot(self, var: Any, initializer: Any, slot_name: str, op_name: str) -> Any:
+        """A slot variable `<var>/<op_name>` shaped like `var`, not trainable."""
+        from caudal.variables import Variable
+
+        slots = self._slot_dict(slot_name)
+        key = _var_key(var)
+        if key not in slots:
+            shape = var.get_shape().as_list()
+            dtype = var.dtype.base_dtype
+            graph = get_default_graph()
+            with graph.name_scope(None), graph.name_scope(var.op.name + "/"):
+                if callable(initializer) and not isinstance(initializer, Tensor):
+                    def value() -> Tensor:
+                        return initializer(shape, dtype=dtype)
+                else:
+                    value = initializer
+                slots[key] = Variable(value, name=op_name, trainable=False, dtype=dtype)
+        return slots[key]
+
+    def _get_non_slot_variable(self, name: str, graph: Any = None) -> Any:
+        return self._non_slot_dict.get((name, graph or get_default_graph()))
+
+    def _create_non_slot_variable(self, initial_value: Any, name: str, colocate_with: Any) -> Any:
+        from caudal.variables import Variable
+
+        graph = colocate_with.graph
+        key = (name, graph)
+        if key not in self._non_slot_dict:
+            with graph.as_default(), graph.name_scope(None):
+                self._non_slot_dict[key] = Variable(initial_value, name=name, trainable=False)
+        return self._non_slot_dict[key]
+
+    def variables(self) -> list[Any]:
+        """The optimizer's own variables: slots and non-slot variables, sorted by name."""
+        graph = get_default_graph()
+        found = [v for (name, g), v in self._non_slot_dict.items() if g is graph]
+        for slots in self._slots.values():
+            found.extend(v for v in slots.values() if v.graph is graph)
+        return sorted(found, key=lambda v: v.name)
+
+    def _call_if_callable(self, value: Any) -> Any:
+        return value() if callable(value) else value
