@@ -82,7 +82,7 @@ def _fold(op: Any, input_values: list[np.ndarray]) -> list[Any]:
     from functools import partial
 
     op_def = op._op_def
-    kernel = partial(op_def.kernel, np, **{k: op.get_attr(k) for k in op_def.kernel_attrs})
+    kernel = partial(op_def.kernel, np, **op_def.kernel_kwargs(op))
     try:
         with np.errstate(all="ignore"):
             result = kernel(*input_values)

@@ -11,6 +11,10 @@ An `OpDef` holds, side by side:
   random numbers) take the run context instead of `xp`.
 - `grad(op, *output_grads) -> [input_grad or None, ...]`, written with
   public ops, or `NOT_DIFFERENTIABLE`.
+- optionally `bind(op) -> dict`: values a kernel needs that follow from the
+  node alone (a variable's name, its static shape), computed once per plan
+  and passed to the kernel's keyword-only parameters of the same names. A
+  keyword-only parameter named `op` receives the Operation itself.
 
 `register_op` refuses duplicates and refuses a definition without a shape
 rule, a kernel or a gradient decision.
@@ -34,11 +38,10 @@ NOT_DIFFERENTIABLE: Any = _NotDifferentiable()
 class OpDef:
     """The definition of one op type; see the module docstring."""
 
-    __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs",
-                 "is_stateful_for_pruning")
+    __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind")
 
     def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
-                 stateful: bool, ref_inputs: tuple[int, ...]):
+                 stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None):
         self.type = type
         self.infer = infer
         self.kernel = kernel
@@ -48,7 +51,20 @@ class OpDef:
         self.kernel_attrs = tuple(
             p.name for p in inspect.signature(kernel).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY)
-        self.is_stateful_for_pruning = stateful
+        self.bind = bind
+
+    def kernel_kwargs(self, op: Any) -> dict[str, Any]:
+        """The keyword arguments the kernel takes for this node: attrs, bound values, `op`."""
+        bound = self.bind(op) if self.bind is not None else {}
+        kwargs = {}
+        for name in self.kernel_attrs:
+            if name in bound:
+                kwargs[name] = bound[name]
+            elif name == "op":
+                kwargs[name] = op
+            else:
+                kwargs[name] = op._attrs[name]
+        return kwargs
 
     @property
     def differentiable(self) -> bool:
@@ -62,7 +78,7 @@ _REGISTRY: dict[str, OpDef] = {}
 
 
 def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
-                stateful: bool = False, ref_inputs: tuple[int, ...] = ()) -> OpDef:
+                stateful: bool = False, ref_inputs: tuple[int, ...] = (), bind: Callable | None = None) -> OpDef:
     """Defines op `type`. `grad` must be a function or NOT_DIFFERENTIABLE."""
     if type in _REGISTRY:
         raise KeyError(f"Op type {type!r} is already registered")
@@ -72,7 +88,7 @@ def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
         raise TypeError(f"Op {type!r} needs a kernel")
     if grad is None or (grad is not NOT_DIFFERENTIABLE and not callable(grad)):
         raise TypeError(f"Op {type!r} needs a gradient function or NOT_DIFFERENTIABLE")
-    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs))
+    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind)
     _REGISTRY[type] = op_def
     return op_def
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from caudal.framework.graph import InferContext
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
-from caudal.ops.variable_ops import _check_shape, _variable_name
+from caudal.ops.variable_ops import bind_variable, shape_mismatch
 
 
 def _apply_infer(ctx: InferContext) -> list:
@@ -23,15 +23,15 @@ def _apply_infer(ctx: InferContext) -> list:
     return [(ref.dtype, ref.shape)]
 
 
-def _apply_gradient_descent(ctx: Any, alpha: Any, delta: Any, *, op: Any) -> Any:
+def _apply_gradient_descent(ctx: Any, alpha: Any, delta: Any, *, var: str, op: Any) -> Any:
     """var -= alpha * delta"""
-    name = _variable_name(op)
-    var = ctx.read(name)
-    _check_shape(op, var, delta)
-    updated = var - alpha * delta
-    ctx.write(name, updated)
+    value = ctx.read(var)
+    if value.shape != delta.shape:
+        raise shape_mismatch(op, value.shape, delta.shape)
+    updated = value - alpha * delta
+    ctx.write(var, updated)
     return updated
 
 
 register_op("ApplyGradientDescent", infer=_apply_infer, kernel=_apply_gradient_descent,
-            grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,))
+            grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,), bind=bind_variable)

@@ -56,59 +56,77 @@ def _variable_name(op: Any) -> str:
     return ref.op.name
 
 
-def _check_shape(op: Any, current: Any, value: Any) -> None:
-    if np.shape(current) != np.shape(value):
-        raise InvalidArgumentError(
-            None, op, f"{op.type} requires shapes of both tensors to match. lhs shape= "
-                      f"{list(np.shape(current))} rhs shape= {list(np.shape(value))}")
+def bind_variable(op: Any) -> dict[str, Any]:
+    """Per-node constants of every op that takes a variable by reference."""
+    ref = op.inputs[0]
+    while ref.op.type != "VariableV2" and ref.op.inputs:
+        ref = ref.op.inputs[0]
+    static = ref.op.get_attr("shape")
+    return {"var": ref.op.name, "static_shape": static,
+            "static_dims": None if static.ndims is None else tuple(static.as_list())}
 
 
-def _assign_kernel(ctx: Any, value: Any, *, validate_shape: bool, op: Any) -> Any:
-    name = _variable_name(op)
-    if validate_shape:
-        static = op.inputs[0].op.get_attr("shape")
-        if not static.is_compatible_with(np.shape(value)):
-            raise InvalidArgumentError(
-                None, op, f"Assign requires shapes of both tensors to match. lhs shape= "
-                          f"{_shape_text(static)} rhs shape= {list(np.shape(value))}")
-    ctx.write(name, value)
+def dims_compatible(dims: tuple | None, shape: tuple) -> bool:
+    """Whether a concrete shape fits static dims (None: unknown rank or dimension)."""
+    if dims is None or dims == shape:
+        return True
+    if len(dims) != len(shape):
+        return False
+    return all(d is None or d == s for d, s in zip(dims, shape))
+
+
+def shape_mismatch(op: Any, lhs: Any, rhs: Any) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        None, op, f"{op.type} requires shapes of both tensors to match. lhs shape= {_shape_text(lhs)} "
+                  f"rhs shape= {_shape_text(rhs)}")
+
+
+def _shape_text(shape: Any) -> str:
+    if isinstance(shape, TensorShape):
+        if shape.ndims is None:
+            return "<unknown>"
+        return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _assign_kernel(ctx: Any, value: Any, *, validate_shape: bool, var: str, static_shape: TensorShape,
+                   static_dims: tuple | None, op: Any) -> Any:
+    if validate_shape and not dims_compatible(static_dims, np.shape(value)):
+        raise shape_mismatch(op, static_shape, np.shape(value))
+    ctx.write(var, value)
     return value
 
 
-def _shape_text(shape: TensorShape) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]" \
-        if shape.ndims is not None else "<unknown>"
-
-
-def _assign_add_kernel(ctx: Any, value: Any, *, op: Any) -> Any:
-    name = _variable_name(op)
-    current = ctx.read(name)
-    _check_shape(op, current, value)
+def _assign_add_kernel(ctx: Any, value: Any, *, var: str, op: Any) -> Any:
+    current = ctx.read(var)
+    if np.shape(current) != np.shape(value):
+        raise shape_mismatch(op, np.shape(current), np.shape(value))
     updated = current + value
-    ctx.write(name, updated)
+    ctx.write(var, updated)
     return updated
 
 
-def _assign_sub_kernel(ctx: Any, value: Any, *, op: Any) -> Any:
-    name = _variable_name(op)
-    current = ctx.read(name)
-    _check_shape(op, current, value)
+def _assign_sub_kernel(ctx: Any, value: Any, *, var: str, op: Any) -> Any:
+    current = ctx.read(var)
+    if np.shape(current) != np.shape(value):
+        raise shape_mismatch(op, np.shape(current), np.shape(value))
     updated = current - value
-    ctx.write(name, updated)
+    ctx.write(var, updated)
     return updated
 
 
 register_op("Assign", infer=_assign_infer, kernel=_assign_kernel, grad=NOT_DIFFERENTIABLE, stateful=True,
-            ref_inputs=(0,))
+            ref_inputs=(0,), bind=bind_variable)
 register_op("AssignAdd", infer=_assign_infer, kernel=_assign_add_kernel, grad=NOT_DIFFERENTIABLE,
-            stateful=True, ref_inputs=(0,))
+            stateful=True, ref_inputs=(0,), bind=bind_variable)
 register_op("AssignSub", infer=_assign_infer, kernel=_assign_sub_kernel, grad=NOT_DIFFERENTIABLE,
-            stateful=True, ref_inputs=(0,))
+            stateful=True, ref_inputs=(0,), bind=bind_variable)
 
 
-def _is_initialized_kernel(ctx: Any, *, op: Any) -> Any:
-    return np.array(ctx.has(_variable_name(op)))
+def _is_initialized_kernel(ctx: Any, *, var: str) -> Any:
+    return np.array(ctx.has(var))
 
 
 register_op("IsVariableInitialized", infer=lambda ctx: [(dtypes_lib.bool_, TensorShape([]))],
-            kernel=_is_initialized_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,))
+            kernel=_is_initialized_kernel, grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,),
+            bind=bind_variable)

@@ -19,6 +19,11 @@ class FetchStructure:
     __slots__ = ("unique", "_template", "_index")
 
     def __init__(self, fetches: Any, graph: Graph):
+        if type(fetches) in (Tensor, Operation) and fetches.graph is graph and not graph._unfetchable:
+            self._index = {}
+            self._template = 0
+            self.unique = (fetches,)
+            return
         self._index: dict[Any, int] = {}
         unique: list[Any] = []
         self._template = self._flatten(fetches, graph, unique)

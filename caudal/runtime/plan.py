@@ -28,12 +28,17 @@ import heapq
 import re
 from typing import Any
 
+import numpy as np
+
 from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
 from caudal.ops.constant_ops import missing_feed_message
 
 _REF_PRODUCERS = frozenset(["VariableV2"])
+# Ops whose output is their input: the plan passes the value along without a call.
+_ALIASES = frozenset(["Identity", "StopGradient", "Snapshot"])
+_FOLD_LIMIT = 1 << 16
 
 
 class Plan:
@@ -169,6 +174,24 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             env[env_name] = op._attrs["value"]
             names[op._outputs[0]] = env_name
             continue
+        if op._type == "NoOp":
+            continue
+        if op._type in _ALIASES and op._outputs[0] not in fed:
+            source = op._inputs[0]
+            if source._op._type in _REF_PRODUCERS and source not in fed:
+                name = fresh()
+                lines.append(f"{name} = ctx.read({source._op._name!r})")
+                step_ops.append(op)
+                names[op._outputs[0]] = name
+            else:
+                names[op._outputs[0]] = value_of(source)
+            continue
+        folded = _fold_constant_op(op, names, env, fed)
+        if folded is not None:
+            env_name = f"c{index}"
+            env[env_name] = folded
+            names[op._outputs[0]] = env_name
+            continue
         args = ["ctx" if op_def.stateful else "xp"]
         ref_inputs = op_def.ref_inputs
         for i, t in enumerate(op._inputs):
@@ -177,9 +200,9 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             args.append(value_of(t))
         kernel_name = f"k{index}"
         env[kernel_name] = op_def.kernel
-        for j, attr in enumerate(op_def.kernel_attrs):
+        for j, (attr, value) in enumerate(op_def.kernel_kwargs(op).items()):
             attr_name = f"a{index}_{j}"
-            env[attr_name] = op if attr == "op" else op._attrs[attr]
+            env[attr_name] = value
             args.append(f"{attr}={attr_name}")
         outputs = []
         for t in op._outputs:
@@ -219,6 +242,29 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
     plan.feeds = feeds
     plan.fetches = fetches
     return plan
+
+
+def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, Any], fed: set[Tensor]) -> Any:
+    """The value of a pure single-output op whose inputs are all plan constants, else None."""
+    op_def = op._op_def
+    if op_def.stateful or len(op._outputs) != 1 or op._outputs[0] in fed or op._control_inputs:
+        return None
+    values = []
+    for t in op._inputs:
+        name = names.get(t)
+        if name is None or not name.startswith("c"):
+            return None
+        values.append(env[name])
+    if any(getattr(v, "size", 1) > _FOLD_LIMIT for v in values):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            result = op_def.kernel(np, *values, **op_def.kernel_kwargs(op))
+    except Exception:
+        return None  # the error is raised at run time, naming the op
+    result = np.asarray(result)
+    result.flags.writeable = False
+    return result
 
 
 def _writes(op: Operation) -> bool:

@@ -27,6 +27,7 @@ from caudal import errors
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.graph import Graph, Operation, get_default_graph
 from caudal.framework.tensor import Tensor
+from caudal.ops.variable_ops import dims_compatible
 from caudal.runtime.fetches import FetchStructure
 from caudal.runtime.plan import Plan, build_plan
 
@@ -162,6 +163,8 @@ class BaseSession:
 
     # ---------------------------------------------------------------- feeds
     def _feed_key(self, key: Any) -> Tensor:
+        if type(key) is Tensor and key._op._graph is self._graph and not self._graph._unfeedable:
+            return key
         try:
             element = self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
         except (KeyError, ValueError, TypeError) as e:
@@ -173,6 +176,10 @@ class BaseSession:
     def _convert_feeds(self, feed_dict: Any) -> tuple[tuple[Tensor, ...], list[Any]]:
         if not feed_dict:
             return (), []
+        if len(feed_dict) == 1:
+            key, value = next(iter(feed_dict.items()))
+            tensor = self._feed_key(key)
+            return (tensor,), [self._convert_feed_value(tensor, value)]
         pairs = []
         for key, value in feed_dict.items():
             tensor = self._feed_key(key)
@@ -201,7 +208,7 @@ class BaseSession:
         except (TypeError, ValueError) as e:
             raise ValueError(f"Cannot feed value of type {type(value).__name__} for Tensor {tensor.name!r} "
                              f"of dtype {dtype.name}: {e}") from None
-        if not tensor.shape.is_compatible_with(array.shape):
+        if not dims_compatible(tensor._shape._dims, array.shape):
             raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor {tensor.name!r}, which has "
                              f"shape {tensor.shape}")
         return array
