@@ -206,4 +206,18 @@ def executing_eagerly() -> bool:
 
 from caudal import compat  # noqa: E402 - compat.v1 refers back to this module
 
+# Submodules loaded on first use, to keep `import caudal` fast.
+_LAZY_SUBMODULES = {"test": "caudal.test"}
+
+
+def __getattr__(name: str) -> object:
+    module_name = _LAZY_SUBMODULES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'caudal' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(module_name)
+    globals()[name] = module
+    return module
+
 __version__ = "0.1.0"
