@@ -207,7 +207,25 @@ def executing_eagerly() -> bool:
 from caudal import compat  # noqa: E402 - compat.v1 refers back to this module
 
 # Submodules loaded on first use, to keep `import caudal` fast.
-_LAZY_SUBMODULES = {"test": "caudal.test"}
+_LAZY_SUBMODULES = {
+    "test": "caudal.test",
+    "math": "caudal.math",
+    "linalg": "caudal.linalg",
+    "losses": "caudal.losses",
+    "layers": "caudal.layers",
+    "keras": "caudal.keras",
+    "contrib": "caudal.contrib",
+    "summary": "caudal.summary",
+    "graph_util": "caudal.graph_util",
+    "io": "caudal.io",
+    "gfile": "caudal.gfile",
+    "saved_model": "caudal.saved_model",
+    "data": "caudal.data",
+    "estimator": "caudal.estimator",
+    "image": "caudal.image",
+    "random": "caudal.random",
+    "initializers": "caudal.initializers",
+}
 
 
 def __getattr__(name: str) -> object:
