@@ -93,6 +93,7 @@ from caudal.ops.comparison_ops import (
     where,
     where_v2,
 )
+from caudal.ops.cond_ops import Assert, case, cond
 from caudal.ops.constant_ops import (
     constant,
     fill,

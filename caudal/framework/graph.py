@@ -75,7 +75,7 @@ class Operation:
 
     __slots__ = ("_graph", "_name", "_type", "_op_def", "_inputs", "_control_inputs", "_attrs",
                  "_outputs", "_device", "_id", "_traceback", "_control_outputs", "_gradient_override",
-                 "_colocation", "__weakref__")
+                 "_colocation", "_control_flow_context", "_control_flow_pred", "__weakref__")
 
     def __init__(self, graph: Graph, op_type: str, name: str, inputs: list[Tensor],
                  control_inputs: list[Operation], attrs: dict[str, Any], device: str, op_id: int):
@@ -93,6 +93,8 @@ class Operation:
         self._control_outputs: list[Operation] = []
         self._gradient_override: str | None = None
         self._colocation: list[str] = []
+        self._control_flow_context: Any = None
+        self._control_flow_pred: Any = None
 
     @property
     def name(self) -> str:
@@ -245,6 +247,7 @@ class Graph:
             state.name_stack = ""
             state.control_stack = []
             state.device_stack = []
+            state.control_flow_context = None
         return state
 
     @property
@@ -424,6 +427,9 @@ class Graph:
                     f"Tensor {t.name} must be from the same graph as the op being created "
                     f"({op_type}). Tensors from another graph cannot be mixed.")
         attrs = dict(attrs) if attrs else {}
+        flow = self._state.control_flow_context
+        if flow is not None:
+            inputs = [t if i in op_def.ref_inputs else flow.route(t) for i, t in enumerate(inputs)]
         with self._lock:
             if name is not None and not name.endswith("/") and not _VALID_OP_NAME.match(name.split("/")[-1] or "x"):
                 raise ValueError(f"'{name}' is not a valid node name")
@@ -438,7 +444,11 @@ class Graph:
                 for c in control_inputs:
                     if c not in controls:
                         controls.append(c)
+            if flow is not None and not any(not t.dtype.is_ref_dtype for t in inputs) \
+                    and flow.pivot.op not in controls:
+                controls.append(flow.pivot.op)  # input-less ops of a branch run only with it
             op = Operation(self, op_type, op_name, list(inputs), controls, attrs, "", len(self._ops))
+            op._control_flow_context = flow
             op._device = self._current_device(op)
             if self._gradient_override_map:
                 op._gradient_override = self._gradient_override_map.get(op_type)

@@ -3,6 +3,7 @@ from caudal.ops import (  # noqa: F401 - imported to register the ops
     _broadcast,
     array_ops,
     comparison_ops,
+    cond_ops,
     constant_ops,
     control_ops,
     gather_ops,

@@ -33,6 +33,7 @@ import numpy as np
 from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
+from caudal.ops.cond_ops import DEAD
 from caudal.ops.constant_ops import missing_feed_message
 
 _REF_PRODUCERS = frozenset(["VariableV2"])
@@ -45,7 +46,7 @@ class Plan:
     """A compiled run signature: call `function(ctx, *feed_values)` to get the fetched values."""
 
     __slots__ = ("function", "source", "step_ops", "first_step_line", "writes_variables", "ops",
-                 "feeds", "fetches")
+                 "feeds", "fetches", "may_be_dead")
 
     def __init__(self) -> None:
         self.function: Any = None
@@ -53,6 +54,7 @@ class Plan:
         self.step_ops: list[Operation] = []
         self.first_step_line = 0
         self.writes_variables = False
+        self.may_be_dead = False
         self.ops: list[Operation] = []
         self.feeds: tuple[Tensor, ...] = ()
         self.fetches: tuple[Any, ...] = ()
@@ -167,33 +169,67 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             return name
         raise AssertionError(f"{t.name} is used before it is computed")
 
+    dead_ops: set[Operation] = set()  # ops whose outputs may be dead (an untaken cond branch)
+    live_expr: dict[Operation, str] = {}  # for those: an expression that is DEAD when they did not run
+
+    def may_be_dead(t: Tensor) -> bool:
+        return t not in fed and t._op in dead_ops
+
     for index, op in enumerate(ops):
         op_def = op._op_def
+        ref_inputs = op_def.ref_inputs
+        dead_inputs = [t for i, t in enumerate(op._inputs) if i not in ref_inputs and may_be_dead(t)]
+        dead_controls = [c for c in op._control_inputs if c in dead_ops]
+        is_merge = op._type == "Merge"
+        guarded = bool(dead_inputs or dead_controls) and not is_merge
+        if guarded or op._type == "Switch" or (is_merge and op._inputs and all(map(may_be_dead, op._inputs))):
+            dead_ops.add(op)
+            env["DEAD"] = DEAD
+        guard = " or ".join([f"{value_of(t)} is DEAD" for t in dead_inputs]
+                            + [f"{live_expr[c]} is DEAD" for c in dead_controls])
+
         if op._type == "Const":
             env_name = f"c{index}"
             env[env_name] = op._attrs["value"]
-            names[op._outputs[0]] = env_name
+            if dead_controls:
+                name = fresh()
+                lines.append(f"{name} = DEAD if {guard} else {env_name}")
+                step_ops.append(op)
+                names[op._outputs[0]] = live_expr[op] = name
+            else:
+                names[op._outputs[0]] = env_name
             continue
         if op._type == "NoOp":
+            if guarded:
+                name = fresh()
+                lines.append(f"{name} = DEAD if {guard} else True")
+                step_ops.append(op)
+                live_expr[op] = name
             continue
         if op._type in _ALIASES and op._outputs[0] not in fed:
             source = op._inputs[0]
             if source._op._type in _REF_PRODUCERS and source not in fed:
+                expression = f"ctx.read({source._op._name!r})"
+            else:
+                expression = value_of(source)
+            if dead_controls or expression.startswith("ctx."):
                 name = fresh()
-                lines.append(f"{name} = ctx.read({source._op._name!r})")
+                lines.append(f"{name} = DEAD if {guard} else {expression}" if guard else f"{name} = {expression}")
                 step_ops.append(op)
                 names[op._outputs[0]] = name
             else:
-                names[op._outputs[0]] = value_of(source)
+                names[op._outputs[0]] = expression
+            if op in dead_ops:
+                live_expr[op] = names[op._outputs[0]]
             continue
-        folded = _fold_constant_op(op, names, env, fed)
-        if folded is not None:
-            env_name = f"c{index}"
-            env[env_name] = folded
-            names[op._outputs[0]] = env_name
-            continue
+        if not guarded:
+            folded = _fold_constant_op(op, names, env, fed)
+            if folded is not None:
+                env_name = f"c{index}"
+                env[env_name] = folded
+                names[op._outputs[0]] = env_name
+                continue
         args = ["ctx" if op_def.stateful else "xp"]
-        ref_inputs = op_def.ref_inputs
         for i, t in enumerate(op._inputs):
             if i in ref_inputs:
                 continue
@@ -206,21 +242,33 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             args.append(f"{attr}={attr_name}")
         outputs = []
         for t in op._outputs:
-            if t in fed:
-                outputs.append("_")
-            else:
-                outputs.append(fresh())
+            outputs.append(fresh())
+            if t not in fed:
                 names[t] = outputs[-1]
         call = f"{kernel_name}({', '.join(args)})"
         if not outputs:
-            lines.append(call)
-        elif len(outputs) == 1:
-            lines.append(f"{outputs[0]} = {call}")
+            if guarded:
+                name = fresh()
+                lines.append(f"{name} = DEAD if {guard} else ({call}, True)[1]")
+                live_expr[op] = name
+            else:
+                lines.append(call)
         else:
-            lines.append(f"{', '.join(outputs)} = {call}")
+            target = ", ".join(outputs)
+            if guarded:
+                dead_value = "DEAD"
+                if len(outputs) > 1:
+                    dead_value = f"DEAD{len(outputs)}"
+                    env[dead_value] = (DEAD,) * len(outputs)
+                lines.append(f"{target} = {dead_value} if {guard} else {call}")
+            else:
+                lines.append(f"{target} = {call}")
+            if op in dead_ops:
+                live_expr[op] = outputs[0]
         step_ops.append(op)
         if _writes(op):
             plan.writes_variables = True
+    plan.may_be_dead = bool(dead_ops)
 
     results = []
     for f in fetches:

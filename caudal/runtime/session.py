@@ -27,6 +27,7 @@ from caudal import errors
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.graph import Graph, Operation, get_default_graph
 from caudal.framework.tensor import Tensor
+from caudal.ops.cond_ops import DEAD
 from caudal.ops.variable_ops import dims_compatible
 from caudal.runtime.fetches import FetchStructure
 from caudal.runtime.plan import Plan, build_plan
@@ -141,6 +142,12 @@ class BaseSession:
         else:
             ctx = RunContext(self._backend.xp, self._store, self)
             results = self._call_plan(plan, ctx, feed_values)
+        if plan.may_be_dead:
+            for i, value in enumerate(results):
+                if value is DEAD:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Retval[{i}] does not have value: {fetch_list[i].name} is on a tf.cond "
+                                    "branch that was not taken")
         return [_owned(v) for v in results]
 
     def _call_plan(self, plan: Plan, ctx: RunContext, feed_values: list[Any]) -> tuple:
