@@ -127,5 +127,15 @@ def constant_value_as_shape(tensor: Tensor) -> tensor_shape.TensorShape:
         return result
     if op.type == "Cast" or op.type == "Identity":
         return constant_value_as_shape(op.inputs[0])
+    if op.type == "StridedSlice" and not any(op.get_attr(m) for m in ("ellipsis_mask", "new_axis_mask",
+                                                                       "shrink_axis_mask")):
+        # A slice of a partially known shape vector, e.g. tf.shape(x)[1:].
+        whole = constant_value_as_shape(op.inputs[0])
+        begin, end, strides = (constant_value(t) for t in op.inputs[1:4])
+        if whole.ndims is not None and begin is not None and end is not None and strides is not None \
+                and len(begin) == 1:
+            start = None if op.get_attr("begin_mask") & 1 else int(begin[0])
+            stop = None if op.get_attr("end_mask") & 1 else int(end[0])
+            return tensor_shape.TensorShape(whole.as_list()[slice(start, stop, int(strides[0]))])
     rank = tensor.shape[0].value if tensor.shape.ndims == 1 else None
     return tensor_shape.unknown_shape(rank)

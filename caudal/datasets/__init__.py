@@ -1,0 +1,1 @@
+"""Offline dataset files shared by `caudal.examples.tutorials.mnist` and `caudal.keras.datasets`."""

@@ -1,0 +1,1 @@
+"""caudal's counterpart of `tensorflow.examples.tutorials.mnist` (offline `input_data`)."""
