@@ -31,6 +31,12 @@ from caudal.framework.dtypes import (
     uint64,
     variant,
 )
+from caudal.framework.graph_io import import_graph_def
+from caudal.framework.tensor_util import make_ndarray, make_tensor_proto
+from caudal.proto.attr_value_pb2 import AttrValue, NameAttrList
+from caudal.proto.graph_pb2 import GraphDef
+from caudal.proto.meta_graph_pb2 import MetaGraphDef, TensorInfo
+from caudal.proto.node_def_pb2 import NodeDef
 from caudal.framework.graph import (
     Graph,
     GraphKeys,
@@ -79,6 +85,13 @@ from caudal.ops.array_ops import (
     transpose,
     unstack,
 )
+from caudal.ops.clip_ops import (
+    clip_by_average_norm,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    global_norm,
+)
 from caudal.ops.comparison_ops import (
     equal,
     greater,
@@ -105,7 +118,37 @@ from caudal.ops.constant_ops import (
     zeros_like,
 )
 from caudal.ops.control_ops import group, identity, no_op, stop_gradient, tuple  # noqa: A004
+from caudal.ops.debug_ops import add_check_numerics_ops, check_numerics
 from caudal.ops.gather_ops import boolean_mask, gather, unsorted_segment_sum
+from caudal.ops.index_ops import (
+    dynamic_partition,
+    dynamic_stitch,
+    gather_nd,
+    meshgrid,
+    scatter_nd,
+    segment_sum,
+    sequence_mask,
+)
+from caudal.ops.linalg_ops import (
+    cholesky,
+    diag,
+    diag_part,
+    einsum,
+    eye,
+    lin_space,
+    linspace,
+    matrix_band_part,
+    matrix_determinant,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_inverse,
+    matrix_set_diag,
+    matrix_solve,
+    matrix_transpose,
+    tensordot,
+    trace,
+)
+from caudal.ops.manip_ops import pad, reverse, reverse_v2, split, tile
 from caudal.ops.math_ops import (
     abs,  # noqa: A004 - TF's name
     add,
@@ -138,7 +181,14 @@ from caudal.ops.math_ops import (
     to_int64,
     truediv,
 )
-from caudal.ops.random_ops import random_normal, random_uniform, truncated_normal
+from caudal.ops.random_ops import (
+    multinomial,
+    random_crop,
+    random_normal,
+    random_shuffle,
+    random_uniform,
+    truncated_normal,
+)
 from caudal.ops.reduction_ops import (
     argmax,
     argmin,
@@ -150,7 +200,36 @@ from caudal.ops.reduction_ops import (
     reduce_prod,
     reduce_sum,
 )
+from caudal.ops.reduction_extra_ops import count_nonzero, reduce_logsumexp
+from caudal.ops.scan_ops import cumprod, cumsum
 from caudal.ops.slicing_ops import strided_slice
+from caudal.ops.sort_ops import argsort, sort, unique
+from caudal.ops.special_math_ops import (
+    acos,
+    asin,
+    atan,
+    atan2,
+    ceil,
+    cos,
+    cosh,
+    digamma,
+    erf,
+    expm1,
+    floor,
+    is_finite,
+    is_inf,
+    is_nan,
+    lgamma,
+    log1p,
+    polygamma,
+    reciprocal,
+    rint,
+    round,  # noqa: A004 - TF's name
+    sin,
+    sinh,
+    squared_difference,
+    tan,
+)
 from caudal.runtime.session import InteractiveSession, Session, get_default_session
 from caudal.variable_scope import (
     AUTO_REUSE,

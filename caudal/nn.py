@@ -1,5 +1,46 @@
 """`tf.nn`: neural-network ops (re-exports only)."""
+from caudal.ops.conv_ops import (
+    conv1d,
+    conv2d,
+    conv2d_backprop_filter,
+    conv2d_backprop_input,
+    conv2d_transpose,
+    depthwise_conv2d,
+    depthwise_conv2d_native,
+    depthwise_conv2d_native_backprop_filter,
+    depthwise_conv2d_native_backprop_input,
+    separable_conv2d,
+)
 from caudal.ops.math_ops import sigmoid, tanh
-from caudal.ops.nn_ops import log_softmax, relu, softmax
+from caudal.ops.nn_activation_ops import crelu, elu, leaky_relu, relu6, selu, softplus, softsign, swish
+from caudal.ops.nn_loss_ops import (
+    l2_loss,
+    sigmoid_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits,
+    weighted_cross_entropy_with_logits,
+)
+from caudal.ops.nn_ops import bias_add, dropout, embedding_lookup, in_top_k, log_softmax, relu, softmax
+from caudal.ops.normalization_ops import (
+    batch_normalization,
+    fused_batch_norm,
+    l2_normalize,
+    local_response_normalization,
+    lrn,
+    moments,
+)
+from caudal.ops.pooling_ops import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
 
-__all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_backprop_filter",
+           "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_native",
+           "depthwise_conv2d_native_backprop_filter", "depthwise_conv2d_native_backprop_input", "max_pool",
+           "max_pool1d", "max_pool2d", "separable_conv2d",
+           "log_softmax", "relu", "sigmoid", "softmax", "tanh",
+           "batch_normalization", "bias_add", "crelu", "dropout", "elu", "embedding_lookup", "fused_batch_norm",
+           "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization", "lrn", "moments",
+           "relu6", "selu", "sigmoid_cross_entropy_with_logits", "silu", "softmax_cross_entropy_with_logits",
+           "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
+           "swish", "weighted_cross_entropy_with_logits"]
+
+silu = swish

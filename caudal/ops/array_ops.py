@@ -581,7 +581,8 @@ def _slice_grad(op: Any, grad: Tensor) -> list:
     x_shape = _shape_of(x)
     after = subtract(subtract(x_shape, begin), _shape_of(op.outputs[0]))
     paddings = stack([begin, after], axis=1)
-    return [apply_op("Pad", [grad, paddings], {"T": grad.dtype.base_dtype}), None, None]
+    return [apply_op("Pad", [grad, paddings], {"T": grad.dtype.base_dtype, "Tpaddings": paddings.dtype.base_dtype}),
+            None, None]
 
 
 register_op("Slice", infer=_slice_infer, kernel=_slice_kernel, grad=_slice_grad)
@@ -594,23 +595,3 @@ def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor
     size_t = _int_tensor(size, "size")
     return apply_op("Slice", [x, begin_t, size_t], {"T": x.dtype.base_dtype, "Index": begin_t.dtype},
                     name or "Slice")
-
-
-def _pad_infer(ctx: InferContext) -> list:
-    x = ctx.shape(0)
-    paddings = ctx.value(1)
-    if paddings is None or x.ndims is None:
-        return [(ctx.dtype(0), unknown_shape(x.ndims))]
-    dims = [None if d is None else d + int(p[0]) + int(p[1]) for d, p in zip(x.as_list(), paddings)]
-    return [(ctx.dtype(0), TensorShape(dims))]
-
-
-def _pad_grad(op: Any, grad: Tensor) -> list:
-    x, paddings = op.inputs
-    begin = slice(paddings, [0, 0], [-1, 1])
-    return [slice(grad, reshape(begin, [-1]), _shape_of(x)), None]
-
-
-register_op("Pad", infer=_pad_infer, grad=_pad_grad,
-            kernel=lambda xp, x, paddings: xp.pad(x, [(int(a), int(b)) for a, b in paddings]))
-

@@ -73,11 +73,13 @@ register_op("LogicalNot", infer=_rules.unary(_BOOL), kernel=lambda xp, x: xp.log
 
 
 def logical_and(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _comparison("LogicalAnd", x, y, name)
+    x, y = _binary_operands(x, y)
+    return apply_op("LogicalAnd", [x, y], {}, name or "LogicalAnd")
 
 
 def logical_or(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _comparison("LogicalOr", x, y, name)
+    x, y = _binary_operands(x, y)
+    return apply_op("LogicalOr", [x, y], {}, name or "LogicalOr")
 
 
 def logical_not(x: Any, name: str | None = None) -> Tensor:

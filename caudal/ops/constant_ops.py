@@ -145,8 +145,10 @@ register_op("Fill", infer=_fill_infer, kernel=_fill_kernel, grad=_fill_grad)
 
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     """`tf.fill`: a tensor of shape `dims` filled with scalar `value`."""
-    return apply_op("Fill", [convert_to_tensor(dims, dtype_hint=dtypes_lib.int32), convert_to_tensor(value)],
-                    {}, name or "Fill")
+    dims_t = convert_to_tensor(dims, dtype_hint=dtypes_lib.int32)
+    value_t = convert_to_tensor(value)
+    return apply_op("Fill", [dims_t, value_t], {"T": value_t.dtype.base_dtype, "index_type": dims_t.dtype.base_dtype},
+                    name or "Fill")
 
 
 def _filled(shape: Any, fill_value: int, dtype: Any, name: str) -> Tensor:

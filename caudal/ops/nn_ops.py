@@ -1,15 +1,27 @@
-"""Neural-network activations: Softmax, LogSoftmax, Relu (with TF's fused ReluGrad)."""
+"""Core neural-network ops: Softmax, LogSoftmax, Relu (with TF's fused ReluGrad), BiasAdd (with
+BiasAddGrad), InTopKV2, and `dropout` and `embedding_lookup` built from public ops as in TF.
+
+Other activations live in `nn_activation_ops`, cross-entropies in `nn_loss_ops`, normalization
+in `normalization_ops`.
+"""
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+import numpy as np
+
+from caudal.errors import InvalidArgumentError
+from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
-from caudal.framework.registry import register_op
+from caudal.framework.random_seed import op_seed_attrs
+from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
+from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
 
-__all__ = ["softmax", "log_softmax", "relu"]
+__all__ = ["softmax", "log_softmax", "relu", "bias_add", "dropout", "embedding_lookup", "in_top_k"]
 
 
 def _softmax_infer(ctx: InferContext) -> list:
@@ -105,3 +117,270 @@ register_op("ReluGrad", infer=_rules.binary(_rules.REAL), kernel=_relu_grad_kern
 def relu(features: Any, name: str | None = None) -> Tensor:
     x = convert_to_tensor(features, name="features")
     return apply_op("Relu", [x], {"T": x.dtype.base_dtype}, name or "Relu")
+
+
+def require_rank(shape: TensorShape, rank: int) -> TensorShape:
+    """`shape` with the given rank, or ValueError in TF's shape-function words."""
+    if shape.ndims is not None and shape.ndims != rank:
+        raise ValueError(f"Shape must be rank {rank} but is rank {shape.ndims}")
+    return shape if shape.ndims is not None else unknown_shape(rank)
+
+
+# ------------------------------------------------------------------ BiasAdd
+def _channel_axis(data_format: Any, rank: int) -> int:
+    fmt = data_format.decode() if isinstance(data_format, bytes) else data_format
+    return 1 if fmt == "NCHW" else rank - 1
+
+
+def _bias_add_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1), ("value", "bias"))
+    _rules.check_dtype(ctx, 0, _rules.NUMERIC - {dtypes_lib.bool_}, "value")
+    value, bias = ctx.shape(0), require_rank(ctx.shape(1), 1)
+    if value.ndims is None:
+        return [(dtype, unknown_shape())]
+    if value.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {value.ndims}")
+    axis = _channel_axis(ctx.attrs["data_format"], value.ndims)
+    channels, size = value[axis].value, bias[0].value
+    if channels is not None and size is not None and channels != size:
+        raise ValueError(f"Dimensions must be equal, but are {channels} and {size}")
+    dims = value.as_list()
+    dims[axis] = channels if channels is not None else size
+    return [(dtype, TensorShape(dims))]
+
+
+def _bias_add_kernel(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
+    axis = _channel_axis(data_format, value.ndim)
+    if axis != value.ndim - 1:
+        bias = bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
+    return value + bias
+
+
+def _bias_add_grad(op: Any, grad: Tensor) -> list:
+    data_format = op.get_attr("data_format")
+    return [grad, apply_op("BiasAddGrad", [grad], {"T": grad.dtype.base_dtype, "data_format": data_format})]
+
+
+def _bias_add_grad_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_dtype(ctx, 0, _rules.NUMERIC - {dtypes_lib.bool_}, "out_backprop")
+    shape = ctx.shape(0)
+    if shape.ndims is None:
+        return [(dtype, unknown_shape(1))]
+    if shape.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {shape.ndims}")
+    return [(dtype, TensorShape([shape[_channel_axis(ctx.attrs["data_format"], shape.ndims)].value]))]
+
+
+def _bias_add_grad_kernel(xp: Any, out_backprop: Any, *, data_format: Any) -> Any:
+    axis = _channel_axis(data_format, out_backprop.ndim)
+    axes = tuple(i for i in range(out_backprop.ndim) if i != axis)
+    return xp.sum(out_backprop, axis=axes).astype(out_backprop.dtype, copy=False)
+
+
+def _bias_add_grad_grad(op: Any, grad: Tensor) -> list:
+    """Spreads the bias-shaped gradient over out_backprop's shape along the channel axis."""
+    from caudal.ops.array_ops import broadcast_to, reshape, shape
+
+    out_backprop = op.inputs[0]
+    rank = out_backprop.shape.ndims
+    if rank is None:
+        raise NotImplementedError(f"The gradient of {op.name} needs an input of known rank")
+    axis = _channel_axis(op.get_attr("data_format"), rank)
+    dims = [1] * rank
+    dims[axis] = -1
+    return [broadcast_to(reshape(grad, dims), shape(out_backprop))]
+
+
+register_op("BiasAdd", infer=_bias_add_infer, kernel=_bias_add_kernel, grad=_bias_add_grad)
+register_op("BiasAddGrad", infer=_bias_add_grad_infer, kernel=_bias_add_grad_kernel, grad=_bias_add_grad_grad)
+
+
+def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | None = None) -> Tensor:
+    """value + bias along the channel axis: the last for "N...C" formats (default), axis 1 for
+    "NC..." formats, which TF records as data_format "NCHW"."""
+    if data_format is None or (data_format.startswith("N") and data_format.endswith("C")):
+        data_format = "NHWC"
+    elif data_format.startswith("NC"):
+        data_format = "NCHW"
+    else:
+        raise ValueError(f"data_format must be of the form `N...C` or `NC...`. Received: "
+                         f"data_format={data_format}")
+    with get_default_graph().name_scope(name or "BiasAdd") as scope:
+        value = convert_to_tensor(value, name="input")
+        bias = convert_to_tensor(bias, dtype=value.dtype.base_dtype, name="bias")
+        return apply_op("BiasAdd", [value, bias], {"T": value.dtype.base_dtype, "data_format": data_format},
+                        scope)
+
+
+# ------------------------------------------------------------------ dropout
+def _noise_shape(x: Tensor, noise_shape: Any) -> Tensor:
+    """The shape of the random mask: x's, or `noise_shape` with unknown entries taken from x."""
+    from caudal.ops.array_ops import shape
+    from caudal.ops.constant_ops import constant
+
+    if noise_shape is None:
+        if x.shape.is_fully_defined():
+            return constant(np.array(x.shape.as_list(), np.int32), name="Shape")
+        return shape(x)
+    if isinstance(noise_shape, Tensor):
+        return noise_shape
+    dims = noise_shape.as_list() if isinstance(noise_shape, TensorShape) else list(noise_shape)
+    if None in dims and x.shape.ndims == len(dims):
+        dims = [x.shape[i].value if d is None else d for i, d in enumerate(dims)]
+    if None in dims:
+        raise ValueError(f"noise_shape {noise_shape} has unknown dimensions that x ({x.shape}) cannot fill")
+    return constant(np.array(dims, np.int32), name="noise_shape")
+
+
+def _bad_rate(rate: Any) -> ValueError:
+    return ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
+
+
+def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | None = None,
+            name: str | None = None, rate: Any = None) -> Tensor:
+    """TF1 `tf.nn.dropout`: zeroes each element with probability `rate` (= 1 - `keep_prob`) and
+    scales the kept ones by 1 / (1 - rate). Like TF it draws a uniform mask of `noise_shape`
+    (which broadcasts against x), keeps where mask >= rate, and returns x unchanged for a
+    Python rate of 0. Exactly one of `keep_prob` and `rate` must be given."""
+    from caudal.ops.comparison_ops import greater_equal, where_v2
+    from caudal.ops.constant_ops import constant
+    from caudal.ops.math_ops import multiply, realdiv, subtract
+
+    if keep_prob is not None and rate is not None:
+        raise ValueError("Cannot specify both 'keep_prob' and 'rate'.")
+    if keep_prob is not None:
+        if isinstance(keep_prob, numbers.Real) and not isinstance(keep_prob, bool):
+            rate = 1 - keep_prob
+        else:
+            rate = subtract(1.0, convert_to_tensor(keep_prob, dtype_hint=dtypes_lib.float32, name="keep_prob"))
+    if rate is None:
+        raise ValueError(f"`rate` must be provided. Received: rate={rate}")
+    python_rate = isinstance(rate, numbers.Real) and not isinstance(rate, bool)
+    if python_rate and not 0 <= rate < 1:
+        raise _bad_rate(rate)
+    with get_default_graph().name_scope(name or "dropout"):
+        x = convert_to_tensor(x, name="x")
+        dtype = x.dtype.base_dtype
+        if not dtype.is_floating:
+            raise ValueError("`x.dtype` must be a floating point tensor as `x` will be scaled. "
+                             f"Received: x_dtype={dtype!r}")
+        if python_rate:
+            if rate == 0:
+                return x
+            scaled = multiply(x, constant(1 / (1 - rate), dtype=dtype, name="Const"))
+            threshold = constant(rate, dtype=dtype, name="GreaterEqual/y")
+        else:
+            threshold = convert_to_tensor(rate, dtype=dtype, name="rate")
+            if threshold.shape.ndims not in (None, 0):
+                raise _bad_rate(rate)
+            scaled = realdiv(x, subtract(constant(1, dtype=dtype, name="Const"), threshold))
+        shape_t = _noise_shape(x, noise_shape)
+        with get_default_graph().name_scope("random_uniform"):
+            uniform = apply_op("RandomUniform", [shape_t], dict(op_seed_attrs(seed), dtype=dtype, T=shape_t.dtype),
+                               "RandomUniform")
+        keep = greater_equal(uniform, threshold)
+        return where_v2(keep, scaled, constant(0, dtype=dtype, name="Const_1"))
+
+
+# ---------------------------------------------------------- embedding_lookup
+def _clip_rows(embeddings: Tensor, ids: Tensor, max_norm: Any) -> Tensor:
+    """Rescales each embedding whose L2 norm exceeds max_norm down to max_norm."""
+    from caudal.ops.math_ops import maximum, multiply, rsqrt, square
+    from caudal.ops.reduction_ops import reduce_sum
+
+    if max_norm is None:
+        return embeddings
+    if embeddings.shape.ndims is None or ids.shape.ndims is None:
+        raise ValueError("embedding_lookup with max_norm needs ids and params of known rank")
+    axes = list(range(ids.shape.ndims, embeddings.shape.ndims))
+    dtype = embeddings.dtype.base_dtype
+    limit = convert_to_tensor(max_norm, dtype=dtype, name="max_norm")
+    squared_norm = reduce_sum(square(embeddings), axes, keepdims=True)
+    # max_norm / max(norm, max_norm), with no infinite slope at a zero norm.
+    return multiply(embeddings, multiply(limit, rsqrt(maximum(squared_norm, square(limit)))))
+
+
+def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", name: str | None = None,
+                     validate_indices: bool = True, max_norm: Any = None) -> Tensor:
+    """Rows of `params` at `ids`. `params` may be a list of partitions of one table, split by
+    `partition_strategy` "mod" (id i lives in partition i % n at row i // n) or "div"
+    (contiguous blocks), as in TF. caudal gathers from the partitions joined in id order
+    rather than with DynamicPartition/DynamicStitch; the values and gradients are the same."""
+    from caudal.ops.array_ops import concat, shape, stack
+    from caudal.ops.control_ops import identity
+    from caudal.ops.gather_ops import gather
+    from caudal.ops.math_ops import add, floordiv, floormod
+
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}. Must be one of `mod` or `div`.")
+    partitions = list(params) if isinstance(params, (list, tuple)) else [params]
+    if not partitions:
+        raise ValueError("Argument `params` must not be empty.")
+    with get_default_graph().name_scope(name or "embedding_lookup") as scope:
+        partitions = [convert_to_tensor(p, name="params") for p in partitions]
+        ids = convert_to_tensor(ids, name="ids")
+        if len(partitions) == 1:
+            rows = gather(partitions[0], ids, name=scope)
+            return identity(_clip_rows(rows, ids, max_norm))
+        dtypes = {p.dtype.base_dtype for p in partitions}
+        if len(dtypes) > 1:
+            raise ValueError(f"All partitions of params must have the same dtype, got {sorted(d.name for d in dtypes)}")
+        table = concat(partitions, 0)
+        if partition_strategy == "div":
+            index = ids
+        else:
+            n = len(partitions)
+            sizes = [p.shape[0].value if p.shape.ndims else None for p in partitions]
+            if None not in sizes:
+                offsets = convert_to_tensor(np.cumsum([0] + sizes[:-1]).astype(np.int64),
+                                            dtype=ids.dtype.base_dtype, name="offsets")
+            else:
+                firsts = [shape(p, out_type=ids.dtype.base_dtype)[0] for p in partitions]
+                running = [convert_to_tensor(0, dtype=ids.dtype.base_dtype)]
+                for size in firsts[:-1]:
+                    running.append(add(running[-1], size))
+                offsets = stack(running, name="offsets")
+            index = add(gather(offsets, floormod(ids, n)), floordiv(ids, n))
+        return identity(_clip_rows(gather(table, index), ids, max_norm))
+
+
+# ----------------------------------------------------------------- InTopKV2
+def _in_top_k_infer(ctx: InferContext) -> list:
+    _rules.check_dtype(ctx, 0, frozenset([dtypes_lib.float32]), "predictions")
+    _rules.check_same_dtype(ctx, (1, 2), ("targets", "k"))
+    _rules.check_dtype(ctx, 1, _rules.INDEX, "targets")
+    predictions, targets = require_rank(ctx.shape(0), 2), require_rank(ctx.shape(1), 1)
+    require_rank(ctx.shape(2), 0)
+    batch = predictions[0] if predictions.ndims is not None else None
+    if batch is not None and targets.ndims is not None:
+        if not batch.is_compatible_with(targets[0]):
+            raise ValueError(f"Dimensions must be equal, but are {batch.value} and {targets[0].value}")
+        return [(dtypes_lib.bool_, TensorShape([batch.value if batch.value is not None else targets[0].value]))]
+    return [(dtypes_lib.bool_, TensorShape([None]))]
+
+
+def _in_top_k_kernel(xp: Any, predictions: Any, targets: Any, k: Any) -> Any:
+    """True where fewer than k classes score strictly higher than the target (ties count in its
+    favour). A target out of range, or a row with a non-finite score, gives False, as in TF."""
+    if predictions.shape[0] != targets.shape[0]:
+        raise InvalidArgumentError(None, None, f"First dimension of predictions {predictions.shape[0]} must match "
+                                               f"length of targets {targets.shape[0]}")
+    classes = predictions.shape[1]
+    valid = (targets >= 0) & (targets < classes)
+    target_score = xp.take_along_axis(predictions, xp.clip(targets, 0, max(classes - 1, 0))[:, None].astype(np.int64),
+                                      axis=1) if classes else xp.zeros((len(targets), 1), predictions.dtype)
+    higher = xp.sum(predictions > target_score, axis=1)
+    finite = xp.all(xp.isfinite(predictions), axis=1)
+    return valid & finite & (higher < k)
+
+
+register_op("InTopKV2", infer=_in_top_k_infer, kernel=_in_top_k_kernel, grad=NOT_DIFFERENTIABLE)
+
+
+def in_top_k(predictions: Any, targets: Any, k: Any, name: str | None = None) -> Tensor:
+    """Whether each target is among the k highest predictions of its row (InTopKV2)."""
+    with get_default_graph().name_scope(name or "in_top_k"):
+        predictions = convert_to_tensor(predictions, name="predictions")
+        targets = convert_to_tensor(targets, name="targets")
+        k_t = convert_to_tensor(k, dtype=targets.dtype.base_dtype, name="k")
+        return apply_op("InTopKV2", [predictions, targets, k_t], {"T": targets.dtype.base_dtype}, "InTopKV2")

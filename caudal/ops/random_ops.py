@@ -1,4 +1,5 @@
-"""Random ops: RandomUniform, RandomUniformInt, RandomStandardNormal, TruncatedNormal.
+"""Random ops: RandomUniform, RandomUniformInt, RandomStandardNormal, TruncatedNormal,
+RandomShuffle and Multinomial, and `random_crop` built from them as in TF.
 
 Each op draws from its own stream per session, seeded from the op's
 `(seed, seed2)` attrs (see `caudal.framework.random_seed`): a new session
@@ -19,7 +20,8 @@ from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.ops import _rules
 
-__all__ = ["random_uniform", "random_normal", "truncated_normal"]
+__all__ = ["random_uniform", "random_normal", "truncated_normal", "random_shuffle", "multinomial",
+           "random_crop"]
 
 
 def _random_infer(ctx: InferContext) -> list:
@@ -135,3 +137,108 @@ def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any 
         rnd = apply_op("TruncatedNormal", [shape_t], dict(op_seed_attrs(seed), dtype=dtype, T=shape_t.dtype),
                        "TruncatedNormal")
         return add(multiply(rnd, stddev_t), mean_t, name=scope[:-1] + "/")
+
+
+# ----------------------------------------------------------- RandomShuffle
+def _shuffle_kernel(ctx: Any, value: Any, *, op: Any) -> Any:
+    if np.ndim(value) == 0:
+        return value
+    return value[ctx.generator(op).permutation(value.shape[0])]
+
+
+register_op("RandomShuffle", infer=_rules.same_as_input(), kernel=_shuffle_kernel, grad=NOT_DIFFERENTIABLE,
+            stateful=True)
+
+
+def random_shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """`value` with its slices along the first dimension in a random order."""
+    value = convert_to_tensor(value, name="value")
+    return apply_op("RandomShuffle", [value], dict(op_seed_attrs(seed), T=value.dtype.base_dtype),
+                    name or "RandomShuffle")
+
+
+# ------------------------------------------------------------- Multinomial
+def _multinomial_infer(ctx: InferContext) -> list:
+    from caudal.framework.tensor_shape import TensorShape
+
+    _rules.check_dtype(ctx, 0, _rules.FLOAT, "logits")
+    _rules.check_dtype(ctx, 1, frozenset([dtypes_lib.int32]), "num_samples")
+    logits = ctx.shape(0)
+    if logits.ndims is not None and logits.ndims != 2:
+        raise ValueError(f"Shape must be rank 2 but is rank {logits.ndims}")
+    if ctx.shape(1).ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {ctx.shape(1).ndims}")
+    num = ctx.value(1)
+    if num is not None and int(num) < 0:
+        raise ValueError(f"Dimension size, given by scalar input 1, must be non-negative but is {int(num)}")
+    batch = logits[0].value if logits.ndims == 2 else None
+    out_dtype = _rules.attr_dtype(ctx, "output_dtype")
+    if out_dtype not in _rules.INDEX:
+        raise TypeError(f"Value for attr 'output_dtype' of {out_dtype.name} is not in the list of allowed values: "
+                        f"int32, int64")
+    return [(out_dtype, TensorShape([batch, None if num is None else int(num)]))]
+
+
+def _multinomial_kernel(ctx: Any, logits: Any, num_samples: Any, *, output_dtype: Any, op: Any) -> Any:
+    """Inverse-CDF sampling of each row's softmax, all rows in one searchsorted."""
+    from caudal.errors import InvalidArgumentError
+
+    batch, classes = logits.shape
+    num = int(num_samples)
+    if num < 0:
+        raise InvalidArgumentError(None, op, f"num_samples should be nonnegative, got {num}")
+    if classes == 0:
+        raise InvalidArgumentError(None, op, f"num_classes should be positive, got {classes}")
+    values = logits.astype(np.float64)
+    finite_max = np.max(np.where(np.isfinite(values), values, -np.inf), axis=1, keepdims=True)
+    weights = np.exp(values - np.where(np.isfinite(finite_max), finite_max, 0.0))
+    cdf = np.cumsum(weights, axis=1)
+    cdf = cdf / np.where(cdf[:, -1:] > 0, cdf[:, -1:], 1.0)
+    draws = ctx.generator(op).random((batch, num))
+    # Row r's CDF is shifted to [r, r + 1], so one sorted array serves every row.
+    rows = np.arange(batch, dtype=np.float64)[:, None]
+    shifted_cdf = (cdf + rows).reshape(-1)
+    picks = np.searchsorted(shifted_cdf, (draws + rows).reshape(-1), side="right").reshape(batch, num)
+    picks = np.clip(picks - (np.arange(batch)[:, None] * classes), 0, classes - 1)
+    return picks.astype(output_dtype.as_numpy_dtype)
+
+
+register_op("Multinomial", infer=_multinomial_infer, kernel=_multinomial_kernel, grad=NOT_DIFFERENTIABLE,
+            stateful=True)
+
+
+def multinomial(logits: Any, num_samples: Any, seed: int | None = None, name: str | None = None,
+                output_dtype: Any = None) -> Tensor:
+    """`num_samples` class indices per row of the [batch, classes] unnormalized log-probabilities
+    `logits`; int64 unless `output_dtype` says otherwise."""
+    with get_default_graph().name_scope(name or "multinomial"):
+        logits_t = convert_to_tensor(logits, name="logits")
+        num_t = convert_to_tensor(num_samples, dtype=dtypes_lib.int32, name="num_samples")
+        out_dtype = dtypes_lib.as_dtype(output_dtype or dtypes_lib.int64).base_dtype
+        return apply_op("Multinomial", [logits_t, num_t], dict(op_seed_attrs(seed), T=logits_t.dtype.base_dtype,
+                                                                output_dtype=out_dtype), "Multinomial")
+
+
+# ------------------------------------------------------------- random_crop
+def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """A slice of shape `size` of `value` at a uniformly random offset; running it with a `size`
+    larger than `value` fails an Assert, as in TF."""
+    from caudal.ops.array_ops import shape as shape_of
+    from caudal.ops.array_ops import slice as slice_
+    from caudal.ops.comparison_ops import greater_equal
+    from caudal.ops.cond_ops import Assert
+    from caudal.ops.control_ops import with_dependencies
+    from caudal.ops.math_ops import add, floormod, subtract
+    from caudal.ops.reduction_ops import reduce_all
+
+    with get_default_graph().name_scope(name or "random_crop") as scope:
+        value = convert_to_tensor(value, name="value")
+        size = convert_to_tensor(size, dtype=dtypes_lib.int32, name="size")
+        shape = shape_of(value)
+        check = Assert(reduce_all(greater_equal(shape, size)), ["Need value.shape >= size, got ", shape, size],
+                       summarize=1000)
+        shape = with_dependencies([check], shape)
+        limit = add(subtract(shape, size), 1)
+        offset = floormod(random_uniform(shape_of(shape), dtype=size.dtype, maxval=size.dtype.max, seed=seed),
+                          limit)
+        return slice_(value, offset, size, name=scope[:-1] + "/")

@@ -223,8 +223,10 @@ def _reduce(op_type: str, default_name: str, input_tensor: Any, axis: Any, keepd
     with get_default_graph().name_scope(name or default_name) as scope:
         x = convert_to_tensor(input_tensor, name="input")
         axes = _axis_tensor(x, axis)
-        return apply_op(op_type, [x, axes], {"T": x.dtype.base_dtype, "Tidx": axes.dtype.base_dtype,
-                                             "keep_dims": keep}, scope[:-1] + "/")
+        attrs = {"Tidx": axes.dtype.base_dtype, "keep_dims": keep}
+        if op_type not in ("All", "Any"):  # TF's All and Any take only bool and have no T attr
+            attrs["T"] = x.dtype.base_dtype
+        return apply_op(op_type, [x, axes], attrs, scope[:-1] + "/")
 
 
 def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: Any = None, name: str | None = None,

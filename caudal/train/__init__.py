@@ -1,6 +1,27 @@
 """`tf.train`: optimizers and the global step."""
+from caudal.framework.graph_io import write_graph
+from caudal.train.adadelta import AdadeltaOptimizer
+from caudal.train.adagrad import AdagradOptimizer
+from caudal.train.adam import AdamOptimizer
+from caudal.train.ftrl import FtrlOptimizer
 from caudal.train.gradient_descent import GradientDescentOptimizer
+from caudal.train.learning_rate_decay import (
+    cosine_decay,
+    cosine_decay_restarts,
+    exponential_decay,
+    inverse_time_decay,
+    linear_cosine_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    piecewise_constant_decay,
+    polynomial_decay,
+)
+from caudal.train.momentum import MomentumOptimizer
+from caudal.train.moving_averages import ExponentialMovingAverage
 from caudal.train.optimizer import Optimizer
+from caudal.train.proximal_adagrad import ProximalAdagradOptimizer
+from caudal.train.proximal_gradient_descent import ProximalGradientDescentOptimizer
+from caudal.train.rmsprop import RMSPropOptimizer
 from caudal.train.training_util import (
     create_global_step,
     get_global_step,
@@ -8,5 +29,9 @@ from caudal.train.training_util import (
     global_step,
 )
 
-__all__ = ["Optimizer", "GradientDescentOptimizer", "create_global_step", "get_global_step",
-           "get_or_create_global_step", "global_step"]
+__all__ = ["write_graph", "Optimizer", "GradientDescentOptimizer", "create_global_step", "get_global_step",
+           "get_or_create_global_step", "global_step", "AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer",
+           "FtrlOptimizer", "MomentumOptimizer", "ProximalAdagradOptimizer", "ProximalGradientDescentOptimizer",
+           "RMSPropOptimizer", "ExponentialMovingAverage", "cosine_decay", "cosine_decay_restarts",
+           "exponential_decay", "inverse_time_decay", "linear_cosine_decay", "natural_exp_decay", "piecewise_constant",
+           "piecewise_constant_decay", "polynomial_decay"]

@@ -73,17 +73,16 @@ class Optimizer:
         if not var_list:
             raise ValueError("No variables to optimize.")
         grads = gradients(loss, var_list, grad_ys=None if grad_loss is None else [grad_loss])
-        return list(zip(grads, var_list))
+        return list(zip(grads, var_list, strict=True))
 
     def apply_gradients(self, grads_and_vars: Any, global_step: Any = None, name: str | None = None) -> Operation:
         """Adds the update ops; returns one op that runs them (then increments `global_step`)."""
-        from caudal.ops.control_ops import group
         from caudal.variables import assign_add
 
         grads_and_vars = list(grads_and_vars)
         if not grads_and_vars:
             raise ValueError("No variables provided.")
-        for g, v in grads_and_vars:
+        for g, _ in grads_and_vars:
             if g is not None and not isinstance(g, Tensor):
                 raise TypeError(f"Gradient must be a Tensor or None: {g}")
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
@@ -175,3 +174,24 @@ class Optimizer:
 
     def _call_if_callable(self, value: Any) -> Any:
         return value() if callable(value) else value
+
+    # ------------------------------------------------ helpers for subclasses
+    def _hyper_tensor(self, value: Any, name: str) -> Tensor:
+        """A hyperparameter (float, Tensor, placeholder, or a callable giving one) as a Tensor named `name`."""
+        from caudal.framework.convert import convert_to_tensor
+
+        return convert_to_tensor(self._call_if_callable(value), name=name)
+
+    def _get_or_make_slot_with_initializer(self, var: Any, initializer: Any, shape: Any, dtype: Any,
+                                           slot_name: str, op_name: str) -> Any:
+        """TF's name for `_get_or_make_slot` with an initializer (shape and dtype follow `var`)."""
+        return self._get_or_make_slot(var, initializer, slot_name, op_name)
+
+    def _fused_apply(self, op_type: str, var: Any, slots: list[Any], inputs: list[Any], **attrs: Any) -> Operation:
+        """Adds TF's fused update op `op_type`(var, *slots, *inputs); float inputs are cast to var's dtype."""
+        from caudal.ops.math_ops import cast
+
+        dtype = var.dtype.base_dtype
+        converted = [cast(t, dtype) for t in inputs]
+        attrs = {"T": dtype, "use_locking": self._use_locking, **attrs}
+        return var.graph.create_op(op_type, [var._ref()] + [s._ref() for s in slots] + converted, attrs, op_type)

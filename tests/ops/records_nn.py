@@ -1,8 +1,8 @@
-"""Records: softmax, log_softmax and relu."""
+"""Records: softmax, log_softmax, relu, bias_add, in_top_k and embedding_lookup."""
 import numpy as np
 
 import caudal as tf
-from tests.ops.record import OpRecord, away_from_zero, uniform
+from tests.ops.record import OpRecord, away_from_zero, integers, uniform
 
 
 def _softmax(x, axis=-1):
@@ -13,6 +13,39 @@ def _softmax(x, axis=-1):
 def _log_softmax(x, axis=-1):
     shifted = x - x.max(axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis, keepdims=True))
+
+
+def _bias_nchw(x, b):
+    return x + b.reshape((-1,) + (1,) * (x.ndim - 2))
+
+
+def _bias_grad(x, b, dy):
+    """BiasAddGrad through tf.gradients: the numeric check then differentiates BiasAddGrad."""
+    return tf.gradients(tf.nn.bias_add(x, b), b, grad_ys=dy)[0]
+
+
+def _in_top_k(predictions, targets, k):
+    target_scores = predictions[np.arange(len(targets)), np.clip(targets, 0, predictions.shape[1] - 1)]
+    higher = predictions > target_scores[:, None]
+    valid = (targets >= 0) & (targets < predictions.shape[1])
+    return valid & np.isfinite(predictions).all(1) & (higher.sum(1) < k)
+
+
+_TIES = np.array([[1, 2, 2, 3], [1, 1, 1, 1], [np.nan, 1, 2, 3], [1, 2, np.inf, 3], [0, 5, 4, 3], [4, 3, 2, 1]],
+                 np.float32)
+
+
+def _mod_partitioned(p0, p1, ids):
+    """The table whose row i lives in partition i % 2 at row i // 2."""
+    table = np.empty((len(p0) + len(p1),) + p0.shape[1:], p0.dtype)
+    table[0::2], table[1::2] = p0, p1
+    return table[ids]
+
+
+def _clipped(params, ids, max_norm):
+    rows = params[ids]
+    norms = np.sqrt((rows ** 2).sum(-1, keepdims=True))
+    return rows * (max_norm / np.maximum(norms, max_norm))
 
 
 RECORDS = [
@@ -27,4 +60,32 @@ RECORDS = [
     OpRecord("relu_int32", tf.nn.relu, lambda x: np.maximum(x, 0), [np.array([-2, 0, 3], np.int32)]),
     OpRecord("nn_sigmoid", tf.nn.sigmoid, lambda x: (1 / (1 + np.exp(-x))).astype(x.dtype), [uniform(4)]),
     OpRecord("nn_tanh", tf.nn.tanh, np.tanh, [uniform(4)]),
+    OpRecord("bias_add", tf.nn.bias_add, lambda x, b: x + b, [uniform(3, 4), uniform(4)]),
+    OpRecord("bias_add_nhwc_rank4", tf.nn.bias_add, lambda x, b: x + b, [uniform(2, 3, 2, 4), uniform(4)]),
+    OpRecord("bias_add_nchw", lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"), _bias_nchw,
+             [uniform(2, 3, 2, 4), uniform(3)]),
+    OpRecord("bias_add_ncw", lambda x, b: tf.nn.bias_add(x, b, data_format="NCW"), _bias_nchw,
+             [uniform(2, 3, 4), uniform(3)]),
+    OpRecord("bias_add_int32", tf.nn.bias_add, lambda x, b: x + b, [integers(2, 3), integers(3)]),
+    OpRecord("bias_add_grad", _bias_grad, lambda x, b, dy: dy.sum(0), [uniform(3, 4), uniform(4), uniform(3, 4)]),
+    OpRecord("bias_add_grad_nchw", lambda x, b, dy: tf.gradients(tf.nn.bias_add(x, b, data_format="NCHW"), b,
+                                                                 grad_ys=dy)[0],
+             lambda x, b, dy: dy.sum((0, 2, 3)), [uniform(2, 3, 2, 2), uniform(3), uniform(2, 3, 2, 2)]),
+    OpRecord("in_top_k_ties_and_nonfinite", lambda p, t: tf.nn.in_top_k(p, t, 2), lambda p, t: _in_top_k(p, t, 2),
+             [_TIES, np.array([1, 1, 1, 3, 2, 1], np.int32)], const=(1,)),
+    OpRecord("in_top_k_out_of_range", lambda p, t: tf.nn.in_top_k(p, t, 3), lambda p, t: _in_top_k(p, t, 3),
+             [uniform(3, 4), np.array([-1, 4, 2], np.int64)]),
+    OpRecord("in_top_k_k1", lambda p, t: tf.nn.in_top_k(p, t, 1), lambda p, t: _in_top_k(p, t, 1),
+             [uniform(5, 3), integers(5, low=0, high=3)]),
+    OpRecord("embedding_lookup", tf.nn.embedding_lookup, lambda p, ids: p[ids],
+             [uniform(5, 3), np.array([[4, 0], [2, 2]], np.int32)], const=(1,)),
+    OpRecord("embedding_lookup_mod", lambda p0, p1, ids: tf.nn.embedding_lookup([p0, p1], ids), _mod_partitioned,
+             [uniform(3, 2), uniform(2, 2), np.array([0, 3, 4, 1, 3], np.int64)], const=(2,), dynamic=False),
+    OpRecord("embedding_lookup_div", lambda p0, p1, ids: tf.nn.embedding_lookup([p0, p1], ids,
+                                                                                 partition_strategy="div"),
+             lambda p0, p1, ids: np.concatenate([p0, p1])[ids],
+             [uniform(3, 2), uniform(2, 2), np.array([4, 0, 3], np.int32)], const=(2,), dynamic=False),
+    OpRecord("embedding_lookup_max_norm", lambda p, ids: tf.nn.embedding_lookup(p, ids, max_norm=1.5),
+             lambda p, ids: _clipped(p, ids, 1.5), [uniform(4, 3), np.array([3, 1, 1], np.int32)], const=(1,),
+             dynamic=False),
 ]

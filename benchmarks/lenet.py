@@ -1,0 +1,171 @@
+"""LeNet-style CNN training step: milliseconds per step and peak memory, against TensorFlow.
+
+Three 3x3 SAME conv + ReLU + 2x2 max-pool layers (1 -> 32 -> 64 -> 128 channels),
+dropout, dense 2048 -> 512 -> 10, softmax cross-entropy, RMSProp(0.001, 0.9), on
+batches of 128 28x28x1 images fed through placeholders. The figure is the
+median of STEPS timed steps after WARMUP steps; peak memory is the process's
+ru_maxrss.
+
+    python benchmarks/lenet.py                       # caudal only
+    python benchmarks/lenet.py --tf /path/to/python  # and TensorFlow, same model
+
+With `--tf`, the same model source (MODEL below) runs in TensorFlow's
+`tf.compat.v1` in a subprocess of that interpreter: caudal never imports
+TensorFlow. Target (this project): caudal's step time and peak memory at
+most TensorFlow 2.21's on the same machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+BATCH = 128
+WARMUP = 3
+STEPS = 15
+
+# The model, written once for both frameworks. `tf` is caudal or tensorflow.compat.v1;
+# `dropout(x, rate)` and `xent(labels, logits)` come from the prelude of each side.
+MODEL = r'''
+def build(tf, dropout, xent):
+    tf.set_random_seed(0)
+    x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+    labels = tf.placeholder(tf.float32, [None, 10], name="labels")
+    h = x
+    channels = [1, 32, 64, 128]
+    for i in range(3):
+        w = tf.Variable(tf.truncated_normal([3, 3, channels[i], channels[i + 1]], stddev=0.1), name=f"conv{i}_w")
+        b = tf.Variable(tf.constant(0.1, shape=[channels[i + 1]]), name=f"conv{i}_b")
+        h = tf.nn.relu(tf.nn.conv2d(h, w, strides=[1, 1, 1, 1], padding="SAME") + b)
+        h = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+    h = tf.reshape(h, [-1, 4 * 4 * 128])
+    h = dropout(h, 0.25)
+    w1 = tf.Variable(tf.truncated_normal([2048, 512], stddev=0.02), name="fc1_w")
+    b1 = tf.Variable(tf.constant(0.1, shape=[512]), name="fc1_b")
+    h = dropout(tf.nn.relu(tf.matmul(h, w1) + b1), 0.5)
+    w2 = tf.Variable(tf.truncated_normal([512, 10], stddev=0.05), name="fc2_w")
+    b2 = tf.Variable(tf.constant(0.1, shape=[10]), name="fc2_b")
+    logits = tf.matmul(h, w2) + b2
+    loss = tf.reduce_mean(xent(labels, logits))
+    train = tf.train.RMSPropOptimizer(0.001, 0.9).minimize(loss)
+    return x, labels, loss, train
+
+
+def run(tf, dropout, xent, batch, warmup, steps):
+    import resource
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    with tf.Graph().as_default():
+        x, labels, loss, train = build(tf, dropout, xent)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {x: images, labels: onehot}
+            for _ in range(warmup):
+                sess.run(train, feed)
+            times = []
+            for _ in range(steps):
+                start = time.perf_counter()
+                sess.run(train, feed)
+                times.append(time.perf_counter() - start)
+            final_loss = float(sess.run(loss, feed))
+    return {"ms_per_step": 1000 * float(np.median(times)), "min_ms": 1000 * min(times),
+            "loss": final_loss, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+'''
+
+TF_SCRIPT = r'''
+import json, os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+
+def dropout(x, rate):
+    return tf.nn.dropout(x, rate=rate)
+
+def xent(labels, logits):
+    return tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+''' + MODEL + r'''
+result = run(tf, dropout, xent, *map(int, sys.argv[1:4]))
+result["version"] = tf.__version__
+print(json.dumps(result))
+'''
+
+
+def caudal_prelude() -> tuple[object, object, list[str]]:
+    """dropout and softmax cross-entropy for caudal; public-op equivalents (reported) while missing."""
+    import caudal as tf
+
+    notes = []
+    if hasattr(tf.nn, "dropout"):
+        def dropout(x, rate):
+            return tf.nn.dropout(x, rate=rate)
+    else:
+        notes.append("tf.nn.dropout missing: used x / (1 - rate) * cast(uniform >= rate)")
+
+        def dropout(x, rate):
+            keep = tf.cast(tf.greater_equal(tf.random_uniform(tf.shape(x)), rate), x.dtype)
+            return x * (1.0 / (1.0 - rate)) * keep
+    if hasattr(tf.nn, "softmax_cross_entropy_with_logits_v2"):
+        def xent(labels, logits):
+            return tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    else:
+        notes.append("tf.nn.softmax_cross_entropy_with_logits_v2 missing: used -sum(labels * log_softmax)")
+
+        def xent(labels, logits):
+            return -tf.reduce_sum(labels * tf.nn.log_softmax(logits), axis=1)
+    return dropout, xent, notes
+
+
+def run_caudal() -> dict:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import caudal as tf
+
+    dropout, xent, notes = caudal_prelude()
+    namespace: dict = {}
+    exec(MODEL, namespace)
+    result = namespace["run"](tf, dropout, xent, BATCH, WARMUP, STEPS)
+    result["notes"] = notes
+    return result
+
+
+def run_tensorflow(python: str) -> dict:
+    out = subprocess.run([python, "-c", TF_SCRIPT, str(BATCH), str(WARMUP), str(STEPS)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tf", metavar="PYTHON", help="a Python interpreter with TensorFlow, to compare with")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of caudal's timed steps")
+    args = parser.parse_args()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    mine = run_caudal()
+    if args.profile:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    print(f"caudal:     {mine['ms_per_step']:7.1f} ms/step (min {mine['min_ms']:.1f})  "
+          f"peak RSS {mine['peak_rss_mb']:6.0f} MB  loss {mine['loss']:.4f}")
+    for note in mine["notes"]:
+        print(f"  note: {note}")
+    if args.tf:
+        ref = run_tensorflow(args.tf)
+        print(f"TF {ref['version']}: {ref['ms_per_step']:7.1f} ms/step (min {ref['min_ms']:.1f})  "
+              f"peak RSS {ref['peak_rss_mb']:6.0f} MB  loss {ref['loss']:.4f}")
+        print(f"ratio caudal/TF: time {mine['ms_per_step'] / ref['ms_per_step']:.2f}  "
+              f"memory {mine['peak_rss_mb'] / ref['peak_rss_mb']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

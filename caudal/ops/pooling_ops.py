@@ -1,0 +1,265 @@
+"""Pooling: MaxPool, AvgPool, their gradients (MaxPoolGrad, MaxPoolGradGrad, AvgPoolGrad) and the
+TF1 wrappers (max_pool, avg_pool, their 1-D and 2-D forms).
+
+As in TensorFlow: MaxPoolGrad routes each output gradient to the FIRST maximum of its
+window (row-major order), AvgPool with SAME padding divides by the number of real
+(unpadded) elements of each window, and NCHW is accepted on CPU.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.convert import convert_to_tensor
+from caudal.framework.graph import InferContext, apply_op, get_default_graph
+from caudal.framework.registry import register_op
+from caudal.framework.tensor import Tensor
+from caudal.framework.tensor_shape import TensorShape
+from caudal.ops import _conv_kernels as K
+from caudal.ops import _rules
+from caudal.ops.conv_ops import (
+    check_data_format,
+    convert_padding,
+    explicit_nhwc,
+    from_nhwc,
+    get_sequence,
+    infer_error,
+    output_hw,
+    rank4,
+    shape_from_nhwc,
+    shape_nhwc,
+    sizes_value,
+    spatial,
+    to_nhwc,
+)
+
+__all__ = ["max_pool", "avg_pool", "max_pool1d", "avg_pool1d", "max_pool2d", "avg_pool2d"]
+
+AVG_TYPES = frozenset([dtypes_lib.float16, dtypes_lib.bfloat16, dtypes_lib.float32, dtypes_lib.float64])
+
+
+# ------------------------------------------------------------- shape rules
+def _check_window(ctx: InferContext, name: str) -> None:
+    values = list(ctx.attrs[name])
+    if len(values) != 4:
+        raise infer_error(ctx, f"{name} must have 4 entries, got {len(values)}")
+    batch, depth = (values[0], values[3]) if ctx.attrs["data_format"] == "NHWC" else (values[0], values[1])
+    if batch != 1 or depth != 1:
+        raise infer_error(ctx, f"Pooling is only supported over the spatial dimensions ({name}={values})")
+    if min(values) < 1:
+        raise infer_error(ctx, f"{name} must be positive, got {values}")
+
+
+def _pooled_shape(ctx: InferContext, in_shape: list) -> list:
+    _check_window(ctx, "ksize")
+    _check_window(ctx, "strides")
+    data_format = ctx.attrs["data_format"]
+    n, h, w, c = shape_nhwc(in_shape, data_format)
+    ho, wo = output_hw(ctx, (h, w), spatial(ctx.attrs["ksize"], data_format),
+                       spatial(ctx.attrs["strides"], data_format), (1, 1))
+    return shape_from_nhwc([n, ho, wo, c], data_format)
+
+
+def _pool_infer(allowed: frozenset):
+    def infer(ctx: InferContext) -> list:
+        dtype = _rules.check_dtype(ctx, 0, allowed, "value")
+        return [(dtype, TensorShape(_pooled_shape(ctx, rank4(ctx, 0))))]
+
+    return infer
+
+
+def _max_pool_grad_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1, 2), ("orig_input", "orig_output", "grad"))
+    _rules.check_dtype(ctx, 0, _rules.REAL, "orig_input")
+    x = rank4(ctx, 0)
+    _pooled_shape(ctx, x)
+    out_shape = x if ctx.type == "MaxPoolGrad" else rank4(ctx, 1)
+    return [(dtype, TensorShape(out_shape))]
+
+
+def _avg_pool_grad_infer(ctx: InferContext) -> list:
+    _rules.check_dtype(ctx, 0, frozenset([dtypes_lib.int32]), "orig_input_shape")
+    dtype = _rules.check_dtype(ctx, 1, AVG_TYPES, "grad")
+    sizes = sizes_value(ctx, 0)
+    _pooled_shape(ctx, sizes)
+    return [(dtype, TensorShape(sizes))]
+
+
+# ----------------------------------------------------------------- kernels
+def _window_args(ksize: Sequence[int], strides: Sequence[int], data_format: str) -> tuple:
+    return spatial(ksize, data_format), spatial(strides, data_format)
+
+
+def _max_pool_kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, explicit_paddings: list,
+                     data_format: str) -> Any:
+    k_hw, s_hw = _window_args(ksize, strides, data_format)
+    explicit = explicit_nhwc(explicit_paddings, data_format)
+    return from_nhwc(K.max_pool(xp, to_nhwc(x, data_format), k_hw, s_hw, padding, explicit), data_format)
+
+
+def _max_pool_grad_kernel(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+                          explicit_paddings: list, data_format: str) -> Any:
+    k_hw, s_hw = _window_args(ksize, strides, data_format)
+    explicit = explicit_nhwc(explicit_paddings, data_format)
+    dx = K.max_pool_grad(xp, to_nhwc(x, data_format), to_nhwc(y, data_format), to_nhwc(dy, data_format),
+                         k_hw, s_hw, padding, explicit)
+    return from_nhwc(dx, data_format)
+
+
+def _max_pool_grad_grad_kernel(xp: Any, x: Any, y: Any, ddx: Any, *, ksize: list, strides: list, padding: str,
+                               data_format: str) -> Any:
+    k_hw, s_hw = _window_args(ksize, strides, data_format)
+    out = K.max_pool_grad_grad(xp, to_nhwc(x, data_format), to_nhwc(y, data_format), to_nhwc(ddx, data_format),
+                               k_hw, s_hw, padding)
+    return from_nhwc(out, data_format)
+
+
+def _avg_pool_kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, data_format: str) -> Any:
+    k_hw, s_hw = _window_args(ksize, strides, data_format)
+    return from_nhwc(K.avg_pool(xp, to_nhwc(x, data_format), k_hw, s_hw, padding), data_format)
+
+
+def _avg_pool_grad_kernel(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+                          data_format: str) -> Any:
+    k_hw, s_hw = _window_args(ksize, strides, data_format)
+    in_shape = shape_nhwc([int(d) for d in orig_input_shape], data_format)
+    return from_nhwc(K.avg_pool_grad(xp, in_shape, to_nhwc(dy, data_format), k_hw, s_hw, padding), data_format)
+
+
+# --------------------------------------------------------------- gradients
+def _pool_attrs(op: Any, grad: Tensor) -> dict[str, Any]:
+    attrs = {k: op._attrs[k] for k in ("ksize", "strides", "padding", "data_format")}
+    attrs["T"] = grad.dtype.base_dtype
+    return attrs
+
+
+def _max_pool_grad(op: Any, grad: Tensor) -> list:
+    x, y = op.inputs[0], op.outputs[0]
+    attrs = dict(_pool_attrs(op, grad), explicit_paddings=list(op._attrs["explicit_paddings"]))
+    return [apply_op("MaxPoolGrad", [x, y, grad], attrs)]
+
+
+def _max_pool_grad_grad(op: Any, grad: Tensor) -> list:
+    from caudal.ops.constant_ops import zeros_like
+
+    if op._attrs["padding"] == "EXPLICIT":
+        raise ValueError("MaxPoolGradGrad supports SAME and VALID padding only, as in TensorFlow")
+    x, y, _ = op.inputs
+    return [zeros_like(x), zeros_like(y), apply_op("MaxPoolGradGrad", [x, y, grad], _pool_attrs(op, grad))]
+
+
+def _max_pool_grad_grad_grad(op: Any, grad: Tensor) -> list:
+    from caudal.ops.constant_ops import zeros_like
+
+    x, y, _ = op.inputs
+    attrs = dict(_pool_attrs(op, grad), explicit_paddings=[])
+    return [zeros_like(x), zeros_like(y), apply_op("MaxPoolGrad", [x, y, grad], attrs)]
+
+
+def _avg_pool_grad(op: Any, grad: Tensor) -> list:
+    from caudal.ops.conv_ops import _shape_of
+
+    sizes = convert_to_tensor(_shape_of(op.inputs[0]))
+    return [apply_op("AvgPoolGrad", [sizes, grad], _pool_attrs(op, grad))]
+
+
+def _avg_pool_grad_grad(op: Any, grad: Tensor) -> list:
+    return [None, apply_op("AvgPool", [grad], _pool_attrs(op, grad))]
+
+
+register_op("MaxPool", infer=_pool_infer(_rules.REAL), kernel=_max_pool_kernel, grad=_max_pool_grad)
+register_op("MaxPoolGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_kernel, grad=_max_pool_grad_grad)
+register_op("MaxPoolGradGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_grad_kernel,
+            grad=_max_pool_grad_grad_grad)
+register_op("AvgPool", infer=_pool_infer(AVG_TYPES), kernel=_avg_pool_kernel, grad=_avg_pool_grad)
+register_op("AvgPoolGrad", infer=_avg_pool_grad_infer, kernel=_avg_pool_grad_kernel, grad=_avg_pool_grad_grad)
+
+
+# ------------------------------------------------------------ public wrappers
+def _pool(op_type: str, value: Any, ksize: Any, strides: Any, padding: Any, data_format: Any, name: str,
+          n: int = 2) -> Tensor:
+    data_format = check_data_format(data_format)
+    channel_index = 3 if data_format == "NHWC" else 1
+    attrs: dict[str, Any] = {"ksize": get_sequence(ksize, n, channel_index, "ksize"),
+                             "strides": get_sequence(strides, n, channel_index, "strides"),
+                             "data_format": data_format}
+    padding, explicit = convert_padding(padding, data_format, op_type)
+    if op_type == "AvgPool" and padding == "EXPLICIT":
+        raise ValueError("Attr 'padding' of 'AvgPool' Op passed EXPLICIT padding; only SAME and VALID are "
+                         "supported")
+    attrs["padding"] = padding
+    if op_type == "MaxPool":
+        attrs["explicit_paddings"] = explicit
+    x = convert_to_tensor(value, name="input")
+    attrs["T"] = x.dtype.base_dtype
+    return apply_op(op_type, [x], attrs, name)
+
+
+def _pool_in_scope(op_type: str, value: Any, ksize: Any, strides: Any, padding: Any, data_format: Any,
+                   name: str | None, default: str) -> Tensor:
+    with get_default_graph().name_scope(name or default) as scope:
+        return _pool(op_type, value, ksize, strides, padding, data_format, scope)
+
+
+def max_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",
+             name: str | None = None, input: Any = None) -> Tensor:  # noqa: A002
+    """`tf.nn.max_pool` (TF1): the maximum of each window; op "MaxPool"."""
+    value = _pick_input(input, value)
+    return _pool_in_scope("MaxPool", value, ksize, strides, padding, data_format, name, "MaxPool")
+
+
+def avg_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",
+             name: str | None = None, input: Any = None) -> Tensor:  # noqa: A002
+    """`tf.nn.avg_pool` (TF1): the mean of each window's real elements; op "AvgPool"."""
+    value = _pick_input(input, value)
+    return _pool_in_scope("AvgPool", value, ksize, strides, padding, data_format, name, "AvgPool")
+
+
+def max_pool2d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",  # noqa: A002
+               name: str | None = None) -> Tensor:
+    """`tf.nn.max_pool2d`: MaxPool named "MaxPool2d"."""
+    return _pool_in_scope("MaxPool", input, ksize, strides, padding, data_format, name, "MaxPool2d")
+
+
+def avg_pool2d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",  # noqa: A002
+               name: str | None = None) -> Tensor:
+    """`tf.nn.avg_pool2d`: AvgPool named "AvgPool2D"."""
+    return _pool_in_scope("AvgPool", input, ksize, strides, padding, data_format, name, "AvgPool2D")
+
+
+def _pool1d(op_type: str, input: Any, ksize: Any, strides: Any, padding: Any, data_format: str,  # noqa: A002
+            name: str | None, default: str) -> Tensor:
+    """Pools NWC (or NCW) input by adding a unit height, pooling in 2-D, and squeezing it, as TF does."""
+    from caudal.ops.array_ops import expand_dims, squeeze
+
+    if data_format in ("NWC", "NHWC", None):
+        data_format, expand_axis, channel_index = "NHWC", 1, 2
+    elif data_format in ("NCW", "NCHW"):
+        data_format, expand_axis, channel_index = "NCHW", 2, 1
+    else:
+        raise ValueError(f"`data_format` must be 'NWC' or 'NCW'. Received: data_format={data_format}")
+    ksize = [1] + get_sequence(ksize, 1, channel_index, "ksize")
+    strides = [1] + get_sequence(strides, 1, channel_index, "strides")
+    with get_default_graph().name_scope(name or default) as scope:
+        expanded = expand_dims(input, expand_axis)
+        pooled = _pool(op_type, expanded, ksize, strides, padding, data_format, scope)
+        return squeeze(pooled, [expand_axis])
+
+
+def max_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NWC",  # noqa: A002
+               name: str | None = None) -> Tensor:
+    """`tf.nn.max_pool1d`: MaxPool over a unit-height 2-D view, in scope "MaxPool1d"."""
+    return _pool1d("MaxPool", input, ksize, strides, padding, data_format, name, "MaxPool1d")
+
+
+def avg_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NWC",  # noqa: A002
+               name: str | None = None) -> Tensor:
+    """`tf.nn.avg_pool1d`: AvgPool over a unit-height 2-D view, in scope "AvgPool1D"."""
+    return _pool1d("AvgPool", input, ksize, strides, padding, data_format, name, "AvgPool1D")
+
+
+def _pick_input(input: Any, value: Any) -> Any:  # noqa: A002
+    if input is not None and value is not None:
+        raise ValueError("Cannot specify both 'input' and 'value'")
+    return value if input is None else input

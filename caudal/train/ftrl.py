@@ -1,0 +1,80 @@
+"""`tf.train.FtrlOptimizer`: FTRL-Proximal (McMahan et al., 2013) through TF's ApplyFtrl / ApplyFtrlV2.
+
+Slots `accum` (`<var>/Ftrl`, initial_accumulator_value) and `linear`
+(`<var>/Ftrl_1`, zeros). With `l2_shrinkage_regularization_strength > 0` the V2
+op adds the shrinkage to the gradient of the linear term only. `beta` adds
+beta / (2 lr) to the L2 strength, as TF does.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from caudal.framework.graph import Operation
+from caudal.framework.tensor import Tensor
+from caudal.train.optimizer import Optimizer
+
+__all__ = ["FtrlOptimizer"]
+
+
+class FtrlOptimizer(Optimizer):
+    """FTRL-Proximal with L1, L2 and L2-shrinkage regularization."""
+
+    def __init__(self, learning_rate: Any, learning_rate_power: float = -0.5, initial_accumulator_value: float = 0.1,
+                 l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,
+                 use_locking: bool = False, name: str = "Ftrl", accum_name: str | None = None,
+                 linear_name: str | None = None, l2_shrinkage_regularization_strength: float = 0.0,
+                 beta: float | None = None):
+        super().__init__(use_locking, name)
+        checks = [("initial_accumulator_value", initial_accumulator_value),
+                  ("l1_regularization_strength", l1_regularization_strength),
+                  ("l2_regularization_strength", l2_regularization_strength),
+                  ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength)]
+        if learning_rate_power > 0.0:
+            raise ValueError(f"learning_rate_power {learning_rate_power:f} needs to be negative or zero")
+        for label, value in checks:
+            if value < 0.0:
+                raise ValueError(f"{label} {value:f} needs to be positive or zero")
+        self._learning_rate = learning_rate
+        self._learning_rate_power = learning_rate_power
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._beta = 0.0 if beta is None else beta
+        self._l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self._accum_name = accum_name
+        self._linear_name = linear_name
+        self._tensors: dict[str, Tensor] = {}
+
+    def _create_slots(self, var_list: list[Any]) -> None:
+        from caudal import init_ops
+
+        for v in var_list:
+            init = init_ops.Constant(self._initial_accumulator_value, dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, init, "accum", self._accum_name or self._name)
+            self._zeros_slot(v, "linear", self._linear_name or self._name)
+
+    def _prepare(self) -> None:
+        from caudal.ops.math_ops import add, maximum, truediv
+
+        lr = self._hyper_tensor(self._learning_rate, "learning_rate")
+        self._tensors = {
+            "lr": lr,
+            "l1": self._hyper_tensor(self._l1_regularization_strength, "l1_regularization_strength"),
+            # l2 + beta / (2 lr), guarding the division as TF does.
+            "l2": add(self._l2_regularization_strength,
+                      truediv(self._beta, 2.0 * maximum(lr, 1e-36))),
+            "beta": self._hyper_tensor(self._beta, "beta"),
+            "l2_shrinkage": self._hyper_tensor(self._l2_shrinkage_regularization_strength,
+                                               "l2_shrinkage_regularization_strength"),
+            "lr_power": self._hyper_tensor(self._learning_rate_power, "learning_rate_power"),
+        }
+
+    def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
+        t = self._tensors
+        slots = [self.get_slot(var, "accum"), self.get_slot(var, "linear")]
+        if self._l2_shrinkage_regularization_strength <= 0.0:
+            return self._fused_apply("ApplyFtrl", var, slots, [grad, t["lr"], t["l1"], t["l2"], t["lr_power"]],
+                                     multiply_linear_by_lr=False)
+        return self._fused_apply("ApplyFtrlV2", var, slots,
+                                 [grad, t["lr"], t["l1"], t["l2"], t["l2_shrinkage"], t["lr_power"]],
+                                 multiply_linear_by_lr=False)

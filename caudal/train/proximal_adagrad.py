@@ -1,0 +1,43 @@
+"""`tf.train.ProximalAdagradOptimizer`: Adagrad's per-coordinate rate, then the L1/L2 proximal map."""
+from __future__ import annotations
+
+from typing import Any
+
+from caudal.framework.graph import Operation
+from caudal.framework.tensor import Tensor
+from caudal.train.optimizer import Optimizer
+
+__all__ = ["ProximalAdagradOptimizer"]
+
+
+class ProximalAdagradOptimizer(Optimizer):
+    """accum += g^2; rate = lr / sqrt(accum); prox = var - rate g;
+    var = sign(prox) max(|prox| - rate l1, 0) / (1 + rate l2). Slot `accumulator` (`<var>/ProximalAdagrad`)."""
+
+    def __init__(self, learning_rate: Any, initial_accumulator_value: float = 0.1,
+                 l1_regularization_strength: Any = 0.0, l2_regularization_strength: Any = 0.0,
+                 use_locking: bool = False, name: str = "ProximalAdagrad"):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(f"initial_accumulator_value must be positive: {initial_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._tensors: list[Tensor] = []
+
+    def _create_slots(self, var_list: list[Any]) -> None:
+        from caudal import init_ops
+
+        for v in var_list:
+            init = init_ops.Constant(self._initial_accumulator_value, dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, init, "accumulator", self._name)
+
+    def _prepare(self) -> None:
+        self._tensors = [self._hyper_tensor(self._learning_rate, "learning_rate"),
+                         self._hyper_tensor(self._l1_regularization_strength, "l1_regularization_strength"),
+                         self._hyper_tensor(self._l2_regularization_strength, "l2_regularization_strength")]
+
+    def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
+        return self._fused_apply("ApplyProximalAdagrad", var, [self.get_slot(var, "accumulator")],
+                                 [*self._tensors, grad])

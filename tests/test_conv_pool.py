@@ -1,0 +1,104 @@
+"""Convolution and pooling beyond the op records: bad inputs, op names, large-batch kernel paths."""
+import numpy as np
+import pytest
+
+import caudal as tf
+
+
+def _p(shape, dtype=None):
+    return tf.placeholder(dtype or tf.float32, shape)
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: tf.nn.conv2d(_p([1, 5, 5, 3]), _p([3, 3, 4, 2]), 1, "SAME"), ValueError,
+     "Depth of input (3) is not a multiple of input depth of filter (4)"),
+    (lambda: tf.nn.conv2d(_p([1, 2, 5, 3]), _p([3, 3, 3, 2]), 1, "VALID"), ValueError,
+     "Negative dimension size caused by subtracting 3 from 2"),
+    (lambda: tf.nn.conv2d(_p([5, 5, 3]), _p([3, 3, 3, 2]), 1, "VALID"), ValueError,
+     "Shape must be rank 4 but is rank 3"),
+    (lambda: tf.nn.conv2d(_p([1, 5, 5, 3]), _p([3, 3, 3, 2]), [1, 1, 1], "VALID"), ValueError,
+     "strides should be of length 1, 2 or 4. Received: strides=[1, 1, 1] of length 3"),
+    (lambda: tf.nn.conv2d(_p([1, 5, 5, 3]), _p([3, 3, 3, 2]), 1, "FOO"), ValueError,
+     "Attr 'padding' of 'Conv2D' Op passed string 'FOO' not in"),
+    (lambda: tf.nn.conv2d(_p([1, 5, 5, 3]), _p([3, 3, 3, 2]), [2, 1, 1, 1], "VALID"), ValueError,
+     "does not yet support strides in the batch and depth dimensions"),
+    (lambda: tf.nn.conv2d(_p([1, 5, 5, 3]), _p([3, 3, 3, 2]), 1, "SAME", filters=_p([3, 3, 3, 2])), ValueError,
+     "Cannot specify both 'filters' and 'filter'"),
+    (lambda: tf.nn.depthwise_conv2d(_p([1, 5, 5, 3]), _p([3, 3, 4, 2]), [1, 1, 1, 1], "SAME"), ValueError,
+     "Dimensions must be equal, but are 3 and 4"),
+    (lambda: tf.nn.max_pool(_p([1, 5, 5, 3]), 6, 1, "VALID"), ValueError,
+     "Negative dimension size caused by subtracting 6 from 5"),
+    (lambda: tf.nn.max_pool(_p([5, 5, 3]), 2, 1, "VALID"), ValueError, "Shape must be rank 4 but is rank 3"),
+    (lambda: tf.nn.avg_pool(_p([1, 5, 5, 3], tf.int32), 2, 2, "SAME"), TypeError,
+     "Value passed to parameter 'value' has DataType int32 not in list of allowed values: "),
+    (lambda: tf.nn.conv2d(_p([1, 5, 5, 3], tf.int32), _p([3, 3, 3, 2]), 1, "SAME"), ValueError,
+     "Tensor conversion requested dtype int32 for Tensor with dtype float32"),
+    (lambda: tf.nn.conv1d(_p([1, 5, 3]), _p([3, 3, 2]), 1, "SAME", data_format="NHWCX"), ValueError,
+     "`data_format` must be 'NWC' or 'NCW'"),
+])
+def test_bad_inputs_fail_when_the_node_is_built(build, error, message) -> None:
+    with tf.Graph().as_default() as graph:
+        before = len(graph.get_operations())
+        with pytest.raises(error) as info:
+            build()
+        assert message in str(info.value)
+        assert not [op for op in graph.get_operations()[before:] if op.type in ("Conv2D", "MaxPool", "AvgPool")]
+
+
+def test_out_backprop_of_the_wrong_shape_fails_at_run_time() -> None:
+    with tf.Graph().as_default(), tf.Session() as sess:
+        sizes = tf.placeholder(tf.int32, [4])
+        dx = tf.nn.conv2d_backprop_input(sizes, tf.ones([3, 3, 2, 4]), tf.ones([1, 5, 5, 4]), [1, 1, 1, 1], "SAME")
+        with pytest.raises(tf.errors.InvalidArgumentError, match="out_backprop"):
+            sess.run(dx, {sizes: [1, 6, 6, 2]})
+        assert sess.run(dx, {sizes: [1, 5, 5, 2]}).shape == (1, 5, 5, 2)
+
+
+def test_op_names_follow_tensorflow() -> None:
+    with tf.Graph().as_default() as graph:
+        x = _p([2, 7, 7, 3])
+        tf.nn.conv1d(_p([2, 9, 3]), _p([3, 3, 4]), 2, "SAME")
+        tf.nn.depthwise_conv2d(x, _p([3, 3, 3, 2]), [1, 1, 1, 1], "SAME")
+        tf.nn.separable_conv2d(x, _p([3, 3, 3, 2]), _p([1, 1, 6, 5]), [1, 1, 1, 1], "SAME")
+        tf.nn.max_pool1d(_p([2, 9, 3]), 2, 2, "SAME")
+        tf.nn.avg_pool1d(_p([2, 9, 3]), 2, 2, "SAME")
+        tf.nn.conv2d_transpose(x, _p([3, 3, 5, 3]), [2, 13, 13, 5], [1, 2, 2, 1], "SAME")
+        tf.nn.conv2d(x, _p([3, 3, 3, 4]), 1, "SAME")
+        tf.nn.max_pool(x, 2, 2, "SAME")
+        tf.nn.avg_pool(x, 2, 2, "SAME")
+        tf.nn.max_pool2d(x, 2, 2, "SAME")
+        tf.nn.avg_pool2d(x, 2, 2, "SAME")
+        named = {op.name: op.type for op in graph.get_operations() if op.type not in ("Placeholder", "Const")}
+    expected = {"conv1d/ExpandDims": "ExpandDims", "conv1d/ExpandDims_1": "ExpandDims", "conv1d": "Conv2D",
+                "conv1d/Squeeze": "Squeeze", "depthwise": "DepthwiseConv2dNative",
+                "separable_conv2d/depthwise": "DepthwiseConv2dNative", "separable_conv2d": "Conv2D",
+                "MaxPool1d/ExpandDims": "ExpandDims", "MaxPool1d": "MaxPool", "MaxPool1d/Squeeze": "Squeeze",
+                "AvgPool1D/ExpandDims": "ExpandDims", "AvgPool1D": "AvgPool", "AvgPool1D/Squeeze": "Squeeze",
+                "conv2d_transpose": "Conv2DBackpropInput", "Conv2D": "Conv2D", "MaxPool": "MaxPool",
+                "AvgPool": "AvgPool", "MaxPool2d": "MaxPool", "AvgPool2D": "AvgPool"}
+    assert named == expected
+
+
+def test_gradient_op_types_follow_tensorflow() -> None:
+    with tf.Graph().as_default() as graph:
+        x = tf.constant(np.ones((1, 4, 4, 2), np.float32))
+        w = tf.constant(np.ones((3, 3, 2, 2), np.float32))
+        y = tf.nn.max_pool(tf.nn.conv2d(x, w, 1, "SAME"), 2, 2, "VALID")
+        (gx,) = tf.gradients(tf.reduce_sum(tf.nn.avg_pool(y, 2, 2, "VALID")), [x])
+        tf.gradients(tf.reduce_sum(gx * gx), [x])
+        types = {op.type for op in graph.get_operations()}
+    assert {"Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPoolGrad", "AvgPoolGrad", "MaxPoolGradGrad",
+            "AvgPool"} <= types
+
+
+def test_filter_gradient_of_a_tall_first_layer_matches_a_direct_sum() -> None:
+    """Many output positions and one input channel: the filter gradient is summed in row blocks."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((9, 40, 50, 1))
+    dy = rng.standard_normal((9, 40, 50, 3))
+    padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))  # n, h, w, c, kh, kw
+    expected = np.einsum("nhwcab,nhwo->abco", windows, dy)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        dw = tf.nn.conv2d_backprop_filter(x, [3, 3, 1, 3], dy, [1, 1, 1, 1], "SAME")
+        np.testing.assert_allclose(sess.run(dw), expected, rtol=1e-10, atol=1e-9)

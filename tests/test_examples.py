@@ -1,0 +1,37 @@
+"""The MNIST tutorials train to their accuracy on the bundled sample (see each example's docstring).
+
+The full runs are marked slow; a short run of each checks that training really lowers the loss.
+"""
+import pytest
+
+from caudal.examples import mnist_cnn, mnist_layers, mnist_mlp, mnist_softmax
+
+NO_DATA = ["--data_dir", "/nonexistent/mnist"]
+
+
+def test_softmax_reaches_its_accuracy():
+    assert mnist_softmax.main(NO_DATA) >= 0.87
+
+
+def test_mlp_short_run_learns():
+    assert mnist_mlp.main(NO_DATA + ["--steps", "200"]) >= 0.80
+
+
+@pytest.mark.slow
+def test_mlp_reaches_its_accuracy():
+    assert mnist_mlp.main(NO_DATA) >= 0.94
+
+
+@pytest.mark.slow
+def test_cnn_reaches_its_accuracy():
+    assert mnist_cnn.main(NO_DATA) >= 0.97
+
+
+@pytest.mark.slow
+def test_layers_cnn_reaches_its_accuracy():
+    assert mnist_layers.main(NO_DATA) >= 0.97
+
+
+def test_cnn_short_runs_learn():
+    assert mnist_cnn.main(NO_DATA + ["--steps", "60"]) >= 0.5
+    assert mnist_layers.main(NO_DATA + ["--steps", "60"]) >= 0.5
