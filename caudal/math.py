@@ -12,6 +12,8 @@ from caudal.ops.comparison_ops import (
     logical_xor,
     not_equal,
 )
+from caudal.ops.gather_ops import unsorted_segment_sum
+from caudal.ops.index_ops import segment_sum
 from caudal.ops.math_ops import (
     abs,
     add,
@@ -36,7 +38,9 @@ from caudal.ops.math_ops import (
     tanh,
     truediv,
 )
-from caudal.ops.nn_ops import log_softmax, softmax
+from caudal.ops.nn_activation_ops import softplus, softsign
+from caudal.ops.nn_ops import in_top_k, log_softmax, softmax
+from caudal.ops.normalization_ops import l2_normalize
 from caudal.ops.reduction_extra_ops import count_nonzero, reduce_logsumexp
 from caudal.ops.reduction_ops import (
     argmax,
@@ -50,6 +54,7 @@ from caudal.ops.reduction_ops import (
     reduce_sum,
 )
 from caudal.ops.scan_ops import cumprod, cumsum
+from caudal.ops.sort_ops import top_k
 from caudal.ops.special_math_ops import (
     acos,
     asin,

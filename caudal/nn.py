@@ -31,6 +31,7 @@ from caudal.ops.normalization_ops import (
     moments,
 )
 from caudal.ops.pooling_ops import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
+from caudal.ops.sort_ops import top_k
 
 __all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_backprop_filter",
            "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_native",
@@ -41,6 +42,6 @@ __all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_b
            "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization", "lrn", "moments",
            "relu6", "selu", "sigmoid_cross_entropy_with_logits", "silu", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
-           "swish", "weighted_cross_entropy_with_logits"]
+           "swish", "top_k", "weighted_cross_entropy_with_logits"]
 
 silu = swish

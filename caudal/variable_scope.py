@@ -9,7 +9,8 @@ VariableScope object re-enters its original name scope.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.graph import Graph, GraphKeys, get_default_graph
@@ -307,9 +308,9 @@ def _true_getter(name: str, shape: Any = None, dtype: Any = None, initializer: A
     dtype = dtypes_lib.as_dtype(dtype).base_dtype if dtype is not None else scope.dtype.base_dtype
     shape = as_shape(shape) if shape is not None else unknown_shape()
     if isinstance(initializer, Tensor) and shape.ndims is not None and not shape.is_compatible_with(initializer.shape):
-        raise ValueError(f"The initializer passed is not valid. It should be a callable with no arguments and the "
-                         f"shape should not be provided or an instance of `tf.keras.initializers.*' and `shape` "
-                         f"should be fully defined.")
+        raise ValueError("The initializer passed is not valid. It should be a callable with no arguments and the "
+                         "shape should not be provided or an instance of `tf.keras.initializers.*' and `shape` "
+                         "should be fully defined.")
     existing = store.variables.get(name)
     if existing is not None:
         if reuse is not True and reuse is not AUTO_REUSE:

@@ -1,9 +1,9 @@
 """Graph, names and scopes, collections, devices, dtypes, conversion rules and TensorShape."""
+import caudal.compat.v1 as tf_v1
 import numpy as np
 import pytest
 
 import caudal as tf
-import caudal.compat.v1 as tf_v1
 
 
 def test_compat_v1_is_the_same_namespace():

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import caudal as tf
-from caudal.ops import math_ops
 
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "train_utils.json").read_text())
 STEPS = FIXTURE["steps"]
@@ -25,8 +24,6 @@ def _schedule(fn: str, kwargs: dict, step: object) -> tf.Tensor:
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_schedule_matches_tensorflow(name: str) -> None:
     spec = SCHEDULES[name]
-    if spec["fn"] in NEEDS_COS and not hasattr(math_ops, "cos"):
-        pytest.skip("needs the Cos op (caudal.ops.math_ops.cos)")
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
         lr = _schedule(spec["fn"], spec["kwargs"], step)

@@ -102,8 +102,8 @@ def constant_value_as_shape(tensor: Tensor) -> tensor_shape.TensorShape:
     if tensor.shape.ndims == 0:
         value = constant_value(tensor)
         if value is None:
-            raise ValueError(f"Received a scalar with unknown value as shape; require a statically known "
-                             f"scalar with value '-1' to describe an unknown shape.")
+            raise ValueError("Received a scalar with unknown value as shape; require a statically known "
+                             "scalar with value '-1' to describe an unknown shape.")
         if value != -1:
             raise ValueError(f"Received a scalar value '{value}' as shape; require a statically known scalar "
                              f"with value '-1' to describe an unknown shape.")

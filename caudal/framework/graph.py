@@ -14,7 +14,8 @@ import os
 import re
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework import tensor_shape

@@ -22,7 +22,8 @@ rule, a kernel or a gradient decision.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["OpDef", "register_op", "get_op_def", "NOT_DIFFERENTIABLE", "has_op"]
 

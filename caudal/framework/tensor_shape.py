@@ -7,7 +7,8 @@ gives a `Dimension` (with `.value`), iterating gives Dimensions, and
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 __all__ = ["Dimension", "TensorShape", "as_shape", "unknown_shape", "dimension_value"]
 

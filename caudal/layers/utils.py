@@ -1,7 +1,8 @@
 """Helpers shared by the layers: initializer arguments, `smart_cond`, conv arithmetic."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from caudal.framework.constant_value import constant_value
 from caudal.framework.tensor import Tensor

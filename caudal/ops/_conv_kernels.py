@@ -281,7 +281,7 @@ def _first_max_masks(xp: Any, padded: Any, y: Any, k_hw: Sequence[int], out_hw: 
         for j in range(k_hw[1]):
             hit = window_view(padded, i, j, out_hw, strides) == y
             if taken is None:
-                taken = hit
+                taken = hit.copy()
             else:
                 hit &= ~taken
                 taken |= hit
@@ -297,9 +297,7 @@ def max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, k_hw: Sequence[int], strides
     if _tiles((h, w), k_hw, strides, out_hw, pads):
         return _max_pool_grad_tiles(xp, padded, y, dy, k_hw, out_hw, pads, (h, w))
     disjoint = all(k <= s for k, s in zip(k_hw, strides, strict=True))
-    buf = (xp.empty if disjoint else xp.zeros)(padded.shape, dtype=dy.dtype)
-    if disjoint and not _tiles((h, w), k_hw, strides, out_hw, pads):
-        buf[...] = 0
+    buf = xp.zeros(padded.shape, dtype=dy.dtype)
     zero = dy.dtype.type(0)
     for i, j, hit in _first_max_masks(xp, padded, y, k_hw, out_hw, strides):
         target = window_view(buf, i, j, out_hw, strides)

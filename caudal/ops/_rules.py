@@ -1,7 +1,8 @@
 """Shared pieces of op definitions: dtype checks and static shape rules."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from caudal.framework import dtypes
 from caudal.framework.dtypes import DType

@@ -58,7 +58,10 @@ def _reshape_infer(ctx: InferContext) -> list:
 
 
 def _reshape_kernel(xp: Any, x: Any, shape: Any) -> Any:
-    return xp.reshape(x, tuple(int(d) for d in shape))
+    dims = tuple(int(d) for d in shape)
+    if dims == x.shape:
+        return x
+    return xp.reshape(x, dims)
 
 
 def _reshape_grad(op: Any, grad: Tensor) -> list:

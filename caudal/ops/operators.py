@@ -6,7 +6,8 @@ indexing. A Python number on either side takes the tensor's dtype. `==` and
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import get_default_graph

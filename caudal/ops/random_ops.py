@@ -18,6 +18,7 @@ from caudal.framework.graph import InferContext, apply_op, get_default_graph
 from caudal.framework.random_seed import op_seed_attrs
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
+from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _rules
 
 __all__ = ["random_uniform", "random_normal", "truncated_normal", "random_shuffle", "multinomial",
@@ -159,8 +160,6 @@ def random_shuffle(value: Any, seed: int | None = None, name: str | None = None)
 
 # ------------------------------------------------------------- Multinomial
 def _multinomial_infer(ctx: InferContext) -> list:
-    from caudal.framework.tensor_shape import TensorShape
-
     _rules.check_dtype(ctx, 0, _rules.FLOAT, "logits")
     _rules.check_dtype(ctx, 1, frozenset([dtypes_lib.int32]), "num_samples")
     logits = ctx.shape(0)

@@ -56,7 +56,10 @@ def _axes(axes: Any) -> tuple[int, ...]:
 
 
 def _sum_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
-    return xp.sum(x, axis=_axes(axes), keepdims=keep_dims, dtype=x.dtype)
+    axis = _axes(axes)
+    if not axis:
+        return x  # a sum over no axes is the input itself (kernels never write into values)
+    return xp.sum(x, axis=axis, keepdims=keep_dims, dtype=x.dtype)
 
 
 def _mean_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
@@ -103,7 +106,9 @@ def _kept_shape(x: Tensor, axes: Tensor) -> Any:
         rank = x.shape.ndims
         reduced = {int(a) % max(rank, 1) for a in np.reshape(axes_value, -1)}
         return [1 if i in reduced else d for i, d in enumerate(x.shape.as_list())]
-    from caudal.ops.array_ops import expand_dims, range as range_op, rank as rank_op, shape
+    from caudal.ops.array_ops import expand_dims, shape
+    from caudal.ops.array_ops import range as range_op
+    from caudal.ops.array_ops import rank as rank_op
     from caudal.ops.comparison_ops import equal, where
     from caudal.ops.constant_ops import ones_like
     from caudal.ops.math_ops import floormod
@@ -211,7 +216,8 @@ def _axis_tensor(x: Tensor, axis: Any) -> Tensor:
             from caudal.ops.constant_ops import constant
 
             return constant(np.arange(x.shape.ndims, dtype=np.int32), name="Const")
-        from caudal.ops.array_ops import range as range_op, rank
+        from caudal.ops.array_ops import range as range_op
+        from caudal.ops.array_ops import rank
 
         return range_op(0, rank(x))
     return convert_to_tensor(axis, dtype_hint=dtypes_lib.int32, name="reduction_indices")

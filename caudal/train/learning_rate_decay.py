@@ -12,6 +12,7 @@ from typing import Any
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import name_scope
 from caudal.framework.tensor import Tensor
+from caudal.ops.special_math_ops import ceil, cos, floor
 
 __all__ = ["exponential_decay", "piecewise_constant", "piecewise_constant_decay", "polynomial_decay",
            "natural_exp_decay", "inverse_time_decay", "cosine_decay", "cosine_decay_restarts",
@@ -21,28 +22,6 @@ __all__ = ["exponential_decay", "piecewise_constant", "piecewise_constant_decay"
 def _require_step(global_step: Any, schedule: str) -> None:
     if global_step is None:
         raise ValueError(f"global_step is required for {schedule}.")
-
-
-def _floor(x: Tensor) -> Tensor:
-    from caudal.ops import math_ops
-
-    if hasattr(math_ops, "floor"):
-        return math_ops.floor(x)
-    return math_ops.floordiv(x, 1)  # floor(x / 1): the same values for floats
-
-
-def _ceil(x: Tensor) -> Tensor:
-    from caudal.ops import math_ops
-
-    if hasattr(math_ops, "ceil"):
-        return math_ops.ceil(x)
-    return -math_ops.floordiv(-x, 1)
-
-
-def _cos(x: Tensor) -> Tensor:
-    from caudal.ops import math_ops
-
-    return math_ops.cos(x)
 
 
 def _common(learning_rate: Any, global_step: Any, decay_steps: Any) -> tuple[Tensor, Any, Tensor, Tensor]:
@@ -63,7 +42,7 @@ def exponential_decay(learning_rate: Any, global_step: Any, decay_steps: Any, de
         lr, dtype, step, steps = _common(learning_rate, global_step, decay_steps)
         p = step / steps
         if staircase:
-            p = _floor(p)
+            p = floor(p)
         return multiply(lr, pow(cast(decay_rate, dtype), p), name=scope)
 
 
@@ -77,7 +56,7 @@ def natural_exp_decay(learning_rate: Any, global_step: Any, decay_steps: Any, de
         lr, dtype, step, steps = _common(learning_rate, global_step, decay_steps)
         p = step / steps
         if staircase:
-            p = _floor(p)
+            p = floor(p)
         return multiply(lr, pow(exp(negative(cast(decay_rate, dtype))), p), name=scope)
 
 
@@ -91,7 +70,7 @@ def inverse_time_decay(learning_rate: Any, global_step: Any, decay_steps: Any, d
         lr, dtype, step, steps = _common(learning_rate, global_step, decay_steps)
         p = step / steps
         if staircase:
-            p = _floor(p)
+            p = floor(p)
         denominator = add(convert_to_tensor(1, dtype=dtype), multiply(cast(decay_rate, dtype), p))
         return divide(lr, denominator, name=scope)
 
@@ -113,7 +92,7 @@ def polynomial_decay(learning_rate: Any, global_step: Any, decay_steps: Any, end
         end = cast(end_learning_rate, dtype)
         power_t = cast(power, dtype)
         if cycle:
-            ratio = _ceil(step / steps)
+            ratio = ceil(step / steps)
             multiplier = where(equal(step, 0), ones_like(ratio), ratio)
             steps = multiply(steps, multiplier)
         else:
@@ -179,7 +158,7 @@ def cosine_decay(learning_rate: Any, global_step: Any, decay_steps: Any, alpha: 
     with name_scope(name, "CosineDecay", [learning_rate, global_step]) as scope:
         lr, dtype, step, steps = _common(learning_rate, global_step, decay_steps)
         fraction = minimum(step, steps) / steps
-        cosine = 0.5 * (1.0 + _cos(math.pi * fraction))
+        cosine = 0.5 * (1.0 + cos(math.pi * fraction))
         alpha_t = cast(alpha, dtype)
         return multiply(lr, (1 - alpha_t) * cosine + alpha_t, name=scope)
 
@@ -198,11 +177,11 @@ def cosine_decay_restarts(learning_rate: Any, global_step: Any, first_decay_step
         fraction = step / steps
 
         def plain() -> tuple[Tensor, Tensor]:
-            restarts = _floor(fraction)
+            restarts = floor(fraction)
             return restarts, fraction - restarts
 
         def geometric() -> tuple[Tensor, Tensor]:
-            restarts = _floor(log(1.0 - fraction * (1.0 - t_mul_t)) / log(t_mul_t))
+            restarts = floor(log(1.0 - fraction * (1.0 - t_mul_t)) / log(t_mul_t))
             done = (1.0 - pow(t_mul_t, restarts)) / (1.0 - t_mul_t)
             return restarts, (fraction - done) / pow(t_mul_t, restarts)
 
@@ -214,7 +193,7 @@ def cosine_decay_restarts(learning_rate: Any, global_step: Any, first_decay_step
             restarts, within = plain()
         else:
             restarts, within = geometric()
-        cosine = 0.5 * pow(m_mul_t, restarts) * (1.0 + _cos(math.pi * within))
+        cosine = 0.5 * pow(m_mul_t, restarts) * (1.0 + cos(math.pi * within))
         return multiply(lr, (1 - alpha_t) * cosine + alpha_t, name=scope)
 
 
@@ -230,5 +209,5 @@ def linear_cosine_decay(learning_rate: Any, global_step: Any, decay_steps: Any, 
         step = minimum(step, steps)
         linear = (steps - step) / steps
         fraction = 2.0 * cast(num_periods, dtype) * (step / steps)
-        cosine = 0.5 * (1.0 + _cos(math.pi * fraction))
+        cosine = 0.5 * (1.0 + cos(math.pi * fraction))
         return multiply(lr, (cast(alpha, dtype) + linear) * cosine + cast(beta, dtype), name=scope)

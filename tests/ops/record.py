@@ -17,7 +17,8 @@ Inputs are arrays, or functions of a NumPy Generator returning arrays.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
