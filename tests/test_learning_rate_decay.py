@@ -12,7 +12,6 @@ import caudal as tf
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "train_utils.json").read_text())
 STEPS = FIXTURE["steps"]
 SCHEDULES = FIXTURE["schedules"]
-NEEDS_COS = {"cosine_decay", "cosine_decay_restarts", "linear_cosine_decay"}
 
 
 def _schedule(fn: str, kwargs: dict, step: object) -> tf.Tensor:

@@ -109,7 +109,7 @@ def _relu_grad_grad(op: Any, grad: Tensor) -> list:
             zeros_like(op.inputs[1])]
 
 
-register_op("Relu", infer=_rules.unary(_rules.REAL), kernel=lambda xp, x: xp.maximum(x, 0).astype(x.dtype),
+register_op("Relu", infer=_rules.unary(_rules.REAL), kernel=lambda xp, x: xp.maximum(x, 0),
             grad=_relu_grad)
 register_op("ReluGrad", infer=_rules.binary(_rules.REAL), kernel=_relu_grad_kernel, grad=_relu_grad_grad)
 
