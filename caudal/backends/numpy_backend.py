@@ -1,9 +1,48 @@
-"""The default backend: kernels run on NumPy arrays, on the CPU."""
+"""The default backend: kernels run on NumPy arrays, on the CPU.
+
+Kernels are functional, so every step allocates fresh arrays of the same
+sizes as the step before, and frees the old ones. glibc serves allocations
+above its mmap threshold (128 KiB at first) with fresh pages from the kernel,
+and every page then faults on first touch: for a small MLP this costs more
+than the arithmetic. When the first Session is created, caudal raises the
+mmap threshold to 32 MiB and the trim threshold to 128 MiB (glibc only), so
+freed buffers are reused from the heap. This is process-wide and helps any
+NumPy code in the process; set CAUDAL_TUNE_MALLOC=0 to leave glibc as it is.
+"""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import sys
 from typing import Any
 
 import numpy as np
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 32 << 20
+_TRIM_THRESHOLD = 128 << 20
+_malloc_tuned = False
+
+
+def tune_malloc() -> bool:
+    """Raises glibc's mmap and trim thresholds once per process; False where it does not apply."""
+    global _malloc_tuned
+    if _malloc_tuned:
+        return True
+    if os.environ.get("CAUDAL_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False  # not glibc (musl has no mallopt)
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    _malloc_tuned = bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+    return _malloc_tuned
 
 
 class DeviceAttributes:
@@ -19,10 +58,13 @@ class DeviceAttributes:
 
 
 class NumpyBackend:
-    """Array namespace `numpy`; plans are interpreted op by op in compiled Python."""
+    """Array namespace `numpy`; plans run as compiled Python calling the NumPy kernels."""
 
     name = "numpy"
     xp: Any = np
+
+    def __init__(self) -> None:
+        tune_malloc()
 
     def list_devices(self) -> list[DeviceAttributes]:
         return [DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 0)]
