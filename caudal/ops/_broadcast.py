@@ -7,6 +7,7 @@ the gradient costs one Sum (and at most one Reshape). Otherwise TF's
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,14 @@ def _bga_infer(ctx: InferContext) -> list:
 
 def broadcast_reduction_axes(s0: Any, s1: Any) -> tuple[np.ndarray, np.ndarray]:
     """The axes along which each of two broadcast shapes must be summed."""
-    s0 = [int(d) for d in s0]
-    s1 = [int(d) for d in s1]
+    return _reduction_axes(tuple(int(d) for d in s0), tuple(int(d) for d in s1))
+
+
+@functools.lru_cache(maxsize=1024)
+def _reduction_axes(s0: tuple[int, ...], s1: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Memoized: a training loop asks the same question every step. The arrays are read-only."""
+    s0 = list(s0)
+    s1 = list(s1)
     rank = max(len(s0), len(s1))
     p0 = [1] * (rank - len(s0)) + s0
     p1 = [1] * (rank - len(s1)) + s1
@@ -47,13 +54,18 @@ def broadcast_reduction_axes(s0: Any, s1: Any) -> tuple[np.ndarray, np.ndarray]:
             from caudal.errors import InvalidArgumentError
 
             raise InvalidArgumentError(None, None, f"Incompatible shapes: {s0} vs. {s1}")
-    return np.array(r0, dtype=np.int32), np.array(r1, dtype=np.int32)
+    axes0 = np.array(r0, dtype=np.int32)
+    axes1 = np.array(r1, dtype=np.int32)
+    axes0.flags.writeable = False
+    axes1.flags.writeable = False
+    return axes0, axes1
 
 
 def _bga_kernel(xp: Any, s0: Any, s1: Any) -> tuple[Any, Any]:
-    r0, r1 = broadcast_reduction_axes(np.asarray(s0), np.asarray(s1))
-    dtype = np.asarray(s0).dtype
-    return r0.astype(dtype), r1.astype(dtype)
+    r0, r1 = broadcast_reduction_axes(s0, s1)
+    if s0.dtype != np.int32:
+        return r0.astype(s0.dtype), r1.astype(s0.dtype)
+    return r0, r1
 
 
 register_op("BroadcastGradientArgs", infer=_bga_infer, kernel=_bga_kernel, grad=NOT_DIFFERENTIABLE)

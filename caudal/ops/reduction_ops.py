@@ -102,10 +102,13 @@ def _kept_shape(x: Tensor, axes: Tensor) -> Any:
     from caudal.framework.constant_value import constant_value
 
     axes_value = constant_value(axes)
-    if x.shape.is_fully_defined() and axes_value is not None:
+    if x.shape.ndims is not None and axes_value is not None:
         rank = x.shape.ndims
         reduced = {int(a) % max(rank, 1) for a in np.reshape(axes_value, -1)}
-        return [1 if i in reduced else d for i, d in enumerate(x.shape.as_list())]
+        kept = [1 if i in reduced else d for i, d in enumerate(x.shape.as_list())]
+        if kept.count(None) <= 1:
+            # Static: an unknown kept dimension (the batch, usually) is inferred by Reshape as -1.
+            return [-1 if d is None else d for d in kept]
     from caudal.ops.array_ops import expand_dims, shape
     from caudal.ops.array_ops import range as range_op
     from caudal.ops.array_ops import rank as rank_op

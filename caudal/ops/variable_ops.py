@@ -93,6 +93,10 @@ def _assign_kernel(ctx: Any, value: Any, *, validate_shape: bool, var: str, stat
                    static_dims: tuple | None, op: Any) -> Any:
     if validate_shape and not dims_compatible(static_dims, np.shape(value)):
         raise shape_mismatch(op, static_shape, np.shape(value))
+    for fed in ctx.feeds:
+        if np.may_share_memory(value, fed):
+            value = np.array(value, copy=True)  # the variable must not change when the caller's array does
+            break
     ctx.write(var, value)
     return value
 

@@ -38,12 +38,13 @@ __all__ = ["Session", "InteractiveSession", "get_default_session"]
 class RunContext:
     """What stateful kernels see during one run: the variable store and random streams."""
 
-    __slots__ = ("xp", "store", "session")
+    __slots__ = ("xp", "store", "session", "feeds")
 
-    def __init__(self, xp: Any, store: dict[str, Any], session: BaseSession):
+    def __init__(self, xp: Any, store: dict[str, Any], session: BaseSession, feeds: list[Any]):
         self.xp = xp
         self.store = store
         self.session = session
+        self.feeds = feeds  # the caller's arrays: a kernel that keeps an input must copy these
 
     def read(self, name: str) -> Any:
         try:
@@ -136,11 +137,11 @@ class BaseSession:
         plan = self._plan(fetch_list, feeds)
         if plan.writes_variables:
             with self._write_lock:
-                ctx = RunContext(self._backend.xp, dict(self._store), self)
+                ctx = RunContext(self._backend.xp, dict(self._store), self, feed_values)
                 results = self._call_plan(plan, ctx, feed_values)
                 self._store = ctx.store
         else:
-            ctx = RunContext(self._backend.xp, self._store, self)
+            ctx = RunContext(self._backend.xp, self._store, self, feed_values)
             results = self._call_plan(plan, ctx, feed_values)
         if plan.may_be_dead:
             for i, value in enumerate(results):
@@ -211,7 +212,9 @@ class BaseSession:
 
                 array = to_numpy(value, dtypes_lib.string)
             else:
-                array = np.array(value, dtype=dtype.as_numpy_dtype)
+                # No copy when the dtype already matches: kernels never write into their inputs, and
+                # the one kernel that keeps an input (Assign) copies what shares memory with a feed.
+                array = np.asarray(value, dtype=dtype.as_numpy_dtype)
         except (TypeError, ValueError) as e:
             raise ValueError(f"Cannot feed value of type {type(value).__name__} for Tensor {tensor.name!r} "
                              f"of dtype {dtype.name}: {e}") from None

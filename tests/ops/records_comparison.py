@@ -24,3 +24,13 @@ RECORDS = [
     OpRecord("where_coordinates", tf.where, lambda c: np.argwhere(c).astype(np.int64),
              [np.array([[True, False], [False, True], [True, True]])], static_full=False),
 ]
+
+RECORDS += [
+    OpRecord("where_v2_against_scalar_zero", lambda c, x: tf.where_v2(c, x, 0.0), lambda c, x: np.where(c, x, 0),
+             [booleans(3, 4), uniform(3, 4)]),
+    OpRecord("where_v2_zero_first", lambda c, y: tf.where_v2(c, 0.0, y), lambda c, y: np.where(c, 0, y),
+             [booleans(3, 4), uniform(3, 4)]),
+    OpRecord("where_v2_scalar_zero_with_inf_and_nan", lambda c, x: tf.where_v2(c, x, 0.0),
+             lambda c, x: np.where(c, x, np.float32(0)),
+             [np.array([True, False, False, True]), np.array([1.0, np.inf, np.nan, -2.0], np.float32)], grad=False),
+]
