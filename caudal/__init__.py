@@ -31,12 +31,6 @@ from caudal.framework.dtypes import (
     uint64,
     variant,
 )
-from caudal.framework.graph_io import import_graph_def
-from caudal.framework.tensor_util import make_ndarray, make_tensor_proto
-from caudal.proto.attr_value_pb2 import AttrValue, NameAttrList
-from caudal.proto.graph_pb2 import GraphDef
-from caudal.proto.meta_graph_pb2 import MetaGraphDef, TensorInfo
-from caudal.proto.node_def_pb2 import NodeDef
 from caudal.framework.graph import (
     Graph,
     GraphKeys,
@@ -308,14 +302,32 @@ _LAZY_SUBMODULES = {
 }
 
 
+# Names whose modules load protobuf: imported on first use, for the same reason.
+_LAZY_NAMES = {
+    "import_graph_def": ("caudal.framework.graph_io", "import_graph_def"),
+    "make_tensor_proto": ("caudal.framework.tensor_util", "make_tensor_proto"),
+    "make_ndarray": ("caudal.framework.tensor_util", "make_ndarray"),
+    "AttrValue": ("caudal.proto.attr_value_pb2", "AttrValue"),
+    "NameAttrList": ("caudal.proto.attr_value_pb2", "NameAttrList"),
+    "GraphDef": ("caudal.proto.graph_pb2", "GraphDef"),
+    "MetaGraphDef": ("caudal.proto.meta_graph_pb2", "MetaGraphDef"),
+    "TensorInfo": ("caudal.proto.meta_graph_pb2", "TensorInfo"),
+    "NodeDef": ("caudal.proto.node_def_pb2", "NodeDef"),
+}
+
+
 def __getattr__(name: str) -> object:
-    module_name = _LAZY_SUBMODULES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'caudal' has no attribute {name!r}")
     import importlib
 
-    module = importlib.import_module(module_name)
-    globals()[name] = module
-    return module
+    module_name = _LAZY_SUBMODULES.get(name)
+    if module_name is not None:
+        value = importlib.import_module(module_name)
+    elif name in _LAZY_NAMES:
+        module_name, attribute = _LAZY_NAMES[name]
+        value = getattr(importlib.import_module(module_name), attribute)
+    else:
+        raise AttributeError(f"module 'caudal' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"

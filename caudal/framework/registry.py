@@ -36,6 +36,17 @@ class _NotDifferentiable:
 NOT_DIFFERENTIABLE: Any = _NotDifferentiable()
 
 
+def _keyword_only_names(fn: Callable) -> tuple[str, ...]:
+    """The keyword-only parameter names of `fn` (read from its code object: inspect is slow)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return tuple(p.name for p in inspect.signature(fn).parameters.values()
+                     if p.kind is inspect.Parameter.KEYWORD_ONLY)
+    # co_varnames lists the positional parameters, then the keyword-only ones.
+    start = code.co_argcount
+    return tuple(code.co_varnames[start:start + code.co_kwonlyargcount])
+
+
 class OpDef:
     """The definition of one op type; see the module docstring."""
 
@@ -49,9 +60,7 @@ class OpDef:
         self.grad = grad
         self.stateful = stateful
         self.ref_inputs = ref_inputs
-        self.kernel_attrs = tuple(
-            p.name for p in inspect.signature(kernel).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        self.kernel_attrs = _keyword_only_names(kernel)
         self.bind = bind
 
     def kernel_kwargs(self, op: Any) -> dict[str, Any]:

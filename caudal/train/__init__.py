@@ -1,5 +1,4 @@
 """`tf.train`: optimizers and the global step."""
-from caudal.framework.graph_io import write_graph
 from caudal.train.adadelta import AdadeltaOptimizer
 from caudal.train.adagrad import AdagradOptimizer
 from caudal.train.adam import AdamOptimizer
@@ -35,3 +34,13 @@ __all__ = ["write_graph", "Optimizer", "GradientDescentOptimizer", "create_globa
            "RMSPropOptimizer", "ExponentialMovingAverage", "cosine_decay", "cosine_decay_restarts",
            "exponential_decay", "inverse_time_decay", "linear_cosine_decay", "natural_exp_decay", "piecewise_constant",
            "piecewise_constant_decay", "polynomial_decay"]
+
+
+def __getattr__(name: str) -> object:
+    """`tf.train.write_graph` loads protobuf, so it is imported on first use."""
+    if name == "write_graph":
+        from caudal.framework.graph_io import write_graph
+
+        globals()["write_graph"] = write_graph
+        return write_graph
+    raise AttributeError(f"module 'caudal.train' has no attribute {name!r}")

@@ -1,0 +1,37 @@
+"""Wall time of `python -c "import caudal"` as a fresh process, next to `python -c pass` and
+`python -c "import numpy"`, median of several runs. Target (issue 2): under 0.3 s.
+
+Run it twice after an install or an edit: the first import compiles bytecode.
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+RUNS = 7
+
+
+def wall(code: str) -> float:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    subprocess.run([sys.executable, "-c", "import caudal"], check=True)  # writes bytecode if needed
+    bare = wall("pass")
+    numpy_time = wall("import numpy")
+    caudal_time = wall("import caudal")
+    print(f"python -c pass:            {bare:.3f} s")
+    print(f"python -c 'import numpy':  {numpy_time:.3f} s")
+    print(f"python -c 'import caudal': {caudal_time:.3f} s  (target < 0.3 s; caudal's own part "
+          f"{caudal_time - numpy_time:.3f} s)")
+
+
+if __name__ == "__main__":
+    main()
