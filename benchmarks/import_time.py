@@ -13,20 +13,20 @@ import time
 RUNS = 7
 
 
-def wall(code: str) -> float:
-    times = []
+def walls(codes: list[str]) -> list[float]:
+    """Median wall time of each snippet, run in turn so that load changes affect all alike."""
+    times: list[list[float]] = [[] for _ in codes]
     for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for i, code in enumerate(codes):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def main() -> None:
     subprocess.run([sys.executable, "-c", "import caudal"], check=True)  # writes bytecode if needed
-    bare = wall("pass")
-    numpy_time = wall("import numpy")
-    caudal_time = wall("import caudal")
+    bare, numpy_time, caudal_time = walls(["pass", "import numpy", "import caudal"])
     print(f"python -c pass:            {bare:.3f} s")
     print(f"python -c 'import numpy':  {numpy_time:.3f} s")
     print(f"python -c 'import caudal': {caudal_time:.3f} s  (target < 0.3 s; caudal's own part "
