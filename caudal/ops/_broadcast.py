@@ -27,7 +27,7 @@ def _bga_infer(ctx: InferContext) -> list:
 
 def broadcast_reduction_axes(s0: Any, s1: Any) -> tuple[np.ndarray, np.ndarray]:
     """The axes along which each of two broadcast shapes must be summed."""
-    return _reduction_axes(tuple(int(d) for d in s0), tuple(int(d) for d in s1))
+    return _reduction_axes(tuple(np.asarray(s0).tolist()), tuple(np.asarray(s1).tolist()))
 
 
 @functools.lru_cache(maxsize=1024)

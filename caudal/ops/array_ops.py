@@ -58,7 +58,7 @@ def _reshape_infer(ctx: InferContext) -> list:
 
 
 def _reshape_kernel(xp: Any, x: Any, shape: Any) -> Any:
-    dims = tuple(int(d) for d in shape)
+    dims = tuple(np.reshape(shape, -1).tolist())
     if dims == x.shape:
         return x
     return xp.reshape(x, dims)
@@ -538,7 +538,7 @@ def _broadcast_to_grad(op: Any, grad: Tensor) -> list:
 
 
 register_op("BroadcastTo", infer=_broadcast_to_infer, grad=_broadcast_to_grad,
-            kernel=lambda xp, x, shape: xp.broadcast_to(x, tuple(int(d) for d in shape)))
+            kernel=lambda xp, x, shape: xp.broadcast_to(x, tuple(np.asarray(shape).tolist())))
 
 
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:

@@ -52,7 +52,7 @@ def _reduced_static_shape(ctx: InferContext) -> TensorShape:
 
 
 def _axes(axes: Any) -> tuple[int, ...]:
-    return tuple(int(a) for a in np.reshape(axes, -1))
+    return tuple(np.reshape(axes, -1).tolist())
 
 
 def _sum_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
