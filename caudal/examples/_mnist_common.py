@@ -33,7 +33,7 @@ class Progress:
             print(f"step {step:5d}/{self.total}  loss {loss:.4f}{extra}  ({elapsed:.1f} s)", flush=True)
 
 
-def evaluate(sess: Any, accuracy: Any, images_ph: Any, labels_ph: Any, dataset: Any, batch_size: int = 1000,
+def evaluate(sess: Any, accuracy: Any, images_ph: Any, labels_ph: Any, dataset: Any, batch_size: int = 200,
              extra_feed: dict | None = None) -> float:
     """Accuracy over a whole DataSet, in batches, weighted by batch size."""
     correct = 0.0
