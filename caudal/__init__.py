@@ -313,6 +313,11 @@ _LAZY_NAMES = {
     "MetaGraphDef": ("caudal.proto.meta_graph_pb2", "MetaGraphDef"),
     "TensorInfo": ("caudal.proto.meta_graph_pb2", "TensorInfo"),
     "NodeDef": ("caudal.proto.node_def_pb2", "NodeDef"),
+    "Summary": ("caudal.proto.summary_pb2", "Summary"),
+    "SummaryMetadata": ("caudal.proto.summary_pb2", "SummaryMetadata"),
+    "HistogramProto": ("caudal.proto.summary_pb2", "HistogramProto"),
+    "Event": ("caudal.proto.event_pb2", "Event"),
+    "SessionLog": ("caudal.proto.event_pb2", "SessionLog"),
 }
 
 

@@ -26,6 +26,7 @@ from caudal.ops import (  # noqa: F401 - imported to register the ops
     slicing_ops,
     sort_ops,
     special_math_ops,
+    summary_ops,
     training_ops,
     variable_ops,
 )

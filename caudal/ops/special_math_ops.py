@@ -9,7 +9,6 @@ asymptotic expansions (NumPy has no erf or gamma function), then cast back.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -45,15 +44,8 @@ _SQUARED_DIFFERENCE = _FLOAT_COMPLEX | frozenset([dtypes_lib.int32, dtypes_lib.i
 
 
 # ------------------------------------------------------------ numerics
-def _bernoulli_even(count: int) -> list[Fraction]:
-    """B_2, B_4, ..., B_2count, exactly, from the recurrence sum_k C(m+1, k) B_k = 0."""
-    b = [Fraction(1)]
-    for m in range(1, 2 * count + 1):
-        b.append(-sum(math.comb(m + 1, k) * b[k] for k in range(m)) / (m + 1))
-    return [b[2 * k] for k in range(1, count + 1)]
-
-
-_B2K = [float(v) for v in _bernoulli_even(10)]
+# The Bernoulli numbers B_2, B_4, ..., B_20.
+_B2K = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330]
 _EULER_GAMMA = 0.57721566490153286061
 
 
