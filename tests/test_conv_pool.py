@@ -102,3 +102,39 @@ def test_filter_gradient_of_a_tall_first_layer_matches_a_direct_sum() -> None:
     with tf.Graph().as_default(), tf.Session() as sess:
         dw = tf.nn.conv2d_backprop_filter(x, [3, 3, 1, 3], dy, [1, 1, 1, 1], "SAME")
         np.testing.assert_allclose(sess.run(dw), expected, rtol=1e-10, atol=1e-9)
+
+
+def _direct_conv(x, w, pads):
+    """float64 reference: every window of x zero-padded by pads ((top, bottom), (left, right))."""
+    padded = np.pad(x.astype(np.float64), [(0, 0), pads[0], pads[1], (0, 0)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, w.shape[:2], axis=(1, 2))  # n, h, w, c, kh, kw
+    return windows, np.einsum("nhwcab,abco->nhwo", windows, w.astype(np.float64))
+
+
+@pytest.mark.parametrize("batch, size, padding, pads", [
+    (32, 12, "SAME", ((1, 1), (1, 1))),
+    (96, 7, "SAME", ((1, 1), (1, 1))),
+    (40, 13, "VALID", ((0, 0), (0, 0))),
+    (36, 11, [[0, 0], [2, 0], [1, 2], [0, 0]], ((2, 0), (1, 2))),
+])
+def test_large_3x3_convolutions_and_their_gradients_match_a_direct_sum(batch, size, padding, pads) -> None:
+    """Shapes large enough for the Winograd kernels (even and odd output sizes, uneven padding)."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((batch, size, size, 16)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 16, 24)).astype(np.float32)
+    windows, expected = _direct_conv(x, w, pads)
+    dy = rng.standard_normal(expected.shape).astype(np.float32)
+    expected_dw = np.einsum("nhwcab,nhwo->abco", windows, dy.astype(np.float64))
+    dy_padded = np.pad(dy.astype(np.float64), [(0, 0), (2, 2), (2, 2), (0, 0)])
+    dx_windows = np.lib.stride_tricks.sliding_window_view(dy_padded, (3, 3), axis=(1, 2))
+    full_dx = np.einsum("nhwoab,abco->nhwc", dx_windows, w[::-1, ::-1].astype(np.float64))
+    (top, _), (left, _) = pads
+    expected_dx = full_dx[:, top:top + size, left:left + size]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        y = tf.nn.conv2d(x, w, 1, padding)
+        dx = tf.nn.conv2d_backprop_input([batch, size, size, 16], w, dy, [1, 1, 1, 1], padding)
+        dw = tf.nn.conv2d_backprop_filter(x, [3, 3, 16, 24], dy, [1, 1, 1, 1], padding)
+        got_y, got_dx, got_dw = sess.run([y, dx, dw])
+    for got, want in ((got_y, expected), (got_dx, expected_dx), (got_dw, expected_dw)):
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())

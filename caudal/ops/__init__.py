@@ -2,6 +2,7 @@
 from caudal.ops import (  # noqa: F401 - imported to register the ops
     _broadcast,
     array_ops,
+    checkpoint_ops,
     clip_ops,
     comparison_ops,
     cond_ops,

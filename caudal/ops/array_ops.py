@@ -420,8 +420,24 @@ def shape(input: Any, name: str | None = None, out_type: Any = dtypes_lib.int32)
                     name or "Shape")
 
 
+def _shape_n_infer(ctx: InferContext) -> list:
+    out = _rules.attr_dtype(ctx, "out_type")
+    return [(out, TensorShape([ctx.shape(i).ndims])) for i in builtins.range(len(ctx.inputs))]
+
+
+def _shape_n_kernel(xp: Any, *inputs: Any, out_type: Any) -> tuple:
+    return tuple(np.array(np.shape(x), dtype=out_type.as_numpy_dtype) for x in inputs)
+
+
+register_op("ShapeN", infer=_shape_n_infer, kernel=_shape_n_kernel, grad=NOT_DIFFERENTIABLE)
+
+
 def shape_n(input: Any, out_type: Any = dtypes_lib.int32, name: str | None = None) -> list[Tensor]:
-    return [shape(x, out_type=out_type) for x in input]
+    """The shapes of several tensors, from one ShapeN op."""
+    tensors = [convert_to_tensor(x) for x in input]
+    op = make_op("ShapeN", tensors, {"N": len(tensors), "T": tensors[0].dtype.base_dtype,
+                                     "out_type": dtypes_lib.as_dtype(out_type)}, name or "ShapeN")
+    return list(op.outputs)
 
 
 def size(input: Any, name: str | None = None, out_type: Any = dtypes_lib.int32) -> Tensor:

@@ -36,11 +36,33 @@ __all__ = ["write_graph", "Optimizer", "GradientDescentOptimizer", "create_globa
            "piecewise_constant_decay", "polynomial_decay"]
 
 
+# Checkpoint and meta-graph names load protobuf, so they are imported on first use.
+_LAZY = {
+    "Saver": "caudal.train.saver", "SaverDef": "caudal.train.saver",
+    "export_meta_graph": "caudal.train.meta_graph", "import_meta_graph": "caudal.train.meta_graph",
+    "latest_checkpoint": "caudal.checkpoint.state", "get_checkpoint_state": "caudal.checkpoint.state",
+    "checkpoint_exists": "caudal.checkpoint.state", "generate_checkpoint_state_proto": "caudal.checkpoint.state",
+    "update_checkpoint_state": "caudal.checkpoint.state", "get_checkpoint_mtimes": "caudal.checkpoint.state",
+    "remove_checkpoint": "caudal.checkpoint.state", "CheckpointState": "caudal.checkpoint.state",
+    "NewCheckpointReader": "caudal.checkpoint.reader", "load_checkpoint": "caudal.checkpoint.reader",
+    "load_variable": "caudal.checkpoint.reader", "list_variables": "caudal.checkpoint.reader",
+    "init_from_checkpoint": "caudal.checkpoint.reader",
+    "summary_iterator": "caudal.summary.writer",
+}
+__all__ += sorted(_LAZY)
+
+
 def __getattr__(name: str) -> object:
-    """`tf.train.write_graph` loads protobuf, so it is imported on first use."""
+    """`tf.train.write_graph` and the checkpoint names load protobuf, so they are imported on first use."""
     if name == "write_graph":
         from caudal.framework.graph_io import write_graph
 
         globals()["write_graph"] = write_graph
         return write_graph
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'caudal.train' has no attribute {name!r}")

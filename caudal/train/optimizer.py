@@ -98,9 +98,15 @@ class Optimizer:
                 with graph.name_scope("update_" + var.op.name):
                     update_ops.append(self._apply_dense(grad, var))
             if global_step is None:
-                return self._finish(update_ops, scope[:-1] + "/")
-            with graph.control_dependencies([self._finish(update_ops, "update")]):
-                return assign_add(global_step, 1, name=scope[:-1] + "/").op
+                train_op = self._finish(update_ops, scope[:-1] + "/")
+            else:
+                with graph.control_dependencies([self._finish(update_ops, "update")]):
+                    train_op = assign_add(global_step, 1, name=scope[:-1] + "/").op
+        # As in TF, the op is recorded in the TRAIN_OP collection (meta graphs carry it).
+        collection = graph.get_collection_ref(GraphKeys.TRAIN_OP)
+        if train_op not in collection:
+            collection.append(train_op)
+        return train_op
 
     def _finish(self, update_ops: list[Any], name_scope: str) -> Operation:
         from caudal.ops.control_ops import group

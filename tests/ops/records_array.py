@@ -91,3 +91,9 @@ RECORDS = [
     OpRecord("boolean_mask", tf.boolean_mask, lambda x, m: x[m],
              [uniform(4, 2), np.array([True, False, True, True])], static_full=False, dynamic=False),
 ]
+
+RECORDS += [
+    OpRecord("shape_n", lambda a, b: tf.shape_n([a, b]), lambda a, b: (np.array(a.shape, np.int32),
+                                                                       np.array(b.shape, np.int32)),
+             [uniform(2, 3), uniform(4)], grad=False),
+]

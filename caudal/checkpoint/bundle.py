@@ -1,0 +1,408 @@
+"""Tensor bundles: TensorFlow's V2 checkpoint files, `PREFIX.index` + `PREFIX.data-00000-of-00001`.
+
+The data file holds the tensors' bytes one after another, in the order they
+were added, with no padding: numbers little-endian in their natural width
+(bool 1 byte, bfloat16 and half 2 bytes, complex as (real, imag) pairs). A
+string tensor is stored as the varint64 length of each element, then the
+masked CRC32C of those lengths taken as little-endian uint32s, then the
+elements' bytes.
+
+The index file is a table (`caudal.checkpoint.table`) mapping "" to a
+`BundleHeaderProto` (number of shards, endianness, format version 1) and each
+tensor name to a `BundleEntryProto`: dtype, shape, shard, offset, size and
+the masked CRC32C of the entry's bytes. For a string tensor that checksum
+covers the uint32 lengths, the stored length checksum and the elements.
+
+Writing is atomic per file: both files are written under temporary names
+and renamed into place only once complete (data first, then index), so a
+failure while writing leaves any previous bundle of the same prefix as it
+was. A checksum mismatch on reading raises DataLossError naming the file.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import uuid
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from caudal.checkpoint.crc import crc32c, extend, mask, unmask
+from caudal.checkpoint.table import TableReader, TableWriter, get_varint, put_varint
+from caudal.errors import (
+    DataLossError,
+    InvalidArgumentError,
+    NotFoundError,
+    UnimplementedError,
+)
+from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.tensor_shape import TensorShape
+from caudal.framework.tensor_util import shape_from_proto, shape_to_proto
+from caudal.proto import tensor_bundle_pb2, versions_pb2
+
+__all__ = ["BundleWriter", "BundleReader", "data_filename", "index_filename", "BUNDLE_VERSION"]
+
+BUNDLE_VERSION = 1
+_CHUNK = 1 << 22  # checksums of large tensors are computed 4 MiB at a time
+
+
+def data_filename(prefix: str, shard: int, num_shards: int) -> str:
+    """`PREFIX.data-SSSSS-of-NNNNN`."""
+    return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}"
+
+
+def index_filename(prefix: str) -> str:
+    return f"{prefix}.index"
+
+
+def _chunked_crc(view: memoryview, crc: int = 0) -> int:
+    """The CRC32C of a byte view, extending `crc`, without copying it whole."""
+    for start in range(0, len(view), _CHUNK):
+        crc = extend(crc, bytes(view[start:start + _CHUNK]))
+    return crc
+
+
+def _byte_view(array: np.ndarray) -> memoryview:
+    return memoryview(array).cast("B") if array.size else memoryview(b"")
+
+
+def _numpy_layout(dtype: dtypes_lib.DType) -> np.dtype:
+    """The little-endian NumPy dtype of one element on disk."""
+    if dtype is dtypes_lib.bfloat16:
+        return np.dtype("<u2")
+    if dtype in (dtypes_lib.resource, dtypes_lib.variant):
+        raise UnimplementedError(None, None, f"Saving or restoring {dtype.name} tensors is not supported")
+    return np.dtype(dtype.as_numpy_dtype).newbyteorder("<")
+
+
+def _encode_numeric(value: Any, dtype: dtypes_lib.DType) -> np.ndarray:
+    if dtype is dtypes_lib.bfloat16:
+        from caudal.framework.tensor_util import _bfloat16_bits
+
+        return np.ascontiguousarray(_bfloat16_bits(np.asarray(value, dtype=np.float32)), dtype="<u2")
+    return np.ascontiguousarray(value, dtype=_numpy_layout(dtype))
+
+
+def _as_bytes(element: Any) -> bytes:
+    if isinstance(element, bytes):
+        return element
+    if isinstance(element, str):
+        return element.encode("utf-8")
+    if isinstance(element, (np.bytes_, bytearray, memoryview)):
+        return bytes(element)
+    raise InvalidArgumentError(None, None, f"Cannot save {element!r} as an element of a string tensor")
+
+
+def _encode_strings(value: Any) -> tuple[bytes, int]:
+    """The bytes of a string tensor on disk, and their entry checksum (unmasked)."""
+    elements = [_as_bytes(e) for e in np.asarray(value, dtype=object).reshape(-1)]
+    lengths = bytearray()
+    for e in elements:
+        put_varint(lengths, len(e))
+    length_crc = crc32c(struct.pack(f"<{len(elements)}I", *[len(e) & 0xFFFFFFFF for e in elements]))
+    stored = struct.pack("<I", mask(length_crc))
+    body = b"".join(elements)
+    entry_crc = extend(extend(length_crc, stored), body)
+    return bytes(lengths) + stored + body, entry_crc
+
+
+class BundleWriter:
+    """Writes one bundle (one shard) at `prefix`: `add` tensors, then `finish` (or `abort`).
+
+    Also a context manager that finishes on success and aborts on an exception.
+    """
+
+    def __init__(self, prefix: str):
+        self._prefix = os.fspath(prefix)
+        self._data_path = data_filename(self._prefix, 0, 1)
+        self._index_path = index_filename(self._prefix)
+        suffix = f".tempstate{uuid.uuid4().int & 0xFFFFFFFFFFFFFFFF}"
+        self._data_tmp = self._data_path + suffix
+        self._index_tmp = self._index_path + suffix
+        directory = os.path.dirname(self._prefix)
+        if directory and not os.path.isdir(directory):
+            try:
+                os.mkdir(directory)  # the immediate parent only, as TensorFlow's BundleWriter
+            except OSError:
+                pass
+        try:
+            self._file: BinaryIO | None = open(self._data_tmp, "wb")  # noqa: SIM115 - closed in finish/abort
+        except FileNotFoundError:
+            raise NotFoundError(None, None, f"{os.path.dirname(self._data_tmp) or '.'}; No such file or directory") \
+                from None
+        except OSError as e:
+            raise _os_error(e, self._data_tmp) from None
+        self._entries: dict[bytes, tensor_bundle_pb2.BundleEntryProto] = {}
+        self._offset = 0
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    def add(self, name: str | bytes, value: Any, dtype: Any = None) -> None:
+        """Appends tensor `name` (a NumPy array or array-like of `dtype`, else of its own dtype)."""
+        if self._file is None:
+            raise ValueError("BundleWriter is closed")
+        key = name.encode("utf-8") if isinstance(name, str) else bytes(name)
+        if not key:
+            raise InvalidArgumentError(None, None, "Adding the empty key is not allowed (it holds the header)")
+        if key in self._entries:
+            raise InvalidArgumentError(None, None, f"Adding duplicate key: {key.decode('utf-8', 'replace')}")
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if dtype is None:
+            dtype = dtypes_lib.string if array.dtype.kind in "OSU" else dtypes_lib.as_dtype(array.dtype)
+        dtype = dtypes_lib.as_dtype(dtype).base_dtype
+        entry = tensor_bundle_pb2.BundleEntryProto(dtype=dtype.as_datatype_enum, offset=self._offset)
+        entry.shape.CopyFrom(shape_to_proto(TensorShape(list(array.shape))))
+        entry.shape.SetInParent()
+        try:
+            if dtype is dtypes_lib.string:
+                data, crc = _encode_strings(array)
+                self._file.write(data)
+                size = len(data)
+            else:
+                view = _byte_view(_encode_numeric(array, dtype))
+                crc = _chunked_crc(view)
+                self._file.write(view)
+                size = len(view)
+        except OSError as e:
+            raise _os_error(e, self._data_tmp) from None
+        entry.size = size
+        entry.crc32c = mask(crc)
+        self._offset += size
+        self._entries[key] = entry
+
+    def finish(self) -> None:
+        """Writes the index and moves both files into place."""
+        if self._file is None:
+            raise ValueError("BundleWriter is closed")
+        try:
+            self._file.close()
+            self._file = None
+            header = tensor_bundle_pb2.BundleHeaderProto(
+                num_shards=1, endianness=tensor_bundle_pb2.BundleHeaderProto.LITTLE,
+                version=versions_pb2.VersionDef(producer=BUNDLE_VERSION))
+            write_index(self._index_tmp, header, self._entries)
+            os.replace(self._data_tmp, self._data_path)
+            os.replace(self._index_tmp, self._index_path)
+        except BaseException as e:
+            self.abort()
+            if isinstance(e, OSError):
+                raise _os_error(e, self._index_tmp) from None
+            raise
+
+    def abort(self) -> None:
+        """Closes and removes the temporary files; a previous bundle at the prefix is untouched."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        for path in (self._data_tmp, self._index_tmp):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()
+
+
+def write_index(path: str, header: tensor_bundle_pb2.BundleHeaderProto,
+                entries: dict[bytes, tensor_bundle_pb2.BundleEntryProto]) -> None:
+    """Writes an index table: the header under "" and the entries in key order."""
+    with open(path, "wb") as f:
+        table = TableWriter(f)
+        table.add(b"", header.SerializeToString())
+        for key in sorted(entries):
+            table.add(key, entries[key].SerializeToString())
+        table.finish()
+
+
+def _os_error(error: OSError, path: str) -> Exception:
+    from caudal.errors import PermissionDeniedError, ResourceExhaustedError, UnknownError
+
+    text = f"{path}; {error.strerror or error}"
+    if isinstance(error, FileNotFoundError):
+        return NotFoundError(None, None, text)
+    if isinstance(error, PermissionError):
+        return PermissionDeniedError(None, None, text)
+    if getattr(error, "errno", None) == 28:  # ENOSPC
+        return ResourceExhaustedError(None, None, text)
+    return UnknownError(None, None, text)
+
+
+class BundleReader:
+    """Reads the bundle at `prefix`: `entries` (name -> BundleEntryProto), `read(name)`.
+
+    The index is read and checked when the reader is made; tensors are read
+    (and their checksums verified) on request. Close it, or use it as a
+    context manager, to release the data files.
+    """
+
+    def __init__(self, prefix: str):
+        self._prefix = os.fspath(prefix)
+        self._index_path = index_filename(self._prefix)
+        try:
+            with open(self._index_path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise NotFoundError(None, None, "Unsuccessful TensorSliceReader constructor: Failed to find any "
+                                            f"matching files for {self._prefix}") from None
+        except OSError as e:
+            raise _os_error(e, self._index_path) from None
+        table = TableReader(data, self._index_path)
+        self.header: tensor_bundle_pb2.BundleHeaderProto | None = None
+        self.entries: dict[str, tensor_bundle_pb2.BundleEntryProto] = {}
+        from google.protobuf.message import DecodeError
+
+        for key, value in table.items():
+            try:
+                if not key:
+                    self.header = tensor_bundle_pb2.BundleHeaderProto.FromString(value)
+                else:
+                    self.entries[key.decode("utf-8", "surrogateescape")] = \
+                        tensor_bundle_pb2.BundleEntryProto.FromString(value)
+            except DecodeError:
+                raise DataLossError(None, None, f"Unable to read file ({self._index_path}): bad proto for "
+                                                f"entry {key!r}") from None
+        if self.header is None:
+            raise DataLossError(None, None, f"Unable to read file ({self._index_path}): no bundle header entry")
+        if self.header.endianness != tensor_bundle_pb2.BundleHeaderProto.LITTLE:
+            raise UnimplementedError(None, None, f"Checkpoint {self._prefix} is big-endian; reading big-endian "
+                                                 "bundles is not supported")
+        if self.header.version.min_consumer > BUNDLE_VERSION:
+            raise InvalidArgumentError(None, None, f"Checkpoint {self._prefix} needs bundle format version "
+                                                   f">= {self.header.version.min_consumer}; caudal reads version "
+                                                   f"{BUNDLE_VERSION}")
+        self._files: dict[int, BinaryIO] = {}
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    @property
+    def num_shards(self) -> int:
+        return self.header.num_shards
+
+    def data_path(self, shard: int) -> str:
+        return data_filename(self._prefix, shard, self.header.num_shards)
+
+    def has(self, name: str) -> bool:
+        return name in self.entries
+
+    def entry(self, name: str) -> tensor_bundle_pb2.BundleEntryProto:
+        try:
+            return self.entries[name]
+        except KeyError:
+            raise NotFoundError(None, None, f"Key {name} not found in checkpoint") from None
+
+    def dtype(self, name: str) -> dtypes_lib.DType:
+        return dtypes_lib.as_dtype(self.entry(name).dtype)
+
+    def shape(self, name: str) -> list[int]:
+        return shape_from_proto(self.entry(name).shape).as_list()
+
+    def _file(self, shard: int) -> BinaryIO:
+        f = self._files.get(shard)
+        if f is None:
+            path = self.data_path(shard)
+            try:
+                f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+            except FileNotFoundError:
+                raise NotFoundError(None, None, f"{path}; No such file or directory") from None
+            self._files[shard] = f
+        return f
+
+    def read(self, name: str) -> np.ndarray:
+        """The tensor `name` as a new NumPy array (strings: an object array of bytes)."""
+        entry = self.entry(name)
+        if entry.slices:
+            raise UnimplementedError(None, None, f"Tensor {name} is stored as slices (a partitioned variable); "
+                                                 "reading sliced tensors is not supported")
+        dtype = dtypes_lib.as_dtype(entry.dtype)
+        shape = tuple(d.size for d in entry.shape.dim)
+        f = self._file(entry.shard_id)
+        f.seek(entry.offset)
+        if dtype is dtypes_lib.string:
+            data = f.read(entry.size)
+            return self._decode_strings(name, entry, data, shape)
+        layout = _numpy_layout(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        if count * layout.itemsize != entry.size:
+            raise DataLossError(None, None, f"Unable to read {name} from {self.data_path(entry.shard_id)}: "
+                                            f"{entry.size} bytes stored for a {dtype.name} tensor of shape "
+                                            f"{list(shape)}")
+        array = np.empty(count, dtype=layout)
+        view = _byte_view(array)
+        got = f.readinto(view) if count else 0
+        if got != entry.size:
+            raise DataLossError(None, None, f"Unable to read {name} from {self.data_path(entry.shard_id)}: "
+                                            f"expected {entry.size} bytes at offset {entry.offset}, got {got} "
+                                            "(the file is truncated)")
+        self._check(entry, _chunked_crc(view))
+        if dtype is dtypes_lib.bfloat16:
+            from caudal.framework.tensor_util import _from_bfloat16_bits
+
+            return _from_bfloat16_bits(array).reshape(shape)
+        native = np.dtype(dtype.as_numpy_dtype)
+        if layout != native:
+            array = array.astype(native)
+        return array.reshape(shape)
+
+    def _check(self, entry: tensor_bundle_pb2.BundleEntryProto, crc: int) -> None:
+        if crc != unmask(entry.crc32c):
+            raise DataLossError(
+                None, None, f"TensorBundle at {self._prefix} shard {entry.shard_id} ({entry.size} bytes): Checksum "
+                            f"does not match: stored {entry.crc32c} vs. calculated on the restored bytes {mask(crc)} "
+                            f"(file {self.data_path(entry.shard_id)})")
+
+    def _decode_strings(self, name: str, entry: Any, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+        count = int(np.prod(shape, dtype=np.int64))
+        path = self.data_path(entry.shard_id)
+        try:
+            lengths = []
+            pos = 0
+            for _ in range(count):
+                length, pos = get_varint(data, pos)
+                lengths.append(length)
+            stored = struct.unpack("<I", data[pos:pos + 4])[0]
+        except (IndexError, ValueError, struct.error):
+            raise DataLossError(None, None, f"Unable to read string tensor {name} from {path}: truncated "
+                                            "lengths") from None
+        pos += 4
+        length_crc = crc32c(struct.pack(f"<{count}I", *[n & 0xFFFFFFFF for n in lengths]))
+        if length_crc != unmask(stored):
+            raise DataLossError(None, None, f"The length checksum does not match for string tensor {name} in "
+                                            f"{path}: expected {stored}, got {mask(length_crc)}")
+        body = data[pos:]
+        if len(body) != sum(lengths):
+            raise DataLossError(None, None, f"Unable to read string tensor {name} from {path}: truncated data")
+        self._check(entry, extend(extend(length_crc, data[pos - 4:pos]), body))
+        result = np.empty(count, dtype=object)
+        start = 0
+        for i, length in enumerate(lengths):
+            result[i] = body[start:start + length]
+            start += length
+        return result.reshape(shape)
+
+    def close(self) -> None:
+        for f in self._files.values():
+            f.close()
+        self._files = {}
+
+    def __enter__(self) -> BundleReader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
