@@ -27,7 +27,8 @@ WARMUP = 3
 STEPS = 15
 
 # The model, written once for both frameworks. `tf` is caudal or tensorflow.compat.v1;
-# `dropout(x, rate)` and `xent(labels, logits)` come from the prelude of each side.
+# `dropout(x, rate)` and `xent(labels, logits)` are each framework's tf.nn.dropout and
+# softmax_cross_entropy_with_logits_v2.
 MODEL = r'''
 def build(tf, dropout, xent):
     tf.set_random_seed(0)
@@ -97,41 +98,25 @@ print(json.dumps(result))
 '''
 
 
-def caudal_prelude() -> tuple[object, object, list[str]]:
-    """dropout and softmax cross-entropy for caudal; public-op equivalents (reported) while missing."""
+def caudal_dropout(x, rate):
     import caudal as tf
 
-    notes = []
-    if hasattr(tf.nn, "dropout"):
-        def dropout(x, rate):
-            return tf.nn.dropout(x, rate=rate)
-    else:
-        notes.append("tf.nn.dropout missing: used x / (1 - rate) * cast(uniform >= rate)")
+    return tf.nn.dropout(x, rate=rate)
 
-        def dropout(x, rate):
-            keep = tf.cast(tf.greater_equal(tf.random_uniform(tf.shape(x)), rate), x.dtype)
-            return x * (1.0 / (1.0 - rate)) * keep
-    if hasattr(tf.nn, "softmax_cross_entropy_with_logits_v2"):
-        def xent(labels, logits):
-            return tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
-    else:
-        notes.append("tf.nn.softmax_cross_entropy_with_logits_v2 missing: used -sum(labels * log_softmax)")
 
-        def xent(labels, logits):
-            return -tf.reduce_sum(labels * tf.nn.log_softmax(logits), axis=1)
-    return dropout, xent, notes
+def caudal_xent(labels, logits):
+    import caudal as tf
+
+    return tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
 
 
 def run_caudal() -> dict:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     import caudal as tf
 
-    dropout, xent, notes = caudal_prelude()
     namespace: dict = {}
     exec(MODEL, namespace)
-    result = namespace["run"](tf, dropout, xent, BATCH, WARMUP, STEPS)
-    result["notes"] = notes
-    return result
+    return namespace["run"](tf, caudal_dropout, caudal_xent, BATCH, WARMUP, STEPS)
 
 
 def run_tensorflow(python: str) -> dict:
@@ -157,8 +142,6 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     print(f"caudal:     {mine['ms_per_step']:7.1f} ms/step (min {mine['min_ms']:.1f})  "
           f"peak RSS {mine['peak_rss_mb']:6.0f} MB  loss {mine['loss']:.4f}")
-    for note in mine["notes"]:
-        print(f"  note: {note}")
     if args.tf:
         ref = run_tensorflow(args.tf)
         print(f"TF {ref['version']}: {ref['ms_per_step']:7.1f} ms/step (min {ref['min_ms']:.1f})  "

@@ -291,13 +291,6 @@ _LAZY_SUBMODULES = {
     "contrib": "caudal.contrib",
     "summary": "caudal.summary",
     "graph_util": "caudal.graph_util",
-    "io": "caudal.io",
-    "gfile": "caudal.gfile",
-    "saved_model": "caudal.saved_model",
-    "data": "caudal.data",
-    "estimator": "caudal.estimator",
-    "image": "caudal.image",
-    "random": "caudal.random",
     "initializers": "caudal.initializers",
 }
 

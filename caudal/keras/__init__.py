@@ -1,7 +1,7 @@
 """`tf.keras` (the parts TF1 graph programs use): submodules load on first use."""
 import importlib
 
-_SUBMODULES = ("datasets", "regularizers", "initializers", "layers", "losses", "optimizers", "backend")
+_SUBMODULES = ("datasets", "regularizers")
 
 
 def __getattr__(name: str) -> object:
