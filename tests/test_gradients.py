@@ -177,3 +177,22 @@ def test_loss_must_be_float():
     v = tf.Variable(1)
     with pytest.raises(ValueError, match="Invalid type"):
         tf.train.GradientDescentOptimizer(0.1).minimize(v * 2)
+
+
+def test_bias_gradient_needs_no_runtime_broadcast_bookkeeping():
+    x = tf.placeholder(tf.float64, [None, 3])
+    b = tf.constant(np.array([1.0, 2.0, 3.0]))
+    y = tf.reduce_sum((x + b) * tf.constant(np.arange(3.0)))
+    gx, gb = tf.gradients(y, [x, b])
+    assert "BroadcastGradientArgs" not in {op.type for op in tf.get_default_graph().get_operations()}
+    got_x, got_b = _run([gx, gb], {x: np.ones((4, 3))})
+    np.testing.assert_allclose(got_x, np.tile(np.arange(3.0), (4, 1)))
+    np.testing.assert_allclose(got_b, 4 * np.arange(3.0))
+
+
+def test_unknown_batch_of_one_broadcast_against_a_batch_is_still_reduced():
+    x = tf.placeholder(tf.float64, [None, 3])
+    y = tf.placeholder(tf.float64, [None, 3])
+    g = tf.gradients(tf.reduce_sum(x * y), x)[0]
+    got = _run(g, {x: np.ones((1, 3)), y: np.arange(6.0).reshape(2, 3)})
+    np.testing.assert_allclose(got, [[3.0, 5.0, 7.0]])

@@ -71,11 +71,33 @@ def _bga_kernel(xp: Any, s0: Any, s1: Any) -> tuple[Any, Any]:
 register_op("BroadcastGradientArgs", infer=_bga_infer, kernel=_bga_kernel, grad=NOT_DIFFERENTIABLE)
 
 
-def sum_to_shape_of(grad: Tensor, x: Tensor) -> Tensor:
-    """Sums `grad` (shaped like x broadcast against something) down to x's shape."""
+def never_broadcast(x: Tensor, others: tuple[Tensor, ...]) -> bool:
+    """True when the static shapes prove that broadcasting x against `others` leaves x's shape
+    unchanged: each other operand has no more dimensions than x, and each of its dimensions is 1
+    or equal to x's (known) dimension. `matmul(x, W) + b` with b of shape [n] is the usual case."""
+    rank = x.shape.ndims
+    if rank is None:
+        return False
+    x_dims = x.shape.as_list()
+    for other in others:
+        if other.shape.ndims is None or other.shape.ndims > rank:
+            return False
+        for x_dim, o_dim in zip(x_dims[rank - other.shape.ndims:], other.shape.as_list()):
+            if o_dim != 1 and (o_dim is None or o_dim != x_dim):
+                return False
+    return True
+
+
+def sum_to_shape_of(grad: Tensor, x: Tensor, others: tuple[Tensor, ...] = ()) -> Tensor:
+    """Sums `grad` (shaped like x broadcast against `others`) down to x's shape.
+
+    Passing the other operands lets the static shapes prove that no reduction is needed.
+    """
     from caudal.ops.array_ops import reshape, shape
     from caudal.ops.reduction_ops import reduce_sum
 
+    if others and never_broadcast(x, others):
+        return grad
     x_shape = x.shape
     g_shape = grad.shape
     if x_shape.is_fully_defined() and g_shape.ndims is not None:

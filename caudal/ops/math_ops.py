@@ -56,17 +56,17 @@ def _unary(op_type: str, x: Any, name: str | None) -> Tensor:
 # ------------------------------------------------------------ add, sub, mul
 def _add_grad(op: Any, grad: Tensor) -> list:
     x, y = op.inputs
-    return [sum_to_shape_of(grad, x), sum_to_shape_of(grad, y)]
+    return [sum_to_shape_of(grad, x, (y,)), sum_to_shape_of(grad, y, (x,))]
 
 
 def _sub_grad(op: Any, grad: Tensor) -> list:
     x, y = op.inputs
-    return [sum_to_shape_of(grad, x), sum_to_shape_of(negative(grad), y)]
+    return [sum_to_shape_of(grad, x, (y,)), sum_to_shape_of(negative(grad), y, (x,))]
 
 
 def _mul_grad(op: Any, grad: Tensor) -> list:
     x, y = op.inputs
-    return [sum_to_shape_of(multiply(grad, y), x), sum_to_shape_of(multiply(x, grad), y)]
+    return [sum_to_shape_of(multiply(grad, y), x, (y,)), sum_to_shape_of(multiply(x, grad), y, (x,))]
 
 
 register_op("AddV2", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.add(x, y), grad=_add_grad)
@@ -94,7 +94,7 @@ def _realdiv_grad(op: Any, grad: Tensor) -> list:
     x, y = op.inputs
     gx = realdiv(grad, y)
     gy = multiply(grad, realdiv(realdiv(negative(x), y), y))
-    return [sum_to_shape_of(gx, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(gx, x, (y,)), sum_to_shape_of(gy, y, (x,))]
 
 
 def _realdiv_kernel(xp: Any, x: Any, y: Any) -> Any:
@@ -115,7 +115,7 @@ def _floordiv_kernel(xp: Any, x: Any, y: Any) -> Any:
 def _floormod_grad(op: Any, grad: Tensor) -> list:
     x, y = op.inputs
     gy = multiply(negative(grad), floordiv(x, y))
-    return [sum_to_shape_of(grad, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(grad, x, (y,)), sum_to_shape_of(gy, y, (x,))]
 
 
 register_op("FloorDiv", infer=_rules.binary(_rules.REAL), kernel=_floordiv_kernel, grad=NOT_DIFFERENTIABLE)
@@ -180,7 +180,7 @@ def _pow_grad(op: Any, grad: Tensor) -> list:
     gx = multiply(multiply(grad, y), pow(x, subtract(y, 1)))
     safe_log = where(greater(x, 0), log(where(greater(x, 0), x, _ones_like(x))), zeros_like(x))
     gy = multiply(multiply(grad, z), safe_log)
-    return [sum_to_shape_of(gx, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(gx, x, (y,)), sum_to_shape_of(gy, y, (x,))]
 
 
 def _ones_like(x: Tensor) -> Tensor:
@@ -205,7 +205,7 @@ def _select_grad(op: Any, grad: Tensor, x_wins: Tensor) -> list:
     zeros = zeros_like(grad)
     gx = where(x_wins, grad, zeros)
     gy = where(x_wins, zeros, grad)
-    return [sum_to_shape_of(gx, x), sum_to_shape_of(gy, y)]
+    return [sum_to_shape_of(gx, x, (y,)), sum_to_shape_of(gy, y, (x,))]
 
 
 def _maximum_grad(op: Any, grad: Tensor) -> list:

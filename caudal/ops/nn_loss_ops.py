@@ -85,7 +85,8 @@ def _softmax_xent_grad(op: Any, grad_loss: Tensor, grad_backprop: Tensor) -> lis
     labels_grad = multiply(expand_dims(grad_loss, -1), negative(log_softmax(logits)))
     if not _is_zero(grad_backprop):
         labels_grad = subtract(labels_grad, grad_backprop)
-    return [sum_to_shape_of(_logits_grad(op, grad_loss, grad_backprop), logits), sum_to_shape_of(labels_grad, labels)]
+    # As in TF, the logits' gradient is used as it is: logits carry the op's full shape.
+    return [_logits_grad(op, grad_loss, grad_backprop), sum_to_shape_of(labels_grad, labels)]
 
 
 register_op("SoftmaxCrossEntropyWithLogits", infer=_softmax_xent_infer, kernel=_softmax_xent_kernel,
