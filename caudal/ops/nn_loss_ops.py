@@ -68,10 +68,15 @@ def _softmax_xent_infer(ctx: InferContext) -> list:
 
 
 def _softmax_xent_kernel(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
-    log_probs = _log_softmax_rows(xp, features)
+    """(loss, backprop) with one exp: log_softmax = shifted - log(sum), softmax = exp(shifted) / sum."""
+    shifted = features - xp.max(features, axis=1, keepdims=True)
+    exps = xp.exp(shifted)
+    sums = xp.sum(exps, axis=1, keepdims=True)
+    log_probs = shifted - xp.log(sums)
     labels = xp.broadcast_to(labels, log_probs.shape)
     loss = -xp.sum(labels * log_probs, axis=1)
-    return loss.astype(features.dtype, copy=False), (xp.exp(log_probs) - labels).astype(features.dtype, copy=False)
+    backprop = exps / sums - labels
+    return loss.astype(features.dtype, copy=False), backprop.astype(features.dtype, copy=False)
 
 
 def _softmax_xent_grad(op: Any, grad_loss: Tensor, grad_backprop: Tensor) -> list:

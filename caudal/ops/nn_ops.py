@@ -273,6 +273,12 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
             threshold = convert_to_tensor(rate, dtype=dtype, name="rate")
             if threshold.shape.ndims not in (None, 0):
                 raise _bad_rate(rate)
+            if threshold.shape.ndims is None:
+                # The rate must be a scalar, as TF asserts; saying so statically spares the
+                # gradient a run-time broadcast check.
+                from caudal.ops.array_ops import reshape
+
+                threshold = reshape(threshold, [])
             scaled = realdiv(x, subtract(constant(1, dtype=dtype, name="Const"), threshold))
         shape_t = _noise_shape(x, noise_shape)
         with get_default_graph().name_scope("random_uniform"):

@@ -4,7 +4,7 @@ RandomShuffle and Multinomial, and `random_crop` built from them as in TF.
 Each op draws from its own stream per session, seeded from the op's
 `(seed, seed2)` attrs (see `caudal.framework.random_seed`): a new session
 repeats the numbers, successive runs in one session continue the stream.
-The streams are NumPy Philox generators, so the numbers differ from TF's.
+The streams are NumPy PCG64 generators, so the numbers differ from TF's.
 """
 from __future__ import annotations
 

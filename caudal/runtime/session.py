@@ -229,8 +229,9 @@ class BaseSession:
         if generator is None:
             seed, seed2 = op._attrs.get("seed", 0), op._attrs.get("seed2", 0)
             if seed or seed2:
-                generator = np.random.Generator(np.random.Philox(key=[seed & 0xFFFFFFFFFFFFFFFF,
-                                                                      seed2 & 0xFFFFFFFFFFFFFFFF]))
+                # A PCG64 stream (NumPy's default, twice as fast as Philox) keyed by both seeds.
+                entropy = [seed & 0xFFFFFFFFFFFFFFFF, seed2 & 0xFFFFFFFFFFFFFFFF]
+                generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
             else:
                 generator = np.random.default_rng()
             self._generators[op._name] = generator
