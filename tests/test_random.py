@@ -63,9 +63,12 @@ def test_distributions():
 
 
 def test_names_and_static_shapes():
+    # As in TF: the default [0, 1) range returns the RandomUniform op itself; another range scales it.
     r = tf.random_uniform([2, 3], name="noise")
-    assert r.op.name == "noise" and r.shape.as_list() == [2, 3]
-    assert "noise/RandomUniform" in [op.name for op in tf.get_default_graph().get_operations()]
+    assert r.op.name == "noise/RandomUniform" and r.shape.as_list() == [2, 3]
+    scaled = tf.random_uniform([2], -1, 1, name="scaled")
+    assert scaled.op.name == "scaled" and "scaled/RandomUniform" in [op.name for op in
+                                                                      tf.get_default_graph().get_operations()]
     x = tf.placeholder(tf.float32, [None, 4])
     assert tf.random_normal(tf.shape(x)).shape.as_list() == [None, 4]
 

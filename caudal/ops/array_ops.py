@@ -73,12 +73,17 @@ register_op("Reshape", infer=_reshape_infer, kernel=_reshape_kernel, grad=_resha
 
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     """Reshapes; one dimension may be -1 and is inferred."""
-    tensor = convert_to_tensor(tensor, name="tensor")
     if isinstance(shape, TensorShape):
         shape = shape.as_list()
-    shape_t = _int_tensor(shape, "shape")
-    return apply_op("Reshape", [tensor, shape_t], {"T": tensor.dtype.base_dtype, "Tshape": shape_t.dtype},
-                    name or "Reshape")
+    if isinstance(shape, Tensor):
+        tensor = convert_to_tensor(tensor, name="tensor")
+        return apply_op("Reshape", [tensor, shape], {"T": tensor.dtype.base_dtype, "Tshape": shape.dtype},
+                        name or "Reshape")
+    with get_default_graph().name_scope(name or "Reshape") as scope:
+        tensor = convert_to_tensor(tensor, name="tensor")
+        shape_t = _int_tensor(shape, "shape")
+        return apply_op("Reshape", [tensor, shape_t], {"T": tensor.dtype.base_dtype, "Tshape": shape_t.dtype},
+                        scope[:-1] + "/")
 
 
 # --------------------------------------------------------------- Transpose

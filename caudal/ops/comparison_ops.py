@@ -35,8 +35,9 @@ for _type in ("Less", "LessEqual", "Greater", "GreaterEqual"):
 
 
 def _comparison(op_type: str, x: Any, y: Any, name: str | None) -> Tensor:
-    x, y = _binary_operands(x, y)
-    return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, name or op_type)
+    from caudal.ops.math_ops import _binary
+
+    return _binary(op_type, x, y, name)
 
 
 def equal(x: Any, y: Any, name: str | None = None) -> Tensor:

@@ -44,8 +44,14 @@ def _is_tensor_like(value: Any) -> bool:
 
 
 def _binary(op_type: str, x: Any, y: Any, name: str | None) -> Tensor:
-    x, y = _binary_operands(x, y)
-    return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, name or op_type)
+    """The op named `name` (default: its type); Python operands become constants inside its scope
+    (`Add/y`), as TF's op wrappers name them."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, name or op_type)
+    graph = x.graph if isinstance(x, Tensor) else y.graph if isinstance(y, Tensor) else get_default_graph()
+    with graph.as_default(), graph.name_scope(name or op_type) as scope:
+        x, y = _binary_operands(x, y)
+        return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, scope[:-1] + "/")
 
 
 def _unary(op_type: str, x: Any, name: str | None) -> Tensor:
@@ -77,8 +83,8 @@ register_op("Mul", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: 
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """x + y with broadcasting. Strings are not supported."""
-    return _binary("AddV2", x, y, name)
+    """x + y with broadcasting (op type AddV2, named "Add" as in TF). Strings are not supported."""
+    return _binary("AddV2", x, y, name or "Add")
 
 
 def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:

@@ -66,8 +66,7 @@ def overload_operators(cls: type) -> None:
         setattr(cls, f"__{name}__", forward)
         setattr(cls, f"__r{name}__", reflected)
     for name, fn in _COMPARE.items():
-        forward, _ = _binary(fn, name)
-        setattr(cls, f"__{name}__", _named(forward, f"__{name}__"))
+        setattr(cls, f"__{name}__", _comparison(fn, name))
     cls.__neg__ = lambda self: math_ops.negative(convert_to_tensor(self))
     cls.__abs__ = lambda self: math_ops.abs(convert_to_tensor(self))
     cls.__invert__ = lambda self: comparison_ops.logical_not(convert_to_tensor(self))
@@ -75,6 +74,13 @@ def overload_operators(cls: type) -> None:
     cls.__div__ = cls.__truediv__
 
 
-def _named(fn: Callable, name: str) -> Callable:
-    fn.__name__ = name
-    return fn
+def _comparison(fn: Callable, name: str) -> Callable:
+    """`x < y` and friends: the op under its own default name (Less, ...), as TF builds it."""
+
+    def compare(self: Any, other: Any) -> Any:
+        x = convert_to_tensor(self)
+        y = other if _symbolic(other) else convert_to_tensor(other, dtype=x.dtype.base_dtype, name="y")
+        return fn(x, y)
+
+    compare.__name__ = f"__{name}__"
+    return compare

@@ -89,6 +89,10 @@ def _shape_tensor(shape: Any) -> Tensor:
     return convert_to_tensor(shape, dtype_hint=dtypes_lib.int32, name="shape")
 
 
+def _is_python_number(value: Any, number: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == number
+
+
 def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes_lib.float32,
                    seed: int | None = None, name: str | None = None) -> Tensor:
     """Uniform values in [minval, maxval); maxval defaults to 1 for floats."""
@@ -108,6 +112,8 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
         from caudal.ops.math_ops import add, multiply, subtract
 
         rnd = apply_op("RandomUniform", [shape_t], dict(seeds, dtype=dtype, T=shape_t.dtype), "RandomUniform")
+        if _is_python_number(minval, 0) and _is_python_number(maxval, 1):
+            return rnd  # [0, 1) needs no scaling; TF returns the op's output as it is
         return add(multiply(rnd, subtract(maxval_t, minval_t)), minval_t, name=scope[:-1] + "/")
 
 
