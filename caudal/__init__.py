@@ -112,7 +112,7 @@ from caudal.ops.constant_ops import (
     zeros_like,
 )
 from caudal.ops.control_ops import group, identity, no_op, stop_gradient, tuple  # noqa: A004
-from caudal.ops.debug_ops import add_check_numerics_ops, check_numerics
+from caudal.ops.debug_ops import Print, add_check_numerics_ops, check_numerics
 from caudal.ops.gather_ops import boolean_mask, gather, unsorted_segment_sum
 from caudal.ops.index_ops import (
     dynamic_partition,

@@ -1,4 +1,5 @@
-"""CheckNumerics and `add_check_numerics_ops`: fail a run when a float tensor holds NaN or Inf."""
+"""Debugging ops: CheckNumerics and `add_check_numerics_ops` fail a run when a float tensor holds NaN or
+Inf; `tf.Print` prints tensors when it runs."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.ops import _rules
 
-__all__ = ["check_numerics", "add_check_numerics_ops"]
+__all__ = ["check_numerics", "add_check_numerics_ops", "Print"]
 
 
 def _check_numerics_infer(ctx: InferContext) -> list:
@@ -71,3 +72,53 @@ def add_check_numerics_ops() -> Operation:
             with graph.control_dependencies(previous):
                 previous = [check_numerics(output, message=f"{op.name}:{output.value_index}").op]
     return group(*previous)
+
+
+# -------------------------------------------------------------------- Print
+def _print_infer(ctx: InferContext) -> list:
+    return [(ctx.inputs[0].dtype.base_dtype, ctx.shape(0))]
+
+
+def _print_format(value: Any, summarize: int) -> str:
+    """TF's layout: `[1 2 3...]`, strings as text, nested brackets for higher ranks."""
+    array = np.asarray(value)
+    if array.dtype == object:
+        array = np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in array.reshape(-1)],
+                         dtype=object).reshape(array.shape)
+    if array.ndim == 0:
+        item = array.item()
+        return f"[{item:g}]" if isinstance(item, float) else f"[{item}]"
+    flat = array.reshape(-1)
+    shown = [f"{v:g}" if isinstance(v, (float, np.floating)) else str(v) for v in flat[:summarize]]
+    more = "..." if flat.size > summarize else ""
+    return "[" + " ".join(shown) + more + "]"
+
+
+def _print_kernel(ctx: Any, input: Any, *data: Any, message: str, first_n: int, summarize: int, op: Any) -> Any:
+    """Prints `message` and the data tensors to stderr, and passes `input` on."""
+    import sys
+
+    counts = ctx.session._print_counts
+    seen = counts.get(op.name, 0)
+    if first_n < 0 or seen < first_n:
+        counts[op.name] = seen + 1
+        sys.stderr.write(message + "".join(_print_format(d, summarize) for d in data) + "\n")
+        sys.stderr.flush()
+    return input
+
+
+register_op("Print", infer=_print_infer, kernel=_print_kernel, stateful=True,
+            grad=lambda op, grad: [grad] + [None] * (len(op.inputs) - 1))
+
+
+def Print(input_: Any, data: Any, message: str | None = None, first_n: int | None = None,  # noqa: N802
+          summarize: int | None = None, name: str | None = None) -> Tensor:
+    """TF1 `tf.Print`: an identity on `input_` that prints `message` and `data` to stderr when it runs
+    (the first `first_n` times; `summarize` elements of each tensor, 3 by default)."""
+    from caudal.framework.graph import make_op
+
+    value = convert_to_tensor(input_)
+    tensors = [convert_to_tensor(d) for d in (data or [])]
+    attrs = {"T": value.dtype.base_dtype, "U": [t.dtype.base_dtype for t in tensors], "message": message or "",
+             "first_n": -1 if first_n is None else first_n, "summarize": 3 if summarize is None else summarize}
+    return make_op("Print", [value] + tensors, attrs, name or "Print").outputs[0]

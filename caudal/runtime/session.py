@@ -77,6 +77,7 @@ class BaseSession:
         self._backend = numpy_backend.NumpyBackend()
         self._store: dict[str, Any] = {}
         self._generators: dict[str, np.random.Generator] = {}
+        self._print_counts: dict[str, int] = {}  # how often each tf.Print op printed (first_n)
         self._plans: dict[Any, Plan] = {}
         self._plans_version = self._graph._mutation_version
         self._write_lock = threading.RLock()
