@@ -133,10 +133,6 @@ def get_checkpoint_state(checkpoint_dir: Any, latest_filename: str | None = None
     return state
 
 
-def _v2_index(prefix: str) -> str:
-    return prefix + ".index"
-
-
 def checkpoint_exists(checkpoint_prefix: Any) -> bool:
     """`tf.train.checkpoint_exists`: whether a V2 checkpoint (`PREFIX.index`) or a V1 file matches."""
     prefix = os.fspath(checkpoint_prefix)

@@ -171,7 +171,6 @@ _INTEGERS = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 
 half = float16
 double = float64
-qint8 = None  # quantized types are not supported
 
 _BY_NAME: dict[str, DType] = {t._name: t for t in _BY_ENUM.values()}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "bool": bool_})

@@ -76,7 +76,7 @@ class Operation:
 
     __slots__ = ("_graph", "_name", "_type", "_op_def", "_inputs", "_control_inputs", "_attrs",
                  "_outputs", "_device", "_id", "_traceback", "_control_outputs", "_gradient_override",
-                 "_colocation", "_control_flow_context", "_control_flow_pred", "__weakref__")
+                 "_control_flow_context", "_control_flow_pred", "__weakref__")
 
     def __init__(self, graph: Graph, op_type: str, name: str, inputs: list[Tensor],
                  control_inputs: list[Operation], attrs: dict[str, Any], device: str, op_id: int):
@@ -93,7 +93,6 @@ class Operation:
         self._traceback = _user_frame()
         self._control_outputs: list[Operation] = []
         self._gradient_override: str | None = None
-        self._colocation: list[str] = []
         self._control_flow_context: Any = None
         self._control_flow_pred: Any = None
 
@@ -237,7 +236,6 @@ class Graph:
         self._gradient_override_map: dict[str, str] = {}
         self._unfeedable: set[Tensor] = set()
         self._unfetchable: set[Any] = set()
-        self._attr_scope: dict[str, Any] = {}
         self._constant_cache: dict[Tensor, Any] = {}
 
     # Per-thread builder state, as in TF: each thread has its own scopes.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from caudal.framework import dtypes
 from caudal.framework.dtypes import DType
@@ -111,6 +110,3 @@ def normalize_axis(axis: int, rank: int, op_name: str = "") -> int:
 def attr_dtype(ctx: InferContext, name: str) -> DType:
     return dtypes.as_dtype(ctx.attrs[name]).base_dtype
 
-
-def known_shape(value: Any) -> TensorShape:
-    return TensorShape(value)

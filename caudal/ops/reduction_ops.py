@@ -114,20 +114,14 @@ def _kept_shape(x: Tensor, axes: Tensor) -> Any:
     from caudal.ops.array_ops import rank as rank_op
     from caudal.ops.comparison_ops import equal, where
     from caudal.ops.constant_ops import ones_like
-    from caudal.ops.math_ops import floormod
+    from caudal.ops.math_ops import cast, floormod
 
     input_shape = shape(x)
     r = rank_op(x)
-    axes = floormod(apply_cast(axes), r)
+    axes = floormod(cast(axes, dtypes_lib.int32), r)
     positions = range_op(0, r)
     reduced_mask = reduce_any(equal(expand_dims(positions, 1), expand_dims(axes, 0)), axis=1)
     return where(reduced_mask, ones_like(input_shape), input_shape)
-
-
-def apply_cast(t: Tensor) -> Tensor:
-    from caudal.ops.math_ops import cast
-
-    return cast(t, dtypes_lib.int32)
 
 
 def _broadcast_back(grad: Tensor, x: Tensor, axes: Tensor) -> Tensor:

@@ -58,11 +58,9 @@ def _variable_name(op: Any) -> str:
 
 def bind_variable(op: Any) -> dict[str, Any]:
     """Per-node constants of every op that takes a variable by reference."""
-    ref = op.inputs[0]
-    while ref.op.type != "VariableV2" and ref.op.inputs:
-        ref = ref.op.inputs[0]
-    static = ref.op.get_attr("shape")
-    return {"var": ref.op.name, "static_shape": static,
+    name = _variable_name(op)
+    static = op.graph.get_operation_by_name(name).get_attr("shape")
+    return {"var": name, "static_shape": static,
             "static_dims": None if static.ndims is None else tuple(static.as_list())}
 
 

@@ -238,19 +238,6 @@ class BaseSession:
             self._generators[op._name] = generator
         return generator
 
-    def _read_variable(self, name: str) -> Any:
-        try:
-            return self._store[name]
-        except KeyError:
-            raise errors.FailedPreconditionError(None, None, f"Attempting to use uninitialized value {name}") \
-                from None
-
-    def _load_variable(self, name: str, value: Any) -> None:
-        with self._write_lock:
-            store = dict(self._store)
-            store[name] = value
-            self._store = store
-
     # -------------------------------------------------------- with-blocks
     def __enter__(self) -> BaseSession:
         self._default_graph_cm = self._graph.as_default()
