@@ -196,3 +196,24 @@ def test_unknown_batch_of_one_broadcast_against_a_batch_is_still_reduced():
     g = tf.gradients(tf.reduce_sum(x * y), x)[0]
     got = _run(g, {x: np.ones((1, 3)), y: np.arange(6.0).reshape(2, 3)})
     np.testing.assert_allclose(got, [[3.0, 5.0, 7.0]])
+
+
+def test_dropout_gradient_knows_the_mask_has_the_input_shape():
+    # The mask is drawn with shape(x), so the select's gradient needs no run-time reduction,
+    # even though the batch dimension is unknown.
+    x = tf.placeholder(tf.float64, [None, 3])
+    h = tf.nn.relu(tf.matmul(x, tf.constant(np.eye(3))) + tf.constant(np.zeros(3)))
+    keep = tf.placeholder(tf.float64, [])
+    y = tf.reduce_sum(tf.nn.dropout(h, keep_prob=keep, seed=1) * tf.constant(np.arange(3.0)))
+    g = tf.gradients(y, x)[0]
+    assert "BroadcastGradientArgs" not in {op.type for op in tf.get_default_graph().get_operations()}
+    got = _run(g, {x: np.ones((4, 3)), keep: 1.0})
+    np.testing.assert_allclose(got, np.tile(np.arange(3.0), (4, 1)))
+
+
+def test_select_of_unrelated_unknown_shapes_is_still_reduced():
+    cond = tf.placeholder(tf.bool, [None, 3])
+    x = tf.placeholder(tf.float64, [None, 3])
+    g = tf.gradients(tf.reduce_sum(tf.where_v2(cond, x, tf.constant(0.0, tf.float64))), x)[0]
+    got = _run(g, {cond: [[True, False, True], [True, True, False]], x: np.ones((1, 3))})
+    np.testing.assert_allclose(got, [[2.0, 1.0, 1.0]])

@@ -71,20 +71,65 @@ def _bga_kernel(xp: Any, s0: Any, s1: Any) -> tuple[Any, Any]:
 register_op("BroadcastGradientArgs", infer=_bga_infer, kernel=_bga_kernel, grad=NOT_DIFFERENTIABLE)
 
 
-def never_broadcast(x: Tensor, others: tuple[Tensor, ...]) -> bool:
-    """True when the static shapes prove that broadcasting x against `others` leaves x's shape
-    unchanged: each other operand has no more dimensions than x, and each of its dimensions is 1
-    or equal to x's (known) dimension. `matmul(x, W) + b` with b of shape [n] is the usual case."""
-    rank = x.shape.ndims
-    if rank is None:
+# Ops whose output has the run-time shape of input 0.
+_SHAPE_OF_INPUT = frozenset([
+    "Identity", "StopGradient", "Snapshot", "Cast", "Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp",
+    "Log", "Log1p", "Expm1", "Reciprocal", "Floor", "Ceil", "Round", "Rint", "Sigmoid", "Tanh", "Relu", "Relu6",
+    "Elu", "Selu", "Softplus", "Softsign", "LeakyRelu", "ZerosLike", "OnesLike", "IsNan", "IsInf", "IsFinite",
+    "LogicalNot", "BiasAdd"])
+# Broadcasting elementwise ops: the output has an input's shape when the other input fits into it.
+_ELEMENTWISE_BINARY = frozenset([
+    "AddV2", "Add", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum", "Pow", "SquaredDifference",
+    "Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr"])
+# Random ops whose input 0 is the shape of the result.
+_RANDOM_OF_SHAPE = frozenset(["RandomUniform", "RandomStandardNormal", "TruncatedNormal"])
+
+
+def _fits_statically(small: Tensor, big: Tensor) -> bool:
+    """Whether the static shapes prove that `small` broadcasts into `big` without changing big's
+    shape: no more dimensions, and each of small's is 1 or equal to big's known one."""
+    rank = big.shape.ndims
+    if rank is None or small.shape.ndims is None or small.shape.ndims > rank:
         return False
-    x_dims = x.shape.as_list()
+    big_dims = big.shape.as_list()[rank - small.shape.ndims:]
+    return all(s == 1 or (s is not None and s == b) for b, s in zip(big_dims, small.shape.as_list()))
+
+
+def shape_source(t: Tensor) -> Tensor:
+    """The tensor whose run-time shape `t` provably has, found by walking back through
+    shape-preserving ops (`t` itself when nothing is known). Two tensors with the same source
+    have the same shape in every run, even where the static shapes hold unknown dimensions:
+    dropout's mask, drawn with `shape(x)`, and `relu(matmul(x, W) + b)` have one source."""
+    while True:
+        op = t.op
+        if op.type in _SHAPE_OF_INPUT and op.inputs:
+            t = op.inputs[0]
+        elif op.type in _ELEMENTWISE_BINARY and len(op.inputs) == 2:
+            a, b = op.inputs
+            if _fits_statically(b, a):
+                t = a
+            elif _fits_statically(a, b):
+                t = b
+            else:
+                return t
+        elif op.type in _RANDOM_OF_SHAPE and op.inputs[0].op.type == "Shape":
+            t = op.inputs[0].op.inputs[0]
+        else:
+            return t
+
+
+def never_broadcast(x: Tensor, others: tuple[Tensor, ...]) -> bool:
+    """True when the shapes prove that broadcasting x against `others` leaves x's shape unchanged:
+    each other operand fits statically into x (`matmul(x, W) + b` with b of shape [n]), or has x's
+    rank and the same `shape_source` (dropout's select between x and its mask)."""
+    if x.shape.ndims is None:
+        return False
     for other in others:
-        if other.shape.ndims is None or other.shape.ndims > rank:
-            return False
-        for x_dim, o_dim in zip(x_dims[rank - other.shape.ndims:], other.shape.as_list()):
-            if o_dim != 1 and (o_dim is None or o_dim != x_dim):
-                return False
+        if _fits_statically(other, x):
+            continue
+        if other.shape.ndims == x.shape.ndims and shape_source(other) is shape_source(x):
+            continue
+        return False
     return True
 
 

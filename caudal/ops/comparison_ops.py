@@ -141,7 +141,8 @@ def _select_v2_grad(op: Any, grad: Tensor) -> list:
     c, x, y = op.inputs
     # A scalar zero broadcasts: no zeros_like buffer is built.
     zero = convert_to_tensor(0, dtype=grad.dtype.base_dtype)
-    return [None, sum_to_shape_of(where_v2(c, grad, zero), x), sum_to_shape_of(where_v2(c, zero, grad), y)]
+    return [None, sum_to_shape_of(where_v2(c, grad, zero), x, (c, y)),
+            sum_to_shape_of(where_v2(c, zero, grad), y, (c, x))]
 
 
 def _select_v2_kernel(xp: Any, condition: Any, x: Any, y: Any) -> Any:
