@@ -15,6 +15,15 @@ An `OpDef` holds, side by side:
   node alone (a variable's name, its static shape), computed once per plan
   and passed to the kernel's keyword-only parameters of the same names. A
   keyword-only parameter named `op` receives the Operation itself.
+- optionally `fresh=True`: the kernel always returns new arrays that share
+  memory with nothing else (no input, no variable, no other output). The
+  NumPy executor may then let a later op write into such a value once it is
+  dead (see `caudal.runtime.plan`).
+- optionally `inplace`: a variant of the kernel, with the same parameters,
+  that may write its result into the buffer of its first input when the
+  shapes and dtypes allow it (and otherwise allocates, as the kernel does).
+  The executor calls it only where that first input is a fresh value no one
+  else can see.
 
 `register_op` refuses duplicates and refuses a definition without a shape
 rule, a kernel or a gradient decision.
@@ -50,10 +59,12 @@ def _keyword_only_names(fn: Callable) -> tuple[str, ...]:
 class OpDef:
     """The definition of one op type; see the module docstring."""
 
-    __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind")
+    __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind", "fresh",
+                 "inplace")
 
     def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
-                 stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None):
+                 stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None,
+                 fresh: bool = False, inplace: Callable | None = None):
         self.type = type
         self.infer = infer
         self.kernel = kernel
@@ -62,6 +73,8 @@ class OpDef:
         self.ref_inputs = ref_inputs
         self.kernel_attrs = _keyword_only_names(kernel)
         self.bind = bind
+        self.fresh = fresh
+        self.inplace = inplace
 
     def kernel_kwargs(self, op: Any) -> dict[str, Any]:
         """The keyword arguments the kernel takes for this node: attrs, bound values, `op`."""
@@ -88,7 +101,8 @@ _REGISTRY: dict[str, OpDef] = {}
 
 
 def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
-                stateful: bool = False, ref_inputs: tuple[int, ...] = (), bind: Callable | None = None) -> OpDef:
+                stateful: bool = False, ref_inputs: tuple[int, ...] = (), bind: Callable | None = None,
+                fresh: bool = False, inplace: Callable | None = None) -> OpDef:
     """Defines op `type`. `grad` must be a function or NOT_DIFFERENTIABLE."""
     if type in _REGISTRY:
         raise KeyError(f"Op type {type!r} is already registered")
@@ -98,7 +112,12 @@ def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
         raise TypeError(f"Op {type!r} needs a kernel")
     if grad is None or (grad is not NOT_DIFFERENTIABLE and not callable(grad)):
         raise TypeError(f"Op {type!r} needs a gradient function or NOT_DIFFERENTIABLE")
-    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind)
+    if inplace is not None:
+        if not fresh or stateful:
+            raise TypeError(f"Op {type!r}: an in-place kernel needs a fresh, stateless op")
+        if _keyword_only_names(inplace) != _keyword_only_names(kernel):
+            raise TypeError(f"Op {type!r}: the in-place kernel must take the kernel's keyword arguments")
+    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind, fresh, inplace)
     _REGISTRY[type] = op_def
     return op_def
 

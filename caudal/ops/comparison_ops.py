@@ -160,7 +160,7 @@ def _select_v2_kernel(xp: Any, condition: Any, x: Any, y: Any) -> Any:
     return xp.where(condition, x, y)
 
 
-register_op("SelectV2", infer=_select_v2_infer, kernel=_select_v2_kernel, grad=_select_v2_grad)
+register_op("SelectV2", infer=_select_v2_infer, kernel=_select_v2_kernel, grad=_select_v2_grad, fresh=True)
 
 
 def _where_infer(ctx: InferContext) -> list:

@@ -343,11 +343,11 @@ for _family, (_fwd, _bin, _bfil) in [
         (CONV2D, (K.conv2d, K.conv2d_backprop_input, K.conv2d_backprop_filter)),
         (DEPTHWISE, (K.depthwise_conv2d, K.depthwise_conv2d_backprop_input, K.depthwise_conv2d_backprop_filter))]:
     register_op(_family.forward, infer=_forward_infer(_family), kernel=_forward_kernel(_fwd),
-                grad=_forward_grad(_family))
+                grad=_forward_grad(_family), fresh=True)
     register_op(_family.backprop_input, infer=_backprop_input_infer(_family), kernel=_backprop_input_kernel(_bin),
-                grad=_backprop_input_grad(_family))
+                grad=_backprop_input_grad(_family), fresh=True)
     register_op(_family.backprop_filter, infer=_backprop_filter_infer(_family),
-                kernel=_backprop_filter_kernel(_bfil), grad=_backprop_filter_grad(_family))
+                kernel=_backprop_filter_kernel(_bfil), grad=_backprop_filter_grad(_family), fresh=True)
 
 
 # ------------------------------------------------------------ public wrappers

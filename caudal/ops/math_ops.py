@@ -17,6 +17,7 @@ from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _rules
 from caudal.ops._broadcast import sum_to_shape_of
+from caudal.ops._inplace import binary_into_first, unary_into_first
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floormod",
            "pow", "negative", "abs", "square", "sqrt", "rsqrt", "exp", "log", "sigmoid", "tanh",
@@ -75,11 +76,12 @@ def _mul_grad(op: Any, grad: Tensor) -> list:
     return [sum_to_shape_of(multiply(grad, y), x, (y,)), sum_to_shape_of(multiply(x, grad), y, (x,))]
 
 
-register_op("AddV2", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.add(x, y), grad=_add_grad)
+register_op("AddV2", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.add(x, y), grad=_add_grad,
+            fresh=True, inplace=binary_into_first(np.add))
 register_op("Sub", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.subtract(x, y),
-            grad=_sub_grad)
+            grad=_sub_grad, fresh=True, inplace=binary_into_first(np.subtract))
 register_op("Mul", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.multiply(x, y),
-            grad=_mul_grad)
+            grad=_mul_grad, fresh=True, inplace=binary_into_first(np.multiply))
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -107,7 +109,8 @@ def _realdiv_kernel(xp: Any, x: Any, y: Any) -> Any:
     return xp.true_divide(x, y).astype(x.dtype, copy=False)
 
 
-register_op("RealDiv", infer=_rules.binary(_rules.NUMERIC), kernel=_realdiv_kernel, grad=_realdiv_grad)
+register_op("RealDiv", infer=_rules.binary(_rules.NUMERIC), kernel=_realdiv_kernel, grad=_realdiv_grad,
+            fresh=True, inplace=binary_into_first(np.true_divide, kinds="fc"))
 
 
 def _floordiv_kernel(xp: Any, x: Any, y: Any) -> Any:
@@ -229,9 +232,9 @@ def _minimum_grad(op: Any, grad: Tensor) -> list:
 
 
 register_op("Maximum", infer=_rules.binary(_rules.REAL), kernel=lambda xp, x, y: xp.maximum(x, y),
-            grad=_maximum_grad)
+            grad=_maximum_grad, fresh=True, inplace=binary_into_first(np.maximum))
 register_op("Minimum", infer=_rules.binary(_rules.REAL), kernel=lambda xp, x, y: xp.minimum(x, y),
-            grad=_minimum_grad)
+            grad=_minimum_grad, fresh=True, inplace=binary_into_first(np.minimum))
 
 
 def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -289,18 +292,24 @@ def _sigmoid_kernel(xp: Any, x: Any) -> Any:
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-register_op("Neg", infer=_rules.unary(_rules.SIGNED), kernel=lambda xp, x: xp.negative(x), grad=_neg_grad)
+register_op("Neg", infer=_rules.unary(_rules.SIGNED), kernel=lambda xp, x: xp.negative(x), grad=_neg_grad,
+            fresh=True, inplace=unary_into_first(np.negative))
 register_op("Abs", infer=_rules.unary(_rules.SIGNED), kernel=lambda xp, x: xp.abs(x), grad=_abs_grad)
 register_op("Sign", infer=_rules.unary(_rules.SIGNED), kernel=lambda xp, x: xp.sign(x),
             grad=lambda op, grad: [_zeros_like(op.inputs[0])])
-register_op("Square", infer=_rules.unary(_rules.NUMERIC), kernel=lambda xp, x: xp.square(x), grad=_square_grad)
-register_op("Sqrt", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.sqrt(x), grad=_sqrt_grad)
+register_op("Square", infer=_rules.unary(_rules.NUMERIC), kernel=lambda xp, x: xp.square(x), grad=_square_grad,
+            fresh=True, inplace=unary_into_first(np.square))
+register_op("Sqrt", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.sqrt(x), grad=_sqrt_grad,
+            fresh=True, inplace=unary_into_first(np.sqrt))
 register_op("Rsqrt", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: 1 / xp.sqrt(x),
             grad=_rsqrt_grad)
-register_op("Exp", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.exp(x), grad=_exp_grad)
-register_op("Log", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.log(x), grad=_log_grad)
+register_op("Exp", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.exp(x), grad=_exp_grad,
+            fresh=True, inplace=unary_into_first(np.exp))
+register_op("Log", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.log(x), grad=_log_grad,
+            fresh=True, inplace=unary_into_first(np.log))
 register_op("Sigmoid", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=_sigmoid_kernel, grad=_sigmoid_grad)
-register_op("Tanh", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.tanh(x), grad=_tanh_grad)
+register_op("Tanh", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.tanh(x), grad=_tanh_grad,
+            fresh=True, inplace=unary_into_first(np.tanh))
 
 
 def _zeros_like(x: Tensor) -> Tensor:
@@ -495,7 +504,7 @@ def _matmul_grad(op: Any, grad: Tensor) -> list:
             matmul(grad, a, transpose_a=True, transpose_b=True)]
 
 
-register_op("MatMul", infer=_matmul_infer, kernel=_matmul_kernel, grad=_matmul_grad)
+register_op("MatMul", infer=_matmul_infer, kernel=_matmul_kernel, grad=_matmul_grad, fresh=True)
 
 
 def _batch_matmul_infer(ctx: InferContext) -> list:

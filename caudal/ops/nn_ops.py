@@ -109,9 +109,22 @@ def _relu_grad_grad(op: Any, grad: Tensor) -> list:
             zeros_like(op.inputs[1])]
 
 
+def _relu_inplace(xp: Any, x: Any) -> Any:
+    if type(x) is np.ndarray and x.ndim:
+        return np.maximum(x, 0, out=x)
+    return xp.maximum(x, 0)
+
+
+def _relu_grad_inplace(xp: Any, gradients: Any, features: Any) -> Any:
+    if type(gradients) is np.ndarray and gradients.shape == features.shape and gradients.dtype.kind == "f":
+        return np.multiply(gradients, features > 0, out=gradients)
+    return _relu_grad_kernel(xp, gradients, features)
+
+
 register_op("Relu", infer=_rules.unary(_rules.REAL), kernel=lambda xp, x: xp.maximum(x, 0),
-            grad=_relu_grad)
-register_op("ReluGrad", infer=_rules.binary(_rules.REAL), kernel=_relu_grad_kernel, grad=_relu_grad_grad)
+            grad=_relu_grad, fresh=True, inplace=_relu_inplace)
+register_op("ReluGrad", infer=_rules.binary(_rules.REAL), kernel=_relu_grad_kernel, grad=_relu_grad_grad,
+            fresh=True, inplace=_relu_grad_inplace)
 
 
 def relu(features: Any, name: str | None = None) -> Tensor:
@@ -156,6 +169,15 @@ def _bias_add_kernel(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any
     return value + bias
 
 
+def _bias_add_inplace(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
+    if type(value) is np.ndarray and value.dtype == bias.dtype:
+        axis = _channel_axis(data_format, value.ndim)
+        if axis != value.ndim - 1:
+            bias = bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
+        return np.add(value, bias, out=value)
+    return _bias_add_kernel(xp, value, bias, data_format=data_format)
+
+
 def _bias_add_grad(op: Any, grad: Tensor) -> list:
     data_format = op.get_attr("data_format")
     return [grad, apply_op("BiasAddGrad", [grad], {"T": grad.dtype.base_dtype, "data_format": data_format})]
@@ -191,7 +213,8 @@ def _bias_add_grad_grad(op: Any, grad: Tensor) -> list:
     return [broadcast_to(reshape(grad, dims), shape(out_backprop))]
 
 
-register_op("BiasAdd", infer=_bias_add_infer, kernel=_bias_add_kernel, grad=_bias_add_grad)
+register_op("BiasAdd", infer=_bias_add_infer, kernel=_bias_add_kernel, grad=_bias_add_grad, fresh=True,
+            inplace=_bias_add_inplace)
 register_op("BiasAddGrad", infer=_bias_add_grad_infer, kernel=_bias_add_grad_kernel, grad=_bias_add_grad_grad)
 
 

@@ -168,8 +168,9 @@ def _avg_pool_grad_grad(op: Any, grad: Tensor) -> list:
     return [None, apply_op("AvgPool", [grad], _pool_attrs(op, grad))]
 
 
-register_op("MaxPool", infer=_pool_infer(_rules.REAL), kernel=_max_pool_kernel, grad=_max_pool_grad)
-register_op("MaxPoolGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_kernel, grad=_max_pool_grad_grad)
+register_op("MaxPool", infer=_pool_infer(_rules.REAL), kernel=_max_pool_kernel, grad=_max_pool_grad, fresh=True)
+register_op("MaxPoolGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_kernel, grad=_max_pool_grad_grad,
+            fresh=True)
 register_op("MaxPoolGradGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_grad_kernel,
             grad=_max_pool_grad_grad_grad)
 register_op("AvgPool", infer=_pool_infer(AVG_TYPES), kernel=_avg_pool_kernel, grad=_avg_pool_grad)

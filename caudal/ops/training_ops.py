@@ -126,7 +126,9 @@ def _apply_adam(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: An
     """m = m + (g - m)(1 - beta1); v = v + (g^2 - v)(1 - beta2);
     var -= lr * sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
     value, m, v = _read_checked(ctx, op, var, slots, grad)
-    alpha = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+    # On NumPy scalars (not 0-d arrays), which compute the same float32 values twice as fast.
+    beta2_power = beta2_power[()]
+    alpha = lr[()] * np.sqrt(1 - beta2_power) / (1 - beta1_power[()])
     new_m = grad - m
     new_m *= 1 - beta1
     new_m += m

@@ -10,7 +10,10 @@ A Plan is built once per (fetches, feeds) and cached by the Session. Building it
    a read sees every assign that the control dependencies put before it;
 4. binds each kernel with its attrs and computes, for every intermediate
    value, the step after which it is dead;
-5. writes all of this as one straight-line Python function, e.g.
+5. on NumPy, lets an op with an in-place kernel (`x + b`, `relu`, ReluGrad)
+   write into its first input when that input is a fresh array that dies
+   there and that nothing else can see (see `_donate_buffers`);
+6. writes all of this as one straight-line Python function, e.g.
 
        def plan(ctx, feed_0):
            t0 = k0(xp, feed_0, c1)
@@ -149,6 +152,9 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
         names[t] = f"feed_{i}"
     lines: list[str] = []
     step_ops: list[Operation] = []
+    calls: list[_Call] = []
+    constants = _Constants()
+    computed: dict[Any, list[str]] = {}  # (op type, argument names, attrs) -> output names
     plan = Plan()
     counter = 0
 
@@ -189,7 +195,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
                             + [f"{live_expr[c]} is DEAD" for c in dead_controls])
 
         if op._type == "Const":
-            env_name = f"c{index}"
+            env_name = constants.name_for(op._attrs["value"], f"c{index}")
             env[env_name] = op._attrs["value"]
             if dead_controls:
                 name = fresh()
@@ -225,7 +231,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
         if not guarded:
             folded = _fold_constant_op(op, names, env, fed)
             if folded is not None:
-                env_name = f"c{index}"
+                env_name = constants.name_for(folded, f"c{index}")
                 env[env_name] = folded
                 names[op._outputs[0]] = env_name
                 continue
@@ -234,9 +240,17 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             if i in ref_inputs:
                 continue
             args.append(value_of(t))
+        kwargs = op_def.kernel_kwargs(op)
+        key = None if op_def.stateful or guarded or op._control_inputs else _call_key(op, args, kwargs)
+        if key is not None and key in computed:
+            # The same op on the same values was already computed: reuse its outputs.
+            for t, name in zip(op._outputs, computed[key], strict=True):
+                if t not in fed:
+                    names[t] = name
+            continue
         kernel_name = f"k{index}"
         env[kernel_name] = op_def.kernel
-        for j, (attr, value) in enumerate(op_def.kernel_kwargs(op).items()):
+        for j, (attr, value) in enumerate(kwargs.items()):
             attr_name = f"a{index}_{j}"
             env[attr_name] = value
             args.append(f"{attr}={attr_name}")
@@ -245,6 +259,9 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             outputs.append(fresh())
             if t not in fed:
                 names[t] = outputs[-1]
+        calls.append(_Call(len(lines), op, kernel_name, args[1:], outputs, guarded))
+        if key is not None:
+            computed[key] = outputs
         call = f"{kernel_name}({', '.join(args)})"
         if not outputs:
             if guarded:
@@ -276,6 +293,8 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
             results.append(value_of(f))
         else:
             results.append("None")
+    if xp is np:
+        _donate_buffers(lines, calls, results, env)
     _insert_frees(lines, names, results)
     header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
     body = lines + [f"return ({', '.join(results)}{',' if results else ''})"]
@@ -313,6 +332,93 @@ def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, An
     result = np.asarray(result)
     result.flags.writeable = False
     return result
+
+
+class _Constants:
+    """Gives equal small constants one name, so that ops on them can be recognised as the same."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[Any, str] = {}
+
+    def name_for(self, value: Any, name: str) -> str:
+        if not isinstance(value, np.ndarray) or value.size > 64 or value.dtype.kind not in "biufc":
+            return name
+        return self.by_value.setdefault((value.dtype.str, value.shape, value.tobytes()), name)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    hash(value)
+    return value
+
+
+def _call_key(op: Operation, args: list[str], kwargs: dict[str, Any]) -> Any:
+    """What identifies the values a pure kernel call returns: its op type, arguments and attrs
+    (None when an attr cannot be compared). Common subexpressions, such as the scale that every
+    dropout layer computes from the same fed keep_prob, are then computed once."""
+    try:
+        return (op._type, tuple(args), tuple((k, type(v), _hashable(v)) for k, v in kwargs.items()))
+    except TypeError:
+        return None
+
+
+class _Call:
+    """One kernel call of a plan: its line, op, kernel name, data arguments and output names."""
+
+    __slots__ = ("line", "op", "kernel_name", "args", "outputs", "guarded")
+
+    def __init__(self, line: int, op: Operation, kernel_name: str, args: list[str], outputs: list[str],
+                 guarded: bool):
+        self.line = line
+        self.op = op
+        self.kernel_name = kernel_name
+        self.args = args
+        self.outputs = outputs
+        self.guarded = guarded
+
+
+_VALUE = re.compile(r"\bt\d+\b")
+_TARGETS = re.compile(r"(t\d+(?:, t\d+)*) = ")
+
+
+def _donate_buffers(lines: list[str], calls: list[_Call], results: list[str], env: dict[str, Any]) -> None:
+    """Switches calls to their op's in-place kernel where the first argument may be overwritten.
+
+    A value may be overwritten by the call that uses it last when it was returned by a `fresh`
+    op (so no variable, feed, constant or other value shares its memory), is not fetched, and
+    every other use of it is by a fresh op too (an op that could return a view of it, or keep
+    it, would see the write). The in-place call's result is fresh in turn, so `conv + b` then
+    `relu` write into the convolution's output.
+    """
+    defined_at: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        match = _TARGETS.match(line)
+        if match:
+            for name in match.group(1).split(", "):
+                defined_at[name] = i
+    uses: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        for name in set(_VALUE.findall(line)):
+            if defined_at.get(name) != i:
+                uses.setdefault(name, []).append(i)
+    call_at = {call.line: call for call in calls}
+    fetched = set(results)
+    fresh: set[str] = set()
+    for call in calls:
+        op_def = call.op._op_def
+        if op_def.inplace is not None and not call.guarded and call.args and call.args[0] in fresh:
+            first = call.args[0]
+            others = [i for i in uses[first] if i != call.line]
+            if (first not in fetched and all(i < call.line for i in others)
+                    and all(i in call_at and call_at[i].op._op_def.fresh for i in others)):
+                name = f"{call.kernel_name}_inplace"
+                env[name] = op_def.inplace
+                lines[call.line] = lines[call.line].replace(f"{call.kernel_name}(", f"{name}(", 1)
+        if op_def.fresh and not call.guarded:
+            fresh.update(call.outputs)
 
 
 def _writes(op: Operation) -> bool:
