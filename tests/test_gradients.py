@@ -217,3 +217,14 @@ def test_select_of_unrelated_unknown_shapes_is_still_reduced():
     g = tf.gradients(tf.reduce_sum(tf.where_v2(cond, x, tf.constant(0.0, tf.float64))), x)[0]
     got = _run(g, {cond: [[True, False, True], [True, True, False]], x: np.ones((1, 3))})
     np.testing.assert_allclose(got, [[2.0, 1.0, 1.0]])
+
+
+def test_mean_of_a_batch_of_unknown_size_divides_by_the_run_time_count():
+    x = tf.placeholder(tf.float32, [None, 2])
+    loss = tf.reduce_mean(tf.reduce_sum(x * x, axis=1))
+    g = tf.gradients(loss, x)[0]
+    xs = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    got_loss, got = _run([loss, g], {x: xs})
+    assert got_loss == pytest.approx((xs ** 2).sum() / 3)
+    np.testing.assert_allclose(got, 2 * xs / 3, rtol=1e-6)
+    assert g.dtype == tf.float32

@@ -145,10 +145,16 @@ def _mean_grad(op: Any, grad: Tensor) -> list:
 
     x, axes = op.inputs
     y = op.outputs[0]
-    summed = _broadcast_back(grad, x, axes)
     if x.shape.is_fully_defined() and y.shape.is_fully_defined():
         count = max(x.shape.num_elements() // max(y.shape.num_elements(), 1), 1)
-        return [realdiv(summed, convert_to_tensor(count, dtype=grad.dtype.base_dtype)), None]
+        return [realdiv(_broadcast_back(grad, x, axes), convert_to_tensor(count, dtype=grad.dtype.base_dtype)),
+                None]
+    if y.shape.is_fully_defined() and y.shape.num_elements() == 1:
+        # A mean of everything (a loss over a batch of unknown size): the count is x's size, and
+        # dividing the one reduced value before broadcasting it back gives the same elements.
+        count = cast(size(x), grad.dtype.base_dtype)
+        return [_broadcast_back(realdiv(grad, count), x, axes), None]
+    summed = _broadcast_back(grad, x, axes)
     count = cast(realdiv(cast(size(x), dtypes_lib.float64), cast(size(y), dtypes_lib.float64)),
                  grad.dtype.base_dtype)
     return [realdiv(summed, count), None]
