@@ -20,6 +20,7 @@ from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
+from caudal.ops.reduction_ops import sum_by_product
 
 __all__ = ["softmax", "log_softmax", "relu", "bias_add", "dropout", "embedding_lookup", "in_top_k"]
 
@@ -196,6 +197,9 @@ def _bias_add_grad_infer(ctx: InferContext) -> list:
 def _bias_add_grad_kernel(xp: Any, out_backprop: Any, *, data_format: Any) -> Any:
     axis = _channel_axis(data_format, out_backprop.ndim)
     axes = tuple(i for i in range(out_backprop.ndim) if i != axis)
+    total = sum_by_product(xp, out_backprop, axes)
+    if total is not None:
+        return total
     return xp.sum(out_backprop, axis=axes).astype(out_backprop.dtype, copy=False)
 
 

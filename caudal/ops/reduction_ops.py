@@ -5,6 +5,7 @@ The wrappers take TF1's spellings too: `reduction_indices` for `axis` and
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -55,10 +56,51 @@ def _axes(axes: Any) -> tuple[int, ...]:
     return tuple(np.reshape(axes, -1).tolist())
 
 
+_BLAS_FLOATS = frozenset([np.dtype(np.float32), np.dtype(np.float64)])
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def sum_by_product(xp: Any, x: Any, axis: tuple[int, ...]) -> Any:
+    """x summed over `axis` as one matrix-vector product with a vector of ones, when the axes are
+    the leading or the trailing dimensions of a C-contiguous float32/float64 NumPy array (bias
+    gradients, per-example sums); None otherwise. BLAS does this several times faster than
+    NumPy's reduction over leading axes, and its blocked accumulation is more accurate."""
+    if xp is not np or type(x) is not np.ndarray or x.dtype not in _BLAS_FLOATS or not x.flags.c_contiguous:
+        return None
+    ndim = x.ndim
+    axes = sorted({a % ndim for a in axis}) if ndim else []
+    k = len(axes)
+    if not 0 < k < ndim or x.size == 0:
+        return None
+    if axes == list(range(k)):
+        rows = int(np.prod(x.shape[:k]))
+        ones = _ones(rows, x.dtype) if rows <= 1 << 20 else np.ones(rows, x.dtype)
+        return (ones @ x.reshape(rows, -1)).reshape(x.shape[k:])
+    if axes == list(range(ndim - k, ndim)):
+        cols = int(np.prod(x.shape[ndim - k:]))
+        ones = _ones(cols, x.dtype) if cols <= 1 << 20 else np.ones(cols, x.dtype)
+        return (x.reshape(-1, cols) @ ones).reshape(x.shape[:ndim - k])
+    return None
+
+
+def _keep_dims(result: Any, x: Any, axis: tuple[int, ...]) -> Any:
+    reduced = {a % x.ndim for a in axis}
+    return result.reshape([1 if i in reduced else d for i, d in enumerate(x.shape)])
+
+
 def _sum_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
     axis = _axes(axes)
     if not axis:
         return x  # a sum over no axes is the input itself (kernels never write into values)
+    total = sum_by_product(xp, x, axis)
+    if total is not None:
+        return _keep_dims(total, x, axis) if keep_dims else total
     return xp.sum(x, axis=axis, keepdims=keep_dims, dtype=x.dtype)
 
 
