@@ -73,6 +73,8 @@ def test_build_time_errors(build, error, words):
     (lambda: tf.dynamic_partition(X, [0, 2, 0, 1], 2), "partitions[1] = 2 is not in [0, 2)"),
     (lambda: tf.dynamic_stitch([[0, -1]], [[1.0, 2.0]]), "indices[1] is out of range"),
     (lambda: top_k(_unknown(X), 7), "input must have at least k columns. Had 6, needed 7"),
+    (lambda: tf.expand_dims(_unknown(X), tf.placeholder_with_default(3, [])),
+     "Tried to expand dim index 3 for tensor with 2 dimensions."),
     (lambda: tf.check_numerics(tf.constant([1.0, np.nan]), "msg here"), "msg here : Tensor had NaN values"),
     (lambda: tf.check_numerics(tf.constant([1.0, np.inf]), "msg here"), "msg here : Tensor had Inf values"),
     (lambda: tf.check_numerics(tf.constant([np.inf, np.nan]), "m"), "m : Tensor had Inf and NaN values"),

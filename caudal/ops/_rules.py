@@ -1,7 +1,11 @@
-"""Shared pieces of op definitions: dtype checks and static shape rules."""
+"""Shared pieces of op definitions: dtype checks, static shape rules, and reading small integer
+inputs (shapes, axes) in kernels."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
 
 from caudal.framework import dtypes
 from caudal.framework.dtypes import DType
@@ -110,3 +114,10 @@ def normalize_axis(axis: int, rank: int, op_name: str = "") -> int:
 def attr_dtype(ctx: InferContext, name: str) -> DType:
     return dtypes.as_dtype(ctx.attrs[name]).base_dtype
 
+
+
+def int_tuple(value: Any) -> tuple[int, ...]:
+    """A shape or axes input (a 0-d or 1-d integer array) as a tuple of ints, at kernel speed."""
+    if type(value) is np.ndarray and value.ndim == 1:
+        return tuple(value.tolist())
+    return tuple(np.reshape(value, -1).tolist())

@@ -58,7 +58,7 @@ def _reshape_infer(ctx: InferContext) -> list:
 
 
 def _reshape_kernel(xp: Any, x: Any, shape: Any) -> Any:
-    dims = tuple(np.reshape(shape, -1).tolist())
+    dims = _rules.int_tuple(shape)
     if dims == x.shape:
         return x
     return xp.reshape(x, dims)
@@ -152,12 +152,24 @@ def _expand_dims_infer(ctx: InferContext) -> list:
     return [(ctx.dtype(0), TensorShape(dims[:a] + [1] + dims[a:]))]
 
 
+def _expand_dims_kernel(xp: Any, x: Any, axis: Any) -> Any:
+    """x with a dimension of 1 inserted at `axis` (negative counts from the end of the result)."""
+    a = _rules.int_tuple(axis)[0]
+    if not -x.ndim - 1 <= a <= x.ndim:
+        from caudal.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(None, None, f"Tried to expand dim index {a} for tensor with {x.ndim} dimensions.")
+    if a < 0:
+        a += x.ndim + 1
+    return xp.reshape(x, x.shape[:a] + (1,) + x.shape[a:])
+
+
 def _reshape_back_grad(op: Any, grad: Tensor) -> list:
     return [reshape(grad, _shape_of(op.inputs[0]))] + [None] * (len(op.inputs) - 1)
 
 
 register_op("ExpandDims", infer=_expand_dims_infer, grad=_reshape_back_grad,
-            kernel=lambda xp, x, axis: xp.expand_dims(x, int(np.reshape(axis, -1)[0])))
+            kernel=_expand_dims_kernel)
 
 
 def expand_dims(input: Any, axis: Any = None, name: str | None = None, dim: Any = None) -> Tensor:

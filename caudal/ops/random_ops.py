@@ -31,7 +31,7 @@ def _random_infer(ctx: InferContext) -> list:
 
 
 def _dims(shape: Any) -> tuple[int, ...]:
-    return tuple(np.reshape(shape, -1).tolist())
+    return _rules.int_tuple(shape)
 
 
 def _float_draw(values: np.ndarray, dtype: dtypes_lib.DType) -> np.ndarray:

@@ -53,7 +53,7 @@ def _reduced_static_shape(ctx: InferContext) -> TensorShape:
 
 
 def _axes(axes: Any) -> tuple[int, ...]:
-    return tuple(np.reshape(axes, -1).tolist())
+    return _rules.int_tuple(axes)
 
 
 _BLAS_FLOATS = frozenset([np.dtype(np.float32), np.dtype(np.float64)])
