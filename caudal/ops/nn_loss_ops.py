@@ -69,12 +69,13 @@ def _softmax_xent_infer(ctx: InferContext) -> list:
 
 def _softmax_xent_kernel(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
     """(loss, backprop) with one exp: log_softmax = shifted - log(sum), softmax = exp(shifted) / sum."""
-    shifted = features - xp.max(features, axis=1, keepdims=True)
+    shifted = features - features.max(axis=1, keepdims=True)
     exps = xp.exp(shifted)
-    sums = xp.sum(exps, axis=1, keepdims=True)
+    sums = exps.sum(axis=1, keepdims=True)
     log_probs = shifted - xp.log(sums)
-    labels = xp.broadcast_to(labels, log_probs.shape)
-    loss = -xp.sum(labels * log_probs, axis=1)
+    if labels.shape != log_probs.shape:
+        labels = xp.broadcast_to(labels, log_probs.shape)
+    loss = -(labels * log_probs).sum(axis=1)
     backprop = exps / sums - labels
     return loss.astype(features.dtype, copy=False), backprop.astype(features.dtype, copy=False)
 

@@ -6,6 +6,7 @@ The wrappers take TF1's spellings too: `reduction_indices` for `axis` and
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -79,11 +80,11 @@ def sum_by_product(xp: Any, x: Any, axis: tuple[int, ...]) -> Any:
     if not 0 < k < ndim or x.size == 0:
         return None
     if axes == list(range(k)):
-        rows = int(np.prod(x.shape[:k]))
+        rows = math.prod(x.shape[:k])
         ones = _ones(rows, x.dtype) if rows <= 1 << 20 else np.ones(rows, x.dtype)
         return (ones @ x.reshape(rows, -1)).reshape(x.shape[k:])
     if axes == list(range(ndim - k, ndim)):
-        cols = int(np.prod(x.shape[ndim - k:]))
+        cols = math.prod(x.shape[ndim - k:])
         ones = _ones(cols, x.dtype) if cols <= 1 << 20 else np.ones(cols, x.dtype)
         return (x.reshape(-1, cols) @ ones).reshape(x.shape[:ndim - k])
     return None
