@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, apply_op
@@ -145,17 +147,30 @@ def _select_v2_grad(op: Any, grad: Tensor) -> list:
             sum_to_shape_of(where_v2(c, zero, grad), y, (c, x))]
 
 
+_BLAS_FLOATS = frozenset([np.dtype(np.float32), np.dtype(np.float64)])
+
+
+def _no_nan(xp: Any, product: Any) -> bool:
+    """Whether `product` holds no NaN. For float32/float64 a dot product with itself says so in one
+    BLAS pass without a temporary (a NaN anywhere makes it NaN; infinities and overflow only make
+    it inf)."""
+    if xp is np and product.dtype in _BLAS_FLOATS and product.flags.c_contiguous:
+        flat = product.reshape(-1)
+        return not np.isnan(np.dot(flat, flat))
+    return not xp.isnan(product).any()
+
+
 def _select_v2_kernel(xp: Any, condition: Any, x: Any, y: Any) -> Any:
     """where(condition, x, y). Selecting against a scalar zero (dropout, gradients of selects) is
-    done as a multiplication by the mask, 5x faster than where, and kept only when every product is
-    finite: an inf or NaN in x makes x * False a NaN where `where` gives 0."""
+    done as a multiplication by the mask, 3x faster than where, and kept only when no product is
+    NaN: an inf or NaN in x makes x * False a NaN where `where` gives 0."""
     if getattr(y, "ndim", 1) == 0 and x.dtype.kind == "f" and condition.shape == x.shape and not y:
         product = x * condition
-        if xp.isfinite(product).all():
+        if _no_nan(xp, product):
             return product
     elif getattr(x, "ndim", 1) == 0 and y.dtype.kind == "f" and condition.shape == y.shape and not x:
         product = y * ~condition
-        if xp.isfinite(product).all():
+        if _no_nan(xp, product):
             return product
     return xp.where(condition, x, y)
 

@@ -33,4 +33,11 @@ RECORDS += [
     OpRecord("where_v2_scalar_zero_with_inf_and_nan", lambda c, x: tf.where_v2(c, x, 0.0),
              lambda c, x: np.where(c, x, np.float32(0)),
              [np.array([True, False, False, True]), np.array([1.0, np.inf, np.nan, -2.0], np.float32)], grad=False),
+    OpRecord("where_v2_scalar_zero_with_kept_inf_and_nan", lambda c, x: tf.where_v2(c, x, 0.0),
+             lambda c, x: np.where(c, x, np.float32(0)),
+             [np.array([[True, False], [True, True]]), np.array([[np.inf, 3.0], [np.nan, -np.inf]], np.float32)],
+             grad=False),
+    OpRecord("where_v2_zero_first_with_dropped_inf", lambda c, y: tf.where_v2(c, 0.0, y),
+             lambda c, y: np.where(c, np.float64(0), y),
+             [np.array([True, False, True]), np.array([-np.inf, 2.0, np.nan])], grad=False),
 ]
