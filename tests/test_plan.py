@@ -161,3 +161,22 @@ def test_random_ops_and_ops_with_control_inputs_are_not_merged():
         assert sess.run(v) == 1.0
     assert got_a.shape == got_b.shape == (3,)
     assert got_first == got_second == 6.0
+
+
+def test_two_identical_conds_each_take_their_branch():
+    pred = tf.placeholder(tf.bool, [])
+    x = tf.placeholder(tf.float32, [])
+    v = tf.Variable(0.0)
+
+    def taken():
+        with tf.control_dependencies([tf.assign_add(v, 1.0)]):
+            return x * 2.0
+
+    a = tf.cond(pred, taken, lambda: x - 1.0)
+    b = tf.cond(pred, taken, lambda: x - 1.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run([a, b], {pred: True, x: 3.0}) == [6.0, 6.0]
+        assert sess.run(v) == 2.0
+        assert sess.run([a, b], {pred: False, x: 3.0}) == [2.0, 2.0]
+        assert sess.run(v) == 2.0

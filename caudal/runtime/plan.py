@@ -241,7 +241,8 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
                 continue
             args.append(value_of(t))
         kwargs = op_def.kernel_kwargs(op)
-        key = None if op_def.stateful or guarded or op._control_inputs else _call_key(op, args, kwargs)
+        mergeable = not (op_def.stateful or guarded or op._control_inputs or op in dead_ops)
+        key = _call_key(op, args, kwargs) if mergeable else None
         if key is not None and key in computed:
             # The same op on the same values was already computed: reuse its outputs.
             for t, name in zip(op._outputs, computed[key], strict=True):
