@@ -132,3 +132,18 @@ def test_graph_is_tf_s_few_ops():
         assert y.op.name == "dropout/SelectV2"
         types = [op.type for op in graph.get_operations() if op.type not in ("Const", "Placeholder")]
     assert types == ["Mul", "Shape", "RandomUniform", "GreaterEqual", "SelectV2"]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_select_against_zero_matches_where_bit_for_bit(dtype):
+    # Dropout's select and its gradient: dropped negatives give +0.0 as where does, a kept -0.0,
+    # inf or NaN is kept exactly.
+    cond = np.array([[True, False, False, True], [False, True, True, False]])
+    x = np.array([[-0.0, -3.0, np.inf, np.nan], [np.nan, -np.inf, 2.5, -0.0]], dtype)
+    with tf.Session() as sess:
+        kept, dropped = sess.run([tf.where_v2(cond, tf.constant(x) * 1, tf.constant(0, dtype)),
+                                  tf.where_v2(cond, tf.constant(0, dtype), tf.constant(x) * 1)])
+    for got, want in ((kept, np.where(cond, x, dtype(0))), (dropped, np.where(cond, dtype(0), x))):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -147,31 +147,31 @@ def _select_v2_grad(op: Any, grad: Tensor) -> list:
             sum_to_shape_of(where_v2(c, zero, grad), y, (c, x))]
 
 
-_BLAS_FLOATS = frozenset([np.dtype(np.float32), np.dtype(np.float64)])
+def _is_positive_zero(value: Any) -> bool:
+    """Whether `value` is a 0-d float equal to +0.0 (its bits all zero)."""
+    return getattr(value, "ndim", 1) == 0 and value.dtype.kind == "f" and not value.view(
+        np.dtype(f"i{value.dtype.itemsize}"))
 
 
-def _no_nan(xp: Any, product: Any) -> bool:
-    """Whether `product` holds no NaN. For float32/float64 a dot product with itself says so in one
-    BLAS pass without a temporary (a NaN anywhere makes it NaN; infinities and overflow only make
-    it inf)."""
-    if xp is np and product.dtype in _BLAS_FLOATS and product.flags.c_contiguous:
-        flat = product.reshape(-1)
-        return not np.isnan(np.dot(flat, flat))
-    return not xp.isnan(product).any()
+def _select_bits(condition: Any, x: Any, keep_where: bool) -> Any:
+    """where(condition, x, +0.0) (or where(condition, +0.0, x) when not `keep_where`) as the
+    bitwise AND of x's bits with a mask that is all ones where x is kept: exact for every value,
+    NaN, inf and -0.0 included, and about three times faster than where."""
+    ints = np.dtype(f"i{x.dtype.itemsize}")
+    flags = condition.view(np.int8)
+    # keep where True: 1 -> -1 (all bits set), 0 -> 0; keep where False: 1 - 1 -> 0, 0 - 1 -> -1.
+    mask = (np.negative(flags) if keep_where else np.subtract(flags, np.int8(1))).astype(ints)
+    return np.bitwise_and(x.view(ints), mask, out=mask).view(x.dtype)
 
 
 def _select_v2_kernel(xp: Any, condition: Any, x: Any, y: Any) -> Any:
-    """where(condition, x, y). Selecting against a scalar zero (dropout, gradients of selects) is
-    done as a multiplication by the mask, 3x faster than where, and kept only when no product is
-    NaN: an inf or NaN in x makes x * False a NaN where `where` gives 0."""
-    if getattr(y, "ndim", 1) == 0 and x.dtype.kind == "f" and condition.shape == x.shape and not y:
-        product = x * condition
-        if _no_nan(xp, product):
-            return product
-    elif getattr(x, "ndim", 1) == 0 and y.dtype.kind == "f" and condition.shape == y.shape and not x:
-        product = y * ~condition
-        if _no_nan(xp, product):
-            return product
+    """where(condition, x, y). Selecting against a scalar +0.0 (dropout, gradients of selects) is
+    done on the bits of the other operand (`_select_bits`) on NumPy."""
+    if xp is np and type(condition) is np.ndarray and condition.dtype == np.bool_:
+        if _is_positive_zero(y) and type(x) is np.ndarray and x.dtype == y.dtype and x.shape == condition.shape:
+            return _select_bits(condition, x, keep_where=True)
+        if _is_positive_zero(x) and type(y) is np.ndarray and y.dtype == x.dtype and y.shape == condition.shape:
+            return _select_bits(condition, y, keep_where=False)
     return xp.where(condition, x, y)
 
 
