@@ -138,3 +138,30 @@ def test_large_3x3_convolutions_and_their_gradients_match_a_direct_sum(batch, si
     for got, want in ((got_y, expected), (got_dx, expected_dx), (got_dw, expected_dw)):
         assert got.dtype == np.float32 and got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("strides, dilations, padding", [
+    ((1, 1), (1, 1), "SAME"), ((2, 2), (1, 1), "SAME"), ((1, 2), (2, 1), "VALID"), ((2, 1), (1, 1), "EXPLICIT"),
+])
+def test_convolutions_computed_per_chunk_of_images_equal_one_product(monkeypatch, strides, dilations,
+                                                                      padding) -> None:
+    """NumPy computes large convolutions per chunk of images (for the cache); one image per chunk
+    must give what one product over the whole batch gives."""
+    from caudal.ops import _conv_kernels as K
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 9, 8, 6)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 6, 4)).astype(np.float32)
+    explicit = (0, 0, 1, 2, 2, 0, 0, 0) if padding == "EXPLICIT" else ()
+    y = K.conv2d(np, x, w, strides, dilations, padding, explicit)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    whole = [y, K.conv2d_backprop_filter(np, x, w.shape, dy, strides, dilations, padding, explicit),
+             K.conv2d_backprop_input(np, x.shape, w, dy, strides, dilations, padding, explicit)]
+    monkeypatch.setattr(K, "_CHUNK_BYTES", 1)
+    assert len(K.image_chunks(np, 5, 100)) == 5
+    chunked = [K.conv2d(np, x, w, strides, dilations, padding, explicit),
+               K.conv2d_backprop_filter(np, x, w.shape, dy, strides, dilations, padding, explicit),
+               K.conv2d_backprop_input(np, x.shape, w, dy, strides, dilations, padding, explicit)]
+    for got, want in zip(chunked, whole, strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
