@@ -165,3 +165,14 @@ def test_convolutions_computed_per_chunk_of_images_equal_one_product(monkeypatch
     for got, want in zip(chunked, whole, strict=True):
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_an_empty_batch_gives_empty_outputs_and_a_zero_filter_gradient() -> None:
+    x = tf.placeholder(tf.float32, [None, 5, 5, 2])
+    w = tf.constant(np.ones((3, 3, 2, 4), np.float32))
+    y = tf.nn.conv2d(x, w, 1, "SAME")
+    dx, dw = tf.gradients(tf.reduce_sum(y), [x, w])
+    with tf.Session() as sess:
+        got_y, got_dx, got_dw = sess.run([y, dx, dw], {x: np.zeros((0, 5, 5, 2), np.float32)})
+    assert got_y.shape == (0, 5, 5, 4) and got_dx.shape == (0, 5, 5, 2)
+    np.testing.assert_array_equal(got_dw, np.zeros((3, 3, 2, 4), np.float32))

@@ -205,7 +205,7 @@ def conv2d_backprop_filter(xp: Any, x: Any, filter_shape: Sequence[int], dy: Any
     out_hw, pads = spatial_geometry((h, wd), (kh, kw), strides, dilations, padding, explicit)
     _check_out_backprop(dy.shape, (n, out_hw[0], out_hw[1], o))
     k = kh * kw * c
-    total = None
+    total = xp.zeros((k, o), dtype=xp.result_type(x, dy)) if n == 0 else None
     for start, stop in image_chunks(xp, n, out_hw[0] * out_hw[1] * k * x.dtype.itemsize):
         cols = patches(xp, x[start:stop], (kh, kw), out_hw, pads, strides, dilations)
         m = (stop - start) * out_hw[0] * out_hw[1]
