@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from caudal.framework.resource import Resource
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD = 32 << 20
@@ -57,6 +59,29 @@ class DeviceAttributes:
         return f"_DeviceAttributes({self.name}, {self.device_type}, {self.memory_limit_bytes})"
 
 
+class NumpyRandomStream(Resource):
+    """One random op's stream in one Session: a NumPy PCG64 generator keyed by the op's seeds.
+
+    With a seed (graph or op level) a new Session repeats the numbers, as in TF;
+    without one each Session draws fresh entropy.
+    """
+
+    __slots__ = ("generator",)
+
+    def __init__(self, seed: int, seed2: int):
+        if seed or seed2:
+            entropy = [seed & 0xFFFFFFFFFFFFFFFF, seed2 & 0xFFFFFFFFFFFFFFFF]
+            self.generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
+        else:
+            self.generator = np.random.default_rng()
+
+    def snapshot(self) -> Any:
+        return self.generator.bit_generator.state
+
+    def restore(self, snapshot: Any) -> None:
+        self.generator.bit_generator.state = snapshot
+
+
 class NumpyBackend:
     """Array namespace `numpy`; plans run as compiled Python calling the NumPy kernels."""
 
@@ -65,6 +90,9 @@ class NumpyBackend:
 
     def __init__(self) -> None:
         tune_malloc()
+
+    def random_stream(self, seed: int, seed2: int) -> NumpyRandomStream:
+        return NumpyRandomStream(seed, seed2)
 
     def list_devices(self) -> list[DeviceAttributes]:
         return [DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 0)]

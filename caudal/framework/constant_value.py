@@ -55,7 +55,7 @@ def constant_value(tensor: Tensor) -> np.ndarray | None:
         if value is not _UNKNOWN:
             cache[current] = value
             continue
-        if op.type in _NEVER_FOLD or op._op_def.stateful or op.control_inputs:
+        if op.type in _NEVER_FOLD or op._op_def.stateful or op._op_def.control_flow or op.control_inputs:
             cache[current] = None
             continue
         static = current.shape.num_elements()

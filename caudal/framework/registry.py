@@ -24,6 +24,14 @@ An `OpDef` holds, side by side:
   shapes and dtypes allow it (and otherwise allocates, as the kernel does).
   The executor calls it only where that first input is a fresh value no one
   else can see.
+- optionally `variants={backend name: kernel}`: faster kernels for one
+  backend (NumPy's `out=` paths, BLAS tricks, scratch buffers), with the
+  portable kernel's parameters and results. The portable kernel stays the
+  reference: it is what the op-record table checks on every backend.
+
+Control-flow ops (Switch, Merge, Enter, Exit, NextIteration, LoopCond) are
+registered with `kernel=EXECUTOR`: they move values between the parts of a
+plan, and each backend's plan compiler carries them out itself.
 
 `register_op` refuses duplicates and refuses a definition without a shape
 rule, a kernel or a gradient decision.
@@ -34,7 +42,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["OpDef", "register_op", "get_op_def", "NOT_DIFFERENTIABLE", "has_op"]
+__all__ = ["OpDef", "register_op", "get_op_def", "NOT_DIFFERENTIABLE", "EXECUTOR", "has_op"]
 
 
 class _NotDifferentiable:
@@ -43,6 +51,11 @@ class _NotDifferentiable:
 
 
 NOT_DIFFERENTIABLE: Any = _NotDifferentiable()
+
+
+def EXECUTOR(*args: Any, **kwargs: Any) -> Any:  # noqa: N802
+    """The kernel of a control-flow op: the plan compiler carries the op out; it is never called."""
+    raise TypeError("control-flow ops are carried out by the plan compiler, not called as kernels")
 
 
 def _keyword_only_names(fn: Callable) -> tuple[str, ...]:
@@ -60,11 +73,12 @@ class OpDef:
     """The definition of one op type; see the module docstring."""
 
     __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind", "fresh",
-                 "inplace")
+                 "inplace", "variants", "control_flow")
 
     def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
                  stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None,
-                 fresh: bool = False, inplace: Callable | None = None):
+                 fresh: bool = False, inplace: Callable | None = None,
+                 variants: dict[str, Callable] | None = None):
         self.type = type
         self.infer = infer
         self.kernel = kernel
@@ -75,6 +89,12 @@ class OpDef:
         self.bind = bind
         self.fresh = fresh
         self.inplace = inplace
+        self.variants = dict(variants or {})
+        self.control_flow = kernel is EXECUTOR
+
+    def kernel_for(self, backend: str) -> Callable:
+        """The kernel `backend` runs: its own variant when there is one, else the portable kernel."""
+        return self.variants.get(backend, self.kernel)
 
     def kernel_kwargs(self, op: Any) -> dict[str, Any]:
         """The keyword arguments the kernel takes for this node: attrs, bound values, `op`."""
@@ -102,7 +122,8 @@ _REGISTRY: dict[str, OpDef] = {}
 
 def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
                 stateful: bool = False, ref_inputs: tuple[int, ...] = (), bind: Callable | None = None,
-                fresh: bool = False, inplace: Callable | None = None) -> OpDef:
+                fresh: bool = False, inplace: Callable | None = None,
+                variants: dict[str, Callable] | None = None) -> OpDef:
     """Defines op `type`. `grad` must be a function or NOT_DIFFERENTIABLE."""
     if type in _REGISTRY:
         raise KeyError(f"Op type {type!r} is already registered")
@@ -117,7 +138,10 @@ def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
             raise TypeError(f"Op {type!r}: an in-place kernel needs a fresh, stateless op")
         if _keyword_only_names(inplace) != _keyword_only_names(kernel):
             raise TypeError(f"Op {type!r}: the in-place kernel must take the kernel's keyword arguments")
-    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind, fresh, inplace)
+    for backend, variant in (variants or {}).items():
+        if _keyword_only_names(variant) != _keyword_only_names(kernel):
+            raise TypeError(f"Op {type!r}: the {backend} variant must take the kernel's keyword arguments")
+    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind, fresh, inplace, variants)
     _REGISTRY[type] = op_def
     return op_def
 

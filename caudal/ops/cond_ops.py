@@ -1,7 +1,8 @@
 """`tf.cond` and `tf.case` with TF1's Switch/Merge semantics: only the taken branch runs.
 
 `Switch(data, pred)` forwards `data` to output 1 when pred is true and to
-output 0 otherwise; the other output is *dead*. An op with a dead input (or a
+output 0 otherwise; the other output is *dead* (the executor's DEAD marker,
+caudal.runtime.plan). An op with a dead input (or a
 dead control input) does not run and its outputs are dead, so the untaken
 branch, side effects included, never executes. `Merge(inputs)` forwards the
 one live input and its index.
@@ -22,23 +23,11 @@ import numpy as np
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, Operation, get_default_graph
-from caudal.framework.registry import register_op
+from caudal.framework.registry import EXECUTOR, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import unknown_shape
 
-__all__ = ["cond", "case", "switch", "merge", "Assert", "DEAD"]
-
-
-class _Dead:
-    """The value of a tensor on a branch that was not taken."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "DEAD"
-
-
-DEAD: Any = _Dead()
+__all__ = ["cond", "case", "switch", "merge", "Assert"]
 
 
 # ------------------------------------------------------------------ Switch
@@ -51,16 +40,12 @@ def _switch_infer(ctx: InferContext) -> list:
     return [spec, spec]
 
 
-def _switch_kernel(xp: Any, data: Any, pred: Any) -> tuple[Any, Any]:
-    return (DEAD, data) if pred else (data, DEAD)
-
-
 def _switch_grad(op: Operation, false_grad: Tensor, true_grad: Tensor) -> list:
     """The live branch's gradient reaches the input; the other one is dead."""
     return [merge([false_grad, true_grad])[0], None]
 
 
-register_op("Switch", infer=_switch_infer, kernel=_switch_kernel, grad=_switch_grad)
+register_op("Switch", infer=_switch_infer, kernel=EXECUTOR, grad=_switch_grad)
 
 
 def switch(data: Any, pred: Any, name: str | None = None) -> tuple[Tensor, Tensor]:
@@ -90,13 +75,6 @@ def _most_specific_common(a: Any, b: Any) -> Any:
     return [x if x == y else None for x, y in zip(a.as_list(), b.as_list())]
 
 
-def _merge_kernel(xp: Any, *inputs: Any) -> tuple[Any, Any]:
-    for index, value in enumerate(inputs):
-        if value is not DEAD:
-            return value, np.int32(index)
-    return DEAD, DEAD
-
-
 def _merge_grad(op: Operation, grad: Tensor, _: Tensor) -> list:
     """Routes the gradient back to the input that was live, through a Switch on the predicate."""
     pred = op._control_flow_pred
@@ -106,7 +84,7 @@ def _merge_grad(op: Operation, grad: Tensor, _: Tensor) -> list:
     return [false_grad, true_grad]
 
 
-register_op("Merge", infer=_merge_infer, kernel=_merge_kernel, grad=_merge_grad)
+register_op("Merge", infer=_merge_infer, kernel=EXECUTOR, grad=_merge_grad)
 
 
 def merge(inputs: list[Any], name: str | None = None) -> tuple[Tensor, Tensor]:

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from caudal.framework import dtypes as dtypes_lib
-from caudal.framework.convert import convert_to_tensor, to_numpy
+from caudal.framework.convert import convert_to_tensor, register_constant_builder, to_numpy
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
@@ -70,6 +70,9 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     return get_default_graph().create_op("Const", [], {"value": array, "dtype": dtype}, name)._outputs[0]
 
 
+register_constant_builder(constant)  # convert_to_tensor makes Python values Const nodes with it
+
+
 # ------------------------------------------------------------ Placeholder
 def _placeholder_infer(ctx: InferContext) -> list:
     return [(ctx.attrs["dtype"], ctx.attrs["shape"])]
@@ -88,16 +91,6 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
     shape = unknown_shape() if shape is None else as_shape(shape)
     return get_default_graph().create_op(
         "Placeholder", [], {"dtype": dtype, "shape": shape}, name or "Placeholder")._outputs[0]
-
-
-def missing_feed_message(op: Any) -> str:
-    """TF's words for an unfed placeholder, plus where the user defined it."""
-    dtype = op.get_attr("dtype")
-    shape = op.get_attr("shape")
-    text = f"You must feed a value for placeholder tensor '{op.name}' with dtype {tf_type_name(dtype)}"
-    if shape.ndims is not None:
-        text += f" and shape {shape_str(shape)}"
-    return text + f"\n\t [[{{{{node {op.name}}}}}]] (defined at {op.where_defined()})"
 
 
 def _placeholder_with_default_infer(ctx: InferContext) -> list:

@@ -11,6 +11,7 @@ from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, Operation, apply_op, get_default_graph
 from caudal.framework.registry import register_op
+from caudal.framework.resource import Resource
 from caudal.framework.tensor import Tensor
 from caudal.ops import _rules
 
@@ -94,14 +95,28 @@ def _print_format(value: Any, summarize: int) -> str:
     return "[" + " ".join(shown) + more + "]"
 
 
+class _PrintCount(Resource):
+    """How often one `tf.Print` op has printed in a Session (for `first_n`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def snapshot(self) -> int:
+        return self.value
+
+    def restore(self, snapshot: int) -> None:
+        self.value = snapshot
+
+
 def _print_kernel(ctx: Any, input: Any, *data: Any, message: str, first_n: int, summarize: int, op: Any) -> Any:
     """Prints `message` and the data tensors to stderr, and passes `input` on."""
     import sys
 
-    counts = ctx.session._print_counts
-    seen = counts.get(op.name, 0)
-    if first_n < 0 or seen < first_n:
-        counts[op.name] = seen + 1
+    printed = ctx.resource(("print", op.name), _PrintCount)
+    if first_n < 0 or printed.value < first_n:
+        printed.value += 1
         sys.stderr.write(message + "".join(_print_format(d, summarize) for d in data) + "\n")
         sys.stderr.flush()
     return input

@@ -5,25 +5,33 @@ A Plan is built once per (fetches, feeds) and cached by the Session. Building it
 1. prunes the graph to the ancestors of the fetches, stopping at fed tensors
    (an iterative walk: deep graphs exist);
 2. orders the ops topologically (creation order, which already is one unless
-   a control input was added to an existing op afterwards);
+   a control input was added to an existing op afterwards); a plan with
+   `tf.while_loop` frames is read back as nested loops (`caudal.runtime.frames`);
 3. turns variable references into reads placed just before each consumer, so
    a read sees every assign that the control dependencies put before it;
-4. binds each kernel with its attrs and computes, for every intermediate
-   value, the step after which it is dead;
+4. binds each kernel (the backend's variant where it has one) with its attrs
+   and computes, for every intermediate value, where it is dead;
 5. on NumPy, lets an op with an in-place kernel (`x + b`, `relu`, ReluGrad)
    write into its first input when that input is a fresh array that dies
    there and that nothing else can see (see `_donate_buffers`);
-6. writes all of this as one straight-line Python function, e.g.
+6. writes all of this as one Python function, e.g.
 
        def plan(ctx, feed_0):
            t0 = k0(xp, feed_0, c1)
            t1 = ctx.read('Variable')
-           t2 = k2(xp, t0, t1)
-           del t0, t1
-           return (t2,)
+           t2 = k2(xp, t0, t1); del t0, t1
+           t3 = feed_0
+           while True:
+               t4 = k5(xp, t3, c6)
+               if not t4: break
+               t3, = k8(xp, t3, c9),
+           t10 = t3
+           return (t2, t10)
 
-   so a run costs one call per op and nothing else. When a kernel raises,
-   the traceback's line number in this function names the failing op.
+   so a run costs one call per op and nothing else. A loop frame becomes a
+   Python `while`; tf.cond's Switch and Merge become conditional expressions
+   over the DEAD marker. When a kernel raises, the traceback's line number in
+   this function names the failing op.
 """
 from __future__ import annotations
 
@@ -36,31 +44,57 @@ import numpy as np
 from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
-from caudal.ops.cond_ops import DEAD
-from caudal.ops.constant_ops import missing_feed_message
+from caudal.runtime import frames
+from caudal.runtime.feeds import missing_feed_message
 
-_REF_PRODUCERS = frozenset(["VariableV2"])
+__all__ = ["DEAD", "Plan", "build_plan"]
+
+_REF_PRODUCERS = frames.REF_PRODUCERS
 # Ops whose output is their input: the plan passes the value along without a call.
 _ALIASES = frozenset(["Identity", "StopGradient", "Snapshot"])
+_FRAME_OPS = frozenset(["Enter", "Exit", "NextIteration", "LoopCond"])
 _FOLD_LIMIT = 1 << 16
+
+
+class _Dead:
+    """The value of a tensor on a tf.cond branch that was not taken."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DEAD"
+
+
+DEAD: Any = _Dead()
+_MERGE_INDEX = tuple(np.array(i, np.int32) for i in range(64))
+
+
+def _merge(*inputs: Any) -> tuple[Any, Any]:
+    """Merge: the live input and its index (DEAD, DEAD when none is live)."""
+    for index, value in enumerate(inputs):
+        if value is not DEAD:
+            return value, _MERGE_INDEX[index]
+    return DEAD, DEAD
 
 
 class Plan:
     """A compiled run signature: call `function(ctx, *feed_values)` to get the fetched values."""
 
-    __slots__ = ("function", "source", "step_ops", "first_step_line", "writes_variables", "ops",
-                 "feeds", "fetches", "may_be_dead")
+    __slots__ = ("function", "source", "step_ops", "first_step_line", "writes_variables", "stateful", "ops",
+                 "feeds", "fetches", "may_be_dead", "loops")
 
     def __init__(self) -> None:
         self.function: Any = None
         self.source = ""
-        self.step_ops: list[Operation] = []
+        self.step_ops: list[Operation | None] = []
         self.first_step_line = 0
         self.writes_variables = False
+        self.stateful = False
         self.may_be_dead = False
         self.ops: list[Operation] = []
         self.feeds: tuple[Tensor, ...] = ()
         self.fetches: tuple[Any, ...] = ()
+        self.loops: list[frames.Loop] = []
 
     def op_at_line(self, lineno: int) -> Operation | None:
         index = lineno - self.first_step_line
@@ -70,7 +104,7 @@ class Plan:
 
 
 def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
-    """The ops the targets need, in a topological order."""
+    """The ops the targets need, sorted by creation."""
     needed: set[Operation] = set()
     stack = list(targets)
     while stack:
@@ -78,30 +112,32 @@ def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
         if op in needed:
             continue
         needed.add(op)
-        ref_inputs = op._op_def.ref_inputs
-        for i, t in enumerate(op._inputs):
+        for t in op._inputs:
             if t in fed:
                 continue
             producer = t._op
             if producer._type in _REF_PRODUCERS:
                 continue  # read (or written) in place, never a step of its own
-            if i in ref_inputs and producer._type in _REF_PRODUCERS:
-                continue
             if producer not in needed:
                 stack.append(producer)
         for c in op._control_inputs:
             if c not in needed and c._type not in _REF_PRODUCERS:
                 stack.append(c)
-    ordered = sorted(needed, key=lambda o: o._id)
+    return sorted(needed, key=lambda o: o._id)
+
+
+def _topological(ordered: list[Operation]) -> list[Operation]:
+    """`ordered` (creation order) if it is already topological, else a Kahn order."""
     position = {op: i for i, op in enumerate(ordered)}
     for op in ordered:
+        here = position[op]
         for t in op._inputs:
             p = position.get(t._op)
-            if p is not None and p > position[op]:
+            if p is not None and p > here:
                 return _kahn(ordered)
         for c in op._control_inputs:
             p = position.get(c)
-            if p is not None and p > position[op]:
+            if p is not None and p > here:
                 return _kahn(ordered)
     return ordered
 
@@ -131,8 +167,8 @@ def _kahn(ops: list[Operation]) -> list[Operation]:
     return order
 
 
-def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> Plan:
-    """Compiles the run of `fetches` (Tensors or Operations) given values for `feeds`."""
+def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any) -> Plan:
+    """Compiles the run of `fetches` (Tensors or Operations) given values for `feeds` for `backend`."""
     fed = set(feeds)
     targets: list[Operation] = []
     for f in fetches:
@@ -145,171 +181,291 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], xp: Any) -> 
     for op in ops:
         if op._type == "Placeholder":
             raise InvalidArgumentError(None, op, missing_feed_message(op))
-
-    names: dict[Tensor, str] = {}
-    env: dict[str, Any] = {"xp": xp}
-    for i, t in enumerate(feeds):
-        names[t] = f"feed_{i}"
-    lines: list[str] = []
-    step_ops: list[Operation] = []
-    calls: list[_Call] = []
-    constants = _Constants()
-    computed: dict[Any, list[str]] = {}  # (op type, argument names, attrs) -> output names
     plan = Plan()
-    counter = 0
-
-    def fresh() -> str:
-        nonlocal counter
-        counter += 1
-        return f"t{counter}"
-
-    def value_of(t: Tensor) -> str:
-        name = names.get(t)
-        if name is not None:
-            return name
-        if t._op._type in _REF_PRODUCERS:
-            # A read of the variable at this point of the run, just before its consumer.
-            name = fresh()
-            lines.append(f"{name} = ctx.read({t._op._name!r})")
-            step_ops.append(t._op)
-            return name
-        raise AssertionError(f"{t.name} is used before it is computed")
-
-    dead_ops: set[Operation] = set()  # ops whose outputs may be dead (an untaken cond branch)
-    live_expr: dict[Operation, str] = {}  # for those: an expression that is DEAD when they did not run
-
-    def may_be_dead(t: Tensor) -> bool:
-        return t not in fed and t._op in dead_ops
-
-    for index, op in enumerate(ops):
-        op_def = op._op_def
-        ref_inputs = op_def.ref_inputs
-        dead_inputs = [t for i, t in enumerate(op._inputs) if i not in ref_inputs and may_be_dead(t)]
-        dead_controls = [c for c in op._control_inputs if c in dead_ops]
-        is_merge = op._type == "Merge"
-        guarded = bool(dead_inputs or dead_controls) and not is_merge
-        if guarded or op._type == "Switch" or (is_merge and op._inputs and all(map(may_be_dead, op._inputs))):
-            dead_ops.add(op)
-            env["DEAD"] = DEAD
-        guard = " or ".join([f"{value_of(t)} is DEAD" for t in dead_inputs]
-                            + [f"{live_expr[c]} is DEAD" for c in dead_controls])
-
-        if op._type == "Const":
-            env_name = constants.name_for(op._attrs["value"], f"c{index}")
-            env[env_name] = op._attrs["value"]
-            if dead_controls:
-                name = fresh()
-                lines.append(f"{name} = DEAD if {guard} else {env_name}")
-                step_ops.append(op)
-                names[op._outputs[0]] = live_expr[op] = name
-            else:
-                names[op._outputs[0]] = env_name
-            continue
-        if op._type == "NoOp":
-            if guarded:
-                name = fresh()
-                lines.append(f"{name} = DEAD if {guard} else True")
-                step_ops.append(op)
-                live_expr[op] = name
-            continue
-        if op._type in _ALIASES and op._outputs[0] not in fed:
-            source = op._inputs[0]
-            if source._op._type in _REF_PRODUCERS and source not in fed:
-                expression = f"ctx.read({source._op._name!r})"
-            else:
-                expression = value_of(source)
-            if dead_controls or expression.startswith("ctx."):
-                name = fresh()
-                lines.append(f"{name} = DEAD if {guard} else {expression}" if guard else f"{name} = {expression}")
-                step_ops.append(op)
-                names[op._outputs[0]] = name
-            else:
-                names[op._outputs[0]] = expression
-            if op in dead_ops:
-                live_expr[op] = names[op._outputs[0]]
-            continue
-        if not guarded:
-            folded = _fold_constant_op(op, names, env, fed)
-            if folded is not None:
-                env_name = constants.name_for(folded, f"c{index}")
-                env[env_name] = folded
-                names[op._outputs[0]] = env_name
-                continue
-        args = ["ctx" if op_def.stateful else "xp"]
-        for i, t in enumerate(op._inputs):
-            if i in ref_inputs:
-                continue
-            args.append(value_of(t))
-        kwargs = op_def.kernel_kwargs(op)
-        mergeable = not (op_def.stateful or guarded or op._control_inputs or op in dead_ops)
-        key = _call_key(op, args, kwargs) if mergeable else None
-        if key is not None and key in computed:
-            # The same op on the same values was already computed: reuse its outputs.
-            for t, name in zip(op._outputs, computed[key], strict=True):
-                if t not in fed:
-                    names[t] = name
-            continue
-        kernel_name = f"k{index}"
-        env[kernel_name] = op_def.kernel
-        for j, (attr, value) in enumerate(kwargs.items()):
-            attr_name = f"a{index}_{j}"
-            env[attr_name] = value
-            args.append(f"{attr}={attr_name}")
-        outputs = []
-        for t in op._outputs:
-            outputs.append(fresh())
-            if t not in fed:
-                names[t] = outputs[-1]
-        calls.append(_Call(len(lines), op, kernel_name, args[1:], outputs, guarded))
-        if key is not None:
-            computed[key] = outputs
-        call = f"{kernel_name}({', '.join(args)})"
-        if not outputs:
-            if guarded:
-                name = fresh()
-                lines.append(f"{name} = DEAD if {guard} else ({call}, True)[1]")
-                live_expr[op] = name
-            else:
-                lines.append(call)
-        else:
-            target = ", ".join(outputs)
-            if guarded:
-                dead_value = "DEAD"
-                if len(outputs) > 1:
-                    dead_value = f"DEAD{len(outputs)}"
-                    env[dead_value] = (DEAD,) * len(outputs)
-                lines.append(f"{target} = {dead_value} if {guard} else {call}")
-            else:
-                lines.append(f"{target} = {call}")
-            if op in dead_ops:
-                live_expr[op] = outputs[0]
-        step_ops.append(op)
-        if _writes(op):
-            plan.writes_variables = True
-    plan.may_be_dead = bool(dead_ops)
-
-    results = []
-    for f in fetches:
-        if isinstance(f, Tensor):
-            results.append(value_of(f))
-        else:
-            results.append("None")
-    if xp is np:
-        _donate_buffers(lines, calls, results, env)
-    _insert_frees(lines, names, results)
+    if any(op._type in _FRAME_OPS for op in ops):
+        items, plan.loops = frames.analyse(ops, fed)
+        _check_loop_boundaries(plan.loops, fetches, feeds)
+    else:
+        items = _topological(ops)
+    emitter = _Emitter(backend, fed, feeds)
+    emitter.emit_items(items)
+    results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
+    lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
+    if backend.name == "numpy":
+        _donate_buffers(lines, levels, emitter.calls, results, emitter.env)
+    lines, step_ops = _insert_frees(lines, levels, step_ops, emitter.headers, results)
     header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
-    body = lines + [f"return ({', '.join(results)}{',' if results else ''})"]
-    source = header + "\n" + "\n".join("    " + line for line in body) + "\n"
+    body = lines + [f"    return ({', '.join(results)}{',' if results else ''})"]
+    source = header + "\n" + "\n".join(body) + "\n"
     code = compile(source, f"<caudal plan {len(ops)} ops>", "exec")
-    exec(code, env)
-    plan.function = env["plan"]
+    exec(code, emitter.env)
+    plan.function = emitter.env["plan"]
     plan.source = source
     plan.ops = ops
     plan.step_ops = step_ops
     plan.first_step_line = 2
     plan.feeds = feeds
     plan.fetches = fetches
+    plan.may_be_dead = bool(emitter.dead_ops)
+    plan.writes_variables = emitter.writes_variables
+    plan.stateful = emitter.stateful
     return plan
+
+
+def _check_loop_boundaries(loops: list[frames.Loop], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]) -> None:
+    """Tensors inside a loop exist once per iteration: they can be neither fetched nor fed."""
+    inside = {op for loop in loops for op in loop.members}
+    for f in fetches:
+        op = f._op if isinstance(f, Tensor) else f
+        if op in inside:
+            raise InvalidArgumentError(None, op, f"Cannot fetch {getattr(f, 'name', op.name)}: it is inside a "
+                                                 "while loop (fetch the loop's outputs instead)")
+    for t in feeds:
+        for consumer in t._consumers:
+            if consumer in inside and t._op not in inside and consumer._type != "Enter":
+                raise InvalidArgumentError(None, consumer, f"Cannot feed {t.name}: it is used inside a while loop")
+
+
+class _Emitter:
+    """Writes the lines of one plan function; see the module docstring."""
+
+    def __init__(self, backend: Any, fed: set[Tensor], feeds: tuple[Tensor, ...]):
+        self.backend = backend
+        self.fed = fed
+        self.env: dict[str, Any] = {"xp": backend.xp}
+        self.names: dict[Tensor, str] = {t: f"feed_{i}" for i, t in enumerate(feeds)}
+        self.lines: list[str] = []
+        self.levels: list[int] = []
+        self.step_ops: list[Operation | None] = []
+        self.headers: set[int] = set()  # lines that open a block
+        self.calls: list[_Call] = []
+        self.constants = _Constants()
+        self.computed: dict[Any, list[str]] = {}  # (block, op type, argument names, attrs) -> output names
+        self.dead_ops: set[Operation] = set()  # ops whose outputs may be dead (an untaken cond branch)
+        self.live_expr: dict[Operation, str] = {}  # for those: an expression that is DEAD when they did not run
+        self.level = 1
+        self.block = 0  # the innermost open loop, for merging subexpressions only within one block
+        self.counter = 0
+        self.writes_variables = False
+        self.stateful = False
+
+    # ------------------------------------------------------------ helpers
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
+
+    def add(self, line: str, op: Operation | None, header: bool = False) -> None:
+        if header:
+            self.headers.add(len(self.lines))
+        self.lines.append("    " * self.level + line)
+        self.levels.append(self.level)
+        self.step_ops.append(op)
+
+    def value_of(self, t: Tensor) -> str:
+        name = self.names.get(t)
+        if name is not None:
+            return name
+        if t._op._type in _REF_PRODUCERS:
+            # A read of the variable at this point of the run, just before its consumer.
+            name = self.fresh()
+            self.add(f"{name} = ctx.read({t._op._name!r})", t._op)
+            return name
+        raise AssertionError(f"{t.name} is used before it is computed")
+
+    def may_be_dead(self, t: Tensor) -> bool:
+        return t not in self.fed and t._op in self.dead_ops
+
+    # -------------------------------------------------------------- items
+    def emit_items(self, items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, frames.Loop):
+                self.emit_loop(item)
+            else:
+                self.emit_op(item)
+
+    def emit_loop(self, loop: frames.Loop) -> None:
+        """A frame as a Python `while`: loop variables are names rebound at the end of each pass."""
+        dead_inputs = [t for t in loop.inputs if self.may_be_dead(t)]
+        exits = [v for v in loop.vars if v.exit is not None]
+        exit_names = [self.fresh() for _ in exits]
+        guarded = bool(dead_inputs)
+        if guarded:
+            # A loop on an untaken cond branch does not run; its outputs are dead.
+            self.env["DEAD"] = DEAD
+            if exit_names:
+                self.add(f"{' = '.join(exit_names)} = DEAD", None)
+            guard = " or ".join(f"{self.value_of(t)} is DEAD" for t in dead_inputs)
+            self.add(f"if not ({guard}):", None, header=True)
+            self.level += 1
+            for v in exits:
+                self.dead_ops.add(v.exit)
+        for enter in loop.invariants:
+            self.names[enter._outputs[0]] = self.value_of(enter._inputs[0])
+        var_names = []
+        for v in loop.vars:
+            name = self.fresh()
+            self.add(f"{name} = {self.value_of(v.enter._inputs[0])}", v.enter)
+            var_names.append(name)
+            for t in (v.enter._outputs[0], v.merge._outputs[0]):
+                self.names[t] = name
+            self.env["ONE"] = _MERGE_INDEX[1]
+            self.names[v.merge._outputs[1]] = "ONE"
+            if v.switch is not None:
+                self.names[v.switch._outputs[0]] = self.names[v.switch._outputs[1]] = name
+        outer_block = self.block
+        self.block = id(loop)
+        self.add("while True:", loop.loop_cond, header=True)
+        self.level += 1
+        self.emit_items(loop.cond_items)
+        predicate = self.value_of(loop.loop_cond._inputs[0])
+        self.names[loop.loop_cond._outputs[0]] = predicate
+        self.add(f"if not {predicate}: break", loop.loop_cond)
+        self.emit_items(loop.body_items)
+        if var_names:
+            nexts = [self.value_of(v.next._inputs[0]) for v in loop.vars]
+            self.add(f"{', '.join(var_names)}, = {', '.join(nexts)},", loop.vars[0].next)
+        self.level -= 1
+        self.block = outer_block
+        for v, name in zip(exits, exit_names):
+            self.add(f"{name} = {var_names[loop.vars.index(v)]}", v.exit)
+            self.names[v.exit._outputs[0]] = name
+        if guarded:
+            self.level -= 1
+
+    def emit_op(self, op: Operation) -> None:
+        op_def = op._op_def
+        fed = self.fed
+        ref_inputs = op_def.ref_inputs
+        dead_inputs = [t for i, t in enumerate(op._inputs) if i not in ref_inputs and self.may_be_dead(t)]
+        dead_controls = [c for c in op._control_inputs if c in self.dead_ops]
+        is_merge = op._type == "Merge"
+        guarded = bool(dead_inputs or dead_controls) and not is_merge
+        if guarded or op._type == "Switch" or (is_merge and op._inputs and all(map(self.may_be_dead, op._inputs))):
+            self.dead_ops.add(op)
+            self.env["DEAD"] = DEAD
+        guard = " or ".join([f"{self.value_of(t)} is DEAD" for t in dead_inputs]
+                            + [f"{self.live_expr[c]} is DEAD" for c in dead_controls])
+        index = op._id
+        names = self.names
+
+        if op._type == "Const":
+            env_name = self.constants.name_for(op._attrs["value"], f"c{index}")
+            self.env[env_name] = op._attrs["value"]
+            if dead_controls:
+                name = self.fresh()
+                self.add(f"{name} = DEAD if {guard} else {env_name}", op)
+                names[op._outputs[0]] = self.live_expr[op] = name
+            else:
+                names[op._outputs[0]] = env_name
+            return
+        if op._type == "NoOp":
+            if guarded:
+                name = self.fresh()
+                self.add(f"{name} = DEAD if {guard} else True", op)
+                self.live_expr[op] = name
+            return
+        if op._type in _ALIASES and op._outputs[0] not in fed:
+            source = op._inputs[0]
+            if source._op._type in _REF_PRODUCERS and source not in fed:
+                expression = f"ctx.read({source._op._name!r})"
+            else:
+                expression = self.value_of(source)
+            if dead_controls or expression.startswith("ctx."):
+                name = self.fresh()
+                self.add(f"{name} = DEAD if {guard} else {expression}" if guard else f"{name} = {expression}", op)
+                names[op._outputs[0]] = name
+            else:
+                names[op._outputs[0]] = expression
+            if op in self.dead_ops:
+                self.live_expr[op] = names[op._outputs[0]]
+            return
+        if op_def.control_flow:
+            self.emit_control_flow(op, guard if guarded else "")
+            return
+        if not guarded:
+            folded = _fold_constant_op(op, names, self.env, fed)
+            if folded is not None:
+                env_name = self.constants.name_for(folded, f"c{index}")
+                self.env[env_name] = folded
+                names[op._outputs[0]] = env_name
+                return
+        args = ["ctx" if op_def.stateful else "xp"]
+        for i, t in enumerate(op._inputs):
+            if i in ref_inputs:
+                continue
+            args.append(self.value_of(t))
+        kwargs = op_def.kernel_kwargs(op)
+        mergeable = not (op_def.stateful or guarded or op._control_inputs or op in self.dead_ops)
+        key = _call_key(self.block, op, args, kwargs) if mergeable else None
+        if key is not None and key in self.computed:
+            # The same op on the same values was already computed: reuse its outputs.
+            for t, name in zip(op._outputs, self.computed[key], strict=True):
+                if t not in fed:
+                    names[t] = name
+            return
+        kernel_name = f"k{index}"
+        self.env[kernel_name] = op_def.kernel_for(self.backend.name)
+        for j, (attr, value) in enumerate(kwargs.items()):
+            attr_name = f"a{index}_{j}"
+            self.env[attr_name] = value
+            args.append(f"{attr}={attr_name}")
+        outputs = []
+        for t in op._outputs:
+            outputs.append(self.fresh())
+            if t not in fed:
+                names[t] = outputs[-1]
+        self.calls.append(_Call(len(self.lines), op, kernel_name, args[1:], outputs, guarded))
+        if key is not None:
+            self.computed[key] = outputs
+        call = f"{kernel_name}({', '.join(args)})"
+        if not outputs:
+            if guarded:
+                name = self.fresh()
+                self.add(f"{name} = DEAD if {guard} else ({call}, True)[1]", op)
+                self.live_expr[op] = name
+            else:
+                self.add(call, op)
+        else:
+            target = ", ".join(outputs)
+            if guarded:
+                self.add(f"{target} = {self._dead_value(len(outputs))} if {guard} else {call}", op)
+            else:
+                self.add(f"{target} = {call}", op)
+            if op in self.dead_ops:
+                self.live_expr[op] = outputs[0]
+        if op_def.stateful:
+            self.stateful = True
+            if op_def.ref_inputs:
+                self.writes_variables = True
+
+    def _dead_value(self, n: int) -> str:
+        if n == 1:
+            return "DEAD"
+        name = f"DEAD{n}"
+        self.env[name] = (DEAD,) * n
+        return name
+
+    def emit_control_flow(self, op: Operation, guard: str) -> None:
+        """tf.cond's Switch and Merge outside loop frames (frames are written by `emit_loop`)."""
+        outputs = [self.fresh() for _ in op._outputs]
+        for t, name in zip(op._outputs, outputs):
+            if t not in self.fed:
+                self.names[t] = name
+        target = ", ".join(outputs)
+        if op._type == "Switch":
+            data, pred = (self.value_of(t) for t in op._inputs)
+            expression = f"(DEAD, {data}) if {pred} else ({data}, DEAD)"
+        elif op._type == "Merge":
+            self.env["merge"] = _merge
+            expression = f"merge({', '.join(self.value_of(t) for t in op._inputs)})"
+        else:
+            raise InvalidArgumentError(None, op, f"{op.type} node {op.name} is not part of a while loop")
+        if guard:
+            expression = f"{self._dead_value(len(outputs))} if {guard} else ({expression})"
+        self.add(f"{target} = {expression}", op)
+        self.calls.append(_Call(len(self.lines) - 1, op, "", [], outputs, True))
+        if op in self.dead_ops:
+            self.live_expr[op] = outputs[0]
 
 
 def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, Any], fed: set[Tensor]) -> Any:
@@ -330,6 +486,8 @@ def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, An
             result = op_def.kernel(np, *values, **op_def.kernel_kwargs(op))
     except Exception:
         return None  # the error is raised at run time, naming the op
+    if not isinstance(result, (np.ndarray, np.generic, int, float, bool, complex)):
+        return None
     result = np.asarray(result)
     result.flags.writeable = False
     return result
@@ -356,12 +514,12 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _call_key(op: Operation, args: list[str], kwargs: dict[str, Any]) -> Any:
-    """What identifies the values a pure kernel call returns: its op type, arguments and attrs
+def _call_key(block: int, op: Operation, args: list[str], kwargs: dict[str, Any]) -> Any:
+    """What identifies the values a pure kernel call returns: its block, op type, arguments and attrs
     (None when an attr cannot be compared). Common subexpressions, such as the scale that every
     dropout layer computes from the same fed keep_prob, are then computed once."""
     try:
-        return (op._type, tuple(args), tuple((k, type(v), _hashable(v)) for k, v in kwargs.items()))
+        return (block, op._type, tuple(args), tuple((k, type(v), _hashable(v)) for k, v in kwargs.items()))
     except TypeError:
         return None
 
@@ -382,24 +540,32 @@ class _Call:
 
 
 _VALUE = re.compile(r"\bt\d+\b")
-_TARGETS = re.compile(r"(t\d+(?:, t\d+)*) = ")
+_TARGETS = re.compile(r"\s*(t\d+(?:, t\d+)*),? = ")
 
 
-def _donate_buffers(lines: list[str], calls: list[_Call], results: list[str], env: dict[str, Any]) -> None:
+def _definitions(lines: list[str]) -> dict[str, int]:
+    """Name -> the first line that assigns it."""
+    defined_at: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        match = _TARGETS.match(line)
+        if match:
+            for name in match.group(1).split(", "):
+                defined_at.setdefault(name, i)
+    return defined_at
+
+
+def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], results: list[str],
+                    env: dict[str, Any]) -> None:
     """Switches calls to their op's in-place kernel where the first argument may be overwritten.
 
     A value may be overwritten by the call that uses it last when it was returned by a `fresh`
     op (so no variable, feed, constant or other value shares its memory), is not fetched, and
     every other use of it is by a fresh op too (an op that could return a view of it, or keep
     it, would see the write). The in-place call's result is fresh in turn, so `conv + b` then
-    `relu` write into the convolution's output.
+    `relu` write into the convolution's output. Only straight-line code qualifies: inside a
+    loop a value is used again by the next pass.
     """
-    defined_at: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        match = _TARGETS.match(line)
-        if match:
-            for name in match.group(1).split(", "):
-                defined_at[name] = i
+    defined_at = _definitions(lines)
     uses: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
         for name in set(_VALUE.findall(line)):
@@ -409,11 +575,13 @@ def _donate_buffers(lines: list[str], calls: list[_Call], results: list[str], en
     fetched = set(results)
     fresh: set[str] = set()
     for call in calls:
+        if levels[call.line] != 1:
+            continue
         op_def = call.op._op_def
         if op_def.inplace is not None and not call.guarded and call.args and call.args[0] in fresh:
             first = call.args[0]
             others = [i for i in uses[first] if i != call.line]
-            if (first not in fetched and all(i < call.line for i in others)
+            if (first not in fetched and all(i < call.line and levels[i] == 1 for i in others)
                     and all(i in call_at and call_at[i].op._op_def.fresh for i in others)):
                 name = f"{call.kernel_name}_inplace"
                 env[name] = op_def.inplace
@@ -422,24 +590,57 @@ def _donate_buffers(lines: list[str], calls: list[_Call], results: list[str], en
             fresh.update(call.outputs)
 
 
-def _writes(op: Operation) -> bool:
-    """Ops that update variables: anything stateful with a reference input."""
-    return op._op_def.stateful and bool(op._op_def.ref_inputs)
+def _insert_frees(lines: list[str], levels: list[int], step_ops: list[Any], headers: set[int],
+                  results: list[str]) -> tuple[list[str], list[Any]]:
+    """Adds `del` statements after the last use of each intermediate value.
 
-
-def _insert_frees(lines: list[str], names: dict[Tensor, str], results: list[str]) -> None:
-    """Adds `del` statements after the last use of each intermediate value (same line, so
-    line numbers still map to ops)."""
-    token = re.compile(r"\bt\d+\b")
+    In straight-line code the `del` goes on the last use's line (so line numbers still map
+    to ops). A value used inside a loop that it was not computed in is freed after that loop.
+    """
+    enclosing: list[tuple[int, ...]] = []
+    open_blocks: list[int] = []
+    block_end: dict[int, int] = {}
+    for i, level in enumerate(levels):
+        while open_blocks and levels[open_blocks[-1]] >= level:
+            open_blocks.pop()
+        enclosing.append(tuple(open_blocks))
+        for h in open_blocks:
+            block_end[h] = i
+        if i in headers:
+            open_blocks.append(i)
+    defined_at = _definitions(lines)
     last_use: dict[str, int] = {}
     for i, line in enumerate(lines):
-        for name in token.findall(line):
+        for name in _VALUE.findall(line):
             last_use[name] = i
     keep = set(results)
-    frees: dict[int, list[str]] = {}
-    for name, i in last_use.items():
-        if name not in keep:
-            frees.setdefault(i, []).append(name)
-    for i in sorted(frees, reverse=True):
-        lines[i] = lines[i] + "; del " + ", ".join(sorted(frees[i]))
-
+    inline: dict[int, list[str]] = {}
+    after: dict[int, list[tuple[int, str]]] = {}
+    for name, u in last_use.items():
+        if name in keep:
+            continue
+        d = defined_at.get(name, u)
+        outer = set(enclosing[d])
+        extra = [h for h in enclosing[u] if h not in outer]
+        if extra:
+            h = extra[0]
+            after.setdefault(block_end[h], []).append((levels[h], name))
+        elif lines[u].endswith(": break"):
+            after.setdefault(u, []).append((levels[u], name))
+        else:
+            inline.setdefault(u, []).append(name)
+    new_lines: list[str] = []
+    new_ops: list[Any] = []
+    for i, line in enumerate(lines):
+        if i in inline:
+            line = line + "; del " + ", ".join(sorted(inline[i]))
+        new_lines.append(line)
+        new_ops.append(step_ops[i])
+        if i in after:
+            by_level: dict[int, list[str]] = {}
+            for level, name in after[i]:
+                by_level.setdefault(level, []).append(name)
+            for level in sorted(by_level, reverse=True):
+                new_lines.append("    " * level + "del " + ", ".join(sorted(by_level[level])))
+                new_ops.append(None)
+    return new_lines, new_ops

@@ -1,19 +1,20 @@
 """`Session`, `InteractiveSession` and the default-session stack.
 
-A Session holds a graph, a backend, the variable store (variable name ->
-array), per-op random streams and a cache of compiled Plans. `run`:
+A Session holds a graph, a backend, a resource store (variable values,
+random streams and every other piece of run state: caudal.runtime.resources)
+and a cache of compiled Plans. `run`:
 
 - flattens `fetches` (tensor, op, name, Variable, list, tuple, dict,
   namedtuple, nested) and remembers how to rebuild the structure;
 - checks and converts feeds (TF's dtype conversion, static shape check);
 - finds or builds the Plan for this (fetches, feeds) signature;
-- runs it against a copy of the store when the plan writes variables, and
-  commits the copy only if the whole run succeeded, so a failed run changes
-  no variable;
+- runs it against a copy of the variable values when the plan writes
+  state, and commits the copy (and the resources the run touched) only if
+  the whole run succeeded, so a failed run changes nothing;
 - returns arrays the caller owns.
 
-Runs that write variables are serialized by a lock; read-only runs proceed
-concurrently on the store snapshot they started with.
+Runs that change state are serialized by a lock; read-only runs proceed
+concurrently on the variable values they started with.
 """
 from __future__ import annotations
 
@@ -24,43 +25,14 @@ from typing import Any
 import numpy as np
 
 from caudal import errors
-from caudal.framework import dtypes as dtypes_lib
-from caudal.framework.graph import Graph, Operation, get_default_graph
+from caudal.framework.graph import Graph, get_default_graph
 from caudal.framework.tensor import Tensor
-from caudal.ops.cond_ops import DEAD
-from caudal.ops.variable_ops import dims_compatible
+from caudal.runtime.feeds import convert_feed_value
 from caudal.runtime.fetches import FetchStructure
-from caudal.runtime.plan import Plan, build_plan
+from caudal.runtime.plan import DEAD, Plan, build_plan
+from caudal.runtime.resources import ResourceStore, RunContext
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
-
-
-class RunContext:
-    """What stateful kernels see during one run: the variable store and random streams."""
-
-    __slots__ = ("xp", "store", "session", "feeds")
-
-    def __init__(self, xp: Any, store: dict[str, Any], session: BaseSession, feeds: list[Any]):
-        self.xp = xp
-        self.store = store
-        self.session = session
-        self.feeds = feeds  # the caller's arrays: a kernel that keeps an input must copy these
-
-    def read(self, name: str) -> Any:
-        try:
-            return self.store[name]
-        except KeyError:
-            raise errors.FailedPreconditionError(
-                None, None, f"Attempting to use uninitialized value {name}") from None
-
-    def write(self, name: str, value: Any) -> None:
-        self.store[name] = value
-
-    def has(self, name: str) -> bool:
-        return name in self.store
-
-    def generator(self, op: Operation) -> np.random.Generator:
-        return self.session._generator(op)
 
 
 class BaseSession:
@@ -75,9 +47,7 @@ class BaseSession:
         from caudal.backends import numpy_backend
 
         self._backend = numpy_backend.NumpyBackend()
-        self._store: dict[str, Any] = {}
-        self._generators: dict[str, np.random.Generator] = {}
-        self._print_counts: dict[str, int] = {}  # how often each tf.Print op printed (first_n)
+        self._store = ResourceStore()
         self._plans: dict[Any, Plan] = {}
         self._plans_version = self._graph._mutation_version
         self._write_lock = threading.RLock()
@@ -103,7 +73,7 @@ class BaseSession:
     def close(self) -> None:
         """Releases the session; its variable values are gone. Closing twice is fine."""
         self._closed = True
-        self._store = {}
+        self._store.clear()
         self._plans = {}
 
     def as_default(self) -> Any:
@@ -129,20 +99,27 @@ class BaseSession:
                 raise RuntimeError("Attempted to use a closed Session.")
             if len(feed_args) != len(feed_tensors):
                 raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_args)}")
-            values = [self._convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
+            values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
             return structure.build(self._execute(structure.unique, feed_tensors, values))
 
         return runner
 
     def _execute(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...], feed_values: list[Any]) -> list[Any]:
         plan = self._plan(fetch_list, feeds)
-        if plan.writes_variables:
+        store = self._store
+        if plan.stateful:
             with self._write_lock:
-                ctx = RunContext(self._backend.xp, dict(self._store), self, feed_values)
-                results = self._call_plan(plan, ctx, feed_values)
-                self._store = ctx.store
+                variables = dict(store.variables) if plan.writes_variables else store.variables
+                ctx = RunContext(self._backend, variables, store, self, feed_values)
+                try:
+                    results = self._call_plan(plan, ctx, feed_values)
+                except BaseException:
+                    ctx.rollback()
+                    raise
+                store.variables = ctx.variables
+                ctx.commit()
         else:
-            ctx = RunContext(self._backend.xp, self._store, self, feed_values)
+            ctx = RunContext(self._backend, store.variables, store, self, feed_values)
             results = self._call_plan(plan, ctx, feed_values)
         if plan.may_be_dead:
             for i, value in enumerate(results):
@@ -166,7 +143,7 @@ class BaseSession:
         key = (fetch_list, feeds)
         plan = self._plans.get(key)
         if plan is None:
-            plan = build_plan(fetch_list, feeds, self._backend.xp)
+            plan = build_plan(fetch_list, feeds, self._backend)
             self._plans[key] = plan
         return plan
 
@@ -188,55 +165,13 @@ class BaseSession:
         if len(feed_dict) == 1:
             key, value = next(iter(feed_dict.items()))
             tensor = self._feed_key(key)
-            return (tensor,), [self._convert_feed_value(tensor, value)]
+            return (tensor,), [convert_feed_value(tensor, value)]
         pairs = []
         for key, value in feed_dict.items():
             tensor = self._feed_key(key)
-            pairs.append((tensor, self._convert_feed_value(tensor, value)))
+            pairs.append((tensor, convert_feed_value(tensor, value)))
         pairs.sort(key=lambda pair: (pair[0]._op._id, pair[0]._value_index))
         return tuple(p[0] for p in pairs), [p[1] for p in pairs]
-
-    @staticmethod
-    def _convert_feed_value(tensor: Tensor, value: Any) -> Any:
-        if isinstance(value, (Tensor, Operation)):
-            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values include "
-                            "Python scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, "
-                            f"the tensor object was {value} which was passed to the feed with key {tensor}.")
-        dtype = tensor.dtype.base_dtype
-        if isinstance(value, int) and not isinstance(value, bool) and dtype.is_integer:
-            if not dtype.min <= value <= dtype.max:
-                raise ValueError(f"Cannot feed value {value} for Tensor {tensor.name!r} of dtype {dtype.name}: "
-                                 "out of range.")
-        try:
-            if dtype is dtypes_lib.string:
-                from caudal.framework.convert import to_numpy
-
-                array = to_numpy(value, dtypes_lib.string)
-            else:
-                # No copy when the dtype already matches: kernels never write into their inputs, and
-                # the one kernel that keeps an input (Assign) copies what shares memory with a feed.
-                array = np.asarray(value, dtype=dtype.as_numpy_dtype)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"Cannot feed value of type {type(value).__name__} for Tensor {tensor.name!r} "
-                             f"of dtype {dtype.name}: {e}") from None
-        if not dims_compatible(tensor._shape._dims, array.shape):
-            raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor {tensor.name!r}, which has "
-                             f"shape {tensor.shape}")
-        return array
-
-    # -------------------------------------------------------------- state
-    def _generator(self, op: Operation) -> np.random.Generator:
-        generator = self._generators.get(op._name)
-        if generator is None:
-            seed, seed2 = op._attrs.get("seed", 0), op._attrs.get("seed2", 0)
-            if seed or seed2:
-                # A PCG64 stream (NumPy's default, twice as fast as Philox) keyed by both seeds.
-                entropy = [seed & 0xFFFFFFFFFFFFFFFF, seed2 & 0xFFFFFFFFFFFFFFFF]
-                generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
-            else:
-                generator = np.random.default_rng()
-            self._generators[op._name] = generator
-        return generator
 
     # -------------------------------------------------------- with-blocks
     def __enter__(self) -> BaseSession:
@@ -254,7 +189,9 @@ class BaseSession:
         self.close()
 
     def __del__(self) -> None:
-        self._store = {}
+        store = getattr(self, "_store", None)
+        if store is not None:
+            store.clear()
 
 
 class Session(BaseSession):

@@ -1,0 +1,113 @@
+"""Run state: the resource store a Session owns, and the context one run sees.
+
+Everything a run can change lives in one `ResourceStore` per Session:
+
+- variable values (variable name -> array). Arrays are never written in
+  place: a write replaces the entry, so a run that writes works on a copy of
+  the dict and the Session swaps it in only when the run succeeded;
+- resources: mutable objects kept between runs under a key (random streams,
+  `tf.Print` counters, and later dataset iterators, queues, accumulators).
+  Each implements `snapshot()` and `restore(snapshot)`. The first time a run
+  touches one, its snapshot goes into the run's undo log; if the run raises,
+  every touched resource is restored and resources the run created are
+  dropped;
+- step resources: objects that live for one run only (TensorArrays, the
+  stacks of a gradient loop), in `RunContext.step`; they vanish with the run.
+
+So "a `Session.run` that raises changes nothing" holds for every kind of
+state, and two Sessions on one graph share nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from caudal import errors
+from caudal.framework.resource import Resource
+
+__all__ = ["ResourceStore", "RunContext"]
+
+
+class ResourceStore:
+    """All state of one Session: variable values and keyed resources."""
+
+    __slots__ = ("variables", "resources")
+
+    def __init__(self) -> None:
+        self.variables: dict[str, Any] = {}
+        self.resources: dict[Any, Resource] = {}
+
+    def clear(self) -> None:
+        self.variables = {}
+        self.resources = {}
+
+
+class RunContext:
+    """What stateful kernels see during one run.
+
+    `read`/`write`/`has` reach variable values; `resource` the Session's
+    resources; `step` holds what lives for this run only; `backend` makes
+    backend-specific state such as random streams.
+    """
+
+    __slots__ = ("xp", "backend", "variables", "store", "session", "feeds", "step", "_undo", "_created")
+
+    def __init__(self, backend: Any, variables: dict[str, Any], store: ResourceStore, session: Any,
+                 feeds: list[Any]):
+        self.xp = backend.xp
+        self.backend = backend
+        self.variables = variables
+        self.store = store
+        self.session = session
+        self.feeds = feeds  # the caller's arrays: a kernel that keeps an input must copy these
+        self.step: dict[Any, Any] = {}
+        self._undo: dict[int, tuple[Resource, Any]] = {}
+        self._created: dict[Any, Resource] = {}
+
+    # ---------------------------------------------------------- variables
+    def read(self, name: str) -> Any:
+        try:
+            return self.variables[name]
+        except KeyError:
+            raise errors.FailedPreconditionError(
+                None, None, f"Attempting to use uninitialized value {name}") from None
+
+    def write(self, name: str, value: Any) -> None:
+        self.variables[name] = value
+
+    def has(self, name: str) -> bool:
+        return name in self.variables
+
+    # ---------------------------------------------------------- resources
+    def resource(self, key: Any, create: Callable[[], Resource]) -> Any:
+        """The resource under `key`, made by `create()` if this Session has none yet."""
+        found = self._created.get(key)
+        if found is not None:
+            return found
+        found = self.store.resources.get(key)
+        if found is None:
+            found = self._created[key] = create()
+            return found
+        if id(found) not in self._undo:
+            self._undo[id(found)] = (found, found.snapshot())
+        return found
+
+    def generator(self, op: Any) -> Any:
+        """The random stream of a random op (keyed by the op's name and seeds)."""
+        attrs = op._attrs
+        seed, seed2 = attrs.get("seed", 0), attrs.get("seed2", 0)
+        return self.resource(("random", op._name), lambda: self.backend.random_stream(seed, seed2)).generator
+
+    # ------------------------------------------------------------- ending
+    def commit(self) -> None:
+        """Keeps the resources this run created; touched ones keep their new state."""
+        if self._created:
+            self.store.resources.update(self._created)
+        self._undo.clear()
+
+    def rollback(self) -> None:
+        """Puts every resource this run touched back as it was; forgets the ones it created."""
+        for resource, snapshot in self._undo.values():
+            resource.restore(snapshot)
+        self._undo.clear()
+        self._created.clear()
