@@ -7,6 +7,10 @@
   (`convert_to_tensor(2.5, dtype=tf.int32)` is a TypeError, as in TF).
 - Lists that contain Tensors are packed with `tf.stack`.
 - Objects with a registered conversion function (Variables) convert through it.
+
+The nodes a conversion creates (Const, Pack) are ops, defined in `caudal.ops`
+above the framework: their modules register the builders here when they are
+imported (`register_constant_builder`, `register_pack_builder`).
 """
 from __future__ import annotations
 
@@ -19,9 +23,32 @@ import numpy as np
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.tensor import Tensor
 
-__all__ = ["convert_to_tensor", "register_tensor_conversion_function", "to_numpy"]
+__all__ = ["convert_to_tensor", "register_tensor_conversion_function", "to_numpy", "is_tensor_like",
+           "register_constant_builder", "register_pack_builder"]
 
 _CONVERSION_FUNCTIONS: list[tuple[type, Callable]] = []
+
+
+def _ops_not_loaded(*args: Any, **kwargs: Any) -> Tensor:
+    raise RuntimeError("Converting a Python value to a Tensor needs the ops of caudal.ops: import caudal")
+
+
+# `constant(value, dtype=None, name=...)` (tf.constant) and `pack(nested_list, dtype=None,
+# name=...)` (tf.stack of a list that holds Tensors), registered by caudal.ops.
+_build_constant: Callable[..., Tensor] = _ops_not_loaded
+_build_pack: Callable[..., Tensor] = _ops_not_loaded
+
+
+def register_constant_builder(constant: Callable[..., Tensor]) -> None:
+    """Called by caudal.ops: `constant(value, dtype=None, name=...)` makes the Const node of a value."""
+    global _build_constant
+    _build_constant = constant
+
+
+def register_pack_builder(pack: Callable[..., Tensor]) -> None:
+    """Called by caudal.ops: `pack(value, dtype=None, name=...)` stacks a nested list that holds Tensors."""
+    global _build_pack
+    _build_pack = pack
 
 
 def register_tensor_conversion_function(base_type: Any, conversion_func: Callable,
@@ -130,13 +157,19 @@ def _string_array(array: np.ndarray) -> np.ndarray:
     return result
 
 
+def is_tensor_like(value: Any) -> bool:
+    """A Tensor, or a value with a registered conversion function (a Variable): what converts to an
+    existing graph value rather than to a new constant."""
+    return isinstance(value, Tensor) or _conversion_function(value) is not None
+
+
 def _contains_tensor(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(item)
-        elif isinstance(item, Tensor) or _conversion_function(item) is not None:
+        elif is_tensor_like(item):
             return True
     return False
 
@@ -171,18 +204,10 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
         if isinstance(element, Tensor):
             return convert_to_tensor(element, dtype=dtype, name=name)
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        from caudal.ops.array_ops import _autopack
-
-        return _autopack(value, dtype=dtype, name=name or "packed")
-    from caudal.ops.constant_ops import constant
-
+        return _build_pack(value, dtype=dtype, name=name or "packed")
     if dtype is None and hint is not None:
         try:
-            return constant(to_numpy(value, dtypes_lib.as_dtype(hint)), name=name or "Const")
+            return _build_constant(to_numpy(value, dtypes_lib.as_dtype(hint)), name=name or "Const")
         except (TypeError, ValueError):
             pass
-    return constant(value, dtype=dtype, name=name or "Const")
-
-
-def convert_n_to_tensor(values: Any, dtype: Any = None, name: str | None = None) -> list[Tensor]:
-    return [convert_to_tensor(v, dtype=dtype) for v in values]
+    return _build_constant(value, dtype=dtype, name=name or "Const")

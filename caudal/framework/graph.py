@@ -19,6 +19,7 @@ from typing import Any
 
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework import tensor_shape
+from caudal.framework.default_session import has_default_session, run_with_default_session
 from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 
@@ -162,9 +163,7 @@ class Operation:
 
     def run(self, feed_dict: Any = None, session: Any = None) -> None:
         """Runs this op in `session` or the default session."""
-        from caudal.runtime.session import _run_with_default_session
-
-        _run_with_default_session(self, feed_dict, session)
+        run_with_default_session(self, feed_dict, session)
 
     def _as_graph_element(self) -> Operation:
         return self
@@ -644,9 +643,7 @@ def get_default_graph() -> Graph:
 
 def reset_default_graph() -> None:
     """Clears the default graph stack and starts a fresh global default graph."""
-    from caudal.runtime.session import _default_session_stack
-
-    if _default_session_stack.stack:
+    if has_default_session():
         raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs. If you "
                              "need a cleared graph, exit the nesting and create a new graph.")
     _default_graph_stack.reset()

@@ -1,4 +1,5 @@
-"""Op definitions, one module per family. Importing this package registers every op."""
+"""Op definitions, one module per family. Importing this package registers every op, and the
+builders the framework reaches through hooks (Tensor's operators, constants of Python values)."""
 from caudal.ops import (  # noqa: F401 - imported to register the ops
     _broadcast,
     array_ops,
@@ -19,6 +20,7 @@ from caudal.ops import (  # noqa: F401 - imported to register the ops
     nn_loss_ops,
     nn_ops,
     normalization_ops,
+    operators,
     pooling_ops,
     random_ops,
     reduction_extra_ops,

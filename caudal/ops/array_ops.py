@@ -9,7 +9,7 @@ import numpy as np
 
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.constant_value import constant_value
-from caudal.framework.convert import convert_to_tensor
+from caudal.framework.convert import convert_to_tensor, is_tensor_like, register_pack_builder
 from caudal.framework.graph import InferContext, apply_op, get_default_graph, make_op
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
@@ -380,15 +380,9 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     """Packs equal-shaped tensors along a new `axis`."""
     if not values:
         raise ValueError("stack expects a non-empty list of tensors")
-    dtype = next((convert_to_tensor(v).dtype.base_dtype for v in values if _is_symbolic(v)), None)
+    dtype = next((convert_to_tensor(v).dtype.base_dtype for v in values if is_tensor_like(v)), None)
     tensors = [convert_to_tensor(v, dtype=dtype) for v in values]
     return apply_op("Pack", tensors, {"N": len(tensors), "T": tensors[0].dtype.base_dtype, "axis": axis}, name)
-
-
-def _is_symbolic(value: Any) -> bool:
-    from caudal.framework.convert import _conversion_function
-
-    return isinstance(value, Tensor) or _conversion_function(value) is not None
 
 
 def _autopack(value: Any, dtype: Any = None, name: str = "packed") -> Tensor:
@@ -397,11 +391,14 @@ def _autopack(value: Any, dtype: Any = None, name: str = "packed") -> Tensor:
         with get_default_graph().name_scope(name) as scope:
             parts = [_autopack(v, dtype, "packed") if isinstance(v, (list, tuple)) else v for v in value]
             tensor_dtype = dtype or next((convert_to_tensor(p).dtype.base_dtype for p in parts
-                                          if _is_symbolic(p)), None)
+                                          if is_tensor_like(p)), None)
             tensors = [convert_to_tensor(p, dtype=tensor_dtype) for p in parts]
             return apply_op("Pack", tensors, {"N": len(tensors), "T": tensors[0].dtype.base_dtype, "axis": 0},
                             scope[:-1] + "/")
     return convert_to_tensor(value, dtype=dtype)
+
+
+register_pack_builder(_autopack)  # convert_to_tensor stacks lists that hold Tensors with it
 
 
 def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:

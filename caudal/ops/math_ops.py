@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from caudal.framework import dtypes as dtypes_lib
-from caudal.framework.convert import convert_to_tensor
+from caudal.framework.convert import convert_to_tensor, is_tensor_like
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
@@ -30,18 +30,12 @@ def _binary_operands(x: Any, y: Any, name_x: str = "x", name_y: str = "y") -> tu
     if isinstance(x, Tensor) or not isinstance(y, Tensor):
         x = convert_to_tensor(x, name=name_x)
         y = convert_to_tensor(y, dtype=x.dtype.base_dtype if not isinstance(y, Tensor) else None, name=name_y) \
-            if not _is_tensor_like(y) else convert_to_tensor(y, name=name_y)
+            if not is_tensor_like(y) else convert_to_tensor(y, name=name_y)
     else:
         y = convert_to_tensor(y, name=name_y)
-        x = convert_to_tensor(x, dtype=y.dtype.base_dtype, name=name_x) if not _is_tensor_like(x) \
+        x = convert_to_tensor(x, dtype=y.dtype.base_dtype, name=name_x) if not is_tensor_like(x) \
             else convert_to_tensor(x, name=name_x)
     return x, y
-
-
-def _is_tensor_like(value: Any) -> bool:
-    from caudal.framework.convert import _conversion_function
-
-    return isinstance(value, Tensor) or _conversion_function(value) is not None
 
 
 def _binary(op_type: str, x: Any, y: Any, name: str | None) -> Tensor:

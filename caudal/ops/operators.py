@@ -3,15 +3,21 @@
 `+ - * / // % ** @`, unary `-`, `abs`, `< <= > >=`, `& | ^ ~` (on bools) and
 indexing. A Python number on either side takes the tensor's dtype. `==` and
 `!=` stay identity comparisons, as in TF1 graph mode.
+
+The methods belong to Tensor (caudal/framework/tensor.py); this module
+registers what they build, when caudal.ops is imported.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from caudal.framework.convert import convert_to_tensor
+from caudal.framework.convert import convert_to_tensor, is_tensor_like
 from caudal.framework.graph import get_default_graph
+from caudal.framework.tensor import OVERLOADABLE_OPERATORS, Tensor, register_operators
 from caudal.ops import comparison_ops, math_ops, slicing_ops
+
+__all__ = ["overload_operators"]
 
 
 def _binary(fn: Callable, name: str) -> tuple[Callable, Callable]:
@@ -21,7 +27,7 @@ def _binary(fn: Callable, name: str) -> tuple[Callable, Callable]:
         x = convert_to_tensor(self)
         with get_default_graph().name_scope(name) as scope:
             y = convert_to_tensor(other, dtype=x.dtype.base_dtype, name="y") \
-                if not _symbolic(other) else convert_to_tensor(other)
+                if not is_tensor_like(other) else convert_to_tensor(other)
             return fn(x, y, name=scope[:-1] + "/")
 
     def reflected(self: Any, other: Any) -> Any:
@@ -35,11 +41,16 @@ def _binary(fn: Callable, name: str) -> tuple[Callable, Callable]:
     return forward, reflected
 
 
-def _symbolic(value: Any) -> bool:
-    from caudal.framework.convert import _conversion_function
-    from caudal.framework.tensor import Tensor
+def _comparison(fn: Callable, name: str) -> Callable:
+    """`x < y` and friends: the op under its own default name (Less, ...), as TF builds it."""
 
-    return isinstance(value, Tensor) or _conversion_function(value) is not None
+    def compare(self: Any, other: Any) -> Any:
+        x = convert_to_tensor(self)
+        y = other if is_tensor_like(other) else convert_to_tensor(other, dtype=x.dtype.base_dtype, name="y")
+        return fn(x, y)
+
+    compare.__name__ = f"__{name}__"
+    return compare
 
 
 def _truediv(x: Any, y: Any, name: str | None = None) -> Any:
@@ -59,28 +70,26 @@ _COMPARE = {"lt": comparison_ops.less, "le": comparison_ops.less_equal, "gt": co
             "ge": comparison_ops.greater_equal}
 
 
-def overload_operators(cls: type) -> None:
-    """Installs the operators on `cls` (Tensor, Variable)."""
+def _implementations() -> dict[str, Callable]:
+    """Tensor's operator methods, by name: each converts `self` (a Tensor or Variable) and builds the op."""
+    table: dict[str, Callable] = {}
     for name, fn in _BINARY.items():
-        forward, reflected = _binary(fn, name)
-        setattr(cls, f"__{name}__", forward)
-        setattr(cls, f"__r{name}__", reflected)
+        table[f"__{name}__"], table[f"__r{name}__"] = _binary(fn, name)
     for name, fn in _COMPARE.items():
-        setattr(cls, f"__{name}__", _comparison(fn, name))
-    cls.__neg__ = lambda self: math_ops.negative(convert_to_tensor(self))
-    cls.__abs__ = lambda self: math_ops.abs(convert_to_tensor(self))
-    cls.__invert__ = lambda self: comparison_ops.logical_not(convert_to_tensor(self))
-    cls.__getitem__ = lambda self, key: slicing_ops.getitem(convert_to_tensor(self), key)
-    cls.__div__ = cls.__truediv__
+        table[f"__{name}__"] = _comparison(fn, name)
+    table["__neg__"] = lambda self: math_ops.negative(convert_to_tensor(self))
+    table["__abs__"] = lambda self: math_ops.abs(convert_to_tensor(self))
+    table["__invert__"] = lambda self: comparison_ops.logical_not(convert_to_tensor(self))
+    table["__getitem__"] = lambda self, key: slicing_ops.getitem(convert_to_tensor(self), key)
+    return table
 
 
-def _comparison(fn: Callable, name: str) -> Callable:
-    """`x < y` and friends: the op under its own default name (Less, ...), as TF builds it."""
+register_operators(_implementations())
 
-    def compare(self: Any, other: Any) -> Any:
-        x = convert_to_tensor(self)
-        y = other if _symbolic(other) else convert_to_tensor(other, dtype=x.dtype.base_dtype, name="y")
-        return fn(x, y)
 
-    compare.__name__ = f"__{name}__"
-    return compare
+def overload_operators(cls: type) -> None:
+    """Gives `cls` (Variable) Tensor's operator methods; Tensor has them already."""
+    if issubclass(cls, Tensor):
+        return
+    for name in OVERLOADABLE_OPERATORS:
+        setattr(cls, name, getattr(Tensor, name))
