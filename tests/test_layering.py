@@ -1,4 +1,4 @@
-"""The package's layers, read from the source: framework/ below ops/ below runtime/.
+"""The package's layers, read from the source: framework/ below ops/ below runtime/, and no circles.
 
 Every import statement counts, at the top of a module or inside a function
 (a lazy import is still a dependency), and so does `importlib.import_module`
@@ -74,3 +74,21 @@ def test_framework_imports_neither_ops_nor_runtime(path):
                     if _within(name, "caudal.ops") or _within(name, "caudal.runtime"))
     assert not upward, (f"caudal/framework/{path.name} imports {upward}: the framework is the bottom layer; "
                         "the layer above registers what the framework needs from it (a hook) instead")
+
+
+def test_saver_and_meta_graph_do_not_import_each_other():
+    saver = _imported_modules(PACKAGE / "train" / "saver.py")
+    meta_graph = _imported_modules(PACKAGE / "train" / "meta_graph.py")
+    saver_uses_meta_graph = any(_within(name, "caudal.train.meta_graph") for name in saver)
+    meta_graph_uses_saver = any(_within(name, "caudal.train.saver") for name in meta_graph)
+    assert not (saver_uses_meta_graph and meta_graph_uses_saver), \
+        "caudal/train/saver.py and caudal/train/meta_graph.py import each other"
+
+
+def test_the_meta_graph_writer_is_below_the_saver():
+    """The Saver writes `.meta` files with caudal.train.meta_graph_export, which imports neither
+    the Saver nor caudal.train.meta_graph (which imports the Saver)."""
+    writer = _imported_modules(PACKAGE / "train" / "meta_graph_export.py")
+    upward = sorted(name for name in writer
+                    if _within(name, "caudal.train.saver") or _within(name, "caudal.train.meta_graph"))
+    assert not upward

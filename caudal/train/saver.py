@@ -42,6 +42,7 @@ from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import checkpoint_ops
 from caudal.proto import saver_pb2
+from caudal.train.meta_graph_export import export_meta_graph, register_proto_class
 
 __all__ = ["Saver", "SaverDef"]
 
@@ -242,7 +243,8 @@ class _SaverGraphBuilder:
                                "Assign")
 
 
-def _all_saveable_objects() -> list[Any]:
+def all_saveable_objects() -> list[Any]:
+    """What a Saver saves by default: the global variables and the saveable objects."""
     graph = get_default_graph()
     return graph.get_collection(GraphKeys.GLOBAL_VARIABLES) + graph.get_collection(GraphKeys.SAVEABLE_OBJECTS)
 
@@ -309,7 +311,7 @@ class Saver:
         self._is_built = True
         if self.saver_def is None:
             if self._var_list is None:
-                self._var_list = _all_saveable_objects()
+                self._var_list = all_saveable_objects()
             if not self._var_list:
                 if self._allow_empty:
                     self._is_empty = True
@@ -485,13 +487,14 @@ class Saver:
                           clear_extraneous_savers: bool = False, strip_default_attrs: bool = False,
                           save_debug_info: bool = False) -> Any:
         """Writes the default graph and this Saver as a MetaGraphDef (see `tf.train.export_meta_graph`)."""
-        from caudal.train.meta_graph import export_meta_graph
-
         return export_meta_graph(filename=filename, graph_def=get_default_graph().as_graph_def(add_shapes=True),
                                  saver_def=self.saver_def, collection_list=collection_list, as_text=as_text,
                                  export_scope=export_scope, clear_devices=clear_devices,
                                  clear_extraneous_savers=clear_extraneous_savers,
                                  strip_default_attrs=strip_default_attrs, save_debug_info=save_debug_info)
+
+
+register_proto_class(Saver)  # a collection of Savers (GraphKeys.SAVERS) is written as their SaverDefs
 
 
 def _wrap_restore_error(error: errors.OpError, verbiage: str) -> errors.OpError:
