@@ -157,10 +157,6 @@ class Operation:
             op._control_outputs.append(self)
             self._graph._mutation_version += 1
 
-    def _add_control_inputs(self, ops: list[Operation]) -> None:
-        for op in ops:
-            self._add_control_input(op)
-
     def run(self, feed_dict: Any = None, session: Any = None) -> None:
         """Runs this op in `session` or the default session."""
         run_with_default_session(self, feed_dict, session)

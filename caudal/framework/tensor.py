@@ -122,10 +122,6 @@ class Tensor:
                 f"Tensor's shape {self._shape} is not compatible with supplied shape {shape}.")
         self._shape = self._shape.merge_with(shape)
 
-    @property
-    def _rank(self) -> int | None:
-        return self._shape.ndims
-
     def consumers(self) -> list[Operation]:
         return list(self._consumers)
 

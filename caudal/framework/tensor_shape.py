@@ -7,7 +7,7 @@ gives a `Dimension` (with `.value`), iterating gives Dimensions, and
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["Dimension", "TensorShape", "as_shape", "unknown_shape", "dimension_value"]
@@ -294,11 +294,3 @@ def as_shape(shape: Any) -> TensorShape:
 
 def unknown_shape(rank: int | None = None) -> TensorShape:
     return TensorShape(None) if rank is None else TensorShape([None] * rank)
-
-
-def scalar() -> TensorShape:
-    return TensorShape([])
-
-
-def shape_from_dims(dims: Iterable[int | None]) -> TensorShape:
-    return TensorShape(list(dims))
