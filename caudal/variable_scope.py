@@ -15,7 +15,7 @@ from typing import Any
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.graph import Graph, GraphKeys, get_default_graph
 from caudal.framework.tensor import Tensor
-from caudal.framework.tensor_shape import as_shape, unknown_shape
+from caudal.framework.tensor_shape import as_shape
 
 __all__ = ["VariableScope", "variable_scope", "get_variable", "get_variable_scope", "AUTO_REUSE"]
 
@@ -277,12 +277,30 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
                  caching_device: Any = None, partitioner: Any = None, validate_shape: bool = True,
                  use_resource: Any = None, custom_getter: Any = None, constraint: Any = None,
                  synchronization: Any = None, aggregation: Any = None) -> Any:
-    """Gets the variable `scope/name`, or creates it; sharing follows the scope's `reuse`."""
+    """Gets the variable `scope/name`, or creates it; sharing follows the scope's `reuse`.
+
+    As in TF, a value initializer (an array, a list, a number or a Tensor) gives the
+    variable its dtype and shape: `shape` must then be None, and a `dtype` that
+    differs from the value's is an error. Otherwise the dtype is `dtype`, or the
+    scope's (float32 by default).
+    """
     scope = get_variable_scope()
-    getter_kwargs = dict(shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-                         trainable=trainable, collections=collections, validate_shape=validate_shape,
-                         constraint=constraint)
     full_name = f"{scope.name}/{name}" if scope.name else name
+    graph = get_default_graph()
+    if dtype is not None:
+        dtype = dtypes_lib.as_dtype(dtype).base_dtype
+        if initializer is not None and not callable(initializer):
+            from caudal.framework.convert import convert_to_tensor
+
+            with graph.name_scope(None):
+                init_dtype = convert_to_tensor(initializer).dtype.base_dtype
+            if init_dtype != dtype:
+                raise ValueError(f"Initializer type '<dtype: {init_dtype.name!r}>' and explicit dtype "
+                                 f"'<dtype: {dtype.name!r}>' don't match.")
+    getter_kwargs = dict(shape=shape, dtype=dtype if dtype is not None else scope.dtype.base_dtype,
+                         initializer=initializer if initializer is not None else scope.initializer,
+                         regularizer=regularizer, trainable=trainable, collections=collections,
+                         validate_shape=validate_shape, constraint=constraint)
     getters = [g for g in (scope.custom_getter, custom_getter) if g is not None]
     getter: Callable = _true_getter
     for custom in getters:
@@ -297,7 +315,24 @@ def _wrap_getter(custom: Callable, inner: Callable) -> Callable:
     return wrapped
 
 
-def _true_getter(name: str, shape: Any = None, dtype: Any = None, initializer: Any = None,
+def _needs_no_arguments(fn: Callable) -> bool:
+    """Whether `fn` can be called with no arguments (every parameter has a default or is variadic)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in parameters)
+
+
+_INVALID_INITIALIZER = ("The initializer passed is not valid. It should be a callable with no arguments and the "
+                        "shape should not be provided or an instance of `tf.keras.initializers.*' and `shape` "
+                        "should be fully defined.")
+
+
+def _true_getter(name: str, shape: Any = None, dtype: Any = dtypes_lib.float32, initializer: Any = None,
                  regularizer: Any = None, trainable: bool | None = None, collections: Any = None,
                  validate_shape: bool = True, constraint: Any = None, **ignored: Any) -> Any:
     from caudal.variables import Variable
@@ -305,47 +340,49 @@ def _true_getter(name: str, shape: Any = None, dtype: Any = None, initializer: A
     scope = get_variable_scope()
     store = _store()
     reuse = scope.reuse
-    dtype = dtypes_lib.as_dtype(dtype).base_dtype if dtype is not None else scope.dtype.base_dtype
-    shape = as_shape(shape) if shape is not None else unknown_shape()
-    if isinstance(initializer, Tensor) and shape.ndims is not None and not shape.is_compatible_with(initializer.shape):
-        raise ValueError("The initializer passed is not valid. It should be a callable with no arguments and the "
-                         "shape should not be provided or an instance of `tf.keras.initializers.*' and `shape` "
-                         "should be fully defined.")
+    from_value = initializer is not None and not callable(initializer)
+    if shape is not None and from_value:
+        raise ValueError("If initializer is a constant, do not specify shape.")
+    dtype = dtypes_lib.as_dtype(dtype).base_dtype
+    shape = as_shape(shape) if shape is not None else None
     existing = store.variables.get(name)
     if existing is not None:
         if reuse is not True and reuse is not AUTO_REUSE:
             raise ValueError(f"Variable {name} already exists, disallowed. Did you mean to set reuse=True or "
                              f"reuse=tf.AUTO_REUSE in VarScope?")
         found = existing.get_shape()
-        if shape.ndims is not None and not shape.is_compatible_with(found):
+        if shape is not None and not shape.is_compatible_with(found):
             raise ValueError(f"Trying to share variable {name}, but specified shape {shape} and found shape "
                              f"{found}.")
         if dtype != existing.dtype.base_dtype:
             raise ValueError(f"Trying to share variable {name}, but specified dtype {dtype.name} and found dtype "
-                             f"{existing.dtype.base_dtype.name}.")
+                             f"{existing.dtype.name}.")
         return existing
     if reuse is True:
         raise ValueError(f"Variable {name} does not exist, or was not created with tf.get_variable(). Did you mean "
                          f"to set reuse=tf.AUTO_REUSE in VarScope?")
     if initializer is None:
-        initializer = scope.initializer
-    if initializer is None:
+        if shape is None:
+            raise ValueError(f"Variable {name} did not get an initializer, so its `shape` argument must be "
+                             f"specified.")
         initializer = _default_initializer(name, dtype)
-    if isinstance(initializer, type):
-        initializer = initializer(dtype=dtype)
-    variable_dtype: Any = dtype
-    if isinstance(initializer, Tensor):
+    variable_dtype: Any = None
+    if from_value:
         init_value: Any = initializer
-        variable_dtype = None
-    elif callable(initializer):
-        if not shape.is_fully_defined():
-            raise ValueError(f"Shape of a new variable ({name}) must be fully defined, but instead was {shape}.")
-        dims = shape.as_list()
-
-        def init_value() -> Tensor:
-            return initializer(dims, dtype=dtype, partition_info=None)
     else:
-        init_value = initializer
+        if isinstance(initializer, type):
+            initializer = initializer(dtype=dtype)
+        if shape is not None and shape.is_fully_defined():
+            dims = shape.as_list()
+
+            def init_value() -> Tensor:
+                return initializer(dims, dtype=dtype, partition_info=None)
+
+            variable_dtype = dtype
+        elif _needs_no_arguments(initializer):
+            init_value = initializer
+        else:
+            raise ValueError(_INVALID_INITIALIZER)
     graph = get_default_graph()
     with graph.name_scope(None):
         variable = Variable(initial_value=init_value, name=name, trainable=trainable, collections=collections,

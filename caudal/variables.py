@@ -247,11 +247,15 @@ def _ref_tensor(ref: Any) -> Tensor:
 
 
 def _state_op(op_type: str, ref: Any, value: Any, name: str | None, **attrs: Any) -> Tensor:
+    """The op `op_type`(ref, value); a value that is not a Tensor becomes `<op name>/value`, as in TF."""
     ref_t = _ref_tensor(ref)
-    value_t = convert_to_tensor(value, dtype=ref_t.dtype.base_dtype, name="value") \
-        if not isinstance(value, Tensor) else value
     attrs["T"] = ref_t.dtype.base_dtype
-    return ref_t.graph.create_op(op_type, [ref_t, value_t], attrs, name or op_type)._outputs[0]
+    graph = ref_t.graph
+    if isinstance(value, Tensor):
+        return graph.create_op(op_type, [ref_t, value], attrs, name or op_type)._outputs[0]
+    with graph.as_default(), graph.name_scope(name or op_type) as scope:
+        value_t = convert_to_tensor(value, dtype=ref_t.dtype.base_dtype, name="value")
+        return graph.create_op(op_type, [ref_t, value_t], attrs, scope)._outputs[0]
 
 
 def assign(ref: Any, value: Any, validate_shape: bool | None = None, use_locking: bool | None = None,

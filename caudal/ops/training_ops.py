@@ -14,9 +14,25 @@ from typing import Any
 
 import numpy as np
 
+from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import InferContext
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
-from caudal.ops.variable_ops import bind_variable, shape_mismatch
+from caudal.ops.variable_ops import _shape_text, bind_variable
+
+# TF's input names of each Apply op, for the error messages.
+_INPUT_NAMES = {
+    "ApplyGradientDescent": "var alpha delta".split(),
+    "ApplyMomentum": "var accum lr grad momentum".split(),
+    "ApplyAdam": "var m v beta1_power beta2_power lr beta1 beta2 epsilon grad".split(),
+    "ApplyAdagrad": "var accum lr grad".split(),
+    "ApplyAdadelta": "var accum accum_update lr rho epsilon grad".split(),
+    "ApplyRMSProp": "var ms mom lr rho momentum epsilon grad".split(),
+    "ApplyCenteredRMSProp": "var mg ms mom lr rho momentum epsilon grad".split(),
+    "ApplyFtrl": "var accum linear grad lr l1 l2 lr_power".split(),
+    "ApplyFtrlV2": "var accum linear grad lr l1 l2 l2_shrinkage lr_power".split(),
+    "ApplyProximalGradientDescent": "var alpha l1 l2 delta".split(),
+    "ApplyProximalAdagrad": "var accum lr l1 l2 grad".split(),
+}
 
 
 def _apply_infer_with(n_refs: int, scalars: tuple[int, ...]) -> Any:
@@ -31,8 +47,8 @@ def _apply_infer_with(n_refs: int, scalars: tuple[int, ...]) -> Any:
         base = ref.dtype.base_dtype
         for i in range(1, len(ctx.inputs)):
             if ctx.dtype(i) != base and not ctx.dtype(i).is_integer:
-                raise TypeError(f"Input {i} of '{ctx.type}' Op has type {ctx.dtype(i).name} that does not match "
-                                f"type {base.name} of argument 'var'.")
+                raise TypeError(f"Input '{_INPUT_NAMES[ctx.type][i]}' of '{ctx.type}' Op has type "
+                                f"{ctx.dtype(i).name} that does not match type {base.name} of argument 'var'.")
         for i in range(1, n_refs):
             if not ref.shape.is_compatible_with(ctx.shape(i)):
                 raise ValueError(f"Shapes must be equal rank, but are {ref.shape} and {ctx.shape(i)} for "
@@ -44,9 +60,6 @@ def _apply_infer_with(n_refs: int, scalars: tuple[int, ...]) -> Any:
         return [(ref.dtype, ref.shape)]
 
     return infer
-
-
-_apply_infer = _apply_infer_with(1, (1,))
 
 
 def _ref_name(op: Any, index: int) -> str:
@@ -63,18 +76,53 @@ def bind_slots(op: Any) -> dict[str, Any]:
     return bound
 
 
+def _not_same_shape(op: Any, input_index: int, var_shape: Any, shape: Any) -> InvalidArgumentError:
+    """TF's run-time error for an input of another shape than the variable."""
+    return InvalidArgumentError(None, op, f"var and {_INPUT_NAMES[op.type][input_index]} do not have the same "
+                                          f"shape{_shape_text(var_shape)} {_shape_text(shape)}")
+
+
 def _read_checked(ctx: Any, op: Any, var: str, slots: tuple[str, ...], grad: Any) -> list[Any]:
     """[var value, slot values...]; all must have the gradient's shape, as TF checks."""
     values = [ctx.read(var)]
     shape = values[0].shape
-    for name in slots:
+    for index, name in enumerate(slots, 1):
         slot = ctx.read(name)
         if slot.shape != shape:
-            raise shape_mismatch(op, shape, slot.shape)
+            raise _not_same_shape(op, index, shape, slot.shape)
         values.append(slot)
     if grad.shape != shape:
-        raise shape_mismatch(op, shape, grad.shape)
+        names = _INPUT_NAMES[op.type]
+        raise _not_same_shape(op, names.index("delta" if "delta" in names else "grad"), shape, grad.shape)
     return values
+
+
+class _VectorView:
+    """A run context seen through 1-element vectors: reads give shape (1,), writes store shape ()."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: Any):
+        self._ctx = ctx
+
+    def read(self, name: str) -> Any:
+        return self._ctx.read(name).reshape(1)
+
+    def write(self, name: str, value: Any) -> None:
+        self._ctx.write(name, value.reshape(()))
+
+
+def _on_vectors(kernel: Any, ctx: Any, inputs: tuple, grad_index: int, **kwargs: Any) -> Any:
+    """Runs `kernel` for a scalar (0-d) variable on 1-element vectors.
+
+    NumPy arithmetic on 0-d arrays returns NumPy scalars, which `out=` and item
+    assignment cannot take, so the kernels' in-place steps need arrays of rank 1.
+    Checks the shapes first with the real ones, so errors name them as TF does.
+    """
+    _read_checked(ctx, kwargs["op"], kwargs["var"], kwargs.get("slots", ()), inputs[grad_index])
+    inputs = list(inputs)
+    inputs[grad_index] = inputs[grad_index].reshape(1)
+    return kernel(_VectorView(ctx), *inputs, **kwargs).reshape(())
 
 
 def _finish(ctx: Any, var: str, value: Any, step: Any) -> Any:
@@ -89,13 +137,13 @@ def _apply_gradient_descent(ctx: Any, alpha: Any, delta: Any, *, var: str, op: A
     """var -= alpha * delta"""
     value = ctx.read(var)
     if value.shape != delta.shape:
-        raise shape_mismatch(op, value.shape, delta.shape)
+        raise _not_same_shape(op, 2, value.shape, delta.shape)
     updated = value - alpha * delta
     ctx.write(var, updated)
     return updated
 
 
-register_op("ApplyGradientDescent", infer=_apply_infer, kernel=_apply_gradient_descent,
+register_op("ApplyGradientDescent", infer=_apply_infer_with(1, (1,)), kernel=_apply_gradient_descent,
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,), bind=bind_variable)
 
 
@@ -104,6 +152,9 @@ def _apply_momentum(ctx: Any, lr: Any, grad: Any, momentum: Any, *, use_nesterov
                     slots: tuple[str, ...], op: Any) -> Any:
     """accum = accum * momentum + grad; var -= lr * accum
     (Nesterov: var -= lr * grad + lr * momentum * accum)."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_momentum, ctx, (lr, grad, momentum), 1,
+                           use_nesterov=use_nesterov, var=var, slots=slots, op=op)
     value, accum = _read_checked(ctx, op, var, slots, grad)
     new_accum = accum * momentum
     new_accum += grad
@@ -125,6 +176,9 @@ def _apply_adam(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: An
                 grad: Any, *, use_nesterov: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
     """m = m + (g - m)(1 - beta1); v = v + (g^2 - v)(1 - beta2);
     var -= lr * sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_adam, ctx, (beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad), 6,
+                           use_nesterov=use_nesterov, var=var, slots=slots, op=op)
     value, m, v = _read_checked(ctx, op, var, slots, grad)
     # On NumPy scalars (not 0-d arrays), which compute the same float32 values twice as fast.
     beta2_power = beta2_power[()]
@@ -158,6 +212,8 @@ register_op("ApplyAdam", infer=_apply_infer_with(3, (3, 4, 5, 6, 7, 8)), kernel=
 def _apply_adagrad(ctx: Any, lr: Any, grad: Any, *, update_slots: bool, var: str, slots: tuple[str, ...],
                    op: Any) -> Any:
     """accum += grad^2 (when update_slots); var -= lr * grad / sqrt(accum)."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_adagrad, ctx, (lr, grad), 1, update_slots=update_slots, var=var, slots=slots, op=op)
     value, accum = _read_checked(ctx, op, var, slots, grad)
     if update_slots:
         accum = np.square(grad) + accum
@@ -177,6 +233,8 @@ def _apply_adadelta(ctx: Any, lr: Any, rho: Any, epsilon: Any, grad: Any, *, var
                     op: Any) -> Any:
     """accum = rho accum + (1-rho) g^2; update = sqrt(accum_update + eps) / sqrt(accum + eps) * g;
     accum_update = rho accum_update + (1-rho) update^2; var -= lr * update."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_adadelta, ctx, (lr, rho, epsilon, grad), 3, var=var, slots=slots, op=op)
     value, accum, accum_update = _read_checked(ctx, op, var, slots, grad)
     new_accum = np.square(grad)
     new_accum *= 1 - rho
@@ -212,6 +270,8 @@ def _moving_mean(old: Any, new: Any, weight: Any) -> Any:
 def _apply_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, grad: Any, *, var: str,
                     slots: tuple[str, ...], op: Any) -> Any:
     """ms = ms + (g^2 - ms)(1 - rho); mom = momentum mom + lr g / sqrt(ms + eps); var -= mom."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_rms_prop, ctx, (lr, rho, momentum, epsilon, grad), 4, var=var, slots=slots, op=op)
     value, ms, mom = _read_checked(ctx, op, var, slots, grad)
     new_ms = _moving_mean(ms, np.square(grad), 1 - rho)
     step = new_ms + epsilon
@@ -230,6 +290,9 @@ def _apply_centered_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon
                              slots: tuple[str, ...], op: Any) -> Any:
     """As RMSProp, with the mean gradient mg = mg + (g - mg)(1 - rho) and
     mom = momentum mom + lr g / sqrt(ms - mg^2 + eps)."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_centered_rms_prop, ctx, (lr, rho, momentum, epsilon, grad), 4,
+                           var=var, slots=slots, op=op)
     value, mg, ms, mom = _read_checked(ctx, op, var, slots, grad)
     new_mg = _moving_mean(mg, grad.copy(), 1 - rho)
     new_ms = _moving_mean(ms, np.square(grad), 1 - rho)
@@ -300,11 +363,17 @@ def _ftrl(ctx: Any, op: Any, var: str, slots: tuple[str, ...], grad: Any, lr: An
 
 def _apply_ftrl(ctx: Any, grad: Any, lr: Any, l1: Any, l2: Any, lr_power: Any, *, multiply_linear_by_lr: bool,
                 var: str, slots: tuple[str, ...], op: Any) -> Any:
+    if grad.ndim == 0:
+        return _on_vectors(_apply_ftrl, ctx, (grad, lr, l1, l2, lr_power), 0,
+                           multiply_linear_by_lr=multiply_linear_by_lr, var=var, slots=slots, op=op)
     return _ftrl(ctx, op, var, slots, grad, lr, l1, l2, None, lr_power, multiply_linear_by_lr)
 
 
 def _apply_ftrl_v2(ctx: Any, grad: Any, lr: Any, l1: Any, l2: Any, l2_shrinkage: Any, lr_power: Any, *,
                    multiply_linear_by_lr: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
+    if grad.ndim == 0:
+        return _on_vectors(_apply_ftrl_v2, ctx, (grad, lr, l1, l2, l2_shrinkage, lr_power), 0,
+                           multiply_linear_by_lr=multiply_linear_by_lr, var=var, slots=slots, op=op)
     return _ftrl(ctx, op, var, slots, grad, lr, l1, l2, l2_shrinkage, lr_power, multiply_linear_by_lr)
 
 
@@ -330,9 +399,11 @@ def _proximal_step(prox: Any, lr: Any, l1: Any, l2: Any) -> Any:
 def _apply_proximal_gradient_descent(ctx: Any, alpha: Any, l1: Any, l2: Any, delta: Any, *, var: str,
                                      op: Any) -> Any:
     """prox = var - alpha delta; var = sign(prox) max(|prox| - alpha l1, 0) / (1 + alpha l2)."""
+    if delta.ndim == 0:
+        return _on_vectors(_apply_proximal_gradient_descent, ctx, (alpha, l1, l2, delta), 3, var=var, op=op)
     value = ctx.read(var)
     if value.shape != delta.shape:
-        raise shape_mismatch(op, value.shape, delta.shape)
+        raise _not_same_shape(op, 4, value.shape, delta.shape)
     prox = delta * -alpha
     prox += value
     updated = _proximal_step(prox, alpha, l1, l2)
@@ -343,6 +414,8 @@ def _apply_proximal_gradient_descent(ctx: Any, alpha: Any, l1: Any, l2: Any, del
 def _apply_proximal_adagrad(ctx: Any, lr: Any, l1: Any, l2: Any, grad: Any, *, var: str, slots: tuple[str, ...],
                             op: Any) -> Any:
     """accum += g^2; rate = lr / sqrt(accum); then the proximal step of ProximalGradientDescent at `rate`."""
+    if grad.ndim == 0:
+        return _on_vectors(_apply_proximal_adagrad, ctx, (lr, l1, l2, grad), 3, var=var, slots=slots, op=op)
     value, accum = _read_checked(ctx, op, var, slots, grad)
     new_accum = np.square(grad)
     new_accum += accum

@@ -57,15 +57,12 @@ class AdamOptimizer(Optimizer):
     def _finish(self, update_ops: list[Any], name_scope: str) -> Operation:
         from caudal.framework.graph import get_default_graph
         from caudal.ops.control_ops import group
-        from caudal.ops.math_ops import cast
         from caudal.variables import assign
 
         graph = get_default_graph()
         with graph.control_dependencies(update_ops):
             beta1_power, beta2_power = self._get_beta_accumulators()
-            dtype = beta1_power.dtype.base_dtype
-            update_beta1 = assign(beta1_power, beta1_power.read_value() * cast(self._beta1_t, dtype),
-                                  use_locking=self._use_locking)
-            update_beta2 = assign(beta2_power, beta2_power.read_value() * cast(self._beta2_t, dtype),
-                                  use_locking=self._use_locking)
+            # The powers' reads are ordered after the updates by the control dependencies of the products.
+            update_beta1 = assign(beta1_power, beta1_power * self._beta1_t, use_locking=self._use_locking)
+            update_beta2 = assign(beta2_power, beta2_power * self._beta2_t, use_locking=self._use_locking)
         return group(*update_ops, update_beta1, update_beta2, name=name_scope)

@@ -46,23 +46,27 @@ class FtrlOptimizer(Optimizer):
         self._tensors: dict[str, Tensor] = {}
 
     def _create_slots(self, var_list: list[Any]) -> None:
-        from caudal import init_ops
+        from caudal.ops.constant_ops import ones
+
+        def accum_initializer(shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+            return ones(shape, dtype=dtype) * self._initial_accumulator_value
 
         for v in var_list:
-            init = init_ops.Constant(self._initial_accumulator_value, dtype=v.dtype.base_dtype)
-            self._get_or_make_slot(v, init, "accum", self._accum_name or self._name)
+            self._get_or_make_slot_with_initializer(v, accum_initializer, v.get_shape(), v.dtype.base_dtype,
+                                                    "accum", self._accum_name or self._name)
             self._zeros_slot(v, "linear", self._linear_name or self._name)
 
     def _prepare(self) -> None:
-        from caudal.ops.math_ops import add, maximum, truediv
+        from caudal.ops.math_ops import maximum
 
-        lr = self._hyper_tensor(self._learning_rate, "learning_rate")
+        learning_rate = self._call_if_callable(self._learning_rate)
         self._tensors = {
-            "lr": lr,
+            "lr": self._hyper_tensor(learning_rate, "learning_rate"),
             "l1": self._hyper_tensor(self._l1_regularization_strength, "l1_regularization_strength"),
-            # l2 + beta / (2 lr), guarding the division as TF does.
-            "l2": add(self._l2_regularization_strength,
-                      truediv(self._beta, 2.0 * maximum(lr, 1e-36))),
+            # l2 + beta / (2 lr), guarding the division as TF does (and with TF's op names).
+            "l2": self._hyper_tensor(self._l2_regularization_strength
+                                     + self._beta / (2.0 * maximum(learning_rate, 1e-36)),
+                                     "adjusted_l2_regularization_strength"),
             "beta": self._hyper_tensor(self._beta, "beta"),
             "l2_shrinkage": self._hyper_tensor(self._l2_shrinkage_regularization_strength,
                                                "l2_shrinkage_regularization_strength"),

@@ -1,7 +1,8 @@
 """`tf.train.ExponentialMovingAverage` and `assign_moving_average`, with TF1's names and collections.
 
-`apply(var_list)` creates one shadow variable per input, named
-`<var op name>/<ema name>` (`w/ExponentialMovingAverage`), and returns an op
+`apply(var_list)` creates one shadow variable per input, a slot named
+`<var op name>/<ema name>` (`w/ExponentialMovingAverage`) within the current
+variable scope (see `slot_creator`), and returns an op
 that moves every shadow towards its input:
 shadow -= (1 - decay) * (shadow - value). A Variable's shadow starts at the
 variable's initial value and the variable joins MOVING_AVERAGE_VARIABLES; a
@@ -50,18 +51,25 @@ def _zero_debias(variable: Any, value: Tensor, one_minus_decay: Tensor, scope: s
     graph = get_default_graph()
     dtype = variable.dtype.base_dtype
     with variable_scope(variable.op.name), graph.control_dependencies(None):
-        biased = get_variable(_unique_in_scope(variable.op.name, "biased"), shape=variable.get_shape(),
+        biased = get_variable(_unique_in_scope("biased"), shape=variable.get_shape(),
                               dtype=dtype, initializer=init_ops.Zeros(), trainable=False)
-        local_step = get_variable(_unique_in_scope(variable.op.name, "local_step"), shape=[], dtype=dtype,
+        local_step = get_variable(_unique_in_scope("local_step"), shape=[], dtype=dtype,
                                   initializer=init_ops.Zeros(), trainable=False)
     update_biased = assign_sub(biased, (biased.value() - value) * one_minus_decay)
-    update_step = assign_add(local_step, convert_to_tensor(1, dtype=dtype))
+    update_step = assign_add(local_step, 1)
     bias_factor = 1 - pow(1.0 - one_minus_decay, update_step)
     return assign(variable, update_biased / bias_factor, name=scope)
 
 
-def _unique_in_scope(prefix: str, name: str) -> str:
-    """`name`, or `name_1`, `name_2`, ... when `<prefix>/<name>` already names a global variable."""
+def _unique_in_scope(name: str) -> str:
+    """`name`, or `name_1`, `name_2`, ... when `<variable scope>/<name>` already names a global variable
+    (just `name` when the scope reuses variables), as TF picks them."""
+    from caudal.variable_scope import get_variable_scope
+
+    scope = get_variable_scope()
+    if scope.reuse:
+        return name
+    prefix = scope.name
     taken = {v.op.name for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)}
     if f"{prefix}/{name}" not in taken:
         return name
@@ -93,6 +101,7 @@ class ExponentialMovingAverage:
         """Creates the shadow variables (once per input) and returns the op updating all of them."""
         from caudal.ops.control_ops import group
         from caudal.ops.math_ops import cast, minimum
+        from caudal.train import slot_creator
         from caudal.variables import Variable, trainable_variables
 
         var_list = trainable_variables() if var_list is None else list(var_list)
@@ -105,10 +114,10 @@ class ExponentialMovingAverage:
                 continue
             with graph.control_dependencies(None):
                 if isinstance(var, Variable):
-                    average = self._shadow(var, var.initialized_value())
+                    average = slot_creator.create_slot(var, var.initialized_value(), self._name)
                     graph.add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, var)
                 else:
-                    average = self._shadow(var, None)
+                    average = slot_creator.create_zeros_slot(var, self._name)
                     if self._zero_debias:
                         debiased.add(average)
             self._averages[var] = average
@@ -122,34 +131,16 @@ class ExponentialMovingAverage:
                        for var in var_list]
             return group(*updates, name=scope)
 
-    def _shadow(self, primary: Any, initial: Tensor | None) -> Any:
-        """The variable `<primary>/<name>`, starting at `initial` (zeros when None), not trainable."""
-        from caudal import init_ops
-        from caudal.variables import Variable
-
-        graph = get_default_graph()
-        dtype = primary.dtype.base_dtype
-        shape = primary.get_shape()
-        with graph.name_scope(None), graph.name_scope(primary.op.name + "/"):
-            if initial is None:
-                if not shape.is_fully_defined():
-                    raise ValueError(f"The shape of {primary.name} must be fully defined to average it: {shape}")
-                dims = shape.as_list()
-
-                def initial() -> Tensor:
-                    return init_ops.Zeros()(dims, dtype=dtype)
-
-            return Variable(initial, name=self._name, trainable=False, dtype=dtype)
-
     def average(self, var: Any) -> Any:
         """The shadow variable of `var`, or None."""
         return self._averages.get(var)
 
     def average_name(self, var: Any) -> str:
-        """The name of `var`'s shadow variable, `<var op name>/<ema name>` (also when not yet created)."""
+        """The name of `var`'s shadow variable; before `apply`, TF's guess: `<var op name>/<ema name>` made
+        unique in the graph within the current name scope (without taking the name)."""
         if var in self._averages:
             return self._averages[var].op.name
-        return f"{var.op.name}/{self._name}"
+        return get_default_graph().unique_name(f"{var.op.name}/{self._name}", mark_as_used=False)
 
     def variables_to_restore(self, moving_avg_variables: Any = None) -> dict[str, Any]:
         """{name in the checkpoint: variable} restoring each averaged variable from its shadow's value.

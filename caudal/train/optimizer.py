@@ -3,7 +3,9 @@
 `minimize` = `compute_gradients` + `apply_gradients`. Subclasses implement
 `_create_slots(var_list)`, `_prepare()`, `_apply_dense(grad, var)` and
 optionally `_finish(update_ops, name)`. Slot variables are named
-`<var>/<optimizer name>` (then `_1`, ...), as TF names them, so checkpoints line up.
+`<var>/<optimizer name>` (then `_1`, ...) within the current variable scope, and
+non-slot variables (`beta1_power`) within the current name scope, as TF names
+them (see `slot_creator`), so checkpoints line up.
 """
 from __future__ import annotations
 
@@ -89,9 +91,11 @@ class Optimizer:
         if not pairs:
             raise ValueError(f"No gradients provided for any variable: {[str(v) for _, v in grads_and_vars]}.")
         graph = get_default_graph()
+        # As TF's init_scope: no control dependencies, but the caller's name scope (non-slot variables
+        # such as Adam's `beta1_power` are made in it: `train/beta1_power` under tf.name_scope("train")).
+        with graph.control_dependencies(None):
+            self._create_slots([v for _, v in pairs])
         with graph.name_scope(name or self._name) as scope:
-            with graph.control_dependencies(None):
-                self._create_slots([v for _, v in pairs])
             self._prepare()
             update_ops = []
             for grad, var in pairs:
@@ -134,39 +138,54 @@ class Optimizer:
         return self._slots.setdefault(slot_name, {})
 
     def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Any:
-        from caudal import init_ops
-
-        return self._get_or_make_slot(var, init_ops.Zeros(), slot_name, op_name)
-
-    def _get_or_make_slot(self, var: Any, initializer: Any, slot_name: str, op_name: str) -> Any:
-        """A slot variable `<var>/<op_name>` shaped like `var`, not trainable."""
-        from caudal.variables import Variable
+        """The slot `slot_name` of `var`, zeros shaped like it, named `<var>/<op_name>` (made once)."""
+        from caudal.train import slot_creator
 
         slots = self._slot_dict(slot_name)
         key = _var_key(var)
         if key not in slots:
-            shape = var.get_shape().as_list()
-            dtype = var.dtype.base_dtype
-            graph = get_default_graph()
-            with graph.name_scope(None), graph.name_scope(var.op.name + "/"):
-                if callable(initializer) and not isinstance(initializer, Tensor):
-                    def value() -> Tensor:
-                        return initializer(shape, dtype=dtype)
-                else:
-                    value = initializer
-                slots[key] = Variable(value, name=op_name, trainable=False, dtype=dtype)
+            slots[key] = slot_creator.create_zeros_slot(var, op_name)
+        return slots[key]
+
+    def _get_or_make_slot(self, var: Any, val: Any, slot_name: str, op_name: str) -> Any:
+        """The slot `slot_name` of `var`, starting at the Tensor `val`, named `<var>/<op_name>` (made once).
+
+        An initializer (a callable) in place of `val` is called with `var`'s shape and dtype.
+        """
+        from caudal.train import slot_creator
+
+        if callable(val) and not isinstance(val, Tensor):
+            return self._get_or_make_slot_with_initializer(var, val, var.get_shape(), var.dtype.base_dtype,
+                                                           slot_name, op_name)
+        slots = self._slot_dict(slot_name)
+        key = _var_key(var)
+        if key not in slots:
+            slots[key] = slot_creator.create_slot(var, val, op_name)
+        return slots[key]
+
+    def _get_or_make_slot_with_initializer(self, var: Any, initializer: Any, shape: Any, dtype: Any,
+                                           slot_name: str, op_name: str) -> Any:
+        """The slot `slot_name` of `var`, `initializer(shape, dtype)`, named `<var>/<op_name>` (made once)."""
+        from caudal.train import slot_creator
+
+        slots = self._slot_dict(slot_name)
+        key = _var_key(var)
+        if key not in slots:
+            slots[key] = slot_creator.create_slot_with_initializer(var, initializer, shape, dtype, op_name)
         return slots[key]
 
     def _get_non_slot_variable(self, name: str, graph: Any = None) -> Any:
         return self._non_slot_dict.get((name, graph or get_default_graph()))
 
     def _create_non_slot_variable(self, initial_value: Any, name: str, colocate_with: Any) -> Any:
+        """A variable of the optimizer itself (Adam's `beta1_power`), made once per graph in the current
+        name scope, as TF makes it."""
         from caudal.variables import Variable
 
         graph = colocate_with.graph
         key = (name, graph)
         if key not in self._non_slot_dict:
-            with graph.as_default(), graph.name_scope(None):
+            with graph.as_default():
                 self._non_slot_dict[key] = Variable(initial_value, name=name, trainable=False)
         return self._non_slot_dict[key]
 
@@ -188,16 +207,13 @@ class Optimizer:
 
         return convert_to_tensor(self._call_if_callable(value), name=name)
 
-    def _get_or_make_slot_with_initializer(self, var: Any, initializer: Any, shape: Any, dtype: Any,
-                                           slot_name: str, op_name: str) -> Any:
-        """TF's name for `_get_or_make_slot` with an initializer (shape and dtype follow `var`)."""
-        return self._get_or_make_slot(var, initializer, slot_name, op_name)
-
-    def _fused_apply(self, op_type: str, var: Any, slots: list[Any], inputs: list[Any], **attrs: Any) -> Operation:
-        """Adds TF's fused update op `op_type`(var, *slots, *inputs); float inputs are cast to var's dtype."""
+    def _fused_apply(self, op_type: str, var: Any, slots: list[Any], inputs: list[Any], cast_inputs: bool = True,
+                     **attrs: Any) -> Operation:
+        """Adds TF's fused update op `op_type`(var, *slots, *inputs); inputs are cast to var's dtype unless
+        `cast_inputs` is False (TF's proximal optimizers do not cast, so only float32 variables work)."""
         from caudal.ops.math_ops import cast
 
         dtype = var.dtype.base_dtype
-        converted = [cast(t, dtype) for t in inputs]
+        converted = [cast(t, dtype) for t in inputs] if cast_inputs else list(inputs)
         attrs = {"T": dtype, "use_locking": self._use_locking, **attrs}
         return var.graph.create_op(op_type, [var._ref()] + [s._ref() for s in slots] + converted, attrs, op_type)

@@ -27,11 +27,12 @@ class ProximalAdagradOptimizer(Optimizer):
         self._tensors: list[Tensor] = []
 
     def _create_slots(self, var_list: list[Any]) -> None:
-        from caudal import init_ops
+        from caudal.ops.constant_ops import constant
 
         for v in var_list:
-            init = init_ops.Constant(self._initial_accumulator_value, dtype=v.dtype.base_dtype)
-            self._get_or_make_slot(v, init, "accumulator", self._name)
+            # As TF: a constant made in the caller's name scope is the slot's initial value.
+            value = constant(self._initial_accumulator_value, shape=v.get_shape(), dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, value, "accumulator", self._name)
 
     def _prepare(self) -> None:
         self._tensors = [self._hyper_tensor(self._learning_rate, "learning_rate"),
@@ -39,5 +40,6 @@ class ProximalAdagradOptimizer(Optimizer):
                          self._hyper_tensor(self._l2_regularization_strength, "l2_regularization_strength")]
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
+        # TF passes the float32 hyperparameters uncast: a float16 or float64 variable is a TypeError.
         return self._fused_apply("ApplyProximalAdagrad", var, [self.get_slot(var, "accumulator")],
-                                 [*self._tensors, grad])
+                                 [*self._tensors, grad], cast_inputs=False)

@@ -28,4 +28,5 @@ class ProximalGradientDescentOptimizer(Optimizer):
                          self._hyper_tensor(self._l2_regularization_strength, "l2_regularization_strength")]
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
-        return self._fused_apply("ApplyProximalGradientDescent", var, [], [*self._tensors, grad])
+        # TF passes the float32 hyperparameters uncast: a float16 or float64 variable is a TypeError.
+        return self._fused_apply("ApplyProximalGradientDescent", var, [], [*self._tensors, grad], cast_inputs=False)
