@@ -198,6 +198,7 @@ from caudal.ops.reduction_extra_ops import count_nonzero, reduce_logsumexp
 from caudal.ops.scan_ops import cumprod, cumsum
 from caudal.ops.slicing_ops import strided_slice
 from caudal.ops.sort_ops import argsort, sort, unique
+from caudal.ops.while_ops import while_loop
 from caudal.ops.special_math_ops import (
     acos,
     asin,

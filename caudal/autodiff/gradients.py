@@ -88,53 +88,128 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     stop_ops = {_to_x_tensor(t).op for t in _as_list(stop_gradients)} if stop_gradients is not None else set()
     graph = ys[0].graph if ys else get_default_graph()
     with graph.as_default(), graph.name_scope(name):
-        between = _between(ys, xs)
-        # Pending count: the number of consumers in `between` that will send a gradient back.
-        pending: collections.Counter[Operation] = collections.Counter()
-        for op in between:
-            for t in op.inputs:
-                if t.op in between:
-                    pending[t.op] += 1
-        grads: dict[Tensor, list[Tensor]] = collections.defaultdict(list)
-        for i, (y, gy) in enumerate(zip(ys, grad_ys)):
-            if gy is None:
-                if y.dtype.base_dtype.is_complex:
-                    raise TypeError(f"Gradients of complex tensors ({y}) must set grad_ys (y.dtype = "
-                                    f"{y.dtype.name})")
-                from caudal.ops.constant_ops import ones_like
+        results = _backprop(ys, xs, grad_ys, stop_ops, None)
+        if unconnected_gradients == UnconnectedGradients.ZERO:
+            from caudal.ops.constant_ops import zeros_like
 
-                gy = ones_like(y, name=f"grad_ys_{i}") if not y.shape.is_fully_defined() else \
-                    _filled_ones(y, f"grad_ys_{i}")
-            else:
-                gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype)
-            grads[y].append(gy)
-        ready = collections.deque(op for op in {y.op for y in ys} if pending[op] == 0)
-        queued = set(ready)
-        while ready:
-            op = ready.popleft()
-            out_grads = [_aggregate(grads.get(t), t) for t in op.outputs]
-            feeds_back = any(t.op in between for t in op.inputs)
-            if op in between and op not in stop_ops and feeds_back and any(g is not None for g in out_grads):
-                in_grads = _call_gradient(op, out_grads)
-                for t, g in zip(op.inputs, in_grads):
-                    if g is not None and _differentiable_dtype(t.dtype):
-                        grads[t].append(g)
-            for t in op.inputs:
-                producer = t.op
-                if producer in between:
-                    pending[producer] -= 1
-                    if pending[producer] == 0 and producer not in queued:
-                        queued.add(producer)
-                        ready.append(producer)
-        results: list[Tensor | None] = []
-        for x in xs:
-            g = _aggregate(grads.get(x), x)
-            if g is None and unconnected_gradients == UnconnectedGradients.ZERO:
-                from caudal.ops.constant_ops import zeros_like
-
-                g = zeros_like(x)
-            results.append(g)
+            results = [zeros_like(x) if g is None else g for g, x in zip(results, xs)]
         return results
+
+
+def gradients_within(loop: Any, ys: list[Tensor], xs: list[Tensor], grad_ys: list[Tensor]) -> list[Tensor | None]:
+    """The gradients of one iteration of `loop`'s body: `ys` and `xs` are tensors of its frame.
+    Used by the gradient of a while loop; loops nested in the body count as single nodes."""
+    return _backprop(ys, xs, grad_ys, set(), loop)
+
+
+class _LoopNode:
+    """A while loop seen from outside by the gradient walk: what enters it and what leaves it."""
+
+    __slots__ = ("loop", "inputs", "outputs")
+
+    def __init__(self, loop: Any):
+        from caudal.ops.while_grad import loop_inputs, loop_outputs
+
+        self.loop = loop
+        self.inputs = loop_inputs(loop)
+        self.outputs = loop_outputs(loop)
+
+
+def _loop_of(op: Operation, base: Any) -> Any:
+    """The outermost while loop holding `op` below `base` (the loop whose body is being
+    differentiated, or None), or None when `op` is an op of `base` itself."""
+    context = op._control_flow_context
+    if op._type == "Exit":
+        context = op._inputs[0]._op._control_flow_context
+    found = None
+    while context is not None and context is not base:
+        if hasattr(context, "frame_name"):
+            found = context
+        context = context.outer
+    return found
+
+
+def _backprop(ys: list[Tensor], xs: list[Tensor], grad_ys: list[Any], stop_ops: set[Operation],
+              base: Any) -> list[Tensor | None]:
+    between = _between(ys, xs)
+    if base is not None:
+        between = {op for op in between if base.contains(op)}  # one iteration of base's body, nothing around it
+    nodes: dict[Operation, Any] = {}  # op -> its node: itself, or the loop it is part of
+    loops: dict[Any, _LoopNode] = {}
+    for op in between:
+        loop = _loop_of(op, base) if op._control_flow_context is not base or op._type == "Exit" else None
+        if loop is None:
+            nodes[op] = op
+        else:
+            node = loops.get(loop)
+            if node is None:
+                node = loops[loop] = _LoopNode(loop)
+            nodes[op] = node
+    members = set(nodes.values())
+
+    def node_of(t: Tensor) -> Any:
+        return nodes.get(t._op)
+
+    def inputs_of(node: Any) -> Any:
+        return node.inputs if isinstance(node, _LoopNode) else node._inputs
+
+    def outputs_of(node: Any) -> Any:
+        return node.outputs if isinstance(node, _LoopNode) else node._outputs
+
+    # Pending count: the number of consumers that will send a gradient back.
+    pending: collections.Counter[Any] = collections.Counter()
+    for node in members:
+        if node.__class__ is Operation and node._type == "NextIteration":
+            continue  # the body's gradient covers one iteration: nothing flows back over the loop's edge
+        for t in inputs_of(node):
+            producer = node_of(t)
+            if producer is not None and producer is not node:
+                pending[producer] += 1
+    grads: dict[Tensor, list[Tensor]] = collections.defaultdict(list)
+    for i, (y, gy) in enumerate(zip(ys, grad_ys)):
+        if gy is None:
+            if y.dtype.base_dtype.is_complex:
+                raise TypeError(f"Gradients of complex tensors ({y}) must set grad_ys (y.dtype = "
+                                f"{y.dtype.name})")
+            from caudal.ops.constant_ops import ones_like
+
+            gy = ones_like(y, name=f"grad_ys_{i}") if not y.shape.is_fully_defined() else \
+                _filled_ones(y, f"grad_ys_{i}")
+        else:
+            gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype)
+        grads[y].append(gy)
+    starts = []
+    for y in ys:
+        node = node_of(y) or y.op
+        if node not in starts:
+            starts.append(node)
+    ready = collections.deque(node for node in starts if pending[node] == 0)
+    queued = set(ready)
+    while ready:
+        node = ready.popleft()
+        node_inputs = inputs_of(node)
+        out_grads = [_aggregate(grads.get(t), t) for t in outputs_of(node)]
+        feeds_back = any(node_of(t) is not None and node_of(t) is not node for t in node_inputs)
+        if node in members and feeds_back and any(g is not None for g in out_grads):
+            if isinstance(node, _LoopNode):
+                from caudal.ops.while_grad import loop_gradient
+
+                in_grads = loop_gradient(node.loop, node.inputs, node.outputs, out_grads)
+            elif node not in stop_ops:
+                in_grads = _call_gradient(node, out_grads)
+            else:
+                in_grads = [None] * len(node_inputs)
+            for t, g in zip(node_inputs, in_grads):
+                if g is not None and _differentiable_dtype(t.dtype):
+                    grads[t].append(g)
+        for t in node_inputs:
+            producer = node_of(t)
+            if producer is not None and producer is not node:
+                pending[producer] -= 1
+                if pending[producer] == 0 and producer not in queued:
+                    queued.add(producer)
+                    ready.append(producer)
+    return [_aggregate(grads.get(x), x) for x in xs]
 
 
 def _filled_ones(y: Tensor, name: str) -> Tensor:
@@ -154,6 +229,10 @@ def _aggregate(contributions: list[Tensor] | None, t: Tensor) -> Tensor | None:
 
 
 def _call_gradient(op: Operation, out_grads: list[Tensor | None]) -> list[Tensor | None]:
+    if op._type == "Switch" and op._inputs[1]._op._type == "LoopCond":
+        return [out_grads[1], None]  # inside one iteration, a loop's Switch passes its value to the body
+    if op._type == "Merge" and any(t._op._type == "NextIteration" for t in op._inputs):
+        return [None] * len(op._inputs)  # a loop variable's value at the start of the iteration
     grad_fn = get_gradient_function(op)
     if grad_fn is NOT_DIFFERENTIABLE:
         return [None] * len(op.inputs)

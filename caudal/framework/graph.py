@@ -157,6 +157,15 @@ class Operation:
             op._control_outputs.append(self)
             self._graph._mutation_version += 1
 
+    def _update_input(self, index: int, tensor: Tensor) -> None:
+        """Replaces input `index` (a loop's Merge gets its NextIteration this way, after the body)."""
+        old = self._inputs[index]
+        if self in old._consumers:
+            old._consumers.remove(self)
+        self._inputs = self._inputs[:index] + (tensor,) + self._inputs[index + 1:]
+        tensor._consumers.append(self)
+        self._graph._mutation_version += 1
+
     def run(self, feed_dict: Any = None, session: Any = None) -> None:
         """Runs this op in `session` or the default session."""
         run_with_default_session(self, feed_dict, session)
@@ -438,9 +447,8 @@ class Graph:
                 for c in control_inputs:
                     if c not in controls:
                         controls.append(c)
-            if flow is not None and not any(not t.dtype.is_ref_dtype for t in inputs) \
-                    and flow.pivot.op not in controls:
-                controls.append(flow.pivot.op)  # input-less ops of a branch run only with it
+            if flow is not None and flow.needs_pivot(inputs) and flow.pivot.op not in controls:
+                controls.append(flow.pivot.op)  # ops that nothing else ties to a branch or loop run with it
             op = Operation(self, op_type, op_name, list(inputs), controls, attrs, "", len(self._ops))
             op._control_flow_context = flow
             op._device = self._current_device(op)

@@ -291,9 +291,14 @@ def _tensor_key(name: str) -> str:
     return "^" + node if control else f"{node}:{index}"
 
 
+def _is_back_edge(node: Any, dep: Any) -> bool:
+    """A while loop's NextIteration feeding its Merge: the one edge that closes a loop."""
+    return node.op == "Merge" and dep.op == "NextIteration"
+
+
 def _topological_order(nodes: list[Any]) -> list[Any]:
-    """Nodes ordered so every input comes first, keeping the file's order where it already is;
-    a cycle is an error."""
+    """Nodes ordered so every input comes first (loops' back edges aside), keeping the file's
+    order where it already is; any other cycle is an error."""
     by_name = {n.name: n for n in nodes}
     state: dict[str, int] = {}  # 1: being visited, 2: emitted
     order = []
@@ -306,11 +311,10 @@ def _topological_order(nodes: list[Any]) -> list[Any]:
             node, pending = stack[-1]
             for text in pending:
                 dep = by_name.get(_split_input(text)[0])
-                if dep is None or state.get(dep.name) == 2:
+                if dep is None or state.get(dep.name) == 2 or _is_back_edge(node, dep):
                     continue
                 if state.get(dep.name) == 1:
-                    raise ValueError(f"GraphDef has a cycle through node '{dep.name}' (control-flow loops are "
-                                     "not supported)")
+                    raise ValueError(f"GraphDef has a cycle through node '{dep.name}' that is not a while loop")
                 state[dep.name] = 1
                 stack.append((dep, iter(dep.input)))
                 break
@@ -373,8 +377,12 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     with graph.name_scope(name if name is not None else "import") as scope:
         prefix = scope[:-1] if scope else ""
         created: dict[str, Any] = {}
+        back_edges: list[tuple[Any, int, str]] = []
         for node in _topological_order(nodes):
-            created[node.name] = _import_node(graph, node, prefix, created, mapped)
+            created[node.name] = _import_node(graph, node, prefix, created, mapped, back_edges)
+        for op, index, source in back_edges:
+            name, output, _ = _split_input(source)
+            op._update_input(index, created[name].outputs[output])
 
     if return_elements is None:
         return None
@@ -393,11 +401,16 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     return results
 
 
-def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], mapped: dict[str, Tensor]) -> Any:
+def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], mapped: dict[str, Tensor],
+                 back_edges: list[tuple[Any, int, str]]) -> Any:
     inputs: list[Tensor] = []
     controls: list[Any] = []
-    for text in node.input:
+    pending_back_edges = []
+    for position, text in enumerate(node.input):
         source, index, control = _split_input(text)
+        if node.op == "Merge" and not control and source not in created and f"{source}:{index}" not in mapped:
+            pending_back_edges.append((position, text))  # a loop's NextIteration, made after this Merge
+            continue
         if control:
             replacement = mapped.get("^" + source)
             controls.append(replacement.op if isinstance(replacement, Tensor) else created[source])
@@ -411,6 +424,11 @@ def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], ma
             raise ValueError(f"Node '{node.name}': Connecting to invalid output {index} of source node "
                              f"{source} which has {len(op.outputs)} outputs.")
         inputs.append(op.outputs[index])
+    if pending_back_edges:
+        if not inputs:
+            raise ValueError(f"Node '{node.name}': a Merge needs at least one input that is not a back edge")
+        for position, _ in pending_back_edges:
+            inputs.insert(position, inputs[0])  # stands in until the NextIteration exists
     attrs = {key: attr_value_to_python(value) for key, value in node.attr.items()}
     for key, spec in OP_ATTRS.get(node.op, {}).items():
         if key not in attrs and len(spec) == 2:
@@ -422,4 +440,10 @@ def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], ma
         raise ValueError(f"Node '{node.name}' (op: '{node.op}') is missing attr {e}") from None
     if node.device:
         op._set_device(node.device)
+    if pending_back_edges:
+        # The loop variable's shape may change across iterations: keep only its rank.
+        output = op.outputs[0]
+        if output.shape.ndims is not None:
+            output._shape = TensorShape([None] * output.shape.ndims)
+        back_edges.extend((op, position, text) for position, text in pending_back_edges)
     return op

@@ -29,6 +29,11 @@ An `OpDef` holds, side by side:
   portable kernel's parameters and results. The portable kernel stays the
   reference: it is what the op-record table checks on every backend.
 
+- optionally `expression`: the kernel as a Python operator expression over
+  its inputs (`"{0} + {1}"`), giving the same values on NumPy arrays and
+  scalars. The NumPy plan compiler writes it into loop bodies in place of a
+  kernel call, where the per-iteration cost of a call would dominate.
+
 Control-flow ops (Switch, Merge, Enter, Exit, NextIteration, LoopCond) are
 registered with `kernel=EXECUTOR`: they move values between the parts of a
 plan, and each backend's plan compiler carries them out itself.
@@ -73,12 +78,12 @@ class OpDef:
     """The definition of one op type; see the module docstring."""
 
     __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind", "fresh",
-                 "inplace", "variants", "control_flow")
+                 "inplace", "variants", "control_flow", "expression")
 
     def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
                  stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None,
                  fresh: bool = False, inplace: Callable | None = None,
-                 variants: dict[str, Callable] | None = None):
+                 variants: dict[str, Callable] | None = None, expression: str | None = None):
         self.type = type
         self.infer = infer
         self.kernel = kernel
@@ -91,6 +96,7 @@ class OpDef:
         self.inplace = inplace
         self.variants = dict(variants or {})
         self.control_flow = kernel is EXECUTOR
+        self.expression = expression
 
     def kernel_for(self, backend: str) -> Callable:
         """The kernel `backend` runs: its own variant when there is one, else the portable kernel."""
@@ -123,7 +129,7 @@ _REGISTRY: dict[str, OpDef] = {}
 def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
                 stateful: bool = False, ref_inputs: tuple[int, ...] = (), bind: Callable | None = None,
                 fresh: bool = False, inplace: Callable | None = None,
-                variants: dict[str, Callable] | None = None) -> OpDef:
+                variants: dict[str, Callable] | None = None, expression: str | None = None) -> OpDef:
     """Defines op `type`. `grad` must be a function or NOT_DIFFERENTIABLE."""
     if type in _REGISTRY:
         raise KeyError(f"Op type {type!r} is already registered")
@@ -141,7 +147,10 @@ def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
     for backend, variant in (variants or {}).items():
         if _keyword_only_names(variant) != _keyword_only_names(kernel):
             raise TypeError(f"Op {type!r}: the {backend} variant must take the kernel's keyword arguments")
-    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind, fresh, inplace, variants)
+    if expression is not None and (stateful or _keyword_only_names(kernel)):
+        raise TypeError(f"Op {type!r}: only a stateless kernel without attrs can be written as an expression")
+    op_def = OpDef(type, infer, kernel, grad, stateful, tuple(ref_inputs), bind, fresh, inplace, variants,
+                   expression)
     _REGISTRY[type] = op_def
     return op_def
 

@@ -26,8 +26,10 @@ def _compare(op_type: str, allowed: frozenset) -> None:
                "Less": lambda xp, x, y: xp.less(x, y), "LessEqual": lambda xp, x, y: xp.less_equal(x, y),
                "Greater": lambda xp, x, y: xp.greater(x, y),
                "GreaterEqual": lambda xp, x, y: xp.greater_equal(x, y)}
+    expressions = {"Less": "{0} < {1}", "LessEqual": "{0} <= {1}", "Greater": "{0} > {1}",
+                   "GreaterEqual": "{0} >= {1}"}
     register_op(op_type, infer=_rules.binary(allowed, out_dtype=dtypes_lib.bool_), kernel=kernels[op_type],
-                grad=NOT_DIFFERENTIABLE)
+                grad=NOT_DIFFERENTIABLE, expression=expressions.get(op_type))
 
 
 for _type in ("Equal", "NotEqual"):

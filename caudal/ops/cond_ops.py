@@ -145,6 +145,10 @@ class CondContext:
             context = context.outer
         return False
 
+    def needs_pivot(self, inputs: list[Tensor]) -> bool:
+        """Input-less ops of a branch run only with it."""
+        return not any(not t.dtype.is_ref_dtype for t in inputs)
+
     def route(self, tensor: Tensor) -> Tensor:
         """`tensor` as seen inside this branch: through a Switch when it comes from outside."""
         if self.contains(tensor.op) or tensor is self.pivot:

@@ -71,11 +71,11 @@ def _mul_grad(op: Any, grad: Tensor) -> list:
 
 
 register_op("AddV2", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.add(x, y), grad=_add_grad,
-            fresh=True, inplace=binary_into_first(np.add))
+            fresh=True, inplace=binary_into_first(np.add), expression="{0} + {1}")
 register_op("Sub", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.subtract(x, y),
-            grad=_sub_grad, fresh=True, inplace=binary_into_first(np.subtract))
+            grad=_sub_grad, fresh=True, inplace=binary_into_first(np.subtract), expression="{0} - {1}")
 register_op("Mul", infer=_rules.binary(_rules.NUMERIC), kernel=lambda xp, x, y: xp.multiply(x, y),
-            grad=_mul_grad, fresh=True, inplace=binary_into_first(np.multiply))
+            grad=_mul_grad, fresh=True, inplace=binary_into_first(np.multiply), expression="{0} * {1}")
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:

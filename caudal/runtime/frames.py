@@ -227,7 +227,7 @@ def _structure(loop: Loop, frames: _Frames) -> None:
     switches = {v.switch: v for v in loop.vars if v.switch is not None}
     for op in frames.exits.get(loop, []):
         var = switches.get(op._inputs[0]._op)
-        if var is None or op._inputs[0]._index != 0:
+        if var is None or op._inputs[0]._value_index != 0:
             raise InvalidArgumentError(None, op, f"Exit node {op.name} does not leave loop {loop.frame!r} "
                                                  "through a loop Switch")
         var.exit = op

@@ -53,6 +53,10 @@ _REF_PRODUCERS = frames.REF_PRODUCERS
 # Ops whose output is their input: the plan passes the value along without a call.
 _ALIASES = frozenset(["Identity", "StopGradient", "Snapshot"])
 _FRAME_OPS = frozenset(["Enter", "Exit", "NextIteration", "LoopCond"])
+# A loop's history keeps DEAD for iterations where the value was on an untaken cond branch:
+# pushing takes a dead value, and what is popped may be dead.
+_TAKES_DEAD = {"TensorListPushBack": frozenset([1])}
+_GIVES_DEAD = frozenset(["TensorListPopBack"])
 _FOLD_LIMIT = 1 << 16
 
 
@@ -336,7 +340,9 @@ class _Emitter:
         op_def = op._op_def
         fed = self.fed
         ref_inputs = op_def.ref_inputs
-        dead_inputs = [t for i, t in enumerate(op._inputs) if i not in ref_inputs and self.may_be_dead(t)]
+        takes_dead = _TAKES_DEAD.get(op._type, ())
+        dead_inputs = [t for i, t in enumerate(op._inputs)
+                       if i not in ref_inputs and i not in takes_dead and self.may_be_dead(t)]
         dead_controls = [c for c in op._control_inputs if c in self.dead_ops]
         is_merge = op._type == "Merge"
         guarded = bool(dead_inputs or dead_controls) and not is_merge
@@ -350,7 +356,7 @@ class _Emitter:
 
         if op._type == "Const":
             env_name = self.constants.name_for(op._attrs["value"], f"c{index}")
-            self.env[env_name] = op._attrs["value"]
+            self.env[env_name] = _plan_constant(op._attrs["value"])
             if dead_controls:
                 name = self.fresh()
                 self.add(f"{name} = DEAD if {guard} else {env_name}", op)
@@ -386,7 +392,7 @@ class _Emitter:
             folded = _fold_constant_op(op, names, self.env, fed)
             if folded is not None:
                 env_name = self.constants.name_for(folded, f"c{index}")
-                self.env[env_name] = folded
+                self.env[env_name] = _plan_constant(folded)
                 names[op._outputs[0]] = env_name
                 return
         args = ["ctx" if op_def.stateful else "xp"]
@@ -402,6 +408,14 @@ class _Emitter:
             for t, name in zip(op._outputs, self.computed[key], strict=True):
                 if t not in fed:
                     names[t] = name
+            return
+        if op_def.expression is not None and self.level > 1 and not guarded and self.backend.name == "numpy":
+            # Inside a loop, an operator expression costs a fraction of a kernel call.
+            outputs = [self.fresh()]
+            names[op._outputs[0]] = outputs[0]
+            self.add(f"{outputs[0]} = {op_def.expression.format(*args[1:])}", op)
+            if key is not None:
+                self.computed[key] = outputs
             return
         kernel_name = f"k{index}"
         self.env[kernel_name] = op_def.kernel_for(self.backend.name)
@@ -433,6 +447,10 @@ class _Emitter:
                 self.add(f"{target} = {call}", op)
             if op in self.dead_ops:
                 self.live_expr[op] = outputs[0]
+        if op._type in _GIVES_DEAD:
+            self.dead_ops.add(op)
+            self.env["DEAD"] = DEAD
+            self.live_expr.setdefault(op, outputs[0])
         if op_def.stateful:
             self.stateful = True
             if op_def.ref_inputs:
@@ -491,6 +509,14 @@ def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, An
     result = np.asarray(result)
     result.flags.writeable = False
     return result
+
+
+def _plan_constant(value: Any) -> Any:
+    """A constant as the plan holds it: a 0-d number as a NumPy scalar, whose arithmetic with
+    other scalars costs a fraction of a 0-d array's (loop counters), with the same values."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biufc":
+        return value[()]
+    return value
 
 
 class _Constants:
