@@ -11,10 +11,10 @@ from typing import Any
 
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor, register_tensor_conversion_function
+from caudal.framework.default_session import run_with_default_session
 from caudal.framework.graph import GraphKeys, Operation, apply_op, get_default_graph, name_scope
-from caudal.framework.tensor import Tensor
+from caudal.framework.tensor import OVERLOADABLE_OPERATORS, Tensor
 from caudal.framework.tensor_shape import TensorShape, as_shape, unknown_shape
-from caudal.ops.operators import overload_operators
 
 __all__ = ["Variable", "global_variables", "trainable_variables", "local_variables", "model_variables",
            "global_variables_initializer", "local_variables_initializer", "variables_initializer",
@@ -43,7 +43,12 @@ class Variable:
         init_from_fn = callable(initial_value)
         dtype = dtypes_lib.as_dtype(dtype).base_dtype if dtype is not None else None
         graph = get_default_graph()
-        with name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
+        if not init_from_fn and isinstance(initial_value, Tensor) and initial_value.op._control_flow_context:
+            raise ValueError(f"Initializer for variable {name or 'Variable'} is from inside a control-flow construct, "
+                             "such as a loop or conditional. When creating a variable inside a loop or "
+                             "conditional, use a lambda as the initializer.")
+        with graph._outside_control_flow(), name_scope(name, "Variable", [] if init_from_fn else [initial_value]) \
+                as scope:
             if init_from_fn:
                 with graph.name_scope("Initializer"):
                     initial = convert_to_tensor(initial_value(), name="initial_value", dtype=dtype)
@@ -163,9 +168,7 @@ class Variable:
             return cond(is_variable_initialized(self), self.read_value, lambda: self._initial_value)
 
     def eval(self, session: Any = None) -> Any:
-        from caudal.runtime.session import _run_with_default_session
-
-        return _run_with_default_session(self._variable, None, session)
+        return run_with_default_session(self._variable, None, session)
 
     # -------------------------------------------------------------- writes
     def assign(self, value: Any, use_locking: bool | None = None, name: str | None = None,
@@ -234,8 +237,8 @@ def _variable_to_tensor(value: Variable, dtype: Any = None, name: str | None = N
 
 
 register_tensor_conversion_function(Variable, _variable_to_tensor)
-overload_operators(Variable)
-overload_operators(Tensor)
+for _name in OVERLOADABLE_OPERATORS:
+    setattr(Variable, _name, getattr(Tensor, _name))  # a Variable takes part in arithmetic as its value
 
 
 def _ref_tensor(ref: Any) -> Tensor:

@@ -394,6 +394,19 @@ class Graph:
         finally:
             state.control_stack.pop()
 
+    @contextlib.contextmanager
+    def _outside_control_flow(self) -> Iterator[None]:
+        """TF's init_scope within one graph: no control dependencies and no cond or loop context,
+        so that variables made inside a loop body or a branch are created and initialized once."""
+        state = self._state
+        saved = state.control_flow_context
+        state.control_flow_context = None
+        try:
+            with self.control_dependencies(None):
+                yield
+        finally:
+            state.control_flow_context = saved
+
     def _current_control_inputs(self, inputs: list[Tensor]) -> list[Operation]:
         stack = self._state.control_stack
         if not stack:

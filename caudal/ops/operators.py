@@ -14,10 +14,10 @@ from typing import Any
 
 from caudal.framework.convert import convert_to_tensor, is_tensor_like
 from caudal.framework.graph import get_default_graph
-from caudal.framework.tensor import OVERLOADABLE_OPERATORS, Tensor, register_operators
+from caudal.framework.tensor import register_operators
 from caudal.ops import comparison_ops, math_ops, slicing_ops
 
-__all__ = ["overload_operators"]
+__all__: list[str] = []
 
 
 def _binary(fn: Callable, name: str) -> tuple[Callable, Callable]:
@@ -85,11 +85,3 @@ def _implementations() -> dict[str, Callable]:
 
 
 register_operators(_implementations())
-
-
-def overload_operators(cls: type) -> None:
-    """Gives `cls` (Variable) Tensor's operator methods; Tensor has them already."""
-    if issubclass(cls, Tensor):
-        return
-    for name in OVERLOADABLE_OPERATORS:
-        setattr(cls, name, getattr(Tensor, name))

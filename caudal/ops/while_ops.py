@@ -184,6 +184,8 @@ class WhileContext:
         owner = self if context == "self" else context
         for op in graph._ops[first:]:
             op._control_flow_context = owner
+            if owner is not None and owner.pivot is not None and not op._inputs and not op._control_inputs:
+                op._add_control_input(owner.pivot.op)  # a constant of the frame runs in every iteration
         return result
 
     # -------------------------------------------------------- building
@@ -265,7 +267,7 @@ class WhileContext:
         that takes its next value and returns its Exit). `initial` comes from outside the loop."""
         graph = self.graph
         source = self._from_outer(initial)
-        with graph.name_scope(None), graph.name_scope(self.name[:-1] if self.name else None):
+        with graph.name_scope(self.name or None):
             e = self._in_frame(lambda: enter(source, self.frame_name, False, self.parallel_iterations, name=name))
             e._shape = TensorShape(None) if initial.dtype.base_dtype not in (dtypes_lib.variant,) else e.shape
             m = self._in_frame(lambda: graph.create_op("Merge", [e, e], {"T": e.dtype.base_dtype, "N": 2},
@@ -280,7 +282,7 @@ class WhileContext:
         self.vars.append(var)
 
         def finish(next_value: Tensor) -> Tensor:
-            with graph.name_scope(None), graph.name_scope(self.name[:-1] if self.name else None):
+            with graph.name_scope(self.name or None):
                 var.next = self._in_frame(lambda: next_iteration(next_value))
                 m.op._update_input(1, var.next)
                 var.exit = self._in_frame(lambda: exit(var.switch[0]), context=self.outer)
