@@ -323,7 +323,17 @@ class _Emitter:
         self.emit_items(loop.cond_items)
         predicate = self.value_of(loop.loop_cond._inputs[0])
         self.names[loop.loop_cond._outputs[0]] = predicate
-        self.add(f"if not {predicate}: break", loop.loop_cond)
+        test = predicate
+        source = loop.loop_cond._inputs[0]
+        last = self.lines[-1].strip() if self.lines else ""
+        if (len(source._consumers) == 1 and source._op._op_def.expression is not None
+                and last.startswith(f"{predicate} = ") and self.step_ops[-1] is source._op):
+            # The predicate is needed only here: test its expression directly.
+            test = f"({last[len(predicate) + 3:]})"
+            self.lines.pop()
+            self.levels.pop()
+            self.step_ops.pop()
+        self.add(f"if not {test}: break", loop.loop_cond)
         self.emit_items(loop.body_items)
         if var_names:
             nexts = [self.value_of(v.next._inputs[0]) for v in loop.vars]
