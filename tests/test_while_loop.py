@@ -437,3 +437,14 @@ def test_tensor_list_ops():
     assert got[2] == 2 and got[3] == 1 and got[4].shape == (0, 2)
     with pytest.raises(tf.errors.InvalidArgumentError, match="Trying to pop from an empty list."):
         _run(list_ops.tensor_list_pop_back(empty, tf.float32)[1])
+
+
+def test_gradient_of_a_loop_inside_a_cond_branch():
+    x = tf.placeholder(tf.float32, [])
+    p = tf.placeholder(tf.bool, [])
+    y = tf.cond(p, lambda: tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), [0, x])[1],
+                lambda: x * 2.0)
+    grad = tf.gradients(y, x)[0]
+    with tf.Session() as sess:
+        assert sess.run([y, grad], {x: 2.0, p: True}) == [16.0, 32.0]
+        assert sess.run([y, grad], {x: 2.0, p: False}) == [4.0, 2.0]
