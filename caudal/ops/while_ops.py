@@ -254,11 +254,12 @@ class WhileContext:
                 v.merge.op._update_input(1, v.next)
         finally:
             state.control_flow_context = saved
-        for v in self.vars:
+        user_vars = self.vars[:len(tensors)]  # the body may have added loop variables (histories) of its own
+        for v in user_vars:
             v.exit = self._in_frame(lambda v=v: exit(v.switch[0]), context=self.outer)
             v.exit._shape = v.invariant
-        packed = _pack(result, nest.flatten(result), [v.exit for v in self.vars])
-        if len(self.vars) == 1 and not return_same_structure:
+        packed = _pack(result, nest.flatten(result), [v.exit for v in user_vars])
+        if len(user_vars) == 1 and not return_same_structure:
             return packed[0]
         return packed
 
