@@ -312,6 +312,12 @@ _LAZY_NAMES = {
     "HistogramProto": ("caudal.proto.summary_pb2", "HistogramProto"),
     "Event": ("caudal.proto.event_pb2", "Event"),
     "SessionLog": ("caudal.proto.event_pb2", "SessionLog"),
+    "ConfigProto": ("caudal.proto.config_pb2", "ConfigProto"),
+    "GPUOptions": ("caudal.proto.config_pb2", "GPUOptions"),
+    "GraphOptions": ("caudal.proto.config_pb2", "GraphOptions"),
+    "OptimizerOptions": ("caudal.proto.config_pb2", "OptimizerOptions"),
+    "RunOptions": ("caudal.proto.config_pb2", "RunOptions"),
+    "RunMetadata": ("caudal.proto.config_pb2", "RunMetadata"),
 }
 
 

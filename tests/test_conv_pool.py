@@ -146,8 +146,9 @@ def test_large_3x3_convolutions_and_their_gradients_match_a_direct_sum(batch, si
 def test_convolutions_computed_per_chunk_of_images_equal_one_product(monkeypatch, strides, dilations,
                                                                       padding) -> None:
     """NumPy computes large convolutions per chunk of images (for the cache); one image per chunk
-    must give what one product over the whole batch gives."""
-    from caudal.ops import _conv_kernels as K
+    must give what one product over the whole batch gives, and what the portable kernels give."""
+    from caudal.ops import _conv_kernels as portable
+    from caudal.ops import _conv_kernels_numpy as K
 
     rng = np.random.default_rng(2)
     x = rng.standard_normal((5, 9, 8, 6)).astype(np.float32)
@@ -155,16 +156,21 @@ def test_convolutions_computed_per_chunk_of_images_equal_one_product(monkeypatch
     explicit = (0, 0, 1, 2, 2, 0, 0, 0) if padding == "EXPLICIT" else ()
     y = K.conv2d(np, x, w, strides, dilations, padding, explicit)
     dy = rng.standard_normal(y.shape).astype(np.float32)
-    whole = [y, K.conv2d_backprop_filter(np, x, w.shape, dy, strides, dilations, padding, explicit),
-             K.conv2d_backprop_input(np, x.shape, w, dy, strides, dilations, padding, explicit)]
+
+    def all_three(module):
+        return [module.conv2d(np, x, w, strides, dilations, padding, explicit),
+                module.conv2d_backprop_filter(np, x, w.shape, dy, strides, dilations, padding, explicit),
+                module.conv2d_backprop_input(np, x.shape, w, dy, strides, dilations, padding, explicit)]
+
+    whole = all_three(K)
+    reference = all_three(portable)
     monkeypatch.setattr(K, "_CHUNK_BYTES", 1)
-    assert len(K.image_chunks(np, 5, 100)) == 5
-    chunked = [K.conv2d(np, x, w, strides, dilations, padding, explicit),
-               K.conv2d_backprop_filter(np, x, w.shape, dy, strides, dilations, padding, explicit),
-               K.conv2d_backprop_input(np, x.shape, w, dy, strides, dilations, padding, explicit)]
-    for got, want in zip(chunked, whole, strict=True):
-        assert got.dtype == want.dtype and got.shape == want.shape
+    assert len(K.image_chunks(5, 100)) == 5
+    chunked = all_three(K)
+    for got, want, ref in zip(chunked, whole, reference, strict=True):
+        assert got.dtype == want.dtype == ref.dtype and got.shape == want.shape == ref.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ref, want, rtol=1e-5, atol=1e-5)
 
 
 def test_an_empty_batch_gives_empty_outputs_and_a_zero_filter_gradient() -> None:

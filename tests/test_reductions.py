@@ -28,13 +28,13 @@ def test_reduce_sum_matches_numpy(axis, keepdims, dtype):
 
 def test_product_path_applies_only_to_leading_or_trailing_axes_of_contiguous_floats():
     x = RNG.standard_normal((8, 4, 3)).astype(np.float32)
-    np.testing.assert_allclose(sum_by_product(np, x, (0, 1)), x.sum((0, 1)), rtol=1e-5)
-    np.testing.assert_allclose(sum_by_product(np, x, (-1,)), x.sum(-1), rtol=1e-5)
-    assert sum_by_product(np, x, (1,)) is None  # a middle axis
-    assert sum_by_product(np, x, (0, 1, 2)) is None  # everything: NumPy's pairwise sum
-    assert sum_by_product(np, x.transpose(1, 0, 2), (0,)) is None  # not contiguous
-    assert sum_by_product(np, x.astype(np.float16), (0,)) is None
-    assert sum_by_product(np, np.zeros((0, 3), np.float32), (0,)) is None
+    np.testing.assert_allclose(sum_by_product(x, (0, 1)), x.sum((0, 1)), rtol=1e-5)
+    np.testing.assert_allclose(sum_by_product(x, (-1,)), x.sum(-1), rtol=1e-5)
+    assert sum_by_product(x, (1,)) is None  # a middle axis
+    assert sum_by_product(x, (0, 1, 2)) is None  # everything: NumPy's pairwise sum
+    assert sum_by_product(x.transpose(1, 0, 2), (0,)) is None  # not contiguous
+    assert sum_by_product(x.astype(np.float16), (0,)) is None
+    assert sum_by_product(np.zeros((0, 3), np.float32), (0,)) is None
 
 
 def test_bias_add_gradient_uses_the_same_sums():

@@ -63,7 +63,10 @@ class NumpyRandomStream(Resource):
     """One random op's stream in one Session: a NumPy PCG64 generator keyed by the op's seeds.
 
     With a seed (graph or op level) a new Session repeats the numbers, as in TF;
-    without one each Session draws fresh entropy.
+    without one each Session draws fresh entropy. Random kernels ask it for
+    primitive draws only (the methods below) and build everything else
+    (scaling, truncation, sampling, dtypes) from them with `xp`, so another
+    backend supplies its own stream with the same methods.
     """
 
     __slots__ = ("generator",)
@@ -75,6 +78,22 @@ class NumpyRandomStream(Resource):
         else:
             self.generator = np.random.default_rng()
 
+    def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """Values in [0, 1) of float `dtype` (float32 or float64)."""
+        return self.generator.random(shape, dtype=dtype)
+
+    def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """Standard normal values of float `dtype` (float32 or float64)."""
+        return self.generator.standard_normal(shape, dtype=dtype)
+
+    def integers(self, low: Any, high: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+        """Integers in [low, high) of integer `dtype`."""
+        return self.generator.integers(low, high, shape, dtype=dtype)
+
+    def permutation(self, n: int) -> Any:
+        """A random ordering of range(n)."""
+        return self.generator.permutation(n)
+
     def snapshot(self) -> Any:
         return self.generator.bit_generator.state
 
@@ -83,7 +102,8 @@ class NumpyRandomStream(Resource):
 
 
 class NumpyBackend:
-    """Array namespace `numpy`; plans run as compiled Python calling the NumPy kernels."""
+    """Array namespace `numpy`; plans run as compiled Python calling each op's `numpy` variant
+    where it has one (else its portable kernel), and write into dead fresh buffers in place."""
 
     name = "numpy"
     xp: Any = np
@@ -94,5 +114,22 @@ class NumpyBackend:
     def random_stream(self, seed: int, seed2: int) -> NumpyRandomStream:
         return NumpyRandomStream(seed, seed2)
 
+    @staticmethod
+    def may_share_memory(a: Any, b: Any) -> bool:
+        """Whether two values may share memory (a fed array and a value a variable would keep)."""
+        return bool(np.may_share_memory(a, b))
+
     def list_devices(self) -> list[DeviceAttributes]:
         return [DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 0)]
+
+
+class PortableBackend(NumpyBackend):
+    """NumPy arrays and the portable kernels only: no backend variants, no in-place writes.
+
+    It runs what a traced backend (jax) would run, on NumPy, so the portable
+    kernels are checked against the same references as the variants
+    (tests/test_portable_kernels.py). Random streams are NumPy's: seeded
+    programs draw the numbers they draw on `numpy`.
+    """
+
+    name = "portable"

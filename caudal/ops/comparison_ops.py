@@ -167,9 +167,14 @@ def _select_bits(condition: Any, x: Any, keep_where: bool) -> Any:
 
 
 def _select_v2_kernel(xp: Any, condition: Any, x: Any, y: Any) -> Any:
-    """where(condition, x, y). Selecting against a scalar +0.0 (dropout, gradients of selects) is
-    done on the bits of the other operand (`_select_bits`) on NumPy."""
-    if xp is np and type(condition) is np.ndarray and condition.dtype == np.bool_:
+    """where(condition, x, y), broadcasting."""
+    return xp.where(condition, x, y)
+
+
+def _select_v2_numpy(xp: Any, condition: Any, x: Any, y: Any) -> Any:
+    """SelectV2 on NumPy: selecting against a scalar +0.0 (dropout, gradients of selects) is done on
+    the bits of the other operand (`_select_bits`)."""
+    if type(condition) is np.ndarray and condition.dtype == np.bool_:
         if _is_positive_zero(y) and type(x) is np.ndarray and x.dtype == y.dtype and x.shape == condition.shape:
             return _select_bits(condition, x, keep_where=True)
         if _is_positive_zero(x) and type(y) is np.ndarray and y.dtype == x.dtype and y.shape == condition.shape:
@@ -177,7 +182,8 @@ def _select_v2_kernel(xp: Any, condition: Any, x: Any, y: Any) -> Any:
     return xp.where(condition, x, y)
 
 
-register_op("SelectV2", infer=_select_v2_infer, kernel=_select_v2_kernel, grad=_select_v2_grad, fresh=True)
+register_op("SelectV2", infer=_select_v2_infer, kernel=_select_v2_kernel, variants={"numpy": _select_v2_numpy},
+            grad=_select_v2_grad, fresh=True)
 
 
 def _where_infer(ctx: InferContext) -> list:

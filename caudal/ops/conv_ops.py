@@ -23,6 +23,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _conv_kernels as K
+from caudal.ops import _conv_kernels_numpy as KN
 from caudal.ops import _rules
 
 __all__ = ["conv1d", "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "conv2d_transpose",
@@ -339,15 +340,20 @@ def _backprop_filter_grad(family: _Family):
     return grad
 
 
-for _family, (_fwd, _bin, _bfil) in [
-        (CONV2D, (K.conv2d, K.conv2d_backprop_input, K.conv2d_backprop_filter)),
-        (DEPTHWISE, (K.depthwise_conv2d, K.depthwise_conv2d_backprop_input, K.depthwise_conv2d_backprop_filter))]:
-    register_op(_family.forward, infer=_forward_infer(_family), kernel=_forward_kernel(_fwd),
-                grad=_forward_grad(_family), fresh=True)
-    register_op(_family.backprop_input, infer=_backprop_input_infer(_family), kernel=_backprop_input_kernel(_bin),
+_COMPUTE = {CONV2D: ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter"),
+            DEPTHWISE: ("depthwise_conv2d", "depthwise_conv2d_backprop_input", "depthwise_conv2d_backprop_filter")}
+for _family, (_fwd, _bin, _bfil) in _COMPUTE.items():
+    # The portable kernels (caudal.ops._conv_kernels), and NumPy's chunked, in-place variants.
+    register_op(_family.forward, infer=_forward_infer(_family), kernel=_forward_kernel(getattr(K, _fwd)),
+                variants={"numpy": _forward_kernel(getattr(KN, _fwd))}, grad=_forward_grad(_family), fresh=True)
+    register_op(_family.backprop_input, infer=_backprop_input_infer(_family),
+                kernel=_backprop_input_kernel(getattr(K, _bin)),
+                variants={"numpy": _backprop_input_kernel(getattr(KN, _bin))},
                 grad=_backprop_input_grad(_family), fresh=True)
     register_op(_family.backprop_filter, infer=_backprop_filter_infer(_family),
-                kernel=_backprop_filter_kernel(_bfil), grad=_backprop_filter_grad(_family), fresh=True)
+                kernel=_backprop_filter_kernel(getattr(K, _bfil)),
+                variants={"numpy": _backprop_filter_kernel(getattr(KN, _bfil))},
+                grad=_backprop_filter_grad(_family), fresh=True)
 
 
 # ------------------------------------------------------------ public wrappers

@@ -24,8 +24,8 @@ def _check_numerics_infer(ctx: InferContext) -> list:
 
 
 def _check_numerics_kernel(xp: Any, tensor: Any, *, message: Any) -> Any:
-    has_nan = bool(np.isnan(tensor).any())
-    has_inf = bool(np.isinf(tensor).any())
+    has_nan = bool(xp.any(xp.isnan(tensor)))
+    has_inf = bool(xp.any(xp.isinf(tensor)))
     if has_nan or has_inf:
         found = "Inf and NaN" if has_nan and has_inf else ("NaN" if has_nan else "Inf")
         text = message.decode() if isinstance(message, bytes) else str(message)

@@ -18,6 +18,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
+from caudal.ops._scatter import scatter_add_rows
 
 __all__ = ["gather", "boolean_mask", "unsorted_segment_sum"]
 
@@ -102,6 +103,13 @@ def _segment_infer(ctx: InferContext) -> list:
 
 
 def _segment_kernel(xp: Any, data: Any, segment_ids: Any, num_segments: Any) -> Any:
+    """Rows with an id outside [0, num_segments) are dropped, as TF's CPU kernel does."""
+    ids = segment_ids.reshape(-1)
+    flat = data.reshape((ids.shape[0],) + data.shape[segment_ids.ndim:])
+    return scatter_add_rows(xp, flat, ids, int(num_segments))
+
+
+def _segment_numpy(xp: Any, data: Any, segment_ids: Any, num_segments: Any) -> Any:
     n = int(num_segments)
     ids = segment_ids.reshape(-1)
     flat = data.reshape((ids.size,) + data.shape[segment_ids.ndim:])
@@ -129,7 +137,8 @@ def _segment_grad(op: Any, grad: Tensor) -> list:
     return [where_v2(valid, gathered, zeros_like(gathered)), None, None]
 
 
-register_op("UnsortedSegmentSum", infer=_segment_infer, kernel=_segment_kernel, grad=_segment_grad)
+register_op("UnsortedSegmentSum", infer=_segment_infer, kernel=_segment_kernel, variants={"numpy": _segment_numpy},
+            grad=_segment_grad)
 
 
 def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:

@@ -2,6 +2,7 @@
 and `sequence_mask` and `meshgrid`, built from public ops as TF builds them."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
+from caudal.ops._scatter import last_rows, scatter_add_rows
 
 __all__ = ["gather_nd", "scatter_nd", "segment_sum", "dynamic_partition", "dynamic_stitch", "sequence_mask",
            "meshgrid"]
@@ -23,12 +25,12 @@ def _dims_text(shape: Any) -> str:
     return "[" + ",".join(str(int(d)) for d in shape) + "]"
 
 
-def _bad_row(flat: np.ndarray, limits: tuple[int, ...]) -> int | None:
+def _bad_row(xp: Any, flat: Any, limits: tuple[int, ...]) -> int | None:
     """The first row of `flat` (n x k indices) outside `limits`, or None."""
     if flat.size == 0:
         return None
-    bad = ((flat < 0) | (flat >= np.asarray(limits, dtype=np.int64))).any(axis=1)
-    return int(np.argmax(bad)) if bad.any() else None
+    bad = xp.any((flat < 0) | (flat >= xp.asarray(limits, dtype=xp.int64)), axis=1)
+    return int(xp.argmax(bad)) if xp.any(bad) else None
 
 
 # ---------------------------------------------------------------- GatherNd
@@ -52,8 +54,8 @@ def _gather_nd_kernel(xp: Any, params: Any, indices: Any) -> Any:
         raise InvalidArgumentError(None, None, f"indices.shape[-1] must be <= params.rank, but saw indices shape: "
                                                f"{_dims_text(indices.shape)} and params shape: "
                                                f"{_dims_text(params.shape)}")
-    flat = indices.reshape(int(np.prod(indices.shape[:-1])), k)
-    bad = _bad_row(flat, params.shape[:k])
+    flat = indices.reshape(math.prod(indices.shape[:-1]), k)
+    bad = _bad_row(xp, flat, params.shape[:k])
     if bad is not None:
         raise InvalidArgumentError(None, None, f"indices[{bad}] = [{', '.join(str(int(i)) for i in flat[bad])}] "
                                                f"does not index into param shape {_dims_text(params.shape)}")
@@ -129,21 +131,37 @@ def _dims_text_partial(shape: TensorShape) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
 
 
-def _scatter_nd_kernel(xp: Any, indices: Any, updates: Any, shape: Any) -> Any:
+def _scatter_nd_checked(xp: Any, indices: Any, updates: Any, shape: Any) -> Any:
+    """The checked operands: update rows, index tuples, the output shape, k."""
     out_shape = tuple(int(d) for d in shape)
     k = indices.shape[-1]
-    flat = indices.reshape(int(np.prod(indices.shape[:-1])), k)
+    flat = indices.reshape(math.prod(indices.shape[:-1]), k)
     expected = indices.shape[:-1] + out_shape[k:]
     if updates.shape != expected:
         raise InvalidArgumentError(None, None, f"updates shape {_dims_text(updates.shape)} does not match "
                                                f"indices.shape[:-1] + shape[{k}:] = {_dims_text(expected)}")
-    bad = _bad_row(flat, out_shape[:k])
+    bad = _bad_row(xp, flat, out_shape[:k])
     if bad is not None:
         raise InvalidArgumentError(None, None, f"indices[{bad}] = [{', '.join(str(int(i)) for i in flat[bad])}] "
                                                f"does not index into shape {_dims_text(out_shape)}")
-    rows = updates.reshape((flat.shape[0],) + out_shape[k:])
+    return updates.reshape((flat.shape[0],) + out_shape[k:]), flat, out_shape, k
+
+
+def _scatter_nd_kernel(xp: Any, indices: Any, updates: Any, shape: Any) -> Any:
+    """Duplicate indices add up. Each index tuple becomes a row number of the [prod(shape[:k]),
+    ...] output, whose rows are then sums of updates (`scatter_add_rows`)."""
+    rows, flat, out_shape, k = _scatter_nd_checked(xp, indices, updates, shape)
     if k == 0:
-        return xp.sum(rows, axis=0, dtype=updates.dtype)
+        return xp.sum(rows, axis=0, dtype=rows.dtype)
+    strides = np.cumprod((out_shape[1:k] + (1,))[::-1])[::-1]
+    linear = xp.sum(flat.astype(xp.int64) * xp.asarray(strides, dtype=xp.int64), axis=1)
+    return scatter_add_rows(xp, rows, linear, math.prod(out_shape[:k])).reshape(out_shape)
+
+
+def _scatter_nd_numpy(xp: Any, indices: Any, updates: Any, shape: Any) -> Any:
+    rows, flat, out_shape, k = _scatter_nd_checked(xp, indices, updates, shape)
+    if k == 0:
+        return xp.sum(rows, axis=0, dtype=rows.dtype)
     out = np.zeros(out_shape, dtype=updates.dtype)
     np.add.at(out, tuple(flat.T), rows)
     return out
@@ -153,7 +171,8 @@ def _scatter_nd_grad(op: Any, grad: Tensor) -> list:
     return [None, gather_nd(grad, op.inputs[0]), None]
 
 
-register_op("ScatterNd", infer=_scatter_nd_infer, kernel=_scatter_nd_kernel, grad=_scatter_nd_grad)
+register_op("ScatterNd", infer=_scatter_nd_infer, kernel=_scatter_nd_kernel, variants={"numpy": _scatter_nd_numpy},
+            grad=_scatter_nd_grad)
 
 
 def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
@@ -184,7 +203,8 @@ def _segment_sum_infer(ctx: InferContext) -> list:
     return [(ctx.dtype(0), TensorShape([count] + data.as_list()[1:]))]
 
 
-def _segment_sum_kernel(xp: Any, data: Any, segment_ids: Any) -> Any:
+def _segment_count(xp: Any, data: Any, segment_ids: Any) -> int:
+    """The number of segments, once the ids are checked."""
     if segment_ids.shape[0] != data.shape[0]:
         raise InvalidArgumentError(None, None, "segment_ids should be the same size as dimension 0 of input.")
     count = int(segment_ids[-1]) + 1 if segment_ids.size else 0
@@ -192,9 +212,17 @@ def _segment_sum_kernel(xp: Any, data: Any, segment_ids: Any) -> Any:
         bad = int(segment_ids[segment_ids < 0][0])
         raise InvalidArgumentError(None, None, f"Segment id {bad} out of range [0, {count}), possibly because "
                                                f"'segment_ids' input is not sorted.")
-    if (np.diff(segment_ids) < 0).any():
+    if xp.any(xp.diff(segment_ids) < 0):
         raise InvalidArgumentError(None, None, "segment ids are not increasing")
-    out = np.zeros((count,) + data.shape[1:], dtype=data.dtype)
+    return count
+
+
+def _segment_sum_kernel(xp: Any, data: Any, segment_ids: Any) -> Any:
+    return scatter_add_rows(xp, data, segment_ids, _segment_count(xp, data, segment_ids))
+
+
+def _segment_sum_numpy(xp: Any, data: Any, segment_ids: Any) -> Any:
+    out = np.zeros((_segment_count(xp, data, segment_ids),) + data.shape[1:], dtype=data.dtype)
     np.add.at(out, segment_ids, data)
     return out
 
@@ -205,7 +233,8 @@ def _segment_sum_grad(op: Any, grad: Tensor) -> list:
     return [gather(grad, op.inputs[1]), None]
 
 
-register_op("SegmentSum", infer=_segment_sum_infer, kernel=_segment_sum_kernel, grad=_segment_sum_grad)
+register_op("SegmentSum", infer=_segment_sum_infer, kernel=_segment_sum_kernel, variants={"numpy": _segment_sum_numpy},
+            grad=_segment_sum_grad)
 
 
 def segment_sum(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
@@ -241,14 +270,14 @@ def _dynamic_partition_kernel(xp: Any, data: Any, partitions: Any, *, num_partit
                                                f"{_dims_text(partitions.shape)}")
     flat_parts = partitions.reshape(-1)
     bad = (flat_parts < 0) | (flat_parts >= num_partitions)
-    if bad.any():
-        i = int(np.argmax(bad))
+    if xp.any(bad):
+        i = int(xp.argmax(bad))
         raise InvalidArgumentError(None, None, f"partitions[{i}] = {int(flat_parts[i])} is not in "
                                                f"[0, {num_partitions})")
     rows = data.reshape((flat_parts.size,) + data.shape[partitions.ndim:])
-    order = np.argsort(flat_parts, kind="stable")
-    counts = np.bincount(flat_parts, minlength=num_partitions)
-    return tuple(xp.split(rows[order], np.cumsum(counts)[:-1], axis=0))
+    order = xp.argsort(flat_parts, kind="stable")
+    counts = xp.bincount(flat_parts, minlength=num_partitions)
+    return tuple(xp.split(xp.take(rows, order, axis=0), [int(c) for c in xp.cumsum(counts)[:-1]], axis=0))
 
 
 def _dynamic_partition_grad(op: Any, *grads: Tensor) -> list:
@@ -309,19 +338,31 @@ def _dynamic_stitch_infer(ctx: InferContext) -> list:
     return [(dtype, TensorShape([count] + rest.as_list()))]
 
 
-def _dynamic_stitch_kernel(xp: Any, *inputs: Any, N: int) -> Any:  # noqa: N803 - TF's attr name
-    indices, data = inputs[:N], inputs[N:]
+def _stitch_operands(xp: Any, inputs: tuple, n: int) -> tuple[Any, Any, int]:
+    """(all indices flat, all data rows, output rows), checked as TF checks them."""
+    indices, data = inputs[:n], inputs[n:]
     rest = data[0].shape[indices[0].ndim:]
-    flat_indices = np.concatenate([np.reshape(i, -1) for i in indices]).astype(np.int64)
+    flat_indices = xp.concatenate([xp.reshape(i, (-1,)) for i in indices]).astype(xp.int64)
     for i, (idx, d) in enumerate(zip(indices, data, strict=True)):
         if d.shape != idx.shape + rest:
             raise InvalidArgumentError(None, None, f"data[{i}].shape = {_dims_text(d.shape)} does not start with "
                                                    f"indices[{i}].shape = {_dims_text(idx.shape)}")
-    if flat_indices.size and flat_indices.min() < 0:
-        raise InvalidArgumentError(None, None, f"indices[{int(np.argmax(flat_indices < 0))}] is out of range")
-    flat_data = np.concatenate([np.reshape(d, (-1,) + rest) for d in data])
-    count = int(flat_indices.max()) + 1 if flat_indices.size else 0
-    # Later entries win: take each position's last occurrence.
+    if flat_indices.size and xp.min(flat_indices) < 0:
+        raise InvalidArgumentError(None, None, f"indices[{int(xp.argmax(flat_indices < 0))}] is out of range")
+    flat_data = xp.concatenate([xp.reshape(d, (-1,) + rest) for d in data])
+    count = int(xp.max(flat_indices)) + 1 if flat_indices.size else 0
+    return flat_indices, flat_data, count
+
+
+def _dynamic_stitch_kernel(xp: Any, *inputs: Any, N: int) -> Any:  # noqa: N803 - TF's attr name
+    """Later entries win: each position takes its last occurrence (`last_rows`)."""
+    flat_indices, flat_data, count = _stitch_operands(xp, inputs, N)
+    return last_rows(xp, flat_data, flat_indices, count)
+
+
+def _dynamic_stitch_numpy(xp: Any, *inputs: Any, N: int) -> Any:  # noqa: N803 - TF's attr name
+    flat_indices, flat_data, count = _stitch_operands(xp, inputs, N)
+    rest = flat_data.shape[1:]
     positions, last_in_reversed = np.unique(flat_indices[::-1], return_index=True)
     out = np.zeros((count,) + rest, dtype=flat_data.dtype)
     out[positions] = flat_data[flat_indices.size - 1 - last_in_reversed]
@@ -336,7 +377,8 @@ def _dynamic_stitch_grad(op: Any, grad: Tensor) -> list:
     return [None] * n + [gather(grad, idx) for idx in op.inputs[:n]]
 
 
-register_op("DynamicStitch", infer=_dynamic_stitch_infer, kernel=_dynamic_stitch_kernel, grad=_dynamic_stitch_grad)
+register_op("DynamicStitch", infer=_dynamic_stitch_infer, kernel=_dynamic_stitch_kernel,
+            variants={"numpy": _dynamic_stitch_numpy}, grad=_dynamic_stitch_grad)
 
 
 def dynamic_stitch(indices: Any, data: Any, name: str | None = None) -> Tensor:

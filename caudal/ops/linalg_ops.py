@@ -339,14 +339,14 @@ def _cholesky_kernel(xp: Any, x: Any) -> Any:
         return xp.linalg.cholesky(x)
     except np.linalg.LinAlgError:
         flat = x.reshape((-1,) + x.shape[-2:])
-        nan_lower = np.tril(np.full(x.shape[-2:], np.nan, dtype=x.dtype))
+        nan_lower = xp.tril(xp.full(x.shape[-2:], xp.nan, dtype=x.dtype))
         factors = []
         for matrix in flat:  # only on failure: find which matrices of the batch failed
             try:
-                factors.append(np.linalg.cholesky(matrix))
+                factors.append(xp.linalg.cholesky(matrix))
             except np.linalg.LinAlgError:
                 factors.append(nan_lower)
-        return np.stack(factors).reshape(x.shape) if factors else np.empty_like(x)
+        return xp.stack(factors).reshape(x.shape) if factors else xp.zeros_like(x)
 
 
 def _cholesky_grad(op: Any, grad: Tensor) -> list:

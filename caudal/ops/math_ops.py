@@ -108,7 +108,7 @@ register_op("RealDiv", infer=_rules.binary(_rules.NUMERIC), kernel=_realdiv_kern
 
 
 def _floordiv_kernel(xp: Any, x: Any, y: Any) -> Any:
-    if x.dtype.kind in "iu" and not np.all(y):
+    if x.dtype.kind in "iu" and not xp.all(y):
         from caudal.errors import InvalidArgumentError
 
         raise InvalidArgumentError(None, None, "Integer division by zero")

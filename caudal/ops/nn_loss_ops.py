@@ -211,8 +211,7 @@ def _sparse_xent_kernel(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
     log_probs = _log_softmax_rows(xp, features)
     rows = xp.arange(labels.shape[0])
     loss = -log_probs[rows, labels]
-    backprop = xp.exp(log_probs)
-    backprop[rows, labels] -= 1
+    backprop = xp.exp(log_probs) - (labels[:, None] == xp.arange(classes)).astype(log_probs.dtype)
     return loss.astype(features.dtype, copy=False), backprop.astype(features.dtype, copy=False)
 
 

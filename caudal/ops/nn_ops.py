@@ -197,10 +197,14 @@ def _bias_add_grad_infer(ctx: InferContext) -> list:
 def _bias_add_grad_kernel(xp: Any, out_backprop: Any, *, data_format: Any) -> Any:
     axis = _channel_axis(data_format, out_backprop.ndim)
     axes = tuple(i for i in range(out_backprop.ndim) if i != axis)
-    total = sum_by_product(xp, out_backprop, axes)
-    if total is not None:
-        return total
-    return xp.sum(out_backprop, axis=axes).astype(out_backprop.dtype, copy=False)
+    return xp.sum(out_backprop, axis=axes, dtype=out_backprop.dtype)
+
+
+def _bias_add_grad_numpy(xp: Any, out_backprop: Any, *, data_format: Any) -> Any:
+    """BiasAddGrad on NumPy: one BLAS product with ones where `sum_by_product` applies."""
+    axis = _channel_axis(data_format, out_backprop.ndim)
+    total = sum_by_product(out_backprop, tuple(i for i in range(out_backprop.ndim) if i != axis))
+    return total if total is not None else _bias_add_grad_kernel(xp, out_backprop, data_format=data_format)
 
 
 def _bias_add_grad_grad(op: Any, grad: Tensor) -> list:
@@ -219,7 +223,8 @@ def _bias_add_grad_grad(op: Any, grad: Tensor) -> list:
 
 register_op("BiasAdd", infer=_bias_add_infer, kernel=_bias_add_kernel, grad=_bias_add_grad, fresh=True,
             inplace=_bias_add_inplace)
-register_op("BiasAddGrad", infer=_bias_add_grad_infer, kernel=_bias_add_grad_kernel, grad=_bias_add_grad_grad)
+register_op("BiasAddGrad", infer=_bias_add_grad_infer, kernel=_bias_add_grad_kernel,
+            variants={"numpy": _bias_add_grad_numpy}, grad=_bias_add_grad_grad)
 
 
 def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | None = None) -> Tensor:

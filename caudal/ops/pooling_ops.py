@@ -17,6 +17,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _conv_kernels as K
+from caudal.ops import _conv_kernels_numpy as KN
 from caudal.ops import _rules
 from caudal.ops.conv_ops import (
     check_data_format,
@@ -91,40 +92,56 @@ def _window_args(ksize: Sequence[int], strides: Sequence[int], data_format: str)
     return spatial(ksize, data_format), spatial(strides, data_format)
 
 
-def _max_pool_kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, explicit_paddings: list,
-                     data_format: str) -> Any:
-    k_hw, s_hw = _window_args(ksize, strides, data_format)
-    explicit = explicit_nhwc(explicit_paddings, data_format)
-    return from_nhwc(K.max_pool(xp, to_nhwc(x, data_format), k_hw, s_hw, padding, explicit), data_format)
+def _max_pool_kernel(impl: Any) -> Any:
+    def kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, explicit_paddings: list,
+               data_format: str) -> Any:
+        k_hw, s_hw = _window_args(ksize, strides, data_format)
+        explicit = explicit_nhwc(explicit_paddings, data_format)
+        return from_nhwc(impl.max_pool(xp, to_nhwc(x, data_format), k_hw, s_hw, padding, explicit), data_format)
+
+    return kernel
 
 
-def _max_pool_grad_kernel(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: list, padding: str,
-                          explicit_paddings: list, data_format: str) -> Any:
-    k_hw, s_hw = _window_args(ksize, strides, data_format)
-    explicit = explicit_nhwc(explicit_paddings, data_format)
-    dx = K.max_pool_grad(xp, to_nhwc(x, data_format), to_nhwc(y, data_format), to_nhwc(dy, data_format),
-                         k_hw, s_hw, padding, explicit)
-    return from_nhwc(dx, data_format)
+def _max_pool_grad_kernel(impl: Any) -> Any:
+    def kernel(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+               explicit_paddings: list, data_format: str) -> Any:
+        k_hw, s_hw = _window_args(ksize, strides, data_format)
+        explicit = explicit_nhwc(explicit_paddings, data_format)
+        dx = impl.max_pool_grad(xp, to_nhwc(x, data_format), to_nhwc(y, data_format), to_nhwc(dy, data_format),
+                                k_hw, s_hw, padding, explicit)
+        return from_nhwc(dx, data_format)
+
+    return kernel
 
 
-def _max_pool_grad_grad_kernel(xp: Any, x: Any, y: Any, ddx: Any, *, ksize: list, strides: list, padding: str,
-                               data_format: str) -> Any:
-    k_hw, s_hw = _window_args(ksize, strides, data_format)
-    out = K.max_pool_grad_grad(xp, to_nhwc(x, data_format), to_nhwc(y, data_format), to_nhwc(ddx, data_format),
-                               k_hw, s_hw, padding)
-    return from_nhwc(out, data_format)
+def _max_pool_grad_grad_kernel(impl: Any) -> Any:
+    def kernel(xp: Any, x: Any, y: Any, ddx: Any, *, ksize: list, strides: list, padding: str,
+               data_format: str) -> Any:
+        k_hw, s_hw = _window_args(ksize, strides, data_format)
+        out = impl.max_pool_grad_grad(xp, to_nhwc(x, data_format), to_nhwc(y, data_format),
+                                      to_nhwc(ddx, data_format), k_hw, s_hw, padding)
+        return from_nhwc(out, data_format)
+
+    return kernel
 
 
-def _avg_pool_kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, data_format: str) -> Any:
-    k_hw, s_hw = _window_args(ksize, strides, data_format)
-    return from_nhwc(K.avg_pool(xp, to_nhwc(x, data_format), k_hw, s_hw, padding), data_format)
+def _avg_pool_kernel(impl: Any) -> Any:
+    def kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, data_format: str) -> Any:
+        k_hw, s_hw = _window_args(ksize, strides, data_format)
+        return from_nhwc(impl.avg_pool(xp, to_nhwc(x, data_format), k_hw, s_hw, padding), data_format)
+
+    return kernel
 
 
-def _avg_pool_grad_kernel(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, strides: list, padding: str,
-                          data_format: str) -> Any:
-    k_hw, s_hw = _window_args(ksize, strides, data_format)
-    in_shape = shape_nhwc([int(d) for d in orig_input_shape], data_format)
-    return from_nhwc(K.avg_pool_grad(xp, in_shape, to_nhwc(dy, data_format), k_hw, s_hw, padding), data_format)
+def _avg_pool_grad_kernel(impl: Any) -> Any:
+    def kernel(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+               data_format: str) -> Any:
+        k_hw, s_hw = _window_args(ksize, strides, data_format)
+        in_shape = shape_nhwc([int(d) for d in orig_input_shape], data_format)
+        dx = impl.avg_pool_grad(xp, in_shape, to_nhwc(dy, data_format), k_hw, s_hw, padding)
+        return from_nhwc(dx, data_format)
+
+    return kernel
 
 
 # --------------------------------------------------------------- gradients
@@ -168,13 +185,17 @@ def _avg_pool_grad_grad(op: Any, grad: Tensor) -> list:
     return [None, apply_op("AvgPool", [grad], _pool_attrs(op, grad))]
 
 
-register_op("MaxPool", infer=_pool_infer(_rules.REAL), kernel=_max_pool_kernel, grad=_max_pool_grad, fresh=True)
-register_op("MaxPoolGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_kernel, grad=_max_pool_grad_grad,
-            fresh=True)
-register_op("MaxPoolGradGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_grad_kernel,
-            grad=_max_pool_grad_grad_grad)
-register_op("AvgPool", infer=_pool_infer(AVG_TYPES), kernel=_avg_pool_kernel, grad=_avg_pool_grad)
-register_op("AvgPoolGrad", infer=_avg_pool_grad_infer, kernel=_avg_pool_grad_kernel, grad=_avg_pool_grad_grad)
+# Each kernel twice: portable (caudal.ops._conv_kernels), and NumPy's in-place variant.
+register_op("MaxPool", infer=_pool_infer(_rules.REAL), kernel=_max_pool_kernel(K),
+            variants={"numpy": _max_pool_kernel(KN)}, grad=_max_pool_grad, fresh=True)
+register_op("MaxPoolGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_kernel(K),
+            variants={"numpy": _max_pool_grad_kernel(KN)}, grad=_max_pool_grad_grad, fresh=True)
+register_op("MaxPoolGradGrad", infer=_max_pool_grad_infer, kernel=_max_pool_grad_grad_kernel(K),
+            variants={"numpy": _max_pool_grad_grad_kernel(KN)}, grad=_max_pool_grad_grad_grad)
+register_op("AvgPool", infer=_pool_infer(AVG_TYPES), kernel=_avg_pool_kernel(K),
+            variants={"numpy": _avg_pool_kernel(KN)}, grad=_avg_pool_grad)
+register_op("AvgPoolGrad", infer=_avg_pool_grad_infer, kernel=_avg_pool_grad_kernel(K),
+            variants={"numpy": _avg_pool_grad_kernel(KN)}, grad=_avg_pool_grad_grad)
 
 
 # ------------------------------------------------------------ public wrappers

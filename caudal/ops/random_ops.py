@@ -4,7 +4,9 @@ RandomShuffle and Multinomial, and `random_crop` built from them as in TF.
 Each op draws from its own stream per session, seeded from the op's
 `(seed, seed2)` attrs (see `caudal.framework.random_seed`): a new session
 repeats the numbers, successive runs in one session continue the stream.
-The streams are NumPy PCG64 generators, so the numbers differ from TF's.
+The streams are the backend's (`ctx.random_stream(op)`: NumPy PCG64 generators
+on NumPy, so the numbers differ from TF's); kernels ask them for primitive
+draws only and do the rest (truncation, sampling, dtypes) over `xp`.
 """
 from __future__ import annotations
 
@@ -34,31 +36,43 @@ def _dims(shape: Any) -> tuple[int, ...]:
     return _rules.int_tuple(shape)
 
 
-def _float_draw(values: np.ndarray, dtype: dtypes_lib.DType) -> np.ndarray:
-    return values.astype(dtype.as_numpy_dtype, copy=False)
+def _draw_type(dtype: dtypes_lib.DType) -> Any:
+    """The float type a stream draws in for `dtype`: float64 for float64, float32 otherwise."""
+    return np.float64 if dtype is dtypes_lib.float64 else np.float32
+
+
+def _cast(values: Any, dtype: dtypes_lib.DType) -> Any:
+    target = dtype.as_numpy_dtype
+    return values if values.dtype == target else values.astype(target)
 
 
 def _uniform_kernel(ctx: Any, shape: Any, *, dtype: dtypes_lib.DType, op: Any) -> Any:
-    draw_type = np.float64 if dtype is dtypes_lib.float64 else np.float32
-    return _float_draw(ctx.generator(op).random(_dims(shape), dtype=draw_type), dtype)
+    return _cast(ctx.random_stream(op).uniform(_dims(shape), _draw_type(dtype)), dtype)
 
 
 def _normal_kernel(ctx: Any, shape: Any, *, dtype: dtypes_lib.DType, op: Any) -> Any:
-    draw_type = np.float64 if dtype is dtypes_lib.float64 else np.float32
-    return _float_draw(ctx.generator(op).standard_normal(_dims(shape), dtype=draw_type), dtype)
+    return _cast(ctx.random_stream(op).normal(_dims(shape), _draw_type(dtype)), dtype)
 
 
 def _truncated_normal_kernel(ctx: Any, shape: Any, *, dtype: dtypes_lib.DType, op: Any) -> Any:
-    """Standard normal values, redrawn until they fall within two standard deviations."""
-    generator = ctx.generator(op)
-    dims = _dims(shape)
-    draw_type = np.float64 if dtype is dtypes_lib.float64 else np.float32
-    values = generator.standard_normal(dims, dtype=draw_type)
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = generator.standard_normal(int(outside.sum()), dtype=draw_type)
-        outside = np.abs(values) > 2
-    return _float_draw(values, dtype)
+    """Standard normal values, redrawn until they fall within two standard deviations.
+
+    Each pass draws one value per value outside and puts the k-th draw at the
+    k-th value outside (in row-major order).
+    """
+    xp = ctx.xp
+    stream = ctx.random_stream(op)
+    draw_type = _draw_type(dtype)
+    values = stream.normal(_dims(shape), draw_type)
+    outside = xp.abs(values) > 2
+    count = int(xp.sum(outside))
+    while count:
+        redraws = stream.normal((count,), draw_type)
+        slot = xp.clip(xp.cumsum(outside.reshape(-1)) - 1, 0, count - 1)
+        values = xp.where(outside, xp.take(redraws, slot).reshape(values.shape), values)
+        outside = xp.abs(values) > 2
+        count = int(xp.sum(outside))
+    return _cast(values, dtype)
 
 
 def _uniform_int_infer(ctx: InferContext) -> list:
@@ -72,8 +86,7 @@ def _uniform_int_kernel(ctx: Any, shape: Any, minval: Any, maxval: Any, *, op: A
         from caudal.errors import InvalidArgumentError
 
         raise InvalidArgumentError(None, op, f"Need minval < maxval, got {minval} >= {maxval}")
-    dtype = np.asarray(minval).dtype
-    return ctx.generator(op).integers(minval, maxval, _dims(shape), dtype=dtype)
+    return ctx.random_stream(op).integers(minval, maxval, _dims(shape), ctx.xp.asarray(minval).dtype)
 
 
 for _type, _kernel in (("RandomUniform", _uniform_kernel), ("RandomStandardNormal", _normal_kernel),
@@ -148,9 +161,9 @@ def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any 
 
 # ----------------------------------------------------------- RandomShuffle
 def _shuffle_kernel(ctx: Any, value: Any, *, op: Any) -> Any:
-    if np.ndim(value) == 0:
+    if value.ndim == 0:
         return value
-    return value[ctx.generator(op).permutation(value.shape[0])]
+    return ctx.xp.take(value, ctx.random_stream(op).permutation(value.shape[0]), axis=0)
 
 
 register_op("RandomShuffle", infer=_rules.same_as_input(), kernel=_shuffle_kernel, grad=NOT_DIFFERENTIABLE,
@@ -194,17 +207,19 @@ def _multinomial_kernel(ctx: Any, logits: Any, num_samples: Any, *, output_dtype
         raise InvalidArgumentError(None, op, f"num_samples should be nonnegative, got {num}")
     if classes == 0:
         raise InvalidArgumentError(None, op, f"num_classes should be positive, got {classes}")
-    values = logits.astype(np.float64)
-    finite_max = np.max(np.where(np.isfinite(values), values, -np.inf), axis=1, keepdims=True)
-    weights = np.exp(values - np.where(np.isfinite(finite_max), finite_max, 0.0))
-    cdf = np.cumsum(weights, axis=1)
-    cdf = cdf / np.where(cdf[:, -1:] > 0, cdf[:, -1:], 1.0)
-    draws = ctx.generator(op).random((batch, num))
+    xp = ctx.xp
+    values = logits.astype(xp.float64)
+    finite_max = xp.max(xp.where(xp.isfinite(values), values, -xp.inf), axis=1, keepdims=True)
+    weights = xp.exp(values - xp.where(xp.isfinite(finite_max), finite_max, 0.0))
+    cdf = xp.cumsum(weights, axis=1)
+    total = cdf[:, -1:]
+    cdf = cdf / xp.where(total > 0, total, 1.0)
+    draws = ctx.random_stream(op).uniform((batch, num), np.float64)
     # Row r's CDF is shifted to [r, r + 1], so one sorted array serves every row.
-    rows = np.arange(batch, dtype=np.float64)[:, None]
+    rows = xp.arange(batch, dtype=xp.float64)[:, None]
     shifted_cdf = (cdf + rows).reshape(-1)
-    picks = np.searchsorted(shifted_cdf, (draws + rows).reshape(-1), side="right").reshape(batch, num)
-    picks = np.clip(picks - (np.arange(batch)[:, None] * classes), 0, classes - 1)
+    picks = xp.searchsorted(shifted_cdf, (draws + rows).reshape(-1), side="right").reshape(batch, num)
+    picks = xp.clip(picks - xp.arange(batch)[:, None] * classes, 0, classes - 1)
     return picks.astype(output_dtype.as_numpy_dtype)
 
 

@@ -67,12 +67,12 @@ def _ones(n: int, dtype: np.dtype) -> np.ndarray:
     return ones
 
 
-def sum_by_product(xp: Any, x: Any, axis: tuple[int, ...]) -> Any:
-    """x summed over `axis` as one matrix-vector product with a vector of ones, when the axes are
-    the leading or the trailing dimensions of a C-contiguous float32/float64 NumPy array (bias
-    gradients, per-example sums); None otherwise. BLAS does this several times faster than
+def sum_by_product(x: Any, axis: tuple[int, ...]) -> Any:
+    """NumPy only: x summed over `axis` as one matrix-vector product with a vector of ones, when the
+    axes are the leading or the trailing dimensions of a C-contiguous float32/float64 NumPy array
+    (bias gradients, per-example sums); None otherwise. BLAS does this several times faster than
     NumPy's reduction over leading axes, and its blocked accumulation is more accurate."""
-    if xp is not np or type(x) is not np.ndarray or x.dtype not in _BLAS_FLOATS or not x.flags.c_contiguous:
+    if type(x) is not np.ndarray or x.dtype not in _BLAS_FLOATS or not x.flags.c_contiguous:
         return None
     ndim = x.ndim
     axes = sorted({a % ndim for a in axis}) if ndim else []
@@ -99,16 +99,23 @@ def _sum_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
     axis = _axes(axes)
     if not axis:
         return x  # a sum over no axes is the input itself (kernels never write into values)
-    total = sum_by_product(xp, x, axis)
-    if total is not None:
-        return _keep_dims(total, x, axis) if keep_dims else total
     return xp.sum(x, axis=axis, keepdims=keep_dims, dtype=x.dtype)
+
+
+def _sum_numpy(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
+    """Sum on NumPy: a BLAS product with ones where `sum_by_product` applies."""
+    axis = _axes(axes)
+    if axis:
+        total = sum_by_product(x, axis)
+        if total is not None:
+            return _keep_dims(total, x, axis) if keep_dims else total
+    return _sum_kernel(xp, x, axes, keep_dims=keep_dims)
 
 
 def _mean_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
     if x.dtype.kind in "iu":
         axis = _axes(axes)
-        total = xp.sum(x, axis=axis, keepdims=keep_dims, dtype=np.int64)
+        total = xp.sum(x, axis=axis, keepdims=keep_dims, dtype=xp.int64)
         count = max(int(np.prod([x.shape[a] for a in axis])), 1) if axis else 1
         return (xp.trunc(total / count)).astype(x.dtype)
     return xp.mean(x, axis=_axes(axes), keepdims=keep_dims, dtype=x.dtype)
@@ -233,7 +240,8 @@ def _prod_grad(op: Any, grad: Tensor) -> list:
     return [multiply(_broadcast_back(grad, x, axes), others), None]
 
 
-register_op("Sum", infer=_reduce_infer(_rules.NUMERIC), kernel=_sum_kernel, grad=_sum_grad)
+register_op("Sum", infer=_reduce_infer(_rules.NUMERIC), kernel=_sum_kernel, variants={"numpy": _sum_numpy},
+            grad=_sum_grad)
 register_op("Mean", infer=_reduce_infer(_rules.NUMERIC), kernel=_mean_kernel, grad=_mean_grad)
 register_op("Prod", infer=_reduce_infer(_rules.NUMERIC), kernel=_prod_kernel, grad=_prod_grad)
 register_op("Max", infer=_reduce_infer(_rules.REAL), kernel=_max_kernel, grad=_extremum_grad)

@@ -33,10 +33,10 @@ def _unique_infer(ctx: InferContext) -> list:
 def _unique_kernel(xp: Any, x: Any, *, out_idx: Any) -> tuple:
     if x.ndim != 1:
         raise InvalidArgumentError(None, None, f"unique expects a 1D vector, got shape {list(x.shape)}")
-    _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # unique values by first occurrence
-    rank_of = np.argsort(order)
-    return x[first[order]], rank_of[inverse.reshape(-1)].astype(out_idx.as_numpy_dtype)
+    _, first, inverse = xp.unique(x, return_index=True, return_inverse=True)
+    order = xp.argsort(first, kind="stable")  # unique values by first occurrence
+    rank_of = xp.argsort(order)
+    return xp.take(x, first[order]), rank_of[inverse.reshape(-1)].astype(out_idx.as_numpy_dtype)
 
 
 def _unique_grad(op: Any, *grads: Tensor) -> list:
@@ -87,7 +87,7 @@ def _top_k_kernel(xp: Any, input: Any, k: Any, *, index_type: Any) -> tuple:
     if n < k:
         raise InvalidArgumentError(None, None, f"input must have at least k columns. Had {n}, needed {k}")
     # A stable ascending sort of the reversed row, read backwards, is a stable descending sort.
-    descending = n - 1 - np.argsort(input[..., ::-1], axis=-1, kind="stable")[..., ::-1]
+    descending = n - 1 - xp.argsort(input[..., ::-1], axis=-1, kind="stable")[..., ::-1]
     indices = descending[..., :k]
     return xp.take_along_axis(input, indices, axis=-1), indices.astype(index_type.as_numpy_dtype)
 

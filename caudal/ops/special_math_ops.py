@@ -63,7 +63,7 @@ _LGAMMA_NEAR_ONE = [(-1) ** k * _zeta_minus_one(k) / k for k in range(2, 40)]
 
 
 def _as_float64(xp: Any, x: Any) -> Any:
-    return xp.asarray(x, dtype=np.float64)
+    return xp.asarray(x, dtype=xp.float64)
 
 
 def _series_near_one(xp: Any, t: Any) -> Any:
@@ -227,7 +227,7 @@ def _const_like(value: float, x: Tensor) -> Tensor:
 
 def _reciprocal_kernel(xp: Any, x: Any) -> Any:
     if x.dtype.kind in "iu":
-        if not np.all(x):
+        if not xp.all(x):
             from caudal.errors import InvalidArgumentError
 
             raise InvalidArgumentError(None, None, "Integer division by zero")

@@ -4,9 +4,13 @@ Each op takes the variable by reference as input 0 and, for optimizers with
 slots, the slot variables by reference as the next inputs, in TF's input
 order (so GraphDefs line up). It returns the variable's new value; every
 slot's new value is written through `ctx.write`, so a failed run commits
-nothing. Kernels build each new value from one fresh array updated in place,
-to keep the per-step cost close to a hand-written NumPy update; they never
-write into the arrays they read.
+nothing.
+
+Each op has a portable kernel, plain arithmetic over `ctx.xp` that builds
+new values and writes nothing but through `ctx.write`, and a NumPy variant
+(`*_numpy`) that builds each new value from one fresh array updated in place
+(`out=`, `+=`), to keep the per-step cost close to a hand-written NumPy
+update. Neither writes into the arrays it reads.
 """
 from __future__ import annotations
 
@@ -125,6 +129,15 @@ def _on_vectors(kernel: Any, ctx: Any, inputs: tuple, grad_index: int, **kwargs:
     return kernel(_VectorView(ctx), *inputs, **kwargs).reshape(())
 
 
+def _write_all(ctx: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """Writes each new value (as an array: arithmetic on 0-d arrays gives scalars); returns the last."""
+    xp = ctx.xp
+    arrays = [xp.asarray(v) for v in values]
+    for name, array in zip(names, arrays, strict=True):
+        ctx.write(name, array)
+    return arrays[-1]
+
+
 def _finish(ctx: Any, var: str, value: Any, step: Any) -> Any:
     """Writes value - step, reusing `step` (a fresh array) as the result."""
     np.subtract(value, step, out=step)
@@ -152,8 +165,19 @@ def _apply_momentum(ctx: Any, lr: Any, grad: Any, momentum: Any, *, use_nesterov
                     slots: tuple[str, ...], op: Any) -> Any:
     """accum = accum * momentum + grad; var -= lr * accum
     (Nesterov: var -= lr * grad + lr * momentum * accum)."""
+    value, accum = _read_checked(ctx, op, var, slots, grad)
+    new_accum = accum * momentum + grad
+    if use_nesterov:
+        step = new_accum * (momentum * lr) + grad * lr
+    else:
+        step = new_accum * lr
+    return _write_all(ctx, (slots[0], var), (new_accum, value - step))
+
+
+def _apply_momentum_numpy(ctx: Any, lr: Any, grad: Any, momentum: Any, *, use_nesterov: bool, var: str,
+                          slots: tuple[str, ...], op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_momentum, ctx, (lr, grad, momentum), 1,
+        return _on_vectors(_apply_momentum_numpy, ctx, (lr, grad, momentum), 1,
                            use_nesterov=use_nesterov, var=var, slots=slots, op=op)
     value, accum = _read_checked(ctx, op, var, slots, grad)
     new_accum = accum * momentum
@@ -168,6 +192,7 @@ def _apply_momentum(ctx: Any, lr: Any, grad: Any, momentum: Any, *, use_nesterov
 
 
 register_op("ApplyMomentum", infer=_apply_infer_with(2, (2, 4)), kernel=_apply_momentum,
+            variants={"numpy": _apply_momentum_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1), bind=bind_slots)
 
 
@@ -176,8 +201,20 @@ def _apply_adam(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: An
                 grad: Any, *, use_nesterov: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
     """m = m + (g - m)(1 - beta1); v = v + (g^2 - v)(1 - beta2);
     var -= lr * sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
+    xp = ctx.xp
+    value, m, v = _read_checked(ctx, op, var, slots, grad)
+    alpha = lr * xp.sqrt(1 - beta2_power) / (1 - beta1_power)
+    new_m = (grad - m) * (1 - beta1) + m
+    new_v = (xp.square(grad) - v) * (1 - beta2) + v
+    numerator = new_m * beta1 + grad * (1 - beta1) if use_nesterov else new_m
+    step = numerator / (xp.sqrt(new_v) + epsilon) * alpha
+    return _write_all(ctx, (slots[0], slots[1], var), (new_m, new_v, value - step))
+
+
+def _apply_adam_numpy(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: Any, beta2: Any, epsilon: Any,
+                      grad: Any, *, use_nesterov: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_adam, ctx, (beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad), 6,
+        return _on_vectors(_apply_adam_numpy, ctx, (beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad), 6,
                            use_nesterov=use_nesterov, var=var, slots=slots, op=op)
     value, m, v = _read_checked(ctx, op, var, slots, grad)
     # On NumPy scalars (not 0-d arrays), which compute the same float32 values twice as fast.
@@ -205,6 +242,7 @@ def _apply_adam(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: An
 
 
 register_op("ApplyAdam", infer=_apply_infer_with(3, (3, 4, 5, 6, 7, 8)), kernel=_apply_adam,
+            variants={"numpy": _apply_adam_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1, 2), bind=bind_slots)
 
 
@@ -212,8 +250,21 @@ register_op("ApplyAdam", infer=_apply_infer_with(3, (3, 4, 5, 6, 7, 8)), kernel=
 def _apply_adagrad(ctx: Any, lr: Any, grad: Any, *, update_slots: bool, var: str, slots: tuple[str, ...],
                    op: Any) -> Any:
     """accum += grad^2 (when update_slots); var -= lr * grad / sqrt(accum)."""
+    xp = ctx.xp
+    value, accum = _read_checked(ctx, op, var, slots, grad)
+    if update_slots:
+        accum = xp.square(grad) + accum
+    updated = value - grad / xp.sqrt(accum) * lr
+    if update_slots:
+        return _write_all(ctx, (slots[0], var), (accum, updated))
+    return _write_all(ctx, (var,), (updated,))
+
+
+def _apply_adagrad_numpy(ctx: Any, lr: Any, grad: Any, *, update_slots: bool, var: str, slots: tuple[str, ...],
+                         op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_adagrad, ctx, (lr, grad), 1, update_slots=update_slots, var=var, slots=slots, op=op)
+        return _on_vectors(_apply_adagrad_numpy, ctx, (lr, grad), 1, update_slots=update_slots, var=var,
+                           slots=slots, op=op)
     value, accum = _read_checked(ctx, op, var, slots, grad)
     if update_slots:
         accum = np.square(grad) + accum
@@ -225,6 +276,7 @@ def _apply_adagrad(ctx: Any, lr: Any, grad: Any, *, update_slots: bool, var: str
 
 
 register_op("ApplyAdagrad", infer=_apply_infer_with(2, (2,)), kernel=_apply_adagrad,
+            variants={"numpy": _apply_adagrad_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1), bind=bind_slots)
 
 
@@ -233,8 +285,18 @@ def _apply_adadelta(ctx: Any, lr: Any, rho: Any, epsilon: Any, grad: Any, *, var
                     op: Any) -> Any:
     """accum = rho accum + (1-rho) g^2; update = sqrt(accum_update + eps) / sqrt(accum + eps) * g;
     accum_update = rho accum_update + (1-rho) update^2; var -= lr * update."""
+    xp = ctx.xp
+    value, accum, accum_update = _read_checked(ctx, op, var, slots, grad)
+    new_accum = xp.square(grad) * (1 - rho) + accum * rho
+    update = xp.sqrt(accum_update + epsilon) / xp.sqrt(new_accum + epsilon) * grad
+    new_accum_update = xp.square(update) * (1 - rho) + accum_update * rho
+    return _write_all(ctx, (slots[0], slots[1], var), (new_accum, new_accum_update, value - update * lr))
+
+
+def _apply_adadelta_numpy(ctx: Any, lr: Any, rho: Any, epsilon: Any, grad: Any, *, var: str,
+                          slots: tuple[str, ...], op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_adadelta, ctx, (lr, rho, epsilon, grad), 3, var=var, slots=slots, op=op)
+        return _on_vectors(_apply_adadelta_numpy, ctx, (lr, rho, epsilon, grad), 3, var=var, slots=slots, op=op)
     value, accum, accum_update = _read_checked(ctx, op, var, slots, grad)
     new_accum = np.square(grad)
     new_accum *= 1 - rho
@@ -255,6 +317,7 @@ def _apply_adadelta(ctx: Any, lr: Any, rho: Any, epsilon: Any, grad: Any, *, var
 
 
 register_op("ApplyAdadelta", infer=_apply_infer_with(3, (3, 4, 5)), kernel=_apply_adadelta,
+            variants={"numpy": _apply_adadelta_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1, 2), bind=bind_slots)
 
 
@@ -270,8 +333,18 @@ def _moving_mean(old: Any, new: Any, weight: Any) -> Any:
 def _apply_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, grad: Any, *, var: str,
                     slots: tuple[str, ...], op: Any) -> Any:
     """ms = ms + (g^2 - ms)(1 - rho); mom = momentum mom + lr g / sqrt(ms + eps); var -= mom."""
+    xp = ctx.xp
+    value, ms, mom = _read_checked(ctx, op, var, slots, grad)
+    new_ms = (xp.square(grad) - ms) * (1 - rho) + ms
+    new_mom = grad / xp.sqrt(new_ms + epsilon) * lr + mom * momentum
+    return _write_all(ctx, (slots[0], slots[1], var), (new_ms, new_mom, value - new_mom))
+
+
+def _apply_rms_prop_numpy(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, grad: Any, *, var: str,
+                          slots: tuple[str, ...], op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_rms_prop, ctx, (lr, rho, momentum, epsilon, grad), 4, var=var, slots=slots, op=op)
+        return _on_vectors(_apply_rms_prop_numpy, ctx, (lr, rho, momentum, epsilon, grad), 4, var=var,
+                           slots=slots, op=op)
     value, ms, mom = _read_checked(ctx, op, var, slots, grad)
     new_ms = _moving_mean(ms, np.square(grad), 1 - rho)
     step = new_ms + epsilon
@@ -290,8 +363,18 @@ def _apply_centered_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon
                              slots: tuple[str, ...], op: Any) -> Any:
     """As RMSProp, with the mean gradient mg = mg + (g - mg)(1 - rho) and
     mom = momentum mom + lr g / sqrt(ms - mg^2 + eps)."""
+    xp = ctx.xp
+    value, mg, ms, mom = _read_checked(ctx, op, var, slots, grad)
+    new_mg = (grad - mg) * (1 - rho) + mg
+    new_ms = (xp.square(grad) - ms) * (1 - rho) + ms
+    new_mom = grad / xp.sqrt(new_ms - xp.square(new_mg) + epsilon) * lr + mom * momentum
+    return _write_all(ctx, (slots[0], slots[1], slots[2], var), (new_mg, new_ms, new_mom, value - new_mom))
+
+
+def _apply_centered_rms_prop_numpy(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, grad: Any, *,
+                                   var: str, slots: tuple[str, ...], op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_centered_rms_prop, ctx, (lr, rho, momentum, epsilon, grad), 4,
+        return _on_vectors(_apply_centered_rms_prop_numpy, ctx, (lr, rho, momentum, epsilon, grad), 4,
                            var=var, slots=slots, op=op)
     value, mg, ms, mom = _read_checked(ctx, op, var, slots, grad)
     new_mg = _moving_mean(mg, grad.copy(), 1 - rho)
@@ -312,8 +395,10 @@ def _apply_centered_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon
 
 
 register_op("ApplyRMSProp", infer=_apply_infer_with(3, (3, 4, 5, 6)), kernel=_apply_rms_prop,
+            variants={"numpy": _apply_rms_prop_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1, 2), bind=bind_slots)
 register_op("ApplyCenteredRMSProp", infer=_apply_infer_with(4, (4, 5, 6, 7)), kernel=_apply_centered_rms_prop,
+            variants={"numpy": _apply_centered_rms_prop_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1, 2, 3), bind=bind_slots)
 
 
@@ -323,6 +408,27 @@ def _ftrl(ctx: Any, op: Any, var: str, slots: tuple[str, ...], grad: Any, lr: An
     """FTRL-Proximal (McMahan et al. 2013) as TF's ApplyFtrl/ApplyFtrlV2 compute it:
     n' = n + g^2; linear += g_s - (n'^-p - n^-p) / lr * var with g_s = g + 2 shrinkage var;
     var = |linear| > l1 ? (sign(linear) l1 - linear) / (n'^-p / lr + 2 l2) : 0; n = n'."""
+    xp = ctx.xp
+    value, accum, linear = _read_checked(ctx, op, var, slots, grad)
+    new_accum = xp.square(grad) + accum
+    new_power = xp.power(new_accum, -lr_power)
+    sigma = (new_power - xp.power(accum, -lr_power)) * value
+    shrunk = grad if shrinkage is None else value * (2 * shrinkage) + grad
+    if multiply_linear_by_lr:
+        new_linear = shrunk * lr + linear - sigma
+        denominator = new_power + 2 * l2 * lr
+        bound = l1 * lr
+    else:
+        new_linear = shrunk + linear - sigma / lr
+        denominator = new_power / lr + 2 * l2
+        bound = l1
+    shrunk_linear = (xp.clip(new_linear, -bound, bound) - new_linear) / denominator
+    updated = xp.where(xp.abs(new_linear) > bound, shrunk_linear, xp.zeros_like(shrunk_linear))
+    return _write_all(ctx, (slots[0], slots[1], var), (new_accum, new_linear, updated))
+
+
+def _ftrl_numpy(ctx: Any, op: Any, var: str, slots: tuple[str, ...], grad: Any, lr: Any, l1: Any, l2: Any,
+                shrinkage: Any, lr_power: Any, multiply_linear_by_lr: bool) -> Any:
     value, accum, linear = _read_checked(ctx, op, var, slots, grad)
     new_accum = np.square(grad)
     new_accum += accum
@@ -363,29 +469,66 @@ def _ftrl(ctx: Any, op: Any, var: str, slots: tuple[str, ...], grad: Any, lr: An
 
 def _apply_ftrl(ctx: Any, grad: Any, lr: Any, l1: Any, l2: Any, lr_power: Any, *, multiply_linear_by_lr: bool,
                 var: str, slots: tuple[str, ...], op: Any) -> Any:
-    if grad.ndim == 0:
-        return _on_vectors(_apply_ftrl, ctx, (grad, lr, l1, l2, lr_power), 0,
-                           multiply_linear_by_lr=multiply_linear_by_lr, var=var, slots=slots, op=op)
     return _ftrl(ctx, op, var, slots, grad, lr, l1, l2, None, lr_power, multiply_linear_by_lr)
+
+
+def _apply_ftrl_numpy(ctx: Any, grad: Any, lr: Any, l1: Any, l2: Any, lr_power: Any, *,
+                      multiply_linear_by_lr: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
+    if grad.ndim == 0:
+        return _on_vectors(_apply_ftrl_numpy, ctx, (grad, lr, l1, l2, lr_power), 0,
+                           multiply_linear_by_lr=multiply_linear_by_lr, var=var, slots=slots, op=op)
+    return _ftrl_numpy(ctx, op, var, slots, grad, lr, l1, l2, None, lr_power, multiply_linear_by_lr)
 
 
 def _apply_ftrl_v2(ctx: Any, grad: Any, lr: Any, l1: Any, l2: Any, l2_shrinkage: Any, lr_power: Any, *,
                    multiply_linear_by_lr: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
-    if grad.ndim == 0:
-        return _on_vectors(_apply_ftrl_v2, ctx, (grad, lr, l1, l2, l2_shrinkage, lr_power), 0,
-                           multiply_linear_by_lr=multiply_linear_by_lr, var=var, slots=slots, op=op)
     return _ftrl(ctx, op, var, slots, grad, lr, l1, l2, l2_shrinkage, lr_power, multiply_linear_by_lr)
 
 
+def _apply_ftrl_v2_numpy(ctx: Any, grad: Any, lr: Any, l1: Any, l2: Any, l2_shrinkage: Any, lr_power: Any, *,
+                         multiply_linear_by_lr: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
+    if grad.ndim == 0:
+        return _on_vectors(_apply_ftrl_v2_numpy, ctx, (grad, lr, l1, l2, l2_shrinkage, lr_power), 0,
+                           multiply_linear_by_lr=multiply_linear_by_lr, var=var, slots=slots, op=op)
+    return _ftrl_numpy(ctx, op, var, slots, grad, lr, l1, l2, l2_shrinkage, lr_power, multiply_linear_by_lr)
+
+
 register_op("ApplyFtrl", infer=_apply_infer_with(3, (4, 5, 6, 7)), kernel=_apply_ftrl,
+            variants={"numpy": _apply_ftrl_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1, 2), bind=bind_slots)
 register_op("ApplyFtrlV2", infer=_apply_infer_with(3, (4, 5, 6, 7, 8)), kernel=_apply_ftrl_v2,
+            variants={"numpy": _apply_ftrl_v2_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1, 2), bind=bind_slots)
 
 
 # ---------------------------------------------------------------- Proximal
-def _proximal_step(prox: Any, lr: Any, l1: Any, l2: Any) -> Any:
-    """sign(prox) max(|prox| - lr l1, 0) / (1 + lr l2), or prox / (1 + lr l2) when l1 <= 0; in place."""
+def _proximal(xp: Any, prox: Any, rate: Any, l1: Any, l2: Any) -> Any:
+    """sign(prox) max(|prox| - rate l1, 0) / (1 + rate l2), or prox / (1 + rate l2) when l1 <= 0."""
+    shrunk = xp.sign(prox) * xp.maximum(xp.abs(prox) - rate * l1, 0)
+    return xp.where(l1 > 0, shrunk, prox) / (rate * l2 + 1)
+
+
+def _apply_proximal_gradient_descent(ctx: Any, alpha: Any, l1: Any, l2: Any, delta: Any, *, var: str,
+                                     op: Any) -> Any:
+    """prox = var - alpha delta; var = sign(prox) max(|prox| - alpha l1, 0) / (1 + alpha l2)."""
+    value = ctx.read(var)
+    if value.shape != delta.shape:
+        raise _not_same_shape(op, 4, value.shape, delta.shape)
+    return _write_all(ctx, (var,), (_proximal(ctx.xp, value - delta * alpha, alpha, l1, l2),))
+
+
+def _apply_proximal_adagrad(ctx: Any, lr: Any, l1: Any, l2: Any, grad: Any, *, var: str, slots: tuple[str, ...],
+                            op: Any) -> Any:
+    """accum += g^2; rate = lr / sqrt(accum); then the proximal step of ProximalGradientDescent at `rate`."""
+    xp = ctx.xp
+    value, accum = _read_checked(ctx, op, var, slots, grad)
+    new_accum = xp.square(grad) + accum
+    rate = lr / xp.sqrt(new_accum)
+    return _write_all(ctx, (slots[0], var), (new_accum, _proximal(xp, value - grad * rate, rate, l1, l2)))
+
+
+def _proximal_step_numpy(prox: Any, lr: Any, l1: Any, l2: Any) -> Any:
+    """`_proximal` at a scalar rate, in place in `prox`."""
     if l1 > 0:
         shrink = np.abs(prox)
         shrink -= lr * l1
@@ -396,26 +539,24 @@ def _proximal_step(prox: Any, lr: Any, l1: Any, l2: Any) -> Any:
     return prox
 
 
-def _apply_proximal_gradient_descent(ctx: Any, alpha: Any, l1: Any, l2: Any, delta: Any, *, var: str,
-                                     op: Any) -> Any:
-    """prox = var - alpha delta; var = sign(prox) max(|prox| - alpha l1, 0) / (1 + alpha l2)."""
+def _apply_proximal_gradient_descent_numpy(ctx: Any, alpha: Any, l1: Any, l2: Any, delta: Any, *, var: str,
+                                           op: Any) -> Any:
     if delta.ndim == 0:
-        return _on_vectors(_apply_proximal_gradient_descent, ctx, (alpha, l1, l2, delta), 3, var=var, op=op)
+        return _on_vectors(_apply_proximal_gradient_descent_numpy, ctx, (alpha, l1, l2, delta), 3, var=var, op=op)
     value = ctx.read(var)
     if value.shape != delta.shape:
         raise _not_same_shape(op, 4, value.shape, delta.shape)
     prox = delta * -alpha
     prox += value
-    updated = _proximal_step(prox, alpha, l1, l2)
+    updated = _proximal_step_numpy(prox, alpha, l1, l2)
     ctx.write(var, updated)
     return updated
 
 
-def _apply_proximal_adagrad(ctx: Any, lr: Any, l1: Any, l2: Any, grad: Any, *, var: str, slots: tuple[str, ...],
-                            op: Any) -> Any:
-    """accum += g^2; rate = lr / sqrt(accum); then the proximal step of ProximalGradientDescent at `rate`."""
+def _apply_proximal_adagrad_numpy(ctx: Any, lr: Any, l1: Any, l2: Any, grad: Any, *, var: str,
+                                  slots: tuple[str, ...], op: Any) -> Any:
     if grad.ndim == 0:
-        return _on_vectors(_apply_proximal_adagrad, ctx, (lr, l1, l2, grad), 3, var=var, slots=slots, op=op)
+        return _on_vectors(_apply_proximal_adagrad_numpy, ctx, (lr, l1, l2, grad), 3, var=var, slots=slots, op=op)
     value, accum = _read_checked(ctx, op, var, slots, grad)
     new_accum = np.square(grad)
     new_accum += accum
@@ -438,7 +579,8 @@ def _apply_proximal_adagrad(ctx: Any, lr: Any, l1: Any, l2: Any, grad: Any, *, v
 
 
 register_op("ApplyProximalGradientDescent", infer=_apply_infer_with(1, (1, 2, 3)),
-            kernel=_apply_proximal_gradient_descent, grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,),
-            bind=bind_variable)
+            kernel=_apply_proximal_gradient_descent, variants={"numpy": _apply_proximal_gradient_descent_numpy},
+            grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,), bind=bind_variable)
 register_op("ApplyProximalAdagrad", infer=_apply_infer_with(2, (2, 3, 4)), kernel=_apply_proximal_adagrad,
+            variants={"numpy": _apply_proximal_adagrad_numpy},
             grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0, 1), bind=bind_slots)

@@ -91,10 +91,7 @@ def _assign_kernel(ctx: Any, value: Any, *, validate_shape: bool, var: str, stat
                    static_dims: tuple | None, op: Any) -> Any:
     if validate_shape and not dims_compatible(static_dims, np.shape(value)):
         raise shape_mismatch(op, static_shape, np.shape(value))
-    for fed in ctx.feeds:
-        if np.may_share_memory(value, fed):
-            value = np.array(value, copy=True)  # the variable must not change when the caller's array does
-            break
+    value = ctx.keep(value)  # the variable must not change when the caller changes a fed array
     ctx.write(var, value)
     return value
 
@@ -126,7 +123,7 @@ register_op("AssignSub", infer=_assign_infer, kernel=_assign_sub_kernel, grad=NO
 
 
 def _is_initialized_kernel(ctx: Any, *, var: str) -> Any:
-    return np.array(ctx.has(var))
+    return ctx.xp.asarray(ctx.has(var))
 
 
 register_op("IsVariableInitialized", infer=lambda ctx: [(dtypes_lib.bool_, TensorShape([]))],

@@ -15,17 +15,35 @@ from caudal.proto import graph_pb2 as caudal_dot_proto_dot_graph__pb2
 from caudal.proto import step_stats_pb2 as caudal_dot_proto_dot_step__stats__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61udal/proto/config.proto\x12\x0c\x63\x61udal.proto\x1a\x18\x63\x61udal/proto/graph.proto\x1a\x1d\x63\x61udal/proto/step_stats.proto\"\xa2\x02\n\nRunOptions\x12\x38\n\x0btrace_level\x18\x01 \x01(\x0e\x32#.caudal.proto.RunOptions.TraceLevel\x12\x15\n\rtimeout_in_ms\x18\x02 \x01(\x03\x12\x1c\n\x14inter_op_thread_pool\x18\x03 \x01(\x05\x12\x1f\n\x17output_partition_graphs\x18\x05 \x01(\x08\x12*\n\"report_tensor_allocations_upon_oom\x18\x07 \x01(\x08\"R\n\nTraceLevel\x12\x0c\n\x08NO_TRACE\x10\x00\x12\x12\n\x0eSOFTWARE_TRACE\x10\x01\x12\x12\n\x0eHARDWARE_TRACE\x10\x02\x12\x0e\n\nFULL_TRACE\x10\x03J\x04\x08\x04\x10\x05\"l\n\x0bRunMetadata\x12+\n\nstep_stats\x18\x01 \x01(\x0b\x32\x17.caudal.proto.StepStats\x12\x30\n\x10partition_graphs\x18\x03 \x03(\x0b\x32\x16.caudal.proto.GraphDefb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61udal/proto/config.proto\x12\x0c\x63\x61udal.proto\x1a\x18\x63\x61udal/proto/graph.proto\x1a\x1d\x63\x61udal/proto/step_stats.proto\"\x89\x02\n\nGPUOptions\x12\'\n\x1fper_process_gpu_memory_fraction\x18\x01 \x01(\x01\x12\x14\n\x0c\x61llow_growth\x18\x04 \x01(\x08\x12\x16\n\x0e\x61llocator_type\x18\x02 \x01(\t\x12\x1f\n\x17\x64\x65\x66\x65rred_deletion_bytes\x18\x03 \x01(\x03\x12\x1b\n\x13visible_device_list\x18\x05 \x01(\t\x12\"\n\x1apolling_active_delay_usecs\x18\x06 \x01(\x05\x12$\n\x1cpolling_inactive_delay_msecs\x18\x07 \x01(\x05\x12\x1c\n\x14\x66orce_gpu_compatible\x18\x08 \x01(\x08\"\xa1\x03\n\x10OptimizerOptions\x12+\n#do_common_subexpression_elimination\x18\x01 \x01(\x08\x12\x1b\n\x13\x64o_constant_folding\x18\x02 \x01(\x08\x12$\n\x1cmax_folded_constant_in_bytes\x18\x06 \x01(\x03\x12\x1c\n\x14\x64o_function_inlining\x18\x04 \x01(\x08\x12\x37\n\topt_level\x18\x03 \x01(\x0e\x32$.caudal.proto.OptimizerOptions.Level\x12G\n\x10global_jit_level\x18\x05 \x01(\x0e\x32-.caudal.proto.OptimizerOptions.GlobalJitLevel\x12\x16\n\x0e\x63pu_global_jit\x18\x07 \x01(\x08\" \n\x05Level\x12\x06\n\x02L1\x10\x00\x12\x0f\n\x02L0\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\"C\n\x0eGlobalJitLevel\x12\x0b\n\x07\x44\x45\x46\x41ULT\x10\x00\x12\x10\n\x03OFF\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x12\x08\n\x04ON_1\x10\x01\x12\x08\n\x04ON_2\x10\x02\"\x94\x02\n\x0cGraphOptions\x12\x1e\n\x16\x65nable_recv_scheduling\x18\x02 \x01(\x08\x12\x39\n\x11optimizer_options\x18\x03 \x01(\x0b\x32\x1e.caudal.proto.OptimizerOptions\x12\x18\n\x10\x62uild_cost_model\x18\x04 \x01(\x03\x12\x1e\n\x16\x62uild_cost_model_after\x18\t \x01(\x03\x12\x14\n\x0cinfer_shapes\x18\x05 \x01(\x08\x12\x1a\n\x12place_pruned_graph\x18\x06 \x01(\x08\x12 \n\x18\x65nable_bfloat16_sendrecv\x18\x07 \x01(\x08\x12\x15\n\rtimeline_step\x18\x08 \x01(\x05J\x04\x08\x01\x10\x02\"\x85\x07\n\x0b\x43onfigProto\x12@\n\x0c\x64\x65vice_count\x18\x01 \x03(\x0b\x32*.caudal.proto.ConfigProto.DeviceCountEntry\x12$\n\x1cintra_op_parallelism_threads\x18\x02 \x01(\x05\x12$\n\x1cinter_op_parallelism_threads\x18\x05 \x01(\x05\x12\x1f\n\x17use_per_session_threads\x18\t \x01(\x08\x12\x18\n\x10placement_period\x18\x03 \x01(\x05\x12\x16\n\x0e\x64\x65vice_filters\x18\x04 \x03(\t\x12-\n\x0bgpu_options\x18\x06 \x01(\x0b\x32\x18.caudal.proto.GPUOptions\x12\x1c\n\x14\x61llow_soft_placement\x18\x07 \x01(\x08\x12\x1c\n\x14log_device_placement\x18\x08 \x01(\x08\x12\x31\n\rgraph_options\x18\n \x01(\x0b\x32\x1a.caudal.proto.GraphOptions\x12\x1f\n\x17operation_timeout_in_ms\x18\x0b \x01(\x03\x12\x1d\n\x15isolate_session_state\x18\x0f \x01(\x08\x12(\n share_cluster_devices_in_session\x18\x11 \x01(\x08\x12<\n\x0c\x65xperimental\x18\x10 \x01(\x0b\x32&.caudal.proto.ConfigProto.Experimental\x1a\x32\n\x10\x44\x65viceCountEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\x1a\x9a\x02\n\x0c\x45xperimental\x12\x1f\n\x17\x63ollective_group_leader\x18\x01 \x01(\t\x12\x15\n\rexecutor_type\x18\x03 \x01(\t\x12\x1a\n\x12recv_buf_max_chunk\x18\x04 \x01(\x05\x12\x19\n\x11use_numa_affinity\x18\x05 \x01(\x08\x12\x1f\n\x17\x64isable_thread_spinning\x18\t \x01(\x08\x12(\n share_cluster_devices_in_session\x18\n \x01(\x08\x12!\n\x19optimize_for_static_graph\x18\x0c \x01(\x08\x12\'\n\x1f\x64isable_output_partition_graphs\x18\x0e \x01(\x08J\x04\x08\x02\x10\x03\"\xa2\x02\n\nRunOptions\x12\x38\n\x0btrace_level\x18\x01 \x01(\x0e\x32#.caudal.proto.RunOptions.TraceLevel\x12\x15\n\rtimeout_in_ms\x18\x02 \x01(\x03\x12\x1c\n\x14inter_op_thread_pool\x18\x03 \x01(\x05\x12\x1f\n\x17output_partition_graphs\x18\x05 \x01(\x08\x12*\n\"report_tensor_allocations_upon_oom\x18\x07 \x01(\x08\"R\n\nTraceLevel\x12\x0c\n\x08NO_TRACE\x10\x00\x12\x12\n\x0eSOFTWARE_TRACE\x10\x01\x12\x12\n\x0eHARDWARE_TRACE\x10\x02\x12\x0e\n\nFULL_TRACE\x10\x03J\x04\x08\x04\x10\x05\"l\n\x0bRunMetadata\x12+\n\nstep_stats\x18\x01 \x01(\x0b\x32\x17.caudal.proto.StepStats\x12\x30\n\x10partition_graphs\x18\x03 \x03(\x0b\x32\x16.caudal.proto.GraphDefb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'caudal.proto.config_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _RUNOPTIONS._serialized_start=101
-  _RUNOPTIONS._serialized_end=391
-  _RUNOPTIONS_TRACELEVEL._serialized_start=303
-  _RUNOPTIONS_TRACELEVEL._serialized_end=385
-  _RUNMETADATA._serialized_start=393
-  _RUNMETADATA._serialized_end=501
+  _CONFIGPROTO_DEVICECOUNTENTRY._options = None
+  _CONFIGPROTO_DEVICECOUNTENTRY._serialized_options = b'8\001'
+  _GPUOPTIONS._serialized_start=101
+  _GPUOPTIONS._serialized_end=366
+  _OPTIMIZEROPTIONS._serialized_start=369
+  _OPTIMIZEROPTIONS._serialized_end=786
+  _OPTIMIZEROPTIONS_LEVEL._serialized_start=685
+  _OPTIMIZEROPTIONS_LEVEL._serialized_end=717
+  _OPTIMIZEROPTIONS_GLOBALJITLEVEL._serialized_start=719
+  _OPTIMIZEROPTIONS_GLOBALJITLEVEL._serialized_end=786
+  _GRAPHOPTIONS._serialized_start=789
+  _GRAPHOPTIONS._serialized_end=1065
+  _CONFIGPROTO._serialized_start=1068
+  _CONFIGPROTO._serialized_end=1969
+  _CONFIGPROTO_DEVICECOUNTENTRY._serialized_start=1634
+  _CONFIGPROTO_DEVICECOUNTENTRY._serialized_end=1684
+  _CONFIGPROTO_EXPERIMENTAL._serialized_start=1687
+  _CONFIGPROTO_EXPERIMENTAL._serialized_end=1969
+  _RUNOPTIONS._serialized_start=1972
+  _RUNOPTIONS._serialized_end=2262
+  _RUNOPTIONS_TRACELEVEL._serialized_start=2174
+  _RUNOPTIONS_TRACELEVEL._serialized_end=2256
+  _RUNMETADATA._serialized_start=2264
+  _RUNMETADATA._serialized_end=2372
 # @@protoc_insertion_point(module_scope)

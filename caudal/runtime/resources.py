@@ -78,6 +78,14 @@ class RunContext:
     def has(self, name: str) -> bool:
         return name in self.variables
 
+    def keep(self, value: Any) -> Any:
+        """`value` as a kernel that keeps it (Assign) must store it: a copy when it shares memory
+        with a feed, since kernels use feeds as given and the caller may change its array later."""
+        for fed in self.feeds:
+            if self.backend.may_share_memory(value, fed):
+                return self.xp.array(value, copy=True)
+        return value
+
     # ---------------------------------------------------------- resources
     def resource(self, key: Any, create: Callable[[], Resource]) -> Any:
         """The resource under `key`, made by `create()` if this Session has none yet."""
@@ -92,11 +100,13 @@ class RunContext:
             self._undo[id(found)] = (found, found.snapshot())
         return found
 
-    def generator(self, op: Any) -> Any:
-        """The random stream of a random op (keyed by the op's name and seeds)."""
+    def random_stream(self, op: Any) -> Any:
+        """The random stream of a random op in this Session (keyed by the op's name, seeded by its
+        seeds), made by the backend: kernels ask it for primitive draws (`uniform`, `normal`,
+        `integers`, `permutation`). A run that fails puts it back as it was."""
         attrs = op._attrs
         seed, seed2 = attrs.get("seed", 0), attrs.get("seed2", 0)
-        return self.resource(("random", op._name), lambda: self.backend.random_stream(seed, seed2)).generator
+        return self.resource(("random", op._name), lambda: self.backend.random_stream(seed, seed2))
 
     # ------------------------------------------------------------- ending
     def commit(self) -> None:

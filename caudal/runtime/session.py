@@ -1,6 +1,7 @@
 """`Session`, `InteractiveSession` and the default-session stack.
 
-A Session holds a graph, a backend, a resource store (variable values,
+A Session holds a graph, a backend (chosen by name: `config.experimental.executor_type`,
+else $CAUDAL_BACKEND, else numpy; see caudal.backends), a resource store (variable values,
 random streams and every other piece of run state: caudal.runtime.resources)
 and a cache of compiled Plans. `run`:
 
@@ -44,9 +45,7 @@ class BaseSession:
             raise TypeError(f"graph must be a tf.Graph, but got {type(self._graph)}")
         self._target = target
         self._config = config
-        from caudal.backends import numpy_backend
-
-        self._backend = numpy_backend.NumpyBackend()
+        self._backend = _backend_for(config)
         self._store = ResourceStore()
         self._plans: dict[Any, Plan] = {}
         self._plans_version = self._graph._mutation_version
@@ -218,6 +217,25 @@ class InteractiveSession(BaseSession):
                 pass
             self._default_session_cm = None
             self._default_graph_cm = None
+
+
+# TensorFlow's own executor names: a TF program may set them; they choose no caudal backend.
+_TF_EXECUTOR_TYPES = frozenset(["DEFAULT", "SINGLE_THREADED_EXECUTOR"])
+
+
+def _backend_for(config: Any) -> Any:
+    """The backend `config.experimental.executor_type` names, else $CAUDAL_BACKEND's, else numpy."""
+    from caudal import backends
+
+    if config is not None:
+        from caudal.proto import config_pb2
+
+        if not isinstance(config, config_pb2.ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
+        name = config.experimental.executor_type
+        if name and name not in _TF_EXECUTOR_TYPES:
+            return backends.get_backend(name, "ConfigProto.experimental.executor_type")
+    return backends.get_backend(backends.default_backend_name(), f"${backends.ENV_VAR}")
 
 
 def _owned(value: Any) -> Any:

@@ -1,0 +1,36 @@
+"""Portable scatters: sums and picks of rows by index, with no write into any array.
+
+The array API has no scatter (NumPy writes with `np.add.at`, jax with
+`.at[].add`), so the portable kernels of UnsortedSegmentSum, SegmentSum,
+ScatterNd and DynamicStitch select rows by comparing ids with the slot
+numbers: an (n, m) table of which of m rows goes to which of n slots. That
+costs n*m*row_size work and memory, fine for a reference; the NumPy backend
+runs `np.add.at` variants, and a compiled backend registers its own scatter.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _slots(xp: Any, ids: Any, n: int, row_ndim: int) -> Any:
+    """(n, m, 1, ...) booleans: whether row j goes to slot i (ids outside [0, n) go nowhere)."""
+    hit = ids[None, :] == xp.arange(n, dtype=ids.dtype)[:, None]
+    return hit.reshape(hit.shape + (1,) * row_ndim)
+
+
+def scatter_add_rows(xp: Any, rows: Any, ids: Any, n: int) -> Any:
+    """(n, ...) sums: slot i holds the sum of the rows (m, ...) whose id (m,) is i; zeros where none."""
+    hit = _slots(xp, ids, n, rows.ndim - 1)
+    return xp.sum(xp.where(hit, rows[None], xp.zeros_like(rows[None])), axis=1, dtype=rows.dtype)
+
+
+def last_rows(xp: Any, rows: Any, ids: Any, n: int) -> Any:
+    """(n, ...): slot i holds the last of the rows (m, ...) whose id (m,) is i; zeros where none."""
+    m = ids.shape[0]
+    if m == 0:
+        return xp.zeros((n,) + rows.shape[1:], dtype=rows.dtype)
+    hit = ids[None, :] == xp.arange(n, dtype=ids.dtype)[:, None]
+    last = (m - 1) - xp.argmax(hit[:, ::-1], axis=1)
+    found = xp.any(hit, axis=1).reshape((n,) + (1,) * (rows.ndim - 1))
+    picked = xp.take(rows, last, axis=0)
+    return xp.where(found, picked, xp.zeros_like(picked))

@@ -1,0 +1,180 @@
+"""The backend seam: every op's portable kernel, and its NumPy variant, against the op-record table.
+
+- Every record runs, with its inputs fed through placeholders (so no kernel is
+  folded into a constant when the plan is built), on the `portable` backend
+  (only the portable kernels, the ones a traced backend would run) and on
+  `numpy` (each op's `numpy` variant where it has one), against the record's
+  NumPy reference.
+- Every kernel of every op in a record's graph, portable and variants, is
+  called directly on that op's input values made read-only, and must neither
+  fail nor change them, and must give the values the Session gave.
+- The stateful kernels (the optimizers' Apply ops and random ops) run on both
+  backends with the same results, never writing into variable values or
+  feeds.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.framework.registry import get_op_def
+from tests.ops.record import OpRecord
+from tests.ops.test_op_records import IDS, RECORDS, _check_values, _outputs, _reference
+from tests.test_optimizer_bugs import SCALAR_SETTINGS
+
+BACKENDS = ["portable", "numpy"]
+
+
+def session(backend: str, graph: tf.Graph | None = None) -> tf.Session:
+    config = tf.ConfigProto()
+    config.experimental.executor_type = backend
+    return tf.Session(graph=graph, config=config)
+
+
+def _placeholders(record: OpRecord, arrays: list[np.ndarray]) -> tuple[list[tf.Tensor], dict]:
+    """Inputs as placeholders of the arrays' static shapes (constants where the record says)."""
+    inputs, feed = [], {}
+    for i, a in enumerate(arrays):
+        if i in record.const:
+            inputs.append(tf.constant(a))
+        else:
+            p = tf.placeholder(tf.as_dtype(a.dtype), a.shape)
+            inputs.append(p)
+            feed[p] = a
+    return inputs, feed
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_record_values_on_each_backend(record: OpRecord, backend: str) -> None:
+    arrays = record.arrays(seed=4)
+    expected = _reference(record, arrays)
+    with tf.Graph().as_default() as graph:
+        inputs, feed = _placeholders(record, arrays)
+        outputs = _outputs(record.fn(*inputs))
+        with session(backend, graph) as sess:
+            assert sess._backend.name == backend
+            got = sess.run(outputs, feed)
+    _check_values(record, got, expected)
+    for value, ref in zip(got, expected):
+        assert np.asarray(value).dtype == ref.dtype, f"{record.id}: runtime dtype {np.asarray(value).dtype}"
+
+
+def _read_only(value: object) -> object:
+    array = np.array(value, copy=True) if not isinstance(value, np.ndarray) else value.copy()
+    array.flags.writeable = False
+    return array
+
+
+def _kernels(op_def: object) -> dict[str, object]:
+    return {"portable": op_def.kernel, **{name: k for name, k in op_def.variants.items()}}
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_kernels_never_write_into_their_inputs(record: OpRecord) -> None:
+    """Each kernel of each op of the record's graph, called on read-only copies of the op's inputs."""
+    arrays = record.arrays(seed=5)
+    with tf.Graph().as_default() as graph:
+        inputs, feed = _placeholders(record, arrays)
+        record.fn(*inputs)
+        ops = [op for op in graph.get_operations()
+               if op.type not in ("Placeholder", "Const") and not op._op_def.stateful
+               and not op._op_def.control_flow and not op._op_def.ref_inputs]
+        with session("numpy", graph) as sess:
+            for op in ops:
+                values = sess.run(list(op.inputs), feed)
+                results = sess.run(list(op.outputs), feed)
+                op_def = get_op_def(op.type)
+                for name, kernel in _kernels(op_def).items():
+                    frozen = [_read_only(v) for v in values]
+                    before = [v.copy() for v in frozen]
+                    try:
+                        with np.errstate(all="ignore"):
+                            got = kernel(np, *frozen, **op_def.kernel_kwargs(op))
+                    except ValueError as e:
+                        if "read-only" in str(e):
+                            pytest.fail(f"{record.id}: the {name} kernel of {op.type} writes into an input: {e}")
+                        raise
+                    for a, b in zip(frozen, before):
+                        np.testing.assert_array_equal(a, b, err_msg=f"{record.id}: {name} kernel of {op.type}")
+                    if not op.outputs:
+                        continue
+                    got = list(got) if len(op.outputs) != 1 else [got]
+                    assert len(got) == len(results)
+                    for g, r in zip(got, results):
+                        g, r = np.asarray(g), np.asarray(r)
+                        assert g.shape == r.shape and g.dtype == r.dtype, f"{record.id}: {name} kernel of {op.type}"
+                        if r.dtype.kind in "fc":
+                            np.testing.assert_allclose(g, r, rtol=record.rtol, atol=record.atol,
+                                                       err_msg=f"{record.id}: {name} kernel of {op.type}")
+                        else:
+                            np.testing.assert_array_equal(g, r, err_msg=f"{record.id}: {name} kernel of {op.type}")
+
+
+# ------------------------------------------------------------------ stateful kernels
+def _optimizer_trajectory(backend: str, setting: str, shape: tuple[int, ...]) -> list[list[np.ndarray]]:
+    """Four steps of `setting` on a float32 variable of `shape` with fed read-only gradients: the
+    variable and its slots after each step. Before each step every stored value is made read-only,
+    and after it each must be as it was: the kernels build new values, never write into old ones."""
+    cls, kwargs = SCALAR_SETTINGS[setting]
+    size = int(np.prod(shape))
+    with tf.Graph().as_default() as graph:
+        v = tf.Variable(np.linspace(-0.5, 0.7, size).reshape(shape).astype(np.float32), name="v")
+        g = tf.placeholder(tf.float32, shape)
+        opt = getattr(tf.train, cls)(**kwargs)
+        train = opt.apply_gradients([(g, v)])
+        tracked = [v] + [opt.get_slot(v, name) for name in sorted(opt.get_slot_names())]
+        rng = np.random.default_rng(0)
+        trajectory = []
+        with session(backend, graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(4):
+                stored = dict(sess._store.variables)
+                copies = {name: np.array(value, copy=True) for name, value in stored.items()}
+                for value in stored.values():
+                    if isinstance(value, np.ndarray):
+                        value.flags.writeable = False
+                grad = _read_only(rng.uniform(-1, 1, shape).astype(np.float32))
+                sess.run(train, {g: grad})
+                for name, value in stored.items():
+                    np.testing.assert_array_equal(value, copies[name], err_msg=f"{backend} {setting}: {name}")
+                trajectory.append([np.asarray(x) for x in sess.run(tracked)])
+    return trajectory
+
+
+@pytest.mark.parametrize("shape", [(), (3, 2)], ids=["scalar", "matrix"])
+@pytest.mark.parametrize("setting", sorted(SCALAR_SETTINGS))
+def test_optimizer_kernels_agree_across_backends_and_write_nothing_they_read(setting: str, shape: tuple) -> None:
+    portable = _optimizer_trajectory("portable", setting, shape)
+    numpy = _optimizer_trajectory("numpy", setting, shape)
+    for step_p, step_n in zip(portable, numpy, strict=True):
+        for p, n in zip(step_p, step_n, strict=True):
+            assert p.shape == n.shape == shape and p.dtype == n.dtype == np.float32
+            np.testing.assert_allclose(p, n, rtol=1e-5, atol=1e-6, err_msg=setting)
+
+
+def _random_values(backend: str) -> list[np.ndarray]:
+    values = []
+    for dtype in (tf.float16, tf.float32, tf.float64):
+        with tf.Graph().as_default() as graph:
+            tf.set_random_seed(5)
+            fetches = [tf.random_uniform([7, 3], dtype=dtype), tf.random_normal([11], dtype=dtype),
+                       tf.truncated_normal([300], dtype=dtype), tf.random_uniform([9], 2, 50, dtype=tf.int32),
+                       tf.random_uniform([9], -3, 5000, dtype=tf.int64), tf.random_shuffle(tf.range(20)),
+                       tf.random_shuffle(tf.reshape(tf.range(12.0), [4, 3]), seed=3),
+                       tf.multinomial(tf.log([[0.1, 0.3, 0.6], [0.5, 0.5, 0.0]]), 20, seed=9),
+                       tf.random_crop(tf.reshape(tf.range(100), [10, 10]), [3, 4], seed=1),
+                       tf.nn.dropout(tf.ones([50]), 0.5, seed=4)]
+            with session(backend, graph) as sess:
+                for _ in range(2):
+                    values.extend(sess.run(fetches))
+    return values
+
+
+def test_random_kernels_draw_the_same_numbers_on_both_backends() -> None:
+    """Both backends use NumPy's streams: the portable kernels (truncation, sampling, dtypes over
+    `xp`) must turn the same primitive draws into the same numbers as before the seam."""
+    for p, n in zip(_random_values("portable"), _random_values("numpy"), strict=True):
+        assert p.dtype == n.dtype and p.shape == n.shape
+        np.testing.assert_array_equal(p, n)
