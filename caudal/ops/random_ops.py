@@ -75,6 +75,20 @@ def _truncated_normal_kernel(ctx: Any, shape: Any, *, dtype: dtypes_lib.DType, o
     return _cast(values, dtype)
 
 
+def _truncated_normal_numpy(ctx: Any, shape: Any, *, dtype: dtypes_lib.DType, op: Any) -> Any:
+    """TruncatedNormal on NumPy: the same draws, put in place in the kernel's own array (the
+    portable kernel's full-size slot and selection arrays cost memory when a large weight
+    matrix is initialized)."""
+    stream = ctx.random_stream(op)
+    draw_type = _draw_type(dtype)
+    values = stream.normal(_dims(shape), draw_type)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = stream.normal((int(outside.sum()),), draw_type)
+        outside = np.abs(values) > 2
+    return _cast(values, dtype)
+
+
 def _uniform_int_infer(ctx: InferContext) -> list:
     _rules.check_dtype(ctx, 0, _rules.INDEX, "shape")
     dtype = _rules.check_same_dtype(ctx, (1, 2), ("minval", "maxval"))
@@ -89,9 +103,11 @@ def _uniform_int_kernel(ctx: Any, shape: Any, minval: Any, maxval: Any, *, op: A
     return ctx.random_stream(op).integers(minval, maxval, _dims(shape), ctx.xp.asarray(minval).dtype)
 
 
-for _type, _kernel in (("RandomUniform", _uniform_kernel), ("RandomStandardNormal", _normal_kernel),
-                       ("TruncatedNormal", _truncated_normal_kernel)):
-    register_op(_type, infer=_random_infer, kernel=_kernel, grad=NOT_DIFFERENTIABLE, stateful=True)
+register_op("RandomUniform", infer=_random_infer, kernel=_uniform_kernel, grad=NOT_DIFFERENTIABLE, stateful=True)
+register_op("RandomStandardNormal", infer=_random_infer, kernel=_normal_kernel, grad=NOT_DIFFERENTIABLE,
+            stateful=True)
+register_op("TruncatedNormal", infer=_random_infer, kernel=_truncated_normal_kernel,
+            variants={"numpy": _truncated_normal_numpy}, grad=NOT_DIFFERENTIABLE, stateful=True)
 register_op("RandomUniformInt", infer=_uniform_int_infer, kernel=_uniform_int_kernel,
             grad=NOT_DIFFERENTIABLE, stateful=True)
 
