@@ -4,13 +4,14 @@
   folded into a constant when the plan is built), on the `portable` backend
   (only the portable kernels, the ones a traced backend would run) and on
   `numpy` (each op's `numpy` variant where it has one), against the record's
-  NumPy reference.
-- Every kernel of every op in a record's graph, portable and variants, is
-  called directly on that op's input values made read-only, and must neither
-  fail nor change them, and must give the values the Session gave.
-- The stateful kernels (the optimizers' Apply ops and random ops) run on both
-  backends with the same results, never writing into variable values or
-  feeds.
+  NumPy reference; the gradients of differentiable records agree on both.
+- Every kernel of every op in a record's graph and in its gradient, portable
+  and variants, is called directly on that op's input values made read-only,
+  and must neither fail nor change them, and must give the Session's values.
+- The stateful kernels (the optimizers' Apply ops, random ops) give the same
+  results on both backends, never writing into stored values or feeds.
+- Portable and NumPy convolution and pooling kernels agree over strides,
+  dilations, paddings and window shapes that the records do not all reach.
 """
 from __future__ import annotations
 
@@ -71,13 +72,46 @@ def _kernels(op_def: object) -> dict[str, object]:
     return {"portable": op_def.kernel, **{name: k for name, k in op_def.variants.items()}}
 
 
+def _with_gradients(record: OpRecord, inputs: list[tf.Tensor], outputs: list[tf.Tensor],
+                    arrays: list[np.ndarray]) -> list[tf.Tensor]:
+    """The gradients of a weighted sum of the record's float outputs with respect to its float
+    inputs (none when the record has no gradient check): the gradient kernels' own checks."""
+    indices = record.grad_indices(arrays)
+    shapes = [r.shape for r in _reference(record, arrays)]
+    floats = [(o, shape) for o, shape in zip(outputs, shapes) if o.dtype.is_floating]
+    if not indices or not floats:
+        return []
+    rng = np.random.default_rng(3)
+    y = tf.add_n([tf.reduce_sum(o * rng.uniform(0.5, 1.5, shape).astype(o.dtype.as_numpy_dtype))
+                  for o, shape in floats])
+    return [g for g in tf.gradients(y, [inputs[i] for i in indices]) if g is not None]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_gradients_agree_across_backends(record: OpRecord) -> None:
+    arrays = record.arrays(seed=6)
+    got = {}
+    for backend in BACKENDS:
+        with tf.Graph().as_default() as graph:
+            inputs, feed = _placeholders(record, arrays)
+            grads = _with_gradients(record, inputs, _outputs(record.fn(*inputs)), arrays)
+            if not grads:
+                return
+            with session(backend, graph) as sess:
+                got[backend] = sess.run(grads, feed)
+    for p, n in zip(got["portable"], got["numpy"], strict=True):
+        assert p.dtype == n.dtype and p.shape == n.shape, record.id
+        np.testing.assert_allclose(p, n, rtol=record.rtol, atol=record.atol, err_msg=record.id)
+
+
 @pytest.mark.parametrize("record", RECORDS, ids=IDS)
 def test_kernels_never_write_into_their_inputs(record: OpRecord) -> None:
-    """Each kernel of each op of the record's graph, called on read-only copies of the op's inputs."""
+    """Each kernel of each op of the record's graph and of its gradient, called on read-only
+    copies of the op's inputs."""
     arrays = record.arrays(seed=5)
     with tf.Graph().as_default() as graph:
         inputs, feed = _placeholders(record, arrays)
-        record.fn(*inputs)
+        _with_gradients(record, inputs, _outputs(record.fn(*inputs)), arrays)
         ops = [op for op in graph.get_operations()
                if op.type not in ("Placeholder", "Const") and not op._op_def.stateful
                and not op._op_def.control_flow and not op._op_def.ref_inputs]
@@ -96,20 +130,20 @@ def test_kernels_never_write_into_their_inputs(record: OpRecord) -> None:
                         if "read-only" in str(e):
                             pytest.fail(f"{record.id}: the {name} kernel of {op.type} writes into an input: {e}")
                         raise
+                    where = f"{record.id}: the {name} kernel of {op.type}"
                     for a, b in zip(frozen, before):
-                        np.testing.assert_array_equal(a, b, err_msg=f"{record.id}: {name} kernel of {op.type}")
+                        np.testing.assert_array_equal(a, b, err_msg=where)
                     if not op.outputs:
                         continue
                     got = list(got) if len(op.outputs) != 1 else [got]
                     assert len(got) == len(results)
                     for g, r in zip(got, results):
                         g, r = np.asarray(g), np.asarray(r)
-                        assert g.shape == r.shape and g.dtype == r.dtype, f"{record.id}: {name} kernel of {op.type}"
+                        assert g.shape == r.shape and g.dtype == r.dtype, where
                         if r.dtype.kind in "fc":
-                            np.testing.assert_allclose(g, r, rtol=record.rtol, atol=record.atol,
-                                                       err_msg=f"{record.id}: {name} kernel of {op.type}")
+                            np.testing.assert_allclose(g, r, rtol=record.rtol, atol=record.atol, err_msg=where)
                         else:
-                            np.testing.assert_array_equal(g, r, err_msg=f"{record.id}: {name} kernel of {op.type}")
+                            np.testing.assert_array_equal(g, r, err_msg=where)
 
 
 # ------------------------------------------------------------------ stateful kernels
@@ -178,3 +212,75 @@ def test_random_kernels_draw_the_same_numbers_on_both_backends() -> None:
     for p, n in zip(_random_values("portable"), _random_values("numpy"), strict=True):
         assert p.dtype == n.dtype and p.shape == n.shape
         np.testing.assert_array_equal(p, n)
+
+
+# ------------------------------------------------- convolution and pooling geometries
+_CONV_GEOMETRIES = [  # (input NHWC, filter HW, strides, dilations, padding, explicit)
+    ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1), "SAME", ()),
+    ((2, 7, 6, 9), (3, 2), (2, 2), (1, 1), "SAME", ()),
+    ((1, 9, 8, 10), (2, 3), (1, 2), (2, 1), "VALID", ()),
+    ((3, 8, 8, 2), (3, 3), (3, 2), (1, 2), "VALID", ()),
+    ((2, 6, 5, 4), (2, 2), (2, 1), (1, 1), "EXPLICIT", (0, 0, 1, 2, 2, 0, 0, 0)),
+    ((2, 5, 5, 16), (1, 1), (2, 2), (1, 1), "SAME", ()),
+    ((0, 5, 5, 2), (3, 3), (1, 1), (1, 1), "SAME", ()),
+]
+_POOL_GEOMETRIES = [  # (input NHWC, window HW, strides, padding)
+    ((2, 6, 6, 3), (2, 2), (2, 2), "VALID"), ((2, 7, 5, 3), (2, 2), (2, 2), "SAME"),
+    ((1, 7, 7, 2), (3, 3), (2, 2), "SAME"), ((2, 6, 5, 2), (3, 2), (1, 2), "VALID"),
+    ((1, 5, 6, 4), (1, 3), (1, 1), "SAME"),
+]
+
+
+@pytest.mark.parametrize("geometry", _CONV_GEOMETRIES, ids=lambda g: f"{g[0]}-{g[1]}-{g[2]}-{g[3]}-{g[4]}")
+def test_portable_and_numpy_convolutions_agree(geometry: tuple) -> None:
+    from caudal.ops import _conv_kernels as portable
+    from caudal.ops import _conv_kernels_numpy as fast
+
+    shape, k_hw, strides, dilations, padding, explicit = geometry
+    rng = np.random.default_rng(7)
+    x = _read_only(rng.standard_normal(shape).astype(np.float32))
+    w = _read_only(rng.standard_normal(k_hw + (shape[3], 4)).astype(np.float32))
+    wd = _read_only(rng.standard_normal(k_hw + (shape[3], 2)).astype(np.float32))
+    args = (strides, dilations, padding, explicit)
+    p, n = portable, fast
+    y = n.conv2d(np, x, w, *args)
+    dy = _read_only(rng.standard_normal(y.shape).astype(np.float32))
+    yd = n.depthwise_conv2d(np, x, wd, *args)
+    dyd = _read_only(rng.standard_normal(yd.shape).astype(np.float32))
+    pairs = [(p.conv2d(np, x, w, *args), y),
+             (p.conv2d_backprop_input(np, shape, w, dy, *args), n.conv2d_backprop_input(np, shape, w, dy, *args)),
+             (p.conv2d_backprop_filter(np, x, w.shape, dy, *args), n.conv2d_backprop_filter(np, x, w.shape, dy, *args)),
+             (p.depthwise_conv2d(np, x, wd, *args), yd),
+             (p.depthwise_conv2d_backprop_input(np, shape, wd, dyd, *args),
+              n.depthwise_conv2d_backprop_input(np, shape, wd, dyd, *args)),
+             (p.depthwise_conv2d_backprop_filter(np, x, wd.shape, dyd, *args),
+              n.depthwise_conv2d_backprop_filter(np, x, wd.shape, dyd, *args))]
+    for got, want in pairs:
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("geometry", _POOL_GEOMETRIES, ids=lambda g: f"{g[0]}-{g[1]}-{g[2]}-{g[3]}")
+def test_portable_and_numpy_pooling_agree(geometry: tuple) -> None:
+    from caudal.ops import _conv_kernels as p
+    from caudal.ops import _conv_kernels_numpy as n
+
+    shape, k_hw, strides, padding = geometry
+    rng = np.random.default_rng(8)
+    # Few distinct values: ties, so that the first maximum of each window matters.
+    x = _read_only(rng.integers(0, 4, shape).astype(np.float32))
+    y = _read_only(n.max_pool(np, x, k_hw, strides, padding))
+    dy = _read_only(rng.standard_normal(y.shape).astype(np.float32))
+    ddx = _read_only(rng.standard_normal(shape).astype(np.float32))
+    avg = n.avg_pool(np, x, k_hw, strides, padding)
+    pairs = [(p.max_pool(np, x, k_hw, strides, padding), y),
+             (p.max_pool_grad(np, x, y, dy, k_hw, strides, padding), n.max_pool_grad(np, x, y, dy, k_hw, strides,
+                                                                                       padding)),
+             (p.max_pool_grad_grad(np, x, y, ddx, k_hw, strides, padding),
+              n.max_pool_grad_grad(np, x, y, ddx, k_hw, strides, padding)),
+             (p.avg_pool(np, x, k_hw, strides, padding), avg),
+             (p.avg_pool_grad(np, shape, dy, k_hw, strides, padding), n.avg_pool_grad(np, shape, dy, k_hw, strides,
+                                                                                      padding))]
+    for got, want in pairs:
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -34,3 +34,18 @@ def last_rows(xp: Any, rows: Any, ids: Any, n: int) -> Any:
     found = xp.any(hit, axis=1).reshape((n,) + (1,) * (rows.ndim - 1))
     picked = xp.take(rows, last, axis=0)
     return xp.where(found, picked, xp.zeros_like(picked))
+
+
+def place_distinct(xp: Any, values: Any, positions: Any, size: int) -> Any:
+    """(size,) zeros holding values[j] (m,) at positions[j] (m distinct ints in [0, size)): each
+    position looks its value up in the sorted positions, so there is no n*m table."""
+    m = positions.shape[0]
+    zeros = xp.zeros((size,), dtype=values.dtype)
+    if m == 0:
+        return zeros
+    order = xp.argsort(positions)
+    sorted_positions = xp.take(positions, order)
+    everywhere = xp.arange(size, dtype=sorted_positions.dtype)
+    slot = xp.clip(xp.searchsorted(sorted_positions, everywhere), 0, m - 1)
+    found = xp.take(sorted_positions, slot) == everywhere
+    return xp.where(found, xp.take(values, xp.take(order, slot)), zeros)

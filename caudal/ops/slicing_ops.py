@@ -8,6 +8,7 @@ matches TF's; an out-of-range int index is an InvalidArgumentError.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
+from caudal.ops._scatter import place_distinct
 
 __all__ = ["strided_slice"]
 
@@ -123,10 +125,21 @@ register_op("StridedSlice", infer=_strided_slice_infer, kernel=_strided_slice_ke
 def _strided_slice_grad_kernel(xp: Any, shape: Any, begin: Any, end: Any, strides: Any, dy: Any, *,
                                begin_mask: int, end_mask: int, ellipsis_mask: int, new_axis_mask: int,
                                shrink_axis_mask: int) -> Any:
+    """dy placed where StridedSlice took its values, zeros elsewhere: each output element's
+    position in the slice of an index grid tells where it goes (`place_distinct`)."""
     index = _index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask)
-    out = xp.zeros(builtins.tuple(int(d) for d in shape), dtype=dy.dtype)
-    if hasattr(out, "at"):
-        return out.at[index].set(dy)
+    out_shape = builtins.tuple(int(d) for d in shape)
+    size = math.prod(out_shape)
+    positions = xp.arange(size, dtype=xp.int64).reshape(out_shape)[index]
+    return place_distinct(xp, dy.reshape(-1), positions.reshape(-1), size).reshape(out_shape)
+
+
+def _strided_slice_grad_numpy(xp: Any, shape: Any, begin: Any, end: Any, strides: Any, dy: Any, *,
+                              begin_mask: int, end_mask: int, ellipsis_mask: int, new_axis_mask: int,
+                              shrink_axis_mask: int) -> Any:
+    """StridedSliceGrad on NumPy: dy assigned into a zero array through the slice."""
+    index = _index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask)
+    out = np.zeros(builtins.tuple(int(d) for d in shape), dtype=dy.dtype)
     out[index] = dy
     return out
 
@@ -142,7 +155,7 @@ def _strided_slice_grad_grad(op: Any, grad: Tensor) -> list:
 
 
 register_op("StridedSliceGrad", infer=_strided_slice_grad_infer, kernel=_strided_slice_grad_kernel,
-            grad=_strided_slice_grad_grad)
+            variants={"numpy": _strided_slice_grad_numpy}, grad=_strided_slice_grad_grad)
 
 
 def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_mask: int = 0,
