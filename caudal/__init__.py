@@ -196,6 +196,7 @@ from caudal.ops.reduction_ops import (
 )
 from caudal.ops.reduction_extra_ops import count_nonzero, reduce_logsumexp
 from caudal.ops.scan_ops import cumprod, cumsum
+from caudal.ops.sequence_ops import reverse_sequence
 from caudal.ops.slicing_ops import strided_slice
 from caudal.ops.sort_ops import argsort, sort, unique
 from caudal.ops.while_ops import while_loop

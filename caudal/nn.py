@@ -1,4 +1,7 @@
 """`tf.nn`: neural-network ops (re-exports only)."""
+import sys as _sys
+
+from caudal import nn_rnn_cell as rnn_cell
 from caudal.ops.conv_ops import (
     conv1d,
     conv2d,
@@ -31,6 +34,14 @@ from caudal.ops.normalization_ops import (
     moments,
 )
 from caudal.ops.pooling_ops import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
+from caudal.ops.rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    raw_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+    static_state_saving_rnn,
+)
 from caudal.ops.sort_ops import top_k
 
 __all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_backprop_filter",
@@ -42,6 +53,9 @@ __all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_b
            "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization", "lrn", "moments",
            "relu6", "selu", "sigmoid_cross_entropy_with_logits", "silu", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
-           "swish", "top_k", "weighted_cross_entropy_with_logits"]
+           "swish", "top_k", "weighted_cross_entropy_with_logits",
+           "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
+           "static_state_saving_rnn"]
 
 silu = swish
+_sys.modules[__name__ + ".rnn_cell"] = rnn_cell  # `import caudal.nn.rnn_cell` too

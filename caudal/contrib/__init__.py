@@ -1,7 +1,7 @@
-"""`tf.contrib`: the few contrib names TF1 tutorials use (layers regularizers, xavier_initializer)."""
+"""`tf.contrib`: the few contrib names TF1 tutorials use (layers regularizers, xavier_initializer, rnn cells)."""
 import importlib
 
-_SUBMODULES = ("layers",)
+_SUBMODULES = ("layers", "rnn")
 
 
 def __getattr__(name: str) -> object:

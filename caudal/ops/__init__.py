@@ -26,6 +26,7 @@ from caudal.ops import (  # noqa: F401 - imported to register the ops
     reduction_extra_ops,
     reduction_ops,
     scan_ops,
+    sequence_ops,
     slicing_ops,
     sort_ops,
     special_math_ops,
