@@ -202,7 +202,6 @@ from caudal.ops.sort_ops import argsort, sort, unique
 from caudal.ops.while_ops import while_loop
 from caudal.ops.tensor_array_ops import TensorArray
 from caudal.ops.functional_ops import foldl, foldr, map_fn, scan
-from caudal.ops import stack_ops as _stack_ops  # noqa: F401 - registers the ops of TF1's gradient loops
 from caudal.ops.special_math_ops import (
     acos,
     asin,

@@ -605,10 +605,6 @@ def test_nested_loops_write_rows_of_a_tensor_array():
     _numeric_check(x, value, tf.reduce_sum(squares), tol=1e-5)
 
 
-@pytest.mark.xfail(reason="caudal/runtime/frames.py analyse() structures an outer loop before its inner loops, so "
-                          "an outer-body op fed only by an inner loop's Exit lands in the outer loop's predicate part "
-                          "('... is used before it is computed'); structuring the deepest loops first fixes it",
-                   raises=AssertionError, strict=False)
 def test_outer_body_op_fed_only_by_an_inner_loop():
     x = tf.placeholder(tf.float64, [3, 2])
     value = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.25]])

@@ -201,6 +201,9 @@ def _backprop(ys: list[Tensor], xs: list[Tensor], grad_ys: list[Any], stop_ops: 
                 in_grads = [None] * len(node_inputs)
             for t, g in zip(node_inputs, in_grads):
                 if g is not None and _differentiable_dtype(t.dtype):
+                    if isinstance(g, Tensor) and t.dtype.base_dtype is not dtypes_lib.resource \
+                            and g.shape.is_compatible_with(t.shape):
+                        g.set_shape(t.shape)  # as TF: a gradient has its input's static shape
                     grads[t].append(g)
         for t in node_inputs:
             producer = node_of(t)

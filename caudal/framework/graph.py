@@ -443,13 +443,17 @@ class Graph:
                     f"Tensor {t.name} must be from the same graph as the op being created "
                     f"({op_type}). Tensors from another graph cannot be mixed.")
         attrs = dict(attrs) if attrs else {}
-        flow = self._state.control_flow_context
-        if flow is not None:
-            inputs = [t if i in op_def.ref_inputs else flow.route(t) for i, t in enumerate(inputs)]
         with self._lock:
             if name is not None and not name.endswith("/") and not _VALID_OP_NAME.match(name.split("/")[-1] or "x"):
                 raise ValueError(f"'{name}' is not a valid node name")
             op_name = name[:-1] if name and name.endswith("/") else self.unique_name(name or op_type)
+        flow = self._state.control_flow_context
+        if flow is not None:
+            # Outside tensors reach a branch or loop through a Switch or Enter named after this op
+            # (`cond/mul/Switch`, `while/mul/Enter`), as in TF.
+            with self.name_scope(op_name + "/"):
+                inputs = [t if i in op_def.ref_inputs else flow.route(t) for i, t in enumerate(inputs)]
+        with self._lock:
             ctx = InferContext(op_name, op_type, list(inputs), attrs)
             try:
                 output_specs = op_def.infer(ctx)

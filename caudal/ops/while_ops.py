@@ -150,8 +150,7 @@ class WhileContext:
         if found is not None:
             return found
         source = self._from_outer(tensor)
-        found = self._in_frame(lambda: enter(source, self.frame_name, True, self.parallel_iterations,
-                                             name=_scope_of(op) + "Enter"))
+        found = self._in_frame(lambda: enter(source, self.frame_name, True, self.parallel_iterations))
         self.invariants[tensor] = found
         return found
 
@@ -290,11 +289,6 @@ class WhileContext:
             return var.exit
 
         return ident, finish
-
-
-def _scope_of(op: Operation) -> str:
-    name = op.name
-    return "" if "/" not in name else name.rsplit("/", 1)[0] + "/"
 
 
 def _is_tensor_array(value: Any) -> bool:

@@ -184,8 +184,8 @@ def analyse(ops: list[Operation], fed: set[Tensor]) -> tuple[list[Any], list[Loo
     for loop in loops.values():
         children.setdefault(loop.parent, []).append(loop)
     frames = _Frames(members, fed, frame_of, exits, children)
-    for loop in loops.values():
-        _structure(loop, frames)
+    for loop in sorted(loops.values(), key=lambda loop: -loop.depth):
+        _structure(loop, frames)  # inner loops first: an outer body reaches past them through their Exits
     root = [op for op in order if frame_of[op] is None and op._type != "Exit"]
     top = _items(root, children.get(None, []), frames)
     return top, list(loops.values())
