@@ -666,3 +666,14 @@ def test_control_trigger():
         out = tf.identity(tf.constant(2.0))
     assert _run(out) == 2.0
     _run(trigger)
+
+
+def test_tensor_array_through_a_cond():
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.bool, [])
+        ta = tf.TensorArray(tf.float32, size=2)
+        out = tf.cond(p, lambda: ta.write(0, 1.0).write(1, 2.0), lambda: ta.write(0, 5.0).write(1, 6.0))
+        assert isinstance(out, tf.TensorArray)
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(out.stack(), {p: True}), [1.0, 2.0])
+            np.testing.assert_array_equal(sess.run(out.stack(), {p: False}), [5.0, 6.0])

@@ -203,10 +203,14 @@ def cond(pred: Any, true_fn: Callable | None = None, false_fn: Callable | None =
             try:
                 raw = fn()
                 flat, structure = _flatten(raw)
-                flat = [_branch_output(context, value) for value in flat]
+                arrays = [value if getattr(value, "_is_caudal_tensor_array", False) else None for value in flat]
+                flat = [_branch_output(context, value.flow if array is not None else value)
+                        for value, array in zip(flat, arrays)]
             finally:
                 graph._state.control_flow_context = outer
             results.append((flat, structure))
+            if branch == 1:
+                true_arrays = arrays
         (true_flat, true_structure), (false_flat, false_structure) = results
         if true_structure != false_structure:
             raise ValueError("true_fn and false_fn must return the same structure, got "
@@ -219,6 +223,9 @@ def cond(pred: Any, true_fn: Callable | None = None, false_fn: Callable | None =
             value, _ = merge([f_value, t_value], name="Merge")
             value.op._control_flow_pred = pred_id
             merged.append(value.op if (t_is_op and f_is_op) else value)
+        # A TensorArray travels through the cond as its flow, as through a while loop.
+        merged = [array._with_flow(value) if array is not None else value
+                  for value, array in zip(merged, true_arrays)]
         return _unflatten(merged, true_structure, strict)
 
 
