@@ -4,7 +4,7 @@ The full runs are marked slow; a short run of each checks that training really l
 """
 import pytest
 
-from caudal.examples import mnist_cnn, mnist_layers, mnist_mlp, mnist_softmax
+from caudal.examples import mnist_cnn, mnist_layers, mnist_lstm, mnist_mlp, mnist_softmax
 
 NO_DATA = ["--data_dir", "/nonexistent/mnist"]
 
@@ -35,3 +35,12 @@ def test_layers_cnn_reaches_its_accuracy():
 def test_cnn_short_runs_learn():
     assert mnist_cnn.main(NO_DATA + ["--steps", "60"]) >= 0.5
     assert mnist_layers.main(NO_DATA + ["--steps", "60"]) >= 0.5
+
+
+@pytest.mark.slow
+def test_lstm_reaches_its_accuracy():
+    assert mnist_lstm.main(NO_DATA) >= 0.95
+
+
+def test_lstm_short_run_learns():
+    assert mnist_lstm.main(NO_DATA + ["--steps", "80"]) >= 0.6
