@@ -129,6 +129,31 @@ def test_float64_cells_make_float64_variables():
     assert output.dtype == tf.float64 and all(v.dtype.base_dtype == tf.float64 for v in cell.variables)
 
 
+def test_contrib_layer_norm_basic_lstm_cell():
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(4, forget_bias=0.5, norm_gain=1.5, norm_shift=0.1)
+    x, c0, h0 = _uniform(2, 3, seed=1), _uniform(2, 4, seed=2), _uniform(2, 4, seed=3)
+    with tf.variable_scope("rnn"):
+        output, state = cell(tf.constant(x), cells.LSTMStateTuple(tf.constant(c0), tf.constant(h0)))
+    names = [v.op.name for v in cell.trainable_weights]
+    assert names == ["rnn/layer_norm_basic_lstm_cell/kernel"] + [
+        f"rnn/layer_norm_basic_lstm_cell/{part}/{param}"
+        for part in ("input", "transform", "forget", "output", "state") for param in ("gamma", "beta")]
+    kernel = _uniform(7, 16, seed=4)
+    got_output, got_state = _run([output, state], assign={cell.trainable_weights[0]: kernel})
+
+    def norm(v):
+        return (v - v.mean(1, keepdims=True)) / np.sqrt(v.var(1, keepdims=True) + 1e-12) * 1.5 + 0.1
+
+    i, j, f, o = (norm(v) for v in np.split(np.concatenate([x, h0], 1) @ kernel, 4, axis=1))
+    c = norm(c0 * sigmoid(f + 0.5) + sigmoid(i) * np.tanh(j))
+    np.testing.assert_allclose(got_state.c, c, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_output, np.tanh(c) * sigmoid(o), rtol=1e-4, atol=1e-5)
+    plain = tf.contrib.rnn.LayerNormBasicLSTMCell(3, layer_norm=False, dropout_keep_prob=0.5)
+    plain(tf.ones([1, 2]), plain.zero_state(1, tf.float32))
+    assert [v.op.name for v in plain.variables] == ["layer_norm_basic_lstm_cell/kernel",
+                                                    "layer_norm_basic_lstm_cell/bias"]
+
+
 # ----------------------------------------------------- sizes and zero state
 def test_zero_states_have_tfs_structure_shapes_and_names():
     lstm = cells.BasicLSTMCell(3)
