@@ -151,9 +151,7 @@ def _apply_gradient_descent(ctx: Any, alpha: Any, delta: Any, *, var: str, op: A
     value = ctx.read(var)
     if value.shape != delta.shape:
         raise _not_same_shape(op, 2, value.shape, delta.shape)
-    updated = value - alpha * delta
-    ctx.write(var, updated)
-    return updated
+    return _write_all(ctx, (var,), (value - alpha * delta,))
 
 
 register_op("ApplyGradientDescent", infer=_apply_infer_with(1, (1,)), kernel=_apply_gradient_descent,
