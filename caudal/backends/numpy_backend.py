@@ -115,9 +115,14 @@ class NumpyBackend:
         return NumpyRandomStream(seed, seed2)
 
     @staticmethod
-    def may_share_memory(a: Any, b: Any) -> bool:
-        """Whether two values may share memory (a fed array and a value a variable would keep)."""
-        return bool(np.may_share_memory(a, b))
+    def kept(value: Any, feeds: list[Any]) -> Any:
+        """`value` as a variable may keep it: a copy when it shares memory with a fed array (the
+        caller may change that array later). NumPy scalars share memory with nothing."""
+        if type(value) is np.ndarray:
+            for fed in feeds:
+                if np.may_share_memory(value, fed):
+                    return value.copy()
+        return value
 
     def list_devices(self) -> list[DeviceAttributes]:
         return [DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 0)]

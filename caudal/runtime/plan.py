@@ -366,7 +366,7 @@ class _Emitter:
 
         if op._type == "Const":
             env_name = self.constants.name_for(op._attrs["value"], f"c{index}")
-            self.env[env_name] = _plan_constant(op._attrs["value"])
+            self.env[env_name] = op._attrs["value"]
             if dead_controls:
                 name = self.fresh()
                 self.add(f"{name} = DEAD if {guard} else {env_name}", op)
@@ -402,7 +402,7 @@ class _Emitter:
             folded = _fold_constant_op(op, names, self.env, fed)
             if folded is not None:
                 env_name = self.constants.name_for(folded, f"c{index}")
-                self.env[env_name] = _plan_constant(folded)
+                self.env[env_name] = folded
                 names[op._outputs[0]] = env_name
                 return
         args = ["ctx" if op_def.stateful else "xp"]
@@ -423,7 +423,8 @@ class _Emitter:
             # Inside a loop, an operator expression costs a fraction of a kernel call.
             outputs = [self.fresh()]
             names[op._outputs[0]] = outputs[0]
-            self.add(f"{outputs[0]} = {op_def.expression.format(*args[1:])}", op)
+            operands = [self._scalar_constant(a) for a in args[1:]]
+            self.add(f"{outputs[0]} = {op_def.expression.format(*operands)}", op)
             if key is not None:
                 self.computed[key] = outputs
             return
@@ -465,6 +466,16 @@ class _Emitter:
             self.stateful = True
             if op_def.ref_inputs:
                 self.writes_variables = True
+
+    def _scalar_constant(self, name: str) -> str:
+        """A 0-d constant as a NumPy scalar, whose arithmetic with the scalars a loop counter
+        holds costs a fraction of a 0-d array's (same values); other names as they are."""
+        value = self.env.get(name) if name.startswith("c") else None
+        if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biufc"):
+            return name
+        scalar = "s" + name
+        self.env[scalar] = value[()]
+        return scalar
 
     def _dead_value(self, n: int) -> str:
         if n == 1:
@@ -519,14 +530,6 @@ def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, An
     result = np.asarray(result)
     result.flags.writeable = False
     return result
-
-
-def _plan_constant(value: Any) -> Any:
-    """A constant as the plan holds it: a 0-d number as a NumPy scalar, whose arithmetic with
-    other scalars costs a fraction of a 0-d array's (loop counters), with the same values."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biufc":
-        return value[()]
-    return value
 
 
 class _Constants:

@@ -60,9 +60,14 @@ class RunContext:
         self.store = store
         self.session = session
         self.feeds = feeds  # the caller's arrays: a kernel that keeps an input must copy these
-        self.step: dict[Any, Any] = {}
-        self._undo: dict[int, tuple[Resource, Any]] = {}
-        self._created: dict[Any, Resource] = {}
+        self._undo: dict[int, tuple[Resource, Any]] | None = None  # made by the first resource touched
+        self._created: dict[Any, Resource] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "step":  # made on first use: most runs hold no per-run resource
+            self.step = {}
+            return self.step
+        raise AttributeError(name)
 
     # ---------------------------------------------------------- variables
     def read(self, name: str) -> Any:
@@ -81,23 +86,25 @@ class RunContext:
     def keep(self, value: Any) -> Any:
         """`value` as a kernel that keeps it (Assign) must store it: a copy when it shares memory
         with a feed, since kernels use feeds as given and the caller may change its array later."""
-        for fed in self.feeds:
-            if self.backend.may_share_memory(value, fed):
-                return self.xp.array(value, copy=True)
-        return value
+        return self.backend.kept(value, self.feeds) if self.feeds else value
 
     # ---------------------------------------------------------- resources
     def resource(self, key: Any, create: Callable[[], Resource]) -> Any:
         """The resource under `key`, made by `create()` if this Session has none yet."""
-        found = self._created.get(key)
+        created = self._created
+        if created is None:
+            created = self._created = {}
+            self._undo = {}
+        found = created.get(key)
         if found is not None:
             return found
         found = self.store.resources.get(key)
         if found is None:
-            found = self._created[key] = create()
+            found = created[key] = create()
             return found
-        if id(found) not in self._undo:
-            self._undo[id(found)] = (found, found.snapshot())
+        undo = self._undo
+        if id(found) not in undo:
+            undo[id(found)] = (found, found.snapshot())
         return found
 
     def random_stream(self, op: Any) -> Any:
@@ -113,11 +120,10 @@ class RunContext:
         """Keeps the resources this run created; touched ones keep their new state."""
         if self._created:
             self.store.resources.update(self._created)
-        self._undo.clear()
+        self._undo = self._created = None
 
     def rollback(self) -> None:
         """Puts every resource this run touched back as it was; forgets the ones it created."""
-        for resource, snapshot in self._undo.values():
+        for resource, snapshot in (self._undo or {}).values():
             resource.restore(snapshot)
-        self._undo.clear()
-        self._created.clear()
+        self._undo = self._created = None
