@@ -200,8 +200,6 @@ from caudal.ops.sequence_ops import reverse_sequence
 from caudal.ops.slicing_ops import strided_slice
 from caudal.ops.sort_ops import argsort, sort, unique
 from caudal.ops.while_ops import while_loop
-from caudal.ops.tensor_array_ops import TensorArray
-from caudal.ops.functional_ops import foldl, foldr, map_fn, scan
 from caudal.ops.special_math_ops import (
     acos,
     asin,
@@ -321,6 +319,11 @@ _LAZY_NAMES = {
     "OptimizerOptions": ("caudal.proto.config_pb2", "OptimizerOptions"),
     "RunOptions": ("caudal.proto.config_pb2", "RunOptions"),
     "RunMetadata": ("caudal.proto.config_pb2", "RunMetadata"),
+    "TensorArray": ("caudal.ops.tensor_array_ops", "TensorArray"),
+    "map_fn": ("caudal.ops.functional_ops", "map_fn"),
+    "scan": ("caudal.ops.functional_ops", "scan"),
+    "foldl": ("caudal.ops.functional_ops", "foldl"),
+    "foldr": ("caudal.ops.functional_ops", "foldr"),
 }
 
 

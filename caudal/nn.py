@@ -1,7 +1,10 @@
-"""`tf.nn`: neural-network ops (re-exports only)."""
+"""`tf.nn`: neural-network ops (re-exports only). The recurrent part (`rnn_cell`, `dynamic_rnn`, ...)
+loads on first use, so that `import caudal` does not pay for it."""
+import importlib as _importlib
 import sys as _sys
+import types as _types
+from typing import Any as _Any
 
-from caudal import nn_rnn_cell as rnn_cell
 from caudal.ops.conv_ops import (
     conv1d,
     conv2d,
@@ -34,14 +37,6 @@ from caudal.ops.normalization_ops import (
     moments,
 )
 from caudal.ops.pooling_ops import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
-from caudal.ops.rnn import (
-    bidirectional_dynamic_rnn,
-    dynamic_rnn,
-    raw_rnn,
-    static_bidirectional_rnn,
-    static_rnn,
-    static_state_saving_rnn,
-)
 from caudal.ops.sort_ops import top_k
 
 __all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_backprop_filter",
@@ -53,9 +48,36 @@ __all__ = ["avg_pool", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv2d_b
            "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization", "lrn", "moments",
            "relu6", "selu", "sigmoid_cross_entropy_with_logits", "silu", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
-           "swish", "top_k", "weighted_cross_entropy_with_logits",
-           "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
-           "static_state_saving_rnn"]
+           "swish", "top_k", "weighted_cross_entropy_with_logits", "rnn_cell"]
 
 silu = swish
-_sys.modules[__name__ + ".rnn_cell"] = rnn_cell  # `import caudal.nn.rnn_cell` too
+
+_LAZY = {name: ("caudal.ops.rnn", name) for name in [
+    "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn"]}
+
+
+def __getattr__(name: str) -> _Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'caudal.nn' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    value = getattr(_importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+class _LazyModule(_types.ModuleType):
+    """A module that imports `target` on first attribute access and then stands for it."""
+
+    def __init__(self, name: str, target: str):
+        super().__init__(name)
+        self._target = target
+
+    def __getattr__(self, attribute: str) -> _Any:
+        module = _importlib.import_module(self._target)
+        self.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+        return getattr(module, attribute)
+
+
+rnn_cell = _LazyModule(__name__ + ".rnn_cell", "caudal.nn_rnn_cell")
+_sys.modules[rnn_cell.__name__] = rnn_cell  # `import caudal.nn.rnn_cell` too

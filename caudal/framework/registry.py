@@ -43,6 +43,7 @@ rule, a kernel or a gradient decision.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -155,18 +156,48 @@ def register_op(type: str, *, infer: Callable, kernel: Callable, grad: Any,
     return op_def
 
 
+_LAZY: dict[str, str] = {}  # op type -> the module that registers it when first needed
+
+
+def register_lazily(module: str, types: list[str]) -> None:
+    """Op `types` that `module` registers when imported; it is imported the first time one is
+    needed (a program builds one, or a GraphDef holds one), so `import caudal` does not pay for
+    families most programs never use."""
+    for type in types:
+        if type in _REGISTRY or type in _LAZY:
+            raise KeyError(f"Op type {type!r} is already registered")
+        _LAZY[type] = module
+
+
+def _load(type: str) -> OpDef | None:
+    module = _LAZY.get(type)
+    if module is None:
+        return None
+    importlib.import_module(module)
+    found = _REGISTRY.get(type)
+    if found is None:
+        raise KeyError(f"Module {module} did not register op type {type!r}")
+    return found
+
+
 def get_op_def(type: str) -> OpDef:
-    try:
-        return _REGISTRY[type]
-    except KeyError:
-        raise KeyError(f"Op type not registered: {type!r}") from None
+    found = _REGISTRY.get(type)
+    if found is None:
+        found = _load(type)
+        if found is None:
+            raise KeyError(f"Op type not registered: {type!r}")
+    return found
 
 
 def has_op(type: str) -> bool:
-    return type in _REGISTRY
+    return type in _REGISTRY or type in _LAZY
 
 
 def registered_op_types() -> list[str]:
+    """Every op type, loading the families registered lazily."""
+    for type in list(_LAZY):
+        if type not in _REGISTRY:
+            _load(type)
     return sorted(_REGISTRY)
 
 

@@ -1,5 +1,8 @@
 """Op definitions, one module per family. Importing this package registers every op, and the
-builders the framework reaches through hooks (Tensor's operators, constants of Python values)."""
+builders the framework reaches through hooks (Tensor's operators, constants of Python values).
+Families most programs never use register lazily: their module loads when one of their op
+types is first needed (the lists below are checked against the modules by tests)."""
+from caudal.framework.registry import register_lazily
 from caudal.ops import (  # noqa: F401 - imported to register the ops
     _broadcast,
     array_ops,
@@ -11,11 +14,9 @@ from caudal.ops import (  # noqa: F401 - imported to register the ops
     control_ops,
     conv_ops,
     debug_ops,
-    functional_ops,
     gather_ops,
     index_ops,
     linalg_ops,
-    list_ops,
     manip_ops,
     math_ops,
     nn_activation_ops,
@@ -32,10 +33,16 @@ from caudal.ops import (  # noqa: F401 - imported to register the ops
     slicing_ops,
     sort_ops,
     special_math_ops,
-    stack_ops,
     summary_ops,
-    tensor_array_ops,
     training_ops,
     variable_ops,
     while_ops,
 )
+
+register_lazily("caudal.ops.tensor_array_ops", [
+    "TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3", "TensorArrayGatherV3", "TensorArrayScatterV3",
+    "TensorArrayConcatV3", "TensorArraySplitV3", "TensorArraySizeV3", "TensorArrayCloseV3", "TensorArrayGradV3",
+    "TensorArrayGradWithShape"])
+register_lazily("caudal.ops.stack_ops", ["StackV2", "StackPushV2", "StackPopV2", "StackCloseV2", "ControlTrigger"])
+register_lazily("caudal.ops.list_ops", ["EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
+                                        "TensorListLength", "TensorListStack"])
