@@ -29,7 +29,7 @@ from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
 
-__all__ = ["Loop", "LoopVar", "analyse", "REF_PRODUCERS"]
+__all__ = ["Loop", "LoopVar", "analyse", "topological_order", "REF_PRODUCERS"]
 
 REF_PRODUCERS = frozenset(["VariableV2"])
 
@@ -86,6 +86,12 @@ def _data_producers(op: Operation, members: set[Operation], fed: set[Tensor]) ->
             continue
         result.append(producer)
     return result
+
+
+def topological_order(ops: list[Operation], fed: set[Tensor]) -> list[Operation]:
+    """Topological order of `ops` (creation order among the ready ones), loop back edges ignored;
+    raises InvalidArgumentError on any other cycle."""
+    return _kahn(ops, set(ops), fed)
 
 
 def _kahn(ops: list[Operation], members: set[Operation], fed: set[Tensor]) -> list[Operation]:

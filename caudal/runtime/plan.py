@@ -35,7 +35,6 @@ A Plan is built once per (fetches, feeds) and cached by the Session. Building it
 """
 from __future__ import annotations
 
-import heapq
 import re
 from typing import Any
 
@@ -130,7 +129,7 @@ def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
     return sorted(needed, key=lambda o: o._id)
 
 
-def _topological(ordered: list[Operation]) -> list[Operation]:
+def _topological(ordered: list[Operation], fed: set[Tensor]) -> list[Operation]:
     """`ordered` (creation order) if it is already topological, else a Kahn order."""
     position = {op: i for i, op in enumerate(ordered)}
     for op in ordered:
@@ -138,37 +137,12 @@ def _topological(ordered: list[Operation]) -> list[Operation]:
         for t in op._inputs:
             p = position.get(t._op)
             if p is not None and p > here:
-                return _kahn(ordered)
+                return frames.topological_order(ordered, fed)
         for c in op._control_inputs:
             p = position.get(c)
             if p is not None and p > here:
-                return _kahn(ordered)
+                return frames.topological_order(ordered, fed)
     return ordered
-
-
-def _kahn(ops: list[Operation]) -> list[Operation]:
-    """Topological order preferring creation order; raises on a cycle."""
-    members = set(ops)
-    pending: dict[Operation, int] = {}
-    users: dict[Operation, list[Operation]] = {op: [] for op in ops}
-    for op in ops:
-        deps = {t._op for t in op._inputs if t._op in members} | {c for c in op._control_inputs if c in members}
-        pending[op] = len(deps)
-        for d in deps:
-            users[d].append(op)
-    ready = [(op._id, op) for op in ops if pending[op] == 0]
-    heapq.heapify(ready)
-    order: list[Operation] = []
-    while ready:
-        _, op = heapq.heappop(ready)
-        order.append(op)
-        for user in users[op]:
-            pending[user] -= 1
-            if pending[user] == 0:
-                heapq.heappush(ready, (user._id, user))
-    if len(order) != len(ops):
-        raise InvalidArgumentError(None, None, "Graph has a cycle among the ops this run needs")
-    return order
 
 
 def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any) -> Plan:
@@ -190,7 +164,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
         items, plan.loops = frames.analyse(ops, fed)
         _check_loop_boundaries(plan.loops, fetches, feeds)
     else:
-        items = _topological(ops)
+        items = _topological(ops, fed)
     emitter = _Emitter(backend, fed, feeds)
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
