@@ -281,9 +281,26 @@ def _tanh_grad(op: Any, grad: Tensor) -> list:
 
 
 def _sigmoid_kernel(xp: Any, x: Any) -> Any:
-    # exp(-|x|) never overflows; the two branches are sigmoid(x) for x >= 0 and x < 0.
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    """exp(min(x, 0)) / (1 + exp(-|x|)): 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for
+    x < 0, so nothing overflows and tiny results keep their precision, with no branch per element
+    (a data-dependent `where` is several times slower than the arithmetic)."""
+    if x.dtype.kind == "c":
+        return 1 / (1 + xp.exp(-x))
+    return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))
+
+
+def _sigmoid_numpy(xp: Any, x: Any) -> Any:
+    """The same formula in two buffers."""
+    if type(x) is not np.ndarray or x.dtype.kind != "f":
+        return _sigmoid_kernel(xp, x)
+    denominator = np.abs(x)
+    np.negative(denominator, out=denominator)
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    result = np.minimum(x, 0)
+    np.exp(result, out=result)
+    result /= denominator
+    return result
 
 
 register_op("Neg", infer=_rules.unary(_rules.SIGNED), kernel=lambda xp, x: xp.negative(x), grad=_neg_grad,
@@ -301,7 +318,8 @@ register_op("Exp", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x
             fresh=True, inplace=unary_into_first(np.exp))
 register_op("Log", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.log(x), grad=_log_grad,
             fresh=True, inplace=unary_into_first(np.log))
-register_op("Sigmoid", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=_sigmoid_kernel, grad=_sigmoid_grad)
+register_op("Sigmoid", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=_sigmoid_kernel, grad=_sigmoid_grad,
+            variants={"numpy": _sigmoid_numpy})
 register_op("Tanh", infer=_rules.unary(_rules.FLOAT_COMPLEX), kernel=lambda xp, x: xp.tanh(x), grad=_tanh_grad,
             fresh=True, inplace=unary_into_first(np.tanh))
 
