@@ -16,6 +16,7 @@ from caudal.framework.graph import apply_op, get_default_graph
 from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.ops import _rules
+from caudal.ops.math_ops import _sigmoid_kernel
 
 __all__ = ["relu6", "crelu", "elu", "selu", "softplus", "softsign", "leaky_relu", "swish"]
 
@@ -122,11 +123,6 @@ def _softplus_kernel(xp: Any, features: Any) -> Any:
     return xp.logaddexp(features, features.dtype.type(0))
 
 
-def _sigmoid(xp: Any, x: Any) -> Any:
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-
 def _softplus_grad_grad(op: Any, grad: Tensor) -> list:
     """SoftplusGrad(dy, x) = dy * sigmoid(x)."""
     from caudal.ops.math_ops import multiply, sigmoid, subtract
@@ -155,7 +151,7 @@ def _softsign_grad_grad(op: Any, grad: Tensor) -> list:
 register_op("Softplus", infer=_rules.unary(_rules.FLOAT), kernel=_softplus_kernel,
             grad=_fused_grad("SoftplusGrad", use_output=False))
 register_op("SoftplusGrad", infer=_elementwise_grad_infer, grad=_softplus_grad_grad,
-            kernel=lambda xp, gradients, features: gradients * _sigmoid(xp, features))
+            kernel=lambda xp, gradients, features: gradients * _sigmoid_kernel(xp, features))
 register_op("Softsign", infer=_rules.unary(_rules.FLOAT), kernel=lambda xp, x: x / (1 + xp.abs(x)),
             grad=_fused_grad("SoftsignGrad", use_output=False))
 register_op("SoftsignGrad", infer=_elementwise_grad_infer, grad=_softsign_grad_grad,
