@@ -1,7 +1,8 @@
-"""`tf.contrib`: the few contrib names TF1 tutorials use (layers regularizers, xavier_initializer, rnn cells)."""
+"""`tf.contrib`: the few contrib names TF1 tutorials use (layers regularizers, xavier_initializer, rnn cells,
+seq2seq.sequence_loss)."""
 import importlib
 
-_SUBMODULES = ("layers", "rnn")
+_SUBMODULES = ("layers", "rnn", "seq2seq")
 
 
 def __getattr__(name: str) -> object:
