@@ -44,3 +44,13 @@ def test_lstm_reaches_its_accuracy():
 
 def test_lstm_short_run_learns():
     assert mnist_lstm.main(NO_DATA + ["--steps", "80"]) >= 0.6
+
+
+def test_char_rnn_short_run_learns():
+    from caudal.examples import char_rnn
+
+    result = char_rnn.main(["--steps", "150"])
+    # 150 steps take the loss from log(94) = 4.54 past the unigram plateau (~3.2) to about 2.5-2.8
+    assert result["first_loss"] > result["uniform_entropy"] - 0.1
+    assert result["final_loss"] < result["uniform_entropy"] - 1.5
+    assert result["sample"].startswith(char_rnn.PRIME) and "\n" not in result["sample"]
