@@ -386,3 +386,19 @@ def test_default_sampler_trains_float32():
                 sess.run(step)
             after = sess.run([nce, ssm])
         assert after[0] < before[0] and after[1] < before[1]
+
+
+def test_accidental_hits_of_a_class_sampled_twice_as_tf():
+    """TF removes a hit only at the last position a class was sampled at (class 2 at 0 and 2)."""
+    with tf.Graph().as_default():
+        w = tf.constant(np.arange(12.0).reshape(6, 2) / 10, tf.float32)
+        b = tf.constant(np.zeros(6), tf.float32)
+        x = tf.constant([[1.0, 2.0], [0.5, -1.0]])
+        labels = tf.constant([[2], [5]], tf.int64)
+        values = (tf.constant([2, 3, 2, 5], tf.int64), tf.constant([[0.5], [0.5]]), tf.constant([0.5] * 4))
+        softmax = tf.nn.sampled_softmax_loss(w, b, labels, x, 4, 6, sampled_values=values)
+        nce = tf.nn.nce_loss(w, b, labels, x, 4, 6, sampled_values=values, remove_accidental_hits=True)
+        with tf.Session() as sess:
+            got = sess.run([softmax, nce])
+    np.testing.assert_allclose(got[0], [2.2896788, 1.5935361], rtol=1e-6)
+    np.testing.assert_allclose(got[1], [8.997633, 3.3159187], rtol=1e-6)

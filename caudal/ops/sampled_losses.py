@@ -57,8 +57,15 @@ def _compute_sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any,
     true_logits = reduce_sum(multiply(expand_dims(inputs, 1), true_w), 2)
     true_logits = add(true_logits, reshape(true_b, [-1, num_true]))
     if remove_accidental_hits:
-        # TF adds -FLT_MAX to a sampled logit wherever the sampled class is one of the row's labels.
+        # TF adds -FLT_MAX to a sampled logit wherever the sampled class is one of the row's
+        # labels; of a class sampled more than once, only at its last position (as TF's
+        # ComputeAccidentalHits, which maps each class to the last position it was sampled at).
+        from caudal.ops.comparison_ops import logical_and, logical_not
+
         hits = reduce_any(equal(expand_dims(labels, 2), reshape(sampled, [1, 1, -1])), 1)
+        later = np.triu(np.ones((num_sampled, num_sampled), bool), 1)  # [j, k]: k after j
+        repeated_later = reduce_any(logical_and(equal(expand_dims(sampled, 1), expand_dims(sampled, 0)), later), 1)
+        hits = logical_and(hits, expand_dims(logical_not(repeated_later), 0))
         sampled_logits = add(sampled_logits, where(hits, -np.finfo(np.float32).max * ones_like(sampled_logits),
                                                    zeros_like(sampled_logits)))
     true_logits = subtract(true_logits, log(cast(true_expected_count, true_logits.dtype.base_dtype)))
