@@ -56,7 +56,7 @@ _LAZY = {name: ("caudal.ops.rnn", name) for name in [
     "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "static_bidirectional_rnn", "static_rnn",
     "static_state_saving_rnn"]}
 _LAZY.update({name: ("caudal.ops.candidate_sampling_ops", name)
-              for name in ["log_uniform_candidate_sampler", "uniform_candidate_sampler"]})
+              for name in ["compute_accidental_hits", "log_uniform_candidate_sampler", "uniform_candidate_sampler"]})
 _LAZY.update({name: ("caudal.ops.sampled_losses", name) for name in ["nce_loss", "sampled_softmax_loss"]})
 
 

@@ -46,4 +46,5 @@ register_lazily("caudal.ops.tensor_array_ops", [
 register_lazily("caudal.ops.stack_ops", ["StackV2", "StackPushV2", "StackPopV2", "StackCloseV2", "ControlTrigger"])
 register_lazily("caudal.ops.list_ops", ["EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
                                         "TensorListLength", "TensorListStack"])
-register_lazily("caudal.ops.candidate_sampling_ops", ["LogUniformCandidateSampler", "UniformCandidateSampler"])
+register_lazily("caudal.ops.candidate_sampling_ops", ["LogUniformCandidateSampler", "UniformCandidateSampler",
+                                                      "ComputeAccidentalHits"])

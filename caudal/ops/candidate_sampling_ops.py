@@ -28,7 +28,7 @@ from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _rules
 
-__all__ = ["log_uniform_candidate_sampler", "uniform_candidate_sampler"]
+__all__ = ["compute_accidental_hits", "log_uniform_candidate_sampler", "uniform_candidate_sampler"]
 
 
 def _sampler_infer(ctx: InferContext) -> list:
@@ -141,3 +141,41 @@ def uniform_candidate_sampler(true_classes: Any, num_true: int, num_sampled: int
     """`(sampled_candidates, true_expected_count, sampled_expected_count)` drawn uniformly from
     [0, range_max), as TF's `tf.nn.uniform_candidate_sampler`."""
     return _sample("UniformCandidateSampler", true_classes, num_true, num_sampled, unique, range_max, seed, name)
+
+
+# ------------------------------------------------------------- ComputeAccidentalHits
+def _hits_infer(ctx: InferContext) -> list:
+    _rules.check_dtype(ctx, 0, frozenset([dtypes_lib.int64]), "true_classes")
+    _rules.check_dtype(ctx, 1, frozenset([dtypes_lib.int64]), "sampled_candidates")
+    if ctx.shape(0).ndims not in (None, 2):
+        raise ValueError(f"Shape must be rank 2 but is rank {ctx.shape(0).ndims}")
+    if ctx.shape(1).ndims not in (None, 1):
+        raise ValueError(f"Shape must be rank 1 but is rank {ctx.shape(1).ndims}")
+    return [(dtypes_lib.int32, TensorShape([None])), (dtypes_lib.int64, TensorShape([None])),
+            (dtypes_lib.float32, TensorShape([None]))]
+
+
+def _hits_kernel(xp: Any, true_classes: Any, sampled: Any, *, num_true: int) -> tuple[Any, Any, Any]:
+    """(row, sampled position, -FLT_MAX) for each true class of each row that was sampled, in row
+    then true-class order; a class sampled more than once counts at its last position, as in TF."""
+    count = sampled.shape[0]
+    later = xp.asarray(np.triu(np.ones((count, count), bool), 1))
+    is_last = ~xp.any((sampled[:, None] == sampled[None, :]) & later, axis=1)
+    hits = (true_classes[:, :, None] == sampled[None, None, :]) & is_last[None, None, :]
+    rows, _, positions = xp.nonzero(hits)
+    weights = xp.full(rows.shape, -np.finfo(np.float32).max, dtype=xp.float32)
+    return rows.astype(xp.int32), positions.astype(xp.int64), weights
+
+
+register_op("ComputeAccidentalHits", infer=_hits_infer, kernel=_hits_kernel, grad=NOT_DIFFERENTIABLE)
+
+
+def compute_accidental_hits(true_classes: Any, sampled_candidates: Any, num_true: int, seed: int | None = None,
+                            name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """`(indices, ids, weights)`: for each row's true classes that are among the sampled
+    candidates, the row, the sampled position and -FLT_MAX, as TF's `tf.nn.compute_accidental_hits`."""
+    true_t = convert_to_tensor(true_classes, dtype=dtypes_lib.int64, name="true_classes")
+    sampled_t = convert_to_tensor(sampled_candidates, dtype=dtypes_lib.int64, name="sampled_candidates")
+    op = make_op("ComputeAccidentalHits", [true_t, sampled_t], dict(op_seed_attrs(seed), num_true=int(num_true)),
+                 name or "ComputeAccidentalHits")
+    return tuple(op.outputs)
