@@ -26,6 +26,7 @@ from caudal.framework.graph import InferContext, Operation, get_default_graph
 from caudal.framework.registry import EXECUTOR, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import unknown_shape
+from caudal.ops._control_flow import ControlFlowContext
 
 __all__ = ["cond", "case", "switch", "merge", "Assert"]
 
@@ -126,7 +127,7 @@ def Assert(condition: Any, data: Any, summarize: int | None = None, name: str | 
 
 
 # ------------------------------------------------------------ CondContext
-class CondContext:
+class CondContext(ControlFlowContext):
     """The branch being built: its predicate, pivot, and the Switches made for outside tensors."""
 
     def __init__(self, pred: Tensor, pivot: Tensor, branch: int, outer: CondContext | None):
@@ -136,14 +137,6 @@ class CondContext:
         self.outer = outer
         self.ops: set[Operation] = set()
         self._switched: dict[Tensor, Tensor] = {}
-
-    def contains(self, op: Operation) -> bool:
-        context = op._control_flow_context
-        while context is not None:
-            if context is self:
-                return True
-            context = context.outer
-        return False
 
     def needs_pivot(self, inputs: list[Tensor]) -> bool:
         """Input-less ops of a branch run only with it."""

@@ -32,6 +32,7 @@ from caudal.framework.registry import EXECUTOR, NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, as_shape
 from caudal.ops import _rules
+from caudal.ops._control_flow import ControlFlowContext
 from caudal.util import nest
 
 __all__ = ["while_loop", "WhileContext", "enter", "exit", "next_iteration", "loop_cond"]
@@ -97,7 +98,7 @@ class _LoopVar:
         self.invariant = invariant
 
 
-class WhileContext:
+class WhileContext(ControlFlowContext):
     """The loop being built, or built: its frame, loop variables, invariants and pivot."""
 
     def __init__(self, name: str, parallel_iterations: int = 10, back_prop: bool = True, swap_memory: bool = False,
@@ -120,14 +121,6 @@ class WhileContext:
         self.count: Tensor | None = None  # Exit of the iteration counter, once a gradient needs it
 
     # ----------------------------------------------------- membership
-    def contains(self, op: Operation) -> bool:
-        context = op._control_flow_context
-        while context is not None:
-            if context is self:
-                return True
-            context = context.outer
-        return False
-
     def needs_pivot(self, inputs: list[Tensor]) -> bool:
         """TF's rule: an op of the loop that depends on nothing that changes per iteration waits
         for the pivot, so that it runs once per iteration."""
