@@ -21,11 +21,10 @@ most TensorFlow 2.21's on the same machine.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import subprocess
 import sys
+
+import _fresh_rounds
 
 BATCH = 128
 WARMUP = 3
@@ -124,69 +123,8 @@ def run_caudal() -> dict:
     return namespace["run"](tf, caudal_dropout, caudal_xent, BATCH, WARMUP, STEPS)
 
 
-def run_caudal_process() -> dict:
-    """caudal's figures from a fresh process, as TensorFlow's are (peak memory is per process)."""
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"], check=True, capture_output=True,
-                         text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def run_tensorflow(python: str) -> dict:
-    out = subprocess.run([python, "-c", TF_SCRIPT, str(BATCH), str(WARMUP), str(STEPS)], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _summary(results: list[dict]) -> dict:
-    """The median round's step time, the fastest step seen, the largest peak memory."""
-    times = sorted(r["ms_per_step"] for r in results)
-    return {"ms_per_step": times[len(times) // 2], "min_ms": min(r["min_ms"] for r in results),
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "loss": results[0]["loss"],
-            "version": results[0].get("version", "")}
-
-
-def _rounds(results: list[dict]) -> str:
-    return ", ".join(f"{r['ms_per_step']:.1f}" for r in results)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tf", metavar="PYTHON", help="a Python interpreter with TensorFlow, to compare with")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="fresh processes per framework, run alternately (default 3)")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of caudal's timed steps")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run_caudal()))
-        return
-    if args.profile:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        run_caudal()
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        return
-    print(f"OpenBLAS kernels: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset: detected)')}")
-    mine_rounds, ref_rounds = [], []
-    for _ in range(max(args.rounds, 1)):
-        mine_rounds.append(run_caudal_process())
-        if args.tf:
-            ref_rounds.append(run_tensorflow(args.tf))
-    mine = _summary(mine_rounds)
-    print(f"caudal:     {mine['ms_per_step']:7.1f} ms/step (min {mine['min_ms']:.1f})  "
-          f"peak RSS {mine['peak_rss_mb']:6.0f} MB  loss {mine['loss']:.4f}  "
-          f"rounds {_rounds(mine_rounds)}")
-    if args.tf:
-        ref = _summary(ref_rounds)
-        print(f"TF {ref['version']}: {ref['ms_per_step']:7.1f} ms/step (min {ref['min_ms']:.1f})  "
-              f"peak RSS {ref['peak_rss_mb']:6.0f} MB  loss {ref['loss']:.4f}  "
-              f"rounds {_rounds(ref_rounds)}")
-        print(f"ratio caudal/TF: time {mine['ms_per_step'] / ref['ms_per_step']:.2f}  "
-              f"memory {mine['peak_rss_mb'] / ref['peak_rss_mb']:.2f}")
+    _fresh_rounds.main(__file__, __doc__.splitlines()[0], run_caudal, TF_SCRIPT, [str(BATCH), str(WARMUP), str(STEPS)])
 
 
 if __name__ == "__main__":
