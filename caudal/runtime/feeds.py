@@ -8,11 +8,21 @@ import numpy as np
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import to_numpy
 from caudal.framework.graph import Operation
+from caudal.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from caudal.framework.tensor import Tensor
 from caudal.ops.constant_ops import shape_str, tf_type_name
 from caudal.ops.variable_ops import dims_compatible
 
-__all__ = ["convert_feed_value", "missing_feed_message"]
+__all__ = ["convert_feed_value", "missing_feed_message", "sparse_feed_items"]
+
+
+def sparse_feed_items(key: SparseTensor, value: Any) -> list[tuple[Tensor, Any]]:
+    """The three feeds of a SparseTensor key: its indices, values and dense_shape tensors, each
+    with its part of a SparseTensorValue or an `(indices, values, dense_shape)` tuple, as TF."""
+    if not isinstance(value, SparseTensorValue) and not (isinstance(value, (tuple, list)) and len(value) == 3):
+        raise TypeError(f"The value fed for {key} must be a tf.SparseTensorValue or an (indices, values, "
+                        f"dense_shape) tuple, got {type(value).__name__}")
+    return list(zip((key.indices, key.values, key.dense_shape), value))
 
 
 def convert_feed_value(tensor: Tensor, value: Any) -> Any:

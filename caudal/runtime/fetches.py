@@ -1,7 +1,8 @@
 """Flattening `Session.run` fetches and rebuilding the result in the caller's structure.
 
 A fetch is a Tensor, an Operation (its value is None), a name ("x:0" for a
-tensor, "x" for an op), anything with `_as_graph_element` (Variables), or a
+tensor, "x" for an op), anything with `_as_graph_element` (Variables), a
+SparseTensor (its value is a SparseTensorValue of its three arrays), or a
 list, tuple, namedtuple or dict of those, nested. Each distinct graph element
 is run once even if it appears several times.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from caudal.framework.graph import Graph, Operation
+from caudal.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from caudal.framework.tensor import Tensor
 
 
@@ -32,6 +34,9 @@ class FetchStructure:
     def _flatten(self, fetch: Any, graph: Graph, unique: list[Any]) -> Any:
         if isinstance(fetch, (Tensor, Operation)) or isinstance(fetch, str):
             return self._leaf(fetch, graph, unique)
+        if isinstance(fetch, SparseTensor):
+            parts = (fetch.indices, fetch.values, fetch.dense_shape)
+            return ("namedtuple", SparseTensorValue, [self._leaf(t, graph, unique) for t in parts])
         if isinstance(fetch, dict):
             return ("dict", type(fetch), [(k, self._flatten(v, graph, unique)) for k, v in fetch.items()])
         if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):

@@ -7,7 +7,8 @@ and a cache of compiled Plans. `run`:
 
 - flattens `fetches` (tensor, op, name, Variable, list, tuple, dict,
   namedtuple, nested) and remembers how to rebuild the structure;
-- checks and converts feeds (TF's dtype conversion, static shape check);
+- checks and converts feeds (TF's dtype conversion, static shape check; a
+  SparseTensor key is fed as its three tensors);
 - finds or builds the Plan for this (fetches, feeds) signature;
 - runs it against a copy of the variable values when the plan writes
   state, and commits the copy (and the resources the run touched) only if
@@ -27,8 +28,9 @@ import numpy as np
 
 from caudal import errors
 from caudal.framework.graph import Graph, get_default_graph
+from caudal.framework.sparse_tensor import SparseTensor
 from caudal.framework.tensor import Tensor
-from caudal.runtime.feeds import convert_feed_value
+from caudal.runtime.feeds import convert_feed_value, sparse_feed_items
 from caudal.runtime.fetches import FetchStructure
 from caudal.runtime.plan import DEAD, Plan, build_plan
 from caudal.runtime.resources import ResourceStore, RunContext
@@ -91,13 +93,20 @@ class BaseSession:
     def make_callable(self, fetches: Any, feed_list: Any = None, accept_options: bool = False) -> Any:
         """A function running `fetches` with positional feed values for `feed_list`."""
         structure = FetchStructure(fetches, self._graph)
-        feed_tensors = tuple(self._feed_key(k) for k in (feed_list or []))
+        feed_keys = list(feed_list or [])
+        sparse = any(isinstance(k, SparseTensor) for k in feed_keys)
+        parts = [p for k in feed_keys for p in ((k.indices, k.values, k.dense_shape) if isinstance(k, SparseTensor)
+                                                 else (k,))]
+        feed_tensors = tuple(self._feed_key(k) for k in parts)
 
         def runner(*feed_args: Any, **kwargs: Any) -> Any:
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
-            if len(feed_args) != len(feed_tensors):
-                raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_args)}")
+            if len(feed_args) != len(feed_keys):
+                raise ValueError(f"Expected {len(feed_keys)} feed values, got {len(feed_args)}")
+            if sparse:
+                feed_args = tuple(v for k, a in zip(feed_keys, feed_args)
+                                  for _, v in (sparse_feed_items(k, a) if isinstance(k, SparseTensor) else ((k, a),)))
             values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
             return structure.build(self._execute(structure.unique, feed_tensors, values))
 
@@ -163,12 +172,15 @@ class BaseSession:
             return (), []
         if len(feed_dict) == 1:
             key, value = next(iter(feed_dict.items()))
-            tensor = self._feed_key(key)
-            return (tensor,), [convert_feed_value(tensor, value)]
+            if not isinstance(key, SparseTensor):
+                tensor = self._feed_key(key)
+                return (tensor,), [convert_feed_value(tensor, value)]
         pairs = []
         for key, value in feed_dict.items():
-            tensor = self._feed_key(key)
-            pairs.append((tensor, convert_feed_value(tensor, value)))
+            items = sparse_feed_items(key, value) if isinstance(key, SparseTensor) else ((key, value),)
+            for part, part_value in items:
+                tensor = self._feed_key(part)
+                pairs.append((tensor, convert_feed_value(tensor, part_value)))
         pairs.sort(key=lambda pair: (pair[0]._op._id, pair[0]._value_index))
         return tuple(p[0] for p in pairs), [p[1] for p in pairs]
 

@@ -48,6 +48,12 @@ _LAZY = {
     "load_variable": "caudal.checkpoint.reader", "list_variables": "caudal.checkpoint.reader",
     "init_from_checkpoint": "caudal.checkpoint.reader",
     "summary_iterator": "caudal.summary.writer",
+    # tf.train.Example and its parts (protos with TF's fields)
+    "Example": "caudal.proto.example_pb2", "SequenceExample": "caudal.proto.example_pb2",
+    "Features": "caudal.proto.feature_pb2", "Feature": "caudal.proto.feature_pb2",
+    "BytesList": "caudal.proto.feature_pb2", "FloatList": "caudal.proto.feature_pb2",
+    "Int64List": "caudal.proto.feature_pb2", "FeatureList": "caudal.proto.feature_pb2",
+    "FeatureLists": "caudal.proto.feature_pb2",
 }
 __all__ += sorted(_LAZY)
 
