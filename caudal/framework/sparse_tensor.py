@@ -40,7 +40,7 @@ class SparseTensor:
         self._indices = indices
         self._values = values
         self._dense_shape = dense_shape
-        self._dense_shape_default = constant_value_as_shape(dense_shape)
+        self._dense_shape_default = _static_dense_shape(dense_shape)
         indices_shape = indices.shape.with_rank(2)
         values_shape = values.shape.with_rank(1)
         dense_shape_shape = dense_shape.shape.with_rank(1)
@@ -123,6 +123,18 @@ class SparseTensor:
 
     def __bool__(self) -> bool:
         raise TypeError("Using a `tf.SparseTensor` as a Python `bool` is not allowed.")
+
+
+# Ops whose dense shapes depend on the data they read: TF knows no static value for them, and
+# neither does a SparseTensor here (caudal would otherwise fold them on constant inputs).
+_DATA_DEPENDENT_SHAPES = frozenset(["ParseExampleV2", "ParseSequenceExampleV2", "StringSplit", "StringSplitV2"])
+
+
+def _static_dense_shape(dense_shape: Tensor) -> tensor_shape.TensorShape:
+    if dense_shape.op.type in _DATA_DEPENDENT_SHAPES:
+        rank = dense_shape.shape[0].value if dense_shape.shape.ndims == 1 else None
+        return tensor_shape.unknown_shape(rank)
+    return constant_value_as_shape(dense_shape)
 
 
 def _graph_of(*values: Any) -> Any:

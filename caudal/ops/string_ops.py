@@ -92,10 +92,10 @@ def string_split(source: Any, delimiter: Any = " ", skip_empty: bool = True, nam
     if result_type != "SparseTensor":
         raise ValueError("caudal's string_split returns SparseTensors only (result_type='SparseTensor')")
     graph = _graph_of(source)
-    with graph.as_default(), graph.name_scope(name or "StringSplit") as scope:
+    with graph.as_default(), graph.name_scope(name or "StringSplit"):
         delimiter_t = convert_to_tensor(delimiter, dtype=dtypes_lib.string)
         source_t = convert_to_tensor(source, dtype=dtypes_lib.string)
-        op = make_op("StringSplit", [source_t, delimiter_t], {"skip_empty": bool(skip_empty)}, scope + "StringSplit")
+        op = make_op("StringSplit", [source_t, delimiter_t], {"skip_empty": bool(skip_empty)}, "StringSplit")
     return SparseTensor(*op.outputs)
 
 
@@ -127,10 +127,10 @@ def split(input: Any = None, sep: Any = None, maxsplit: int = -1, result_type: s
     if result_type != "SparseTensor":
         raise ValueError("caudal's strings.split returns SparseTensors only (result_type='SparseTensor')")
     graph = _graph_of(input)
-    with graph.as_default(), graph.name_scope(name or "StringSplit") as scope:
+    with graph.as_default(), graph.name_scope(name or "StringSplit"):
         sep_t = convert_to_tensor("" if sep is None else sep, dtype=dtypes_lib.string)
         input_t = convert_to_tensor(input, dtype=dtypes_lib.string)
-        op = make_op("StringSplitV2", [input_t, sep_t], {"maxsplit": int(maxsplit)}, scope + "StringSplitV2")
+        op = make_op("StringSplitV2", [input_t, sep_t], {"maxsplit": int(maxsplit)}, "StringSplitV2")
     return SparseTensor(*op.outputs)
 
 

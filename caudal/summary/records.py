@@ -301,7 +301,7 @@ def iter_tfrecord_file(path: str, compression_type: str = "", buffer_size: int |
 
         raise InvalidArgumentError(None, None, "`buffer_size` must be >= 0 (0 == default)")
     chunk = int(buffer_size) if buffer_size else _DEFAULT_BUFFER_SIZE
-    with _open(path, "rb", buffering=chunk if not compression else 0) as raw:
+    with _open(path, "rb", buffering=max(chunk, 2) if not compression else 0) as raw:
         stream: Any = _InflatingStream(raw, compression, chunk, path) if compression else raw
         yield from read_records(stream, path)
 
