@@ -294,6 +294,14 @@ _LAZY_SUBMODULES = {
     "summary": "caudal.summary",
     "graph_util": "caudal.graph_util",
     "initializers": "caudal.initializers",
+    "data": "caudal.data",
+    "image": "caudal.image",
+    "io": "caudal.io",
+    "python_io": "caudal.python_io",
+    "sparse": "caudal.sparse",
+    "strings": "caudal.strings",
+    "metrics": "caudal.metrics",
+    "saved_model": "caudal.saved_model",
 }
 
 
@@ -324,6 +332,24 @@ _LAZY_NAMES = {
     "scan": ("caudal.ops.functional_ops", "scan"),
     "foldl": ("caudal.ops.functional_ops", "foldl"),
     "foldr": ("caudal.ops.functional_ops", "foldr"),
+    "SparseTensor": ("caudal.framework.sparse_tensor", "SparseTensor"),
+    "SparseTensorValue": ("caudal.framework.sparse_tensor", "SparseTensorValue"),
+    "sparse_tensor_to_dense": ("caudal.ops.sparse_ops", "sparse_tensor_to_dense"),
+    "sparse_to_dense": ("caudal.ops.sparse_ops", "sparse_to_dense"),
+    "FixedLenFeature": ("caudal.ops.parsing_ops", "FixedLenFeature"),
+    "VarLenFeature": ("caudal.ops.parsing_ops", "VarLenFeature"),
+    "FixedLenSequenceFeature": ("caudal.ops.parsing_ops", "FixedLenSequenceFeature"),
+    "parse_single_example": ("caudal.ops.parsing_ops", "parse_single_example"),
+    "parse_example": ("caudal.ops.parsing_ops", "parse_example"),
+    "parse_single_sequence_example": ("caudal.ops.parsing_ops", "parse_single_sequence_example"),
+    "decode_raw": ("caudal.ops.parsing_ops", "decode_raw"),
+    "decode_csv": ("caudal.ops.parsing_ops", "decode_csv"),
+    "string_split": ("caudal.ops.string_ops", "string_split"),
+    "py_func": ("caudal.ops.script_ops", "py_func"),
+    "numpy_function": ("caudal.ops.script_ops", "numpy_function"),
+    "read_file": ("caudal.ops.io_ops", "read_file"),
+    "write_file": ("caudal.ops.io_ops", "write_file"),
+    "matching_files": ("caudal.ops.io_ops", "matching_files"),
 }
 
 
