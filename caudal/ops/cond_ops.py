@@ -101,16 +101,58 @@ def _assert_kernel(ctx: Any, condition: Any, *data: Any, summarize: int, op: Any
     if not bool(condition):
         from caudal.errors import InvalidArgumentError
 
-        shown = ", ".join(_summary(d, summarize) for d in data)
-        raise InvalidArgumentError(None, op, f"assertion failed: [{shown}]")
+        shown = " ".join(f"[{_summary(d, summarize)}]" for d in data)
+        raise InvalidArgumentError(None, op, f"assertion failed: {shown}")
+
+
+def _element_text(value: Any) -> str:
+    """One element as TF's Assert prints it: floats with six significant digits, bools as 0/1."""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return str(value)
 
 
 def _summary(value: Any, summarize: int) -> str:
+    """TF's Tensor::SummarizeValue: the first `summarize` elements, nested brackets for rank > 1
+    (`[1 2][3...]`), and "..." when elements were left out."""
     array = np.asarray(value)
-    if array.dtype == object:
-        array = np.array([v.decode() if isinstance(v, bytes) else v for v in array.reshape(-1)])
-    flat = array.reshape(-1)[:summarize]
-    return " ".join(str(v) for v in flat) if array.ndim else str(array)
+    flat = array.reshape(-1)
+    limit = flat.size if summarize < 0 else min(summarize, flat.size)
+    if array.ndim == 0:
+        return _element_text(flat[0])
+    pieces: list[str] = []
+    printed = [0]
+
+    def one_dim(dim: int) -> None:
+        if printed[0] >= limit:
+            return
+        if dim == array.ndim - 1:
+            for i in range(array.shape[dim]):
+                if printed[0] >= limit:
+                    if dim != 0:
+                        pieces.append("...")
+                    return
+                if i > 0:
+                    pieces.append(" ")
+                pieces.append(_element_text(flat[printed[0]]))
+                printed[0] += 1
+            return
+        for _ in range(array.shape[dim]):
+            opened = printed[0] < limit
+            if opened:
+                pieces.append("[")
+            one_dim(dim + 1)
+            if printed[0] < limit or opened:
+                pieces.append("]")
+
+    one_dim(0)
+    if flat.size > limit:
+        pieces.append("...")
+    return "".join(pieces)
 
 
 register_op("Assert", infer=lambda ctx: [], kernel=_assert_kernel,
