@@ -46,6 +46,30 @@ def _index(begin: Any, end: Any, strides: Any, begin_mask: int, end_mask: int, e
     return builtins.tuple(index)
 
 
+_UNKNOWN_INDEX = object()  # a shrinking index whose value is known only when the graph runs
+_UNKNOWN_SLICE = object()  # a slice whose bounds are known only when the graph runs
+
+
+def _partial_index(length: int, strides: Any, begin_mask: int, end_mask: int, ellipsis_mask: int,
+                   new_axis_mask: int, shrink_axis_mask: int) -> tuple:
+    """The index of a StridedSlice spec whose values are not all known at build time: the masks
+    still give the output's rank, and a full slice with a known stride its dimension (TF's rule)."""
+    index: list[Any] = []
+    for i in builtins.range(length):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            index.append(Ellipsis)
+        elif new_axis_mask & bit:
+            index.append(None)
+        elif shrink_axis_mask & bit:
+            index.append(_UNKNOWN_INDEX)
+        elif strides is not None and begin_mask & bit and end_mask & bit:
+            index.append(builtins.slice(None, None, int(strides[i])))
+        else:
+            index.append(_UNKNOWN_SLICE)
+    return builtins.tuple(index)
+
+
 def _checked_index(x_shape: tuple, index: tuple) -> tuple:
     dim = 0
     expanded = builtins.sum(1 for item in index if item is not None and item is not Ellipsis)
@@ -74,11 +98,17 @@ def _strided_slice_infer(ctx: InferContext) -> list:
         _rules.check_dtype(ctx, i, _rules.INDEX, name)
     x = ctx.shape(0)
     begin, end, strides = ctx.value(1), ctx.value(2), ctx.value(3)
-    if x.ndims is None or begin is None or end is None or strides is None:
-        return [(ctx.dtype(0), unknown_shape())]
-    if np.any(np.asarray(strides) == 0):
+    if strides is not None and np.any(np.asarray(strides) == 0):
         raise ValueError("strides[i] must be non-zero")
-    index = _index(begin, end, strides, *(ctx.attrs[m] for m in _MASKS))
+    if begin is None or end is None or strides is None:
+        spec_length = ctx.shape(1)[0].value if ctx.shape(1).ndims == 1 else None
+        if x.ndims is None or spec_length is None:
+            return [(ctx.dtype(0), unknown_shape())]
+        index = _partial_index(spec_length, strides, *(ctx.attrs[m] for m in _MASKS))
+    elif x.ndims is None:
+        return [(ctx.dtype(0), unknown_shape())]
+    else:
+        index = _index(begin, end, strides, *(ctx.attrs[m] for m in _MASKS))
     dims = x.as_list()
     explicit = builtins.sum(1 for item in index if item is not None and item is not Ellipsis)
     if Ellipsis not in index:
@@ -92,6 +122,12 @@ def _strided_slice_infer(ctx: InferContext) -> list:
             d += n
         elif item is None:
             out.append(1)
+        elif item is _UNKNOWN_INDEX or item is _UNKNOWN_SLICE:
+            if d >= len(dims):
+                raise ValueError(f"Index out of range using input dim {d}")
+            if item is _UNKNOWN_SLICE:
+                out.append(None)
+            d += 1
         elif isinstance(item, int):
             if d >= len(dims):
                 raise ValueError(f"Index out of range using input dim {d}")
