@@ -124,9 +124,15 @@ def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
             if producer not in needed:
                 stack.append(producer)
         for c in op._control_inputs:
-            if c not in needed and c._type not in _REF_PRODUCERS:
+            if c not in needed and c._type not in _REF_PRODUCERS and not _all_outputs_fed(c, fed):
                 stack.append(c)
     return sorted(needed, key=lambda o: o._id)
+
+
+def _all_outputs_fed(op: Operation, fed: set[Tensor]) -> bool:
+    """Whether every output of `op` is fed: as in TF, its control dependents then wait on the feed,
+    and the op itself does not run (a control dependency on a fed placeholder)."""
+    return bool(op._outputs) and all(t in fed for t in op._outputs)
 
 
 def _topological(ordered: list[Operation], fed: set[Tensor]) -> list[Operation]:
