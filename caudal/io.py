@@ -1,6 +1,6 @@
 """`tf.io` (TF1): TFRecord files, Example parsing, decoding, and (loaded on first use) file and
 image ops. Re-exports only."""
-from caudal.ops.decode_ops import decode_csv, decode_raw
+from caudal.ops.decode_ops import decode_csv, decode_raw, parse_tensor, serialize_tensor
 from caudal.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
@@ -13,7 +13,7 @@ from caudal.summary.records import TFRecordCompressionType, TFRecordOptions, TFR
 
 __all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "TFRecordCompressionType",
            "TFRecordOptions", "TFRecordWriter", "decode_csv", "decode_raw", "parse_example", "parse_single_example",
-           "parse_single_sequence_example", "tf_record_iterator"]
+           "parse_single_sequence_example", "parse_tensor", "serialize_tensor", "tf_record_iterator"]
 
 # Names whose modules other families define, imported on first use.
 _LAZY = {

@@ -1,5 +1,6 @@
-"""decode_raw, decode_csv and the string ops (string_split, strings.split, to_number, join, length),
-against values, static shapes and error messages recorded from TensorFlow 2.21."""
+"""decode_raw, decode_csv, serialize_tensor/parse_tensor and the string ops (string_split,
+strings.split, to_number, join, length), against values, static shapes and error messages recorded
+from TensorFlow 2.21."""
 from __future__ import annotations
 
 import numpy as np
@@ -147,3 +148,20 @@ def test_join_of_different_shapes_fails_when_built():
     checkpoint ops' op) says the shapes are not compatible."""
     with tf.Graph().as_default(), pytest.raises(ValueError, match=r"Shapes \(2,\) and \(3,\) are not compatible"):
         tf.strings.join([tf.constant([b"a", b"b"]), tf.constant([b"x", b"y", b"z"])])
+
+
+# ------------------------------------------------------------------ serialize_tensor / parse_tensor
+@pytest.mark.parametrize("entry", expected()["serialize_tensor"], ids=lambda e: e["value"]["dtype"])
+def test_serialize_tensor_writes_tensorflows_bytes_and_parse_tensor_reads_them(entry):
+    value = decode(entry["value"])
+    out, got = _run(lambda: tf.io.serialize_tensor(tf.constant(value)))
+    assert out.shape.as_list() == [] and got == decode(entry["serialized"])
+    out, back = _run(lambda: tf.io.parse_tensor(decode(entry["serialized"]), tf.as_dtype(value.dtype)))
+    assert out.shape.ndims is None
+    assert_same(back, value)
+
+
+@pytest.mark.parametrize("entry", expected()["parse_tensor_errors"], ids=lambda e: e["case"])
+def test_parse_tensor_of_bad_bytes_or_another_dtype_is_tfs_error(entry):
+    _check_error(entry["error"], lambda: tf.io.parse_tensor(tf.constant(decode(entry["input"])),
+                                                            tf.as_dtype(entry["out_type"])))

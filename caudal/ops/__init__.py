@@ -51,5 +51,5 @@ register_lazily("caudal.ops.candidate_sampling_ops", ["LogUniformCandidateSample
 register_lazily("caudal.ops.state_ops", ["ScatterAdd"])
 register_lazily("caudal.ops.sparse_ops", ["SparseToDense", "SparseReorder"])
 register_lazily("caudal.ops.parsing_ops", ["ParseExampleV2", "ParseSequenceExampleV2"])
-register_lazily("caudal.ops.decode_ops", ["DecodeRaw", "DecodeCSV"])
+register_lazily("caudal.ops.decode_ops", ["DecodeRaw", "DecodeCSV", "SerializeTensor", "ParseTensor"])
 register_lazily("caudal.ops.string_ops", ["StringSplit", "StringSplitV2", "StringToNumber", "StringLength"])

@@ -6,7 +6,9 @@ shape plus that vector's length (unknown statically). DecodeCSV splits each reco
 `field_delim` (RFC 4180 quoting when `use_quote_delim`: `"a,b"` is one field, `""` inside it a
 quote), keeps the `select_cols` columns when given, and converts each field to its column's type;
 an empty field or one equal to `na_value` takes the column's default, and a column whose default
-is empty is required. Neither op is differentiable.
+is empty is required. SerializeTensor writes a tensor as a TensorProto (numbers in `tensor_content`,
+strings in `string_val`, as TF's kernel writes them) and ParseTensor reads one back, checking its
+dtype. None of these ops is differentiable.
 """
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, apply_op, get_default_graph, make_op
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
-from caudal.framework.tensor_shape import unknown_shape
+from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
 
-__all__ = ["decode_raw", "decode_csv"]
+__all__ = ["decode_raw", "decode_csv", "serialize_tensor", "parse_tensor"]
 
 
 # ------------------------------------------------------------------ DecodeRaw
@@ -244,3 +246,73 @@ def decode_csv(records: Any, record_defaults: list[Any], field_delim: str = ",",
                       "select_cols": list(select_cols or [])}, scope)
     return list(op.outputs)
 
+
+
+# ------------------------------------------------------------------ SerializeTensor / ParseTensor
+def _serialize_tensor_infer(ctx: InferContext) -> list:
+    return [(dtypes_lib.string, TensorShape([]))]
+
+
+def _serialize_tensor_kernel(xp: Any, tensor: Any, *, T: Any) -> Any:
+    from caudal.framework.tensor_util import shape_to_proto
+    from caudal.proto import tensor_pb2
+
+    dtype = dtypes_lib.as_dtype(T)
+    array = np.asarray(tensor)
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum, tensor_shape=shape_to_proto(array.shape))
+    if dtype is dtypes_lib.string:
+        proto.string_val.extend(bytes(v) for v in array.reshape(-1))
+    elif array.size:
+        proto.tensor_content = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    return np.array(proto.SerializeToString(), dtype=object)
+
+
+register_op("SerializeTensor", infer=_serialize_tensor_infer, kernel=_serialize_tensor_kernel,
+            grad=NOT_DIFFERENTIABLE)
+
+
+def serialize_tensor(tensor: Any, name: str | None = None) -> Tensor:
+    """`tf.io.serialize_tensor`: a scalar string holding `tensor` as a serialized TensorProto."""
+    x = convert_to_tensor(tensor)
+    return apply_op("SerializeTensor", [x], {"T": x.dtype.base_dtype}, name or "SerializeTensor")
+
+
+def _parse_tensor_infer(ctx: InferContext) -> list:
+    _rules.check_dtype(ctx, 0, frozenset([dtypes_lib.string]), "serialized")
+    ctx.shape(0).with_rank(0)
+    return [(dtypes_lib.as_dtype(ctx.attrs["out_type"]), unknown_shape())]
+
+
+def _parse_tensor_kernel(xp: Any, serialized: Any, *, out_type: Any) -> Any:
+    import base64
+
+    from google.protobuf.message import DecodeError
+
+    from caudal.framework.tensor_util import MakeNdarray
+    from caudal.proto import tensor_pb2
+
+    data = bytes(np.asarray(serialized).item())
+    try:
+        proto = tensor_pb2.TensorProto.FromString(data)
+    except DecodeError:
+        raise InvalidArgumentError(None, None, "Could not parse `serialized` as TensorProto, base64: "
+                                               f"{base64.b64encode(data).decode('ascii')}") from None
+    dtype = dtypes_lib.as_dtype(out_type)
+    if proto.dtype != dtype.as_datatype_enum:
+        found = dtypes_lib.as_dtype(proto.dtype) if proto.dtype else None
+        names = [_CPP_NAMES.get(t, t.name) if t is not None else "invalid" for t in (found, dtype)]
+        raise InvalidArgumentError(None, None, f"Type mismatch between parsed tensor ({names[0]}) and dtype "
+                                               f"({names[1]})")
+    value = MakeNdarray(proto)
+    return value if dtype is dtypes_lib.string else xp.asarray(value)
+
+
+register_op("ParseTensor", infer=_parse_tensor_infer, kernel=_parse_tensor_kernel, grad=NOT_DIFFERENTIABLE)
+
+
+def parse_tensor(serialized: Any, out_type: Any, name: str | None = None) -> Tensor:
+    """`tf.io.parse_tensor`: the tensor a serialized TensorProto holds (unknown static shape);
+    its dtype must be `out_type`."""
+    data = convert_to_tensor(serialized, dtype=dtypes_lib.string)
+    return apply_op("ParseTensor", [data], {"out_type": dtypes_lib.as_dtype(out_type).base_dtype},
+                    name or "ParseTensor")

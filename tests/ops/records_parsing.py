@@ -1,4 +1,5 @@
-"""Records: Example parsing (ParseExampleV2, ParseSequenceExampleV2), DecodeRaw, DecodeCSV and the
+"""Records: Example parsing (ParseExampleV2, ParseSequenceExampleV2), DecodeRaw, DecodeCSV,
+SerializeTensor and ParseTensor, and the
 string ops (StringSplit, StringSplitV2, StringToNumber, StringLength), against values worked out
 by hand and with NumPy. TensorFlow's own values for these ops are checked in
 tests/test_parsing_ops.py and tests/test_string_ops.py."""
@@ -70,6 +71,12 @@ def _parse_sequence(serialized):
     return [context["n"], lists["x"], lists["w"].indices, lists["w"].values, lists["w"].dense_shape]
 
 
+def tensor_proto():
+    """TF's SerializeTensor bytes of float32 [[1.5, -2.0, 0.25]]: dtype, shape, then the values."""
+    return (b"\x08\x01\x12\x08\x12\x02\x08\x01\x12\x02\x08\x03\x22\x0c"
+            + np.array([1.5, -2.0, 0.25], "<f4").tobytes())
+
+
 def _raw_ref(data, dtype):
     return np.stack([np.frombuffer(d, dtype=dtype) for d in data]).astype(np.dtype(dtype).newbyteorder("="))
 
@@ -87,6 +94,10 @@ def _sparse_parts(sparse):
 
 SENTENCES = strings(b"the cat  sat", b"", b"on a mat")
 
+# SerializeTensor's one output is a scalar string, which a Session returns as bytes; its kernel keeps
+# it a 0-d object array (NULs intact), as the summary ops do.
+COVERED_ELSEWHERE = {"SerializeTensor": "tests/test_string_ops.py (TF's bytes, and parse_tensor reading them back)"}
+
 RECORDS = [
     OpRecord("parse_example_batch", _parse_batch, _parse_batch_ref, [BATCH], static_full=False),
     OpRecord("parse_single_example", _parse_single,
@@ -102,6 +113,9 @@ RECORDS = [
              [strings(b"\x01\x00\xff\xff", b"\x00\x80\x02\x00")], static_full=False),
     OpRecord("decode_raw_float64_big_endian", lambda b: tf.decode_raw(b, tf.float64, little_endian=False),
              lambda b: _raw_ref(b, ">f8"), [strings(np.array([1.5, -3.0], ">f8").tobytes())], static_full=False),
+    OpRecord("parse_tensor", lambda s: tf.io.parse_tensor(s, tf.float32),
+             lambda s: np.array([[1.5, -2.0, 0.25]], np.float32), [np.array(tensor_proto(), dtype=object)],
+             static_full=False),
     OpRecord("decode_csv", lambda r: tf.decode_csv(r, [[-1], [0.5], ["z"]]), _csv_ref,
              [strings(b"1,2.5,a", b",,b", b"-4,1e2,")]),
     OpRecord("string_split", lambda s: _sparse_parts(tf.string_split(s)),
