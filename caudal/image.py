@@ -1,0 +1,50 @@
+"""`tf.image`: TF1's image functions (decoding and encoding, resizing, flips, crops, color and
+dtype adjustments). The definitions live in `caudal.ops.image_ops` and the modules it gathers."""
+from caudal.ops.image_ops import (
+    ResizeMethod,
+    adjust_brightness,
+    adjust_contrast,
+    central_crop,
+    convert_image_dtype,
+    crop_to_bounding_box,
+    decode_bmp,
+    decode_gif,
+    decode_image,
+    decode_jpeg,
+    decode_png,
+    encode_jpeg,
+    encode_png,
+    flip_left_right,
+    flip_up_down,
+    grayscale_to_rgb,
+    pad_to_bounding_box,
+    per_image_standardization,
+    random_brightness,
+    random_contrast,
+    random_crop,
+    random_flip_left_right,
+    random_flip_up_down,
+    resize,
+    resize_area,
+    resize_bicubic,
+    resize_bilinear,
+    resize_image_with_crop_or_pad,
+    resize_image_with_pad,
+    resize_images,
+    resize_nearest_neighbor,
+    rgb_to_grayscale,
+    rot90,
+    transpose_image,
+)
+
+resize_with_crop_or_pad = resize_image_with_crop_or_pad
+transpose = transpose_image
+
+__all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "central_crop", "convert_image_dtype",
+           "crop_to_bounding_box", "decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png",
+           "encode_jpeg", "encode_png", "flip_left_right", "flip_up_down", "grayscale_to_rgb", "pad_to_bounding_box",
+           "per_image_standardization", "random_brightness", "random_contrast", "random_crop",
+           "random_flip_left_right", "random_flip_up_down", "resize", "resize_area", "resize_bicubic",
+           "resize_bilinear", "resize_image_with_crop_or_pad", "resize_image_with_pad", "resize_images",
+           "resize_nearest_neighbor", "resize_with_crop_or_pad", "rgb_to_grayscale", "rot90", "transpose",
+           "transpose_image"]
