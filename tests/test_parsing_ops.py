@@ -216,3 +216,16 @@ def test_feature_specs_are_tfs_namedtuples():
     assert tf.VarLenFeature(tf.string).dtype is tf.string
     assert re.fullmatch(r"FixedLenFeature\(shape=\[None\], dtype=tf\.int64, default_value=None\)",
                         str(tf.FixedLenFeature([None], tf.int64)))
+
+
+def test_import_caudal_loads_no_parsing_module_and_no_protobuf():
+    import subprocess
+    import sys
+
+    code = ("import sys, caudal as tf\n"
+            "mine = ['caudal.ops.parsing_ops', 'caudal.ops.sparse_ops', 'caudal.ops.decode_ops', "
+            "'caudal.ops.string_ops', 'caudal.proto.example_pb2', 'google.protobuf', 'caudal.summary.records']\n"
+            "assert not any(m in sys.modules for m in mine), [m for m in mine if m in sys.modules]\n"
+            "tf.parse_example\n"
+            "assert 'caudal.ops.parsing_ops' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
