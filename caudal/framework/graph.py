@@ -540,6 +540,9 @@ class Graph:
 
     # ----------------------------------------------------------- collections
     def add_to_collection(self, name: str, value: Any) -> None:
+        """Appends `value` to collection `name`; a finalized graph refuses it, as in TF."""
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
         self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names: Any, value: Any) -> None:
