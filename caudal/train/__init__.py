@@ -1,4 +1,4 @@
-"""`tf.train`: optimizers and the global step."""
+"""`tf.train`: optimizers, the global step, checkpoints and the training loop (monitored sessions, hooks)."""
 from caudal.train.adadelta import AdadeltaOptimizer
 from caudal.train.adagrad import AdagradOptimizer
 from caudal.train.adam import AdamOptimizer
@@ -54,6 +54,29 @@ _LAZY = {
     "BytesList": "caudal.proto.feature_pb2", "FloatList": "caudal.proto.feature_pb2",
     "Int64List": "caudal.proto.feature_pb2", "FeatureList": "caudal.proto.feature_pb2",
     "FeatureLists": "caudal.proto.feature_pb2",
+    # the training loop: monitored sessions, hooks, Supervisor
+    "MonitoredTrainingSession": "caudal.train.monitored_session",
+    "MonitoredSession": "caudal.train.monitored_session",
+    "SingularMonitoredSession": "caudal.train.monitored_session", "SessionCreator": "caudal.train.monitored_session",
+    "ChiefSessionCreator": "caudal.train.monitored_session", "WorkerSessionCreator": "caudal.train.monitored_session",
+    "Scaffold": "caudal.train.scaffold",
+    "SessionManager": "caudal.train.session_manager",
+    "Supervisor": "caudal.train.supervisor",
+    "Coordinator": "caudal.train.coordinator", "LooperThread": "caudal.train.coordinator",
+    "SessionRunHook": "caudal.train.session_run_hook", "SessionRunArgs": "caudal.train.session_run_hook",
+    "SessionRunContext": "caudal.train.session_run_hook", "SessionRunValues": "caudal.train.session_run_hook",
+    "SecondOrStepTimer": "caudal.train.basic_session_run_hooks",
+    "LoggingTensorHook": "caudal.train.basic_session_run_hooks",
+    "StopAtStepHook": "caudal.train.basic_session_run_hooks",
+    "CheckpointSaverListener": "caudal.train.basic_session_run_hooks",
+    "CheckpointSaverHook": "caudal.train.basic_session_run_hooks",
+    "StepCounterHook": "caudal.train.basic_session_run_hooks",
+    "NanLossDuringTrainingError": "caudal.train.basic_session_run_hooks",
+    "NanTensorHook": "caudal.train.basic_session_run_hooks",
+    "SummarySaverHook": "caudal.train.basic_session_run_hooks",
+    "GlobalStepWaiterHook": "caudal.train.basic_session_run_hooks",
+    "FinalOpsHook": "caudal.train.basic_session_run_hooks", "FeedFnHook": "caudal.train.basic_session_run_hooks",
+    "SummaryWriterCache": "caudal.train.basic_session_run_hooks",
 }
 __all__ += sorted(_LAZY)
 
