@@ -259,3 +259,18 @@ def test_session_run_args_and_values_are_tfs_namedtuples() -> None:
     hook = tf.train.SessionRunHook()
     assert hook.before_run(context) is None and hook.begin() is None and hook.end(None) is None
     assert tf.train.SummaryWriterCache is tf.summary.FileWriterCache
+
+
+def test_global_step_read_collection_must_hold_one_tensor() -> None:
+    model()
+    tf.add_to_collection("global_step_read_op_cache", tf.constant(1))
+    tf.add_to_collection("global_step_read_op_cache", tf.constant(2))
+    with pytest.raises(RuntimeError, match="^There are multiple items in collection global_step_read_op_cache. "
+                                           "There should be only one.$"):
+        _get_or_create_global_step_read()
+
+
+def test_session_creator_must_implement_create_session() -> None:
+    creator = tf.train.SessionCreator()
+    with pytest.raises(NotImplementedError, match="^create_session is not implemented for "):
+        creator.create_session()

@@ -177,3 +177,12 @@ def test_looper_thread_arguments_are_checked() -> None:
     looper = tf.train.LooperThread.loop(coord, None, lambda: (calls.append(1), coord.request_stop()))
     coord.join([looper])
     assert calls == [1]
+
+
+def test_coordinator_raises_an_error_reported_after_join() -> None:
+    coord = tf.train.Coordinator()
+    coord.request_stop()
+    coord.join([])
+    with pytest.raises(KeyError, match="late"):
+        coord.request_stop((KeyError, KeyError("late"), None))
+    coord.request_stop(tf.errors.OutOfRangeError(None, None, "clean"))  # a clean stop is not raised
