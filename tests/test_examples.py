@@ -32,6 +32,20 @@ def test_layers_cnn_reaches_its_accuracy():
     assert mnist_layers.main(NO_DATA) >= 0.97
 
 
+@pytest.mark.slow
+def test_dataset_cnn_reaches_its_accuracy(tmp_path):
+    from caudal.examples import mnist_dataset
+
+    assert mnist_dataset.main(NO_DATA + ["--records_dir", str(tmp_path)]) >= 0.97
+
+
+def test_dataset_cnn_short_run_learns_from_the_records_it_wrote(tmp_path):
+    from caudal.examples import mnist_dataset
+
+    assert mnist_dataset.main(NO_DATA + ["--records_dir", str(tmp_path), "--steps", "60"]) >= 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.tfrecords", "train.tfrecords"]
+
+
 def test_cnn_short_runs_learn():
     assert mnist_cnn.main(NO_DATA + ["--steps", "60"]) >= 0.5
     assert mnist_layers.main(NO_DATA + ["--steps", "60"]) >= 0.5

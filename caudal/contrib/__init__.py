@@ -1,8 +1,8 @@
 """`tf.contrib`: the few contrib names TF1 tutorials use (layers regularizers, xavier_initializer, rnn cells,
-seq2seq.sequence_loss)."""
+seq2seq.sequence_loss, the tf.data transformations of contrib.data)."""
 import importlib
 
-_SUBMODULES = ("layers", "rnn", "seq2seq")
+_SUBMODULES = ("data", "framework", "layers", "learn", "losses", "rnn", "seq2seq", "slim")
 
 
 def __getattr__(name: str) -> object:

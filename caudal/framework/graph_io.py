@@ -59,7 +59,12 @@ def _scalar_attr(proto: Any, kind: str, value: Any) -> None:
 
 
 def _kind_of(value: Any) -> str:
-    """The TF attr type a Python value encodes as, when the op's attr types are not known."""
+    """The TF attr type a Python value encodes as, when the op's attr types are not known.
+
+    An object may say itself which kind it is (`attr_kind`, e.g. a dataset function: "func")."""
+    declared = getattr(value, "attr_kind", None)
+    if declared is not None:
+        return declared
     if isinstance(value, dtypes_lib.DType):
         return "type"
     if isinstance(value, TensorShape):
@@ -198,8 +203,8 @@ def node_def_of(op: Any, add_shapes: bool = False) -> node_def_pb2.NodeDef:
     node.input.extend("^" + c.name for c in op.control_inputs)
     types = OP_ATTRS.get(op.type, {})
     for key, value in op._attrs.items():
-        if value is None:
-            continue
+        if value is None or getattr(value, "attr_kind", None) == "internal":
+            continue  # internal: run-time knowledge of caudal's own, not part of the node
         if key == "_output_shapes" and add_shapes:
             continue
         spec = types.get(key)
