@@ -59,3 +59,4 @@ register_lazily("caudal.ops.image_resize_ops", ["ResizeBilinear", "ResizeNearest
                                                 "ResizeArea", "ResizeBilinearGrad", "ResizeNearestNeighborGrad",
                                                 "ResizeBicubicGrad"])
 register_lazily("caudal.ops.image_adjust_ops", ["AdjustContrastv2"])
+register_lazily("caudal.ops.io_ops", ["ReadFile", "WriteFile", "MatchingFiles"])
