@@ -60,3 +60,4 @@ register_lazily("caudal.ops.image_resize_ops", ["ResizeBilinear", "ResizeNearest
                                                 "ResizeBicubicGrad"])
 register_lazily("caudal.ops.image_adjust_ops", ["AdjustContrastv2"])
 register_lazily("caudal.ops.io_ops", ["ReadFile", "WriteFile", "MatchingFiles"])
+register_lazily("caudal.ops.script_ops", ["PyFunc", "PyFuncStateless"])
