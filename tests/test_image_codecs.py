@@ -293,3 +293,22 @@ def test_without_pillow_the_kernel_says_how_to_install_it(without_pillow: None) 
     np.testing.assert_array_equal(bmp, DECODED["rgb24.bmp|DecodeImage|0|uint8|"])
     np.testing.assert_array_equal(gif, DECODED["anim.gif|DecodeGif|0|uint8|"])
     np.testing.assert_array_equal(rgb16, DECODED["rgb16.png|DecodePng|0|uint16|"])
+
+
+def test_graph_defs_round_trip_and_attrs_left_at_their_defaults_are_filled_in() -> None:
+    with tf.Graph().as_default() as graph:
+        image = tf.image.decode_png(tf.constant(fixtures.file_bytes("rgb8.png"), name="data"), name="decoded")
+        tf.image.resize_bilinear(tf.expand_dims(image, 0), [3, 4], name="resized")
+    graph_def = graph.as_graph_def()
+    for node in graph_def.node:
+        if node.op == "DecodePng":
+            del node.attr["channels"]
+            del node.attr["dtype"]
+    with tf.Graph().as_default() as imported, tf.Session() as sess:
+        tf.import_graph_def(graph_def, name="")
+        decoded = imported.get_tensor_by_name("decoded:0")
+        assert decoded.op.get_attr("channels") == 0 and decoded.op.get_attr("dtype") == tf.uint8
+        resized = sess.run(imported.get_tensor_by_name("resized:0"))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        expected = sess.run(tf.image.resize_bilinear(DECODED["rgb8.png|DecodePng|0|uint8|"][None], [3, 4]))
+    np.testing.assert_array_equal(resized, expected)
