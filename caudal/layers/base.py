@@ -104,6 +104,8 @@ class Layer:
         trainable = trainable and self.trainable
         if collections is None and not trainable:
             collections = [GraphKeys.GLOBAL_VARIABLES, GraphKeys.MODEL_VARIABLES]
+        graph = get_default_graph()
+        existing = set(graph.get_collection(GraphKeys.GLOBAL_VARIABLES)) if regularizer is not None else set()
         variable = get_variable(name, shape=shape, dtype=dtype, initializer=initializer, trainable=trainable,
                                 collections=collections, constraint=constraint)
         if trainable:
@@ -111,22 +113,17 @@ class Layer:
                 self._trainable_weights.append(variable)
         elif variable not in self._non_trainable_weights:
             self._non_trainable_weights.append(variable)
-        if regularizer is not None and self._is_new(variable):
-            graph = get_default_graph()
-            with graph.name_scope(None), graph.name_scope(variable.op.name + "/Regularizer/"):
+        if regularizer is not None and variable not in existing:
+            # As TF: `<layer scope>/<short name>/Regularizer/`, also when a custom getter renamed the variable.
+            if self._scope is not None:
+                loss_scope = f"{self._scope.original_name_scope}{name}/Regularizer/"
+            else:
+                loss_scope = variable.op.name + "/Regularizer/"
+            with graph.name_scope(None), graph.name_scope(loss_scope):
                 loss = regularizer(variable)
             if loss is not None:
                 self.add_loss(loss)
         return variable
-
-    def _is_new(self, variable: Any) -> bool:
-        created = getattr(self, "_created_variables", None)
-        if created is None:
-            created = self._created_variables = set()
-        if variable in created:
-            return False
-        created.add(variable)
-        return True
 
     # ------------------------------------------------------------ calling
     def build(self, input_shape: TensorShape) -> None:
