@@ -161,7 +161,7 @@ def per_image_standardization(image: Any) -> Tensor:
     float32 (integer images are cast, not rescaled)."""
     from caudal.ops.array_ops import shape as shape_of
     from caudal.ops.image_ops import assert_at_least_3d_image
-    from caudal.ops.math_ops import cast, divide, maximum, rsqrt, sqrt, square, subtract
+    from caudal.ops.math_ops import cast, divide, maximum, rsqrt, sqrt, square
     from caudal.ops.reduction_ops import reduce_mean, reduce_prod
 
     with get_default_graph().name_scope("per_image_standardization") as scope:
@@ -172,10 +172,10 @@ def per_image_standardization(image: Any) -> Tensor:
         with get_default_graph().name_scope("reduce_std"):
             with get_default_graph().name_scope("reduce_variance"):
                 centered_mean = reduce_mean(image, axis=[-1, -2, -3], keepdims=True)
-                variance = reduce_mean(square(subtract(image, centered_mean)), axis=[-1, -2, -3], keepdims=True)
+                variance = reduce_mean(square(image - centered_mean), axis=[-1, -2, -3], keepdims=True)
             stddev = sqrt(variance)
         adjusted_stddev = maximum(stddev, rsqrt(cast(pixels, dtypes_lib.float32)))
-        return divide(subtract(image, mean), adjusted_stddev, name=scope[:-1] + "/")
+        return divide(image - mean, adjusted_stddev, name=scope[:-1] + "/")
 
 
 _GRAY_WEIGHTS = [0.2989, 0.5870, 0.1140]

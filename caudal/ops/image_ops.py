@@ -251,7 +251,7 @@ def rot90(image: Any, k: Any = 1, name: str | None = None) -> Tensor:
         k = convert_to_tensor(k, dtype=dtypes_lib.int32, name="k")
         if k.shape.ndims is not None and k.shape.ndims != 0:
             raise ValueError(f"Shape {k.shape} must have rank 0")
-        k = floormod(k, 4)
+        k = floormod(k, 4, name="mod")
         shape = image.shape
         if shape.ndims is None:
             return cond(_rank_is_three(image), lambda: _rotations(image, k, False, scope),
