@@ -165,8 +165,8 @@ def _axis_matrix(out_size: int, in_size: int, indices: list[np.ndarray], weights
 
 def _apply_axes(values: np.ndarray, height_matrix: np.ndarray, width_matrix: np.ndarray) -> np.ndarray:
     """values [b, h, w, c] -> [b, H, W, c] with out[b, Y, X] = sum height[Y, y] width[X, x] values[b, y, x]."""
-    partial = np.einsum("Yy,byxc->bYxc", height_matrix, values)
-    return np.einsum("Xx,bYxc->bYXc", width_matrix, partial)
+    partial = np.matmul(height_matrix, values.transpose(0, 3, 1, 2))  # [b, c, H, w]
+    return np.matmul(partial, width_matrix.T).transpose(0, 2, 3, 1)
 
 
 # ---------------------------------------------------------------- kernels
