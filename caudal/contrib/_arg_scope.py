@@ -31,12 +31,15 @@ def _name_op(op: Any) -> tuple[str, str]:
 
 
 def _kwarg_names(func: Callable) -> tuple[str, ...]:
-    """The names of the parameters with defaults, as TF lists them (all positional ones when none has a
-    default)."""
+    """The names of the parameters with defaults (all positional ones when none has a default, as TF).
+
+    TF slices these from the end of `co_varnames`, which also holds the local variables, so for a function
+    with locals it lists a shifted range; caudal lists the keyword parameters themselves.
+    """
     code = func.__code__
-    defaults = func.__defaults__
-    count = len(defaults) if defaults else 0
-    return code.co_varnames[-count:code.co_argcount]
+    count = len(func.__defaults__) if func.__defaults__ else 0
+    start = code.co_argcount - count if count else 0
+    return code.co_varnames[start:code.co_argcount]
 
 
 def current_arg_scope() -> dict[str, dict[str, Any]]:

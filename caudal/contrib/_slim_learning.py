@@ -54,6 +54,10 @@ def multiply_gradients(grads_and_vars: list, gradient_multipliers: dict) -> list
 
 def add_gradients_summaries(grads_and_vars: list) -> list[Tensor]:
     """A histogram `<var>/gradient` and a scalar `<var>/gradient_norm` per non-None gradient."""
+    return _gradient_summaries(grads_and_vars, "/")
+
+
+def _gradient_summaries(grads_and_vars: list, separator: str) -> list[Tensor]:
     from caudal import summary
     from caudal.ops.clip_ops import global_norm
 
@@ -62,8 +66,8 @@ def add_gradients_summaries(grads_and_vars: list) -> list[Tensor]:
         if grad is None:
             _LOG.info("Var %s has no gradient", var.op.name)
             continue
-        summaries.append(summary.histogram(var.op.name + "/gradient", grad))
-        summaries.append(summary.scalar(var.op.name + "/gradient_norm", global_norm([grad])))
+        summaries.append(summary.histogram(f"{var.op.name}{separator}gradient", grad))
+        summaries.append(summary.scalar(f"{var.op.name}{separator}gradient_norm", global_norm([grad])))
     return summaries
 
 
@@ -109,8 +113,9 @@ def create_train_op(total_loss: Any, optimizer: Any, global_step: Any = _USE_GLO
         with graph.name_scope("clip_grads"):
             grads = clip_gradient_norms(grads, clip_gradient_norm)
     if summarize_gradients:
+        # contrib.training's summaries, which create_train_op uses: `<var>_gradient`, `<var>_gradient_norm`.
         with graph.name_scope("summarize_grads"):
-            add_gradients_summaries(grads)
+            _gradient_summaries(grads, "_")
     grad_updates = optimizer.apply_gradients(grads, global_step=global_step)
     with graph.name_scope("train_op"):
         if check_numerics:
