@@ -390,3 +390,40 @@ def test_dropout_keep_prob_and_is_training():
             assert 0.2 < (dropped > 0).mean() < 0.3
             np.testing.assert_array_equal(sess.run(out, {training: False}), np.ones((200, 50)))
             np.testing.assert_array_equal(sess.run(same), np.ones((200, 50)))
+
+
+def test_nchw_layers_equal_nhwc_ones():
+    rng = np.random.RandomState(5)
+    x_nhwc = rng.uniform(-1, 1, (2, 6, 6, 3)).astype(np.float32)
+    kernel = rng.uniform(-1, 1, (3, 3, 3, 4)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.constant(x_nhwc)
+        x_nchw = tf.transpose(x, [0, 3, 1, 2])
+        outputs = []
+        for data_format, inputs in (("NHWC", x), ("NCHW", x_nchw)):
+            with tf.variable_scope(data_format):
+                net = layers.conv2d(inputs, 4, 3, data_format=data_format,
+                                    weights_initializer=tf.constant_initializer(kernel))
+                net = layers.max_pool2d(net, 2, data_format=data_format)
+                net = layers.batch_norm(net, data_format=data_format, updates_collections=None, scale=True)
+                net = layers.batch_norm(net, data_format=data_format, fused=False, decay=0.5)
+                net = layers.bias_add(net, data_format=data_format, initializer=tf.constant_initializer(0.5))
+            outputs.append(net if data_format == "NHWC" else tf.transpose(net, [0, 2, 3, 1]))
+        assert outputs[0].shape.as_list() == outputs[1].shape.as_list() == [2, 3, 3, 4]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            nhwc, nchw = sess.run(outputs)
+            assert sess.run("NCHW/BatchNorm/moving_mean:0").shape == (4,)
+    np.testing.assert_allclose(nchw, nhwc, rtol=1e-4, atol=1e-5)
+
+
+def test_outputs_collections_record_aliases():
+    from caudal.contrib._layers_utils import convert_collection_to_dict, get_tensor_aliases
+
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4, 4, 1])
+        conv = layers.conv2d(x, 2, 3, scope="conv1", outputs_collections="end_points")
+        pool = layers.max_pool2d(conv, 2, scope="pool1", outputs_collections=["end_points"])
+        assert get_tensor_aliases(conv) == ["conv1"] and get_tensor_aliases(pool) == ["pool1"]
+        assert get_tensor_aliases(x) == [x.name]
+        assert convert_collection_to_dict("end_points") == {"conv1": conv, "pool1": pool}
