@@ -123,6 +123,15 @@ class DatasetFunction:
         self._inner_captures = [graph.captures[t] for t in self.captured]
         self._plans: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._batched: Any = False  # not tried yet
+
+    def vectorized(self) -> Any:
+        """The function on stacked elements (caudal.data.vectorize), or None if it cannot be batched."""
+        if self._batched is False:
+            from caudal.data.vectorize import vectorize
+
+            self._batched = vectorize(self)
+        return self._batched
 
     def _argument(self, spec: structure.ComponentSpec) -> Any:
         from caudal.ops.constant_ops import placeholder

@@ -308,6 +308,11 @@ class MapValue(DatasetValue):
             return function(env, element, captured)
 
         upstream = self.input.iterator(env)
+        batched = function.vectorized()
+        if batched is not None:
+            from caudal.data.vectorize import VectorizedMapIterator
+
+            return VectorizedMapIterator(upstream, env, function, batched, captured)
         if self.parallelism > 1:
             return _ParallelMapIterator(upstream, call, env.pool(self.parallelism), self.parallelism)
         return _MapIterator(upstream, call)

@@ -64,12 +64,14 @@ def _example_class() -> Any:
 
 
 def _decode(message_class: Any, data: bytes, error: str) -> Any:
+    """The parsed message; `error` is the message of the InvalidArgumentError otherwise, `{value}` in it
+    standing for the data as text (formatted only then: this runs once per Example)."""
     from google.protobuf.message import DecodeError
 
     try:
         return message_class.FromString(bytes(data))
     except (DecodeError, RuntimeError, ValueError):
-        raise _error(error) from None
+        raise _error(error.replace("{value}", _text(data))) from None
 
 
 # ------------------------------------------------------------------ Examples
@@ -82,7 +84,7 @@ def parse_examples(serialized: np.ndarray, names: np.ndarray, sparse_keys: list[
     flat = serialized.reshape(-1)
     example_class = _example_class()
     name_list = [_text(n) for n in np.asarray(names).reshape(-1)] if np.size(names) else []
-    examples = [_decode(example_class, data, f"Could not parse example input, value: '{_text(data)}'")
+    examples = [_decode(example_class, data, "Could not parse example input, value: '{value}'")
                 for data in flat]
 
     def where(i: int, key: str) -> str:
@@ -172,9 +174,9 @@ def _dense_of_examples(examples: list[Any], key: str, dtype: dtypes_lib.DType, s
             if default.size == 0:
                 prefix = "" if single else f"Name: {_name(names, i)}, "
                 raise _error(f"{prefix}Feature: {key} (data type: {type_name}) is required but could not be found.")
-            out[i] = default.reshape(shape)
+            out[i, ...] = default.reshape(shape)  # `out[i] = a 0-d array` would store the array as one object
         else:
-            out[i] = row.reshape(shape)
+            out[i, ...] = row.reshape(shape)
     return out[0] if single else out
 
 
