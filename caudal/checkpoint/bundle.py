@@ -13,20 +13,23 @@ tensor name to a `BundleEntryProto`: dtype, shape, shard, offset, size and
 the masked CRC32C of the entry's bytes. For a string tensor that checksum
 covers the uint32 lengths, the stored length checksum and the elements.
 
-Writing is atomic per file: both files are written under temporary names
-and renamed into place only once complete (data first, then index), so a
-failure while writing leaves any previous bundle of the same prefix as it
-was. A checksum mismatch on reading raises DataLossError naming the file.
+Writing is crash safe: both files are written under temporary names, made
+durable (fsync) and renamed into place through the prefix's commit journal
+(`caudal.checkpoint.durable`), so a process killed at any moment leaves the
+previous bundle of the same prefix or the new one, and a failure leaves the
+previous one. Opening a prefix finishes a commit that a killed process left
+half done; the next save of the prefix removes its temporary files. A
+checksum mismatch on reading raises DataLossError naming the file.
 """
 from __future__ import annotations
 
 import os
 import struct
-import uuid
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from caudal.checkpoint import durable
 from caudal.checkpoint.crc import crc32c, extend, mask, unmask
 from caudal.checkpoint.table import TableReader, TableWriter, get_varint, put_varint
 from caudal.errors import (
@@ -116,15 +119,19 @@ class BundleWriter:
         self._prefix = os.fspath(prefix)
         self._data_path = data_filename(self._prefix, 0, 1)
         self._index_path = index_filename(self._prefix)
-        suffix = f".tempstate{uuid.uuid4().int & 0xFFFFFFFFFFFFFFFF}"
-        self._data_tmp = self._data_path + suffix
-        self._index_tmp = self._index_path + suffix
+        self._data_tmp = durable.temporary_name(self._data_path)
+        self._index_tmp = durable.temporary_name(self._index_path)
         directory = os.path.dirname(self._prefix)
         if directory and not os.path.isdir(directory):
             try:
                 os.mkdir(directory)  # the immediate parent only, as TensorFlow's BundleWriter
             except OSError:
                 pass
+        try:
+            durable.recover(self._prefix)
+            durable.remove_stale_temporaries(self._prefix)
+        except OSError as e:
+            raise _os_error(e, self._prefix) from None
         try:
             self._file: BinaryIO | None = open(self._data_tmp, "wb")  # noqa: SIM115 - closed in finish/abort
         except FileNotFoundError:
@@ -173,22 +180,32 @@ class BundleWriter:
         self._entries[key] = entry
 
     def finish(self) -> None:
-        """Writes the index and moves both files into place."""
+        """Writes the index, makes both files durable and commits them (data first, then index)."""
         if self._file is None:
             raise ValueError("BundleWriter is closed")
         try:
+            durable.fsync_file(self._file)
             self._file.close()
             self._file = None
+            durable._step("data-written")
             header = tensor_bundle_pb2.BundleHeaderProto(
                 num_shards=1, endianness=tensor_bundle_pb2.BundleHeaderProto.LITTLE,
                 version=versions_pb2.VersionDef(producer=BUNDLE_VERSION))
             write_index(self._index_tmp, header, self._entries)
-            os.replace(self._data_tmp, self._data_path)
-            os.replace(self._index_tmp, self._index_path)
+            durable._step("index-written")
         except BaseException as e:
             self.abort()
             if isinstance(e, OSError):
                 raise _os_error(e, self._index_tmp) from None
+            raise
+        try:
+            durable.commit_renames(self._prefix, [(self._data_tmp, self._data_path),
+                                                  (self._index_tmp, self._index_path)])
+        except BaseException as e:
+            if not os.path.exists(durable.journal_filename(self._prefix)):
+                self.abort()  # not committed: the previous bundle stands
+            if isinstance(e, OSError):
+                raise _os_error(e, self._index_path) from None
             raise
 
     def abort(self) -> None:
@@ -214,13 +231,14 @@ class BundleWriter:
 
 def write_index(path: str, header: tensor_bundle_pb2.BundleHeaderProto,
                 entries: dict[bytes, tensor_bundle_pb2.BundleEntryProto]) -> None:
-    """Writes an index table: the header under "" and the entries in key order."""
+    """Writes an index table (the header under "" and the entries in key order) and fsyncs it."""
     with open(path, "wb") as f:
         table = TableWriter(f)
         table.add(b"", header.SerializeToString())
         for key in sorted(entries):
             table.add(key, entries[key].SerializeToString())
         table.finish()
+        durable.fsync_file(f)
 
 
 def _os_error(error: OSError, path: str) -> Exception:
@@ -248,7 +266,12 @@ class BundleReader:
         self._prefix = os.fspath(prefix)
         self._index_path = index_filename(self._prefix)
         try:
-            with open(self._index_path, "rb") as f:
+            durable.recover(self._prefix)
+        except OSError:
+            pass
+        self._redirect = durable.pending_renames(os.path.abspath(self._prefix))
+        try:
+            with open(self._resolve(self._index_path), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
             raise NotFoundError(None, None, "Unsuccessful TensorSliceReader constructor: Failed to find any "
@@ -285,6 +308,10 @@ class BundleReader:
     def prefix(self) -> str:
         return self._prefix
 
+    def _resolve(self, path: str) -> str:
+        """Where `path` lies now: its temporary name while a committed save is unfinished (read-only directory)."""
+        return self._redirect.get(os.path.abspath(path), path) if self._redirect else path
+
     @property
     def num_shards(self) -> int:
         return self.header.num_shards
@@ -312,9 +339,11 @@ class BundleReader:
         if f is None:
             path = self.data_path(shard)
             try:
-                f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+                f = open(self._resolve(path), "rb", buffering=0)  # noqa: SIM115 - closed in close()
             except FileNotFoundError:
                 raise NotFoundError(None, None, f"{path}; No such file or directory") from None
+            except OSError as e:
+                raise _os_error(e, path) from None
             self._files[shard] = f
         return f
 

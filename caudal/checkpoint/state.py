@@ -13,7 +13,6 @@ import glob
 import logging
 import os
 import re
-import uuid
 from typing import Any
 
 from google.protobuf import text_format
@@ -30,19 +29,49 @@ _logger = logging.getLogger("caudal")
 
 
 def atomic_write(path: str, contents: bytes | str) -> None:
-    """Writes `path` under a temporary name and renames it into place."""
-    tmp = f"{path}.tmp{uuid.uuid4().hex}"
+    """Replaces `path` crash-safely: a readers sees the old contents or the new, whenever the process dies.
+
+    The contents go to a temporary name beside `path`, are fsynced, renamed
+    into place and the directory is synced. Temporary files that killed
+    writes of the same path left are removed first. A missing directory is
+    NotFoundError, a full disk ResourceExhaustedError, no permission
+    PermissionDeniedError, each naming `path`.
+    """
+    from caudal.checkpoint import durable
+
+    path = os.fspath(path)
     data = contents.encode("utf-8") if isinstance(contents, str) else contents
+    for stale in glob.glob(glob.escape(path) + durable.TEMP_MARK + "*"):
+        _remove_quietly(stale)
+    tmp = durable.temporary_name(path)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
+            durable.fsync_file(f)
         os.replace(tmp, path)
-    except FileNotFoundError:
+    except OSError as e:
         _remove_quietly(tmp)
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+        raise _typed_os_error(e, path) from None
     except BaseException:
         _remove_quietly(tmp)
         raise
+    durable.fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+
+def _typed_os_error(error: OSError, path: str) -> errors.OpError:
+    """The `caudal.errors` class of an OSError met while writing `path` (ENOSPC: ResourceExhaustedError)."""
+    import errno
+
+    text = f"{path}; {error.strerror or error}"
+    if isinstance(error, FileNotFoundError):
+        return errors.NotFoundError(None, None, text)
+    if isinstance(error, PermissionError):
+        return errors.PermissionDeniedError(None, None, text)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return errors.ResourceExhaustedError(None, None, text)
+    if isinstance(error, IsADirectoryError):
+        return errors.FailedPreconditionError(None, None, text)
+    return errors.UnknownError(None, None, text)
 
 
 def _remove_quietly(path: str) -> None:

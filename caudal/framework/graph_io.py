@@ -268,15 +268,48 @@ def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool =
         graph_def = as_graph_def_proto(graph_or_graph_def, "graph_or_graph_def")
     os.makedirs(logdir, exist_ok=True)
     path = os.path.join(logdir, name)
-    tmp = f"{path}.tmp{os.getpid()}"
-    if as_text:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text_format.MessageToString(graph_def))
-    else:
-        with open(tmp, "wb") as f:
-            f.write(graph_def.SerializeToString())
-    os.replace(tmp, path)
+    data = text_format.MessageToString(graph_def).encode("utf-8") if as_text else graph_def.SerializeToString()
+    _durable_replace(path, data)
     return path
+
+
+def _durable_replace(path: str, data: bytes) -> None:
+    """Replaces `path` so that a process killed at any moment leaves the old file or the new one.
+
+    The bytes are fsynced under a temporary name, renamed into place and the
+    directory synced; temporary files of killed writes of `path` are removed.
+    """
+    import glob
+    import uuid
+
+    for stale in glob.glob(glob.escape(path) + ".tempstate*"):
+        try:
+            os.remove(stale)
+        except OSError:
+            pass
+    tmp = f"{path}.tempstate{uuid.uuid4().hex}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # ------------------------------------------------------------------ import

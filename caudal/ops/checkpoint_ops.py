@@ -199,10 +199,14 @@ def merge_bundles(prefixes: list[str], destination: str, delete_old_dirs: bool =
                   allow_missing_files: bool = False) -> None:
     """Joins the bundles at `prefixes` into one at `destination` (shard i = the i-th bundle).
 
-    Data files are moved, not copied; the merged index is written last and
-    atomically, then the old index files (and, with `delete_old_dirs`, their
-    emptied directories) are removed.
+    Data files are moved, not copied, and the merged index written durably;
+    the moves and the index's rename are committed together through the
+    destination's journal (`caudal.checkpoint.durable`), so a process killed
+    meanwhile leaves the old checkpoint at `destination` or the new one. Then
+    the old index files (and, with `delete_old_dirs`, their emptied
+    directories) are removed.
     """
+    from caudal.checkpoint import durable
     from caudal.checkpoint.bundle import BundleReader, data_filename, index_filename, write_index
     from caudal.proto import tensor_bundle_pb2, versions_pb2
 
@@ -231,15 +235,22 @@ def merge_bundles(prefixes: list[str], destination: str, delete_old_dirs: bool =
             moves.append((reader.data_path(i), data_filename(destination, shard + i, num_shards)))
         shard += reader.num_shards
         reader.close()
-    for source, target in moves:
-        if os.path.abspath(source) != os.path.abspath(target):
-            os.replace(source, target)
     header = tensor_bundle_pb2.BundleHeaderProto(num_shards=num_shards,
                                                  endianness=tensor_bundle_pb2.BundleHeaderProto.LITTLE,
                                                  version=versions_pb2.VersionDef(producer=1))
-    tmp = index_filename(destination) + ".tempstate_merge"
-    write_index(tmp, header, entries)
-    os.replace(tmp, index_filename(destination))
+    durable.recover(destination)
+    durable.remove_stale_temporaries(destination)
+    tmp = durable.temporary_name(index_filename(destination))
+    try:
+        write_index(tmp, header, entries)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    renames = [(s, t) for s, t in moves if os.path.abspath(s) != os.path.abspath(t)]
+    durable.commit_renames(destination, renames + [(tmp, index_filename(destination))])
     for reader in readers:
         if os.path.abspath(reader.prefix) != os.path.abspath(destination):
             try:

@@ -139,6 +139,15 @@ def _open(path: str, mode: str, buffering: int = -1) -> BinaryIO:
         from caudal.errors import FailedPreconditionError
 
         raise FailedPreconditionError(None, None, f"{path}; Is a directory") from None
+    except PermissionError:
+        from caudal.errors import PermissionDeniedError
+
+        raise PermissionDeniedError(None, None, f"{path}; Permission denied") from None
+    except OSError as e:
+        from caudal.errors import ResourceExhaustedError, UnknownError
+
+        error = ResourceExhaustedError if e.errno == 28 else UnknownError  # 28: ENOSPC
+        raise error(None, None, f"{path}; {e.strerror or e}") from None
 
 
 class TFRecordWriter:
@@ -189,6 +198,11 @@ class TFRecordWriter:
         if self._compressor is not None:
             file.write(self._compressor.flush(zlib.Z_SYNC_FLUSH))
         file.flush()
+
+    def sync(self) -> None:
+        """Flushes, then forces the file's bytes to the disk (fsync), so they survive a crash."""
+        self.flush()
+        os.fsync(self._checked_file().fileno())
 
     def close(self) -> None:
         """Finishes the file; closing twice is fine."""
@@ -262,6 +276,24 @@ def _inflate_message(error: zlib.error) -> str:
     return f"inflate() failed: {text}"
 
 
+_READ_STEP = 1 << 24
+
+
+def _read_at_most(stream: Any, n: int) -> bytes:
+    """`stream.read(n)`, in steps of 16 MiB, so that a forged record length allocates only what the file holds."""
+    if n <= _READ_STEP:
+        return stream.read(n)
+    parts = []
+    remaining = n
+    while remaining:
+        part = stream.read(min(remaining, _READ_STEP))
+        parts.append(part)
+        remaining -= len(part)
+        if len(part) < min(remaining + len(part), _READ_STEP):
+            break
+    return b"".join(parts)
+
+
 def read_records(stream: Any, path: str) -> Iterator[bytes]:
     """The records of an open binary stream (anything with `read(n)`), checked; `path` names the
     file in errors. Offsets count bytes of the uncompressed records, as TF's do."""
@@ -277,7 +309,7 @@ def read_records(stream: Any, path: str) -> Iterator[bytes]:
             raise _data_loss(path, f"corrupted record at {offset}"
                              + (" (Is this even a TFRecord file?)" if offset == 0 else ""))
         (length,) = _LENGTH.unpack(length_bytes)
-        body = stream.read(length + _FOOTER_SIZE)
+        body = _read_at_most(stream, length + _FOOTER_SIZE)
         if len(body) < length + _FOOTER_SIZE:
             raise _data_loss(path, f"truncated record at {offset}' failed with {short_read}")
         data = body[:length]

@@ -80,7 +80,16 @@ class EventFileWriter:
 
     def __init__(self, logdir: str, max_queue: int = 10, flush_secs: float = 120, filename_suffix: str | None = None):
         self._logdir = os.fspath(logdir)
-        os.makedirs(self._logdir, exist_ok=True)
+        try:
+            os.makedirs(self._logdir, exist_ok=True)
+        except PermissionError:
+            from caudal.errors import PermissionDeniedError
+
+            raise PermissionDeniedError(None, None, f"{self._logdir}; Permission denied") from None
+        except FileExistsError:
+            from caudal.errors import FailedPreconditionError
+
+            raise FailedPreconditionError(None, None, f"{self._logdir}; Not a directory") from None
         seconds = int(time.time())
         host = socket.gethostname()
         suffix = filename_suffix or ""
@@ -132,6 +141,10 @@ class EventFileWriter:
         self._queue.put(_CLOSE)
         self._thread.join()
         self._closed = True
+        try:
+            self._records.sync()  # the last record is on the disk before close returns
+        except OSError:
+            pass
         self._records.close()
         _OPEN_WRITERS.discard(self)
         self._raise_worker_error()
@@ -329,5 +342,12 @@ def summary_iterator(path: str | os.PathLike) -> Iterator[event_pb2.Event]:
 
     A corrupted or truncated record raises `caudal.errors.DataLossError` naming the file.
     """
+    from google.protobuf.message import DecodeError
+
     for record in tf_record_iterator(path):
-        yield event_pb2.Event.FromString(record)
+        try:
+            yield event_pb2.Event.FromString(record)
+        except DecodeError:
+            from caudal.errors import DataLossError
+
+            raise DataLossError(None, None, f"{os.fspath(path)}: a record is not an Event proto") from None
