@@ -19,8 +19,10 @@ from caudal.framework.tensor import Tensor
 __all__ = ["Optimizer"]
 
 
-def _var_key(var: Any) -> str:
-    return var.op.name
+def _var_key(var: Any) -> tuple[Any, str]:
+    """A variable's key in the slot dicts: its graph and name, so an optimizer used in several graphs (an
+    Estimator's optimizer instance, one graph per `train` call) keeps each graph's slots apart, as TF's does."""
+    return var.op.graph, var.op.name
 
 
 class Optimizer:
@@ -35,7 +37,7 @@ class Optimizer:
             raise ValueError("Must specify the optimizer name")
         self._use_locking = use_locking
         self._name = name
-        self._slots: dict[str, dict[str, Any]] = {}
+        self._slots: dict[str, dict[tuple[Any, str], Any]] = {}
         self._non_slot_dict: dict[tuple[str, Any], Any] = {}
 
     def get_name(self) -> str:
@@ -134,7 +136,7 @@ class Optimizer:
     def get_slot_names(self) -> list[str]:
         return sorted(self._slots)
 
-    def _slot_dict(self, slot_name: str) -> dict[str, Any]:
+    def _slot_dict(self, slot_name: str) -> dict[tuple[Any, str], Any]:
         return self._slots.setdefault(slot_name, {})
 
     def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Any:
