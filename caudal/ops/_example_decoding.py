@@ -127,11 +127,32 @@ def _sparse_of_rows(rows: list[np.ndarray], dtype: dtypes_lib.DType, single: boo
     return np.stack([batch, positions], axis=1), values, np.array([len(rows), longest], np.int64)
 
 
+def _dense_when_all_present(examples: list[Any], key: str, kind: str, block: int, dtype: dtypes_lib.DType,
+                            shape: list[int]) -> np.ndarray | None:
+    """The dense batch when every Example has the feature with the right kind and count (the common
+    case: one array made from all values at once), else None for the checking path below."""
+    values: list[Any] = []
+    for example in examples:
+        feature = example.features.feature.get(key)
+        if feature is None or feature.WhichOneof("kind") != kind:
+            return None
+        found = getattr(feature, kind).value
+        if len(found) != block:
+            return None
+        values.extend(found)
+    out = _as_array(values, dtype)
+    return out.reshape([len(examples)] + shape)
+
+
 def _dense_of_examples(examples: list[Any], key: str, dtype: dtypes_lib.DType, shape: list[int],
                        default: np.ndarray, single: bool, where: Any, names: list[str]) -> np.ndarray:
     kind_wanted, type_name = _KINDS[dtype]
     variable = bool(shape) and shape[0] < 0
     block = int(np.prod(shape[1:] if variable else shape, dtype=np.int64))
+    if not variable:
+        fast = _dense_when_all_present(examples, key, kind_wanted, block, dtype, shape)
+        if fast is not None:
+            return fast[0] if single else fast
     rows: list[np.ndarray | None] = []
     for i, example in enumerate(examples):
         feature = example.features.feature.get(key)
