@@ -10,12 +10,15 @@ in attrs the file leaves at TF's defaults.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from caudal.framework import dtypes as dtypes_lib
+from caudal.framework.graph_def_checks import check_nodes, expected_input_dtypes, type_string
 from caudal.framework.op_attrs import OP_ATTRS
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
@@ -126,8 +129,10 @@ def _decode_string(value: bytes) -> Any:
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
-    array = np.array(array)
-    array.flags.writeable = False
+    """`array` (a fresh one from MakeNdarray, or a broadcast view) made read-only without copying it."""
+    array = np.asarray(array)
+    if array.flags.writeable:
+        array.flags.writeable = False
     return array
 
 
@@ -375,6 +380,36 @@ def _unique_import_name(graph: Any, name: str) -> str:
     return candidate
 
 
+@contextlib.contextmanager
+def _all_or_nothing(graph: Any) -> Iterator[None]:
+    """Removes every op (and name, collection entry, control edge) added inside, if the block fails."""
+    count = len(graph._ops)
+    names_in_use = dict(graph._names_in_use)
+    collections = {key: list(values) for key, values in graph._collections.items()}
+    try:
+        yield
+    except BaseException:
+        added = graph._ops[count:]
+        if added:
+            added_set = set(added)
+            del graph._ops[count:]
+            for op in added:
+                graph._ops_by_name.pop(op.name, None)
+                for tensor in op.outputs:
+                    graph._constant_cache.pop(tensor, None)
+                    graph._unfeedable.discard(tensor)
+                graph._unfetchable.discard(op)
+            for op in graph._ops:
+                if op._control_outputs:
+                    op._control_outputs[:] = [c for c in op._control_outputs if c not in added_set]
+            graph._mutation_version += 1
+        graph._names_in_use.clear()
+        graph._names_in_use.update(names_in_use)
+        graph._collections.clear()
+        graph._collections.update(collections)
+        raise
+
+
 def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
                      return_elements: list[str] | None = None, name: str | None = None,
                      op_dict: Any = None, producer_op_list: Any = None) -> list[Any] | None:
@@ -411,16 +446,18 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
         for i in n.input:
             if _split_input(i)[0] not in names:
                 raise ValueError(f"Node '{n.name}': Unknown input node '{i}'")
+    check_nodes(nodes)
 
-    with graph.name_scope(name if name is not None else "import") as scope:
-        prefix = scope[:-1] if scope else ""
-        created: dict[str, Any] = {}
-        back_edges: list[tuple[Any, int, str]] = []
-        for node in _topological_order(nodes):
-            created[node.name] = _import_node(graph, node, prefix, created, mapped, back_edges)
-        for op, index, source in back_edges:
-            name, output, _ = _split_input(source)
-            op._update_input(index, created[name].outputs[output])
+    with graph._lock, _all_or_nothing(graph):
+        with graph.name_scope(name if name is not None else "import") as scope:
+            prefix = scope[:-1] if scope else ""
+            created: dict[str, Any] = {}
+            back_edges: list[tuple[Any, int, str]] = []
+            for node in _topological_order(nodes):
+                created[node.name] = _import_node(graph, node, prefix, created, mapped, back_edges)
+            for op, index, source in back_edges:
+                name, output, _ = _split_input(source)
+                op._update_input(index, created[name].outputs[output])
 
     if return_elements is None:
         return None
@@ -467,7 +504,11 @@ def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], ma
             raise ValueError(f"Node '{node.name}': a Merge needs at least one input that is not a back edge")
         for position, _ in pending_back_edges:
             inputs.insert(position, inputs[0])  # stands in until the NextIteration exists
-    attrs = {key: attr_value_to_python(value) for key, value in node.attr.items()}
+    _check_input_dtypes(node, inputs, [t for t in node.input if not t.startswith("^")])
+    try:
+        attrs = {key: attr_value_to_python(value) for key, value in node.attr.items()}
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"Node '{node.name}' (op: '{node.op}'): {e}") from None
     for key, spec in OP_ATTRS.get(node.op, {}).items():
         if key not in attrs and len(spec) == 2:
             attrs[key] = _default_value(spec[0], spec[1])
@@ -485,3 +526,16 @@ def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], ma
             output._shape = TensorShape([None] * output.shape.ndims)
         back_edges.extend((op, position, text) for position, text in pending_back_edges)
     return op
+
+
+def _check_input_dtypes(node: Any, inputs: list[Tensor], sources: list[str]) -> None:
+    """Each input's dtype against the node's signature (TF's "Input 0 of node m was passed float ...")."""
+    expected = expected_input_dtypes(node)
+    if expected is None or len(expected) != len(inputs):
+        return
+    for i, (tensor, want) in enumerate(zip(inputs, expected)):
+        got = tensor.dtype.base_dtype.as_datatype_enum
+        if got != (want - 100 if want > 100 else want):
+            source, index, _ = _split_input(sources[i])
+            raise ValueError(f"Input {i} of node {node.name} was passed {type_string(got)} from {source}:{index} "
+                             f"incompatible with expected {type_string(want)}.")

@@ -10,6 +10,7 @@ means zeros, as in TF.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,10 @@ def make_tensor_proto(values: Any, dtype: Any = None, shape: Any = None, verify_
         return values
     if type(values).__name__ == "TensorProto" and hasattr(values, "SerializeToString"):
         return tensor_pb2.TensorProto.FromString(values.SerializeToString())
+    if isinstance(values, np.ndarray) and values.size > 1 and values.ndim and not any(values.strides):
+        # one value repeated (a broadcast view, e.g. an imported Const): stored once, never materialised
+        return make_tensor_proto(values[(0,) * values.ndim].reshape(1), dtype,
+                                 values.shape if shape is None else shape)
     dtype = _D.as_dtype(dtype).base_dtype if dtype is not None else None
     if dtype is _D.bfloat16:
         array = np.asarray(to_numpy(values, _D.float32))
@@ -125,11 +130,13 @@ def MakeNdarray(tensor: Any) -> np.ndarray:
         tensor = tensor_pb2.TensorProto.FromString(tensor.SerializeToString())
     dtype = _D.as_dtype(tensor.dtype).base_dtype
     shape = [d.size for d in tensor.tensor_shape.dim]
-    count = int(np.prod(shape, dtype=np.int64))
+    if any(d < 0 for d in shape):
+        raise ValueError(f"A TensorProto's shape has a negative dimension: {shape}")
+    count = math.prod(shape)
     if dtype is _D.string:
         values = np.empty(len(tensor.string_val), dtype=object)
         values[:] = list(tensor.string_val)
-        return _fill(values, count, np.object_, b"").reshape(shape)
+        return _fill(values, count, np.object_, b"", shape)
     field = _VALUE_FIELD.get(dtype)
     if field is None:
         raise TypeError(f"Unsupported dtype for a TensorProto: {dtype.name}")
@@ -149,19 +156,40 @@ def MakeNdarray(tensor: Any) -> np.ndarray:
         values = (parts[:, 0] + 1j * parts[:, 1]).astype(np_dtype)
     else:
         values = np.array(list(raw), dtype=np_dtype)
-    return _fill(values, count, values.dtype, 0).reshape(shape)
+    return _fill(values, count, values.dtype, 0, shape)
 
 
-def _fill(values: np.ndarray, count: int, np_dtype: Any, zero: Any) -> np.ndarray:
-    """`values` extended to `count` elements with its last (zeros when empty), as TF reads."""
+# A proto holding one value for more elements than this is read as a read-only broadcast view, not copied.
+_LAZY_FILL_ELEMENTS = 1 << 16
+
+
+def _fill(values: np.ndarray, count: int, np_dtype: Any, zero: Any, shape: list[int]) -> np.ndarray:
+    """`values` extended to `count` elements with its last (zeros when empty), as TF reads, shaped `shape`.
+
+    One value (or none) repeated over many elements costs no memory: a
+    zero-stride view, so a 57-byte GraphDef declaring a huge Const imports
+    instantly; the repeated values are made only where a kernel uses them.
+    """
     if values.size == count:
-        return values
+        return values.reshape(shape)
+    if values.size > count:
+        return values[:count].reshape(shape)
+    if values.size <= 1 and count > _LAZY_FILL_ELEMENTS:
+        one = values[-1:] if values.size else np.full(1, zero, dtype=np_dtype)
+        try:
+            return np.broadcast_to(one.reshape(()), shape)
+        except ValueError:
+            raise ValueError(f"A TensorProto's shape {shape} has too many elements") from None
+    if count > np.iinfo(np.intp).max // max(np.dtype(np_dtype).itemsize, 1):
+        raise ValueError(f"A TensorProto's shape {shape} has too many elements")
+    return _fill_flat(values, count, np_dtype, zero).reshape(shape)
+
+
+def _fill_flat(values: np.ndarray, count: int, np_dtype: Any, zero: Any) -> np.ndarray:
     if values.size == 0:
         result = np.empty(count, dtype=np_dtype)
         result[...] = zero
         return result
-    if values.size > count:
-        return values[:count]
     result = np.empty(count, dtype=values.dtype)
     result[:values.size] = values
     result[values.size:] = values[-1]

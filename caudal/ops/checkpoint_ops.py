@@ -10,8 +10,8 @@ the bundles of several shards into one.
 """
 from __future__ import annotations
 
+import functools
 import os
-import re
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = ["save_v2", "restore_v2", "merge_v2_checkpoints", "sharded_filename", "string_join",
-           "static_regex_full_match"]
+           "static_regex_full_match", "compile_re2"]
 
 
 def _text(value: Any) -> str:
@@ -329,17 +329,37 @@ def string_join(inputs: list[Any], separator: str = "", name: str | None = None)
     return apply_op("StringJoin", tensors, {"N": len(tensors), "separator": separator}, name or "StringJoin")
 
 
+@functools.lru_cache(maxsize=256)
+def compile_re2(pattern: str) -> Any:
+    """`pattern` compiled by RE2 (the `google-re2` package), TensorFlow's regex engine.
+
+    RE2 matches in time linear in the input, so no pattern (`(a+)+$`) can
+    hang the process; its syntax is TF's (no backreferences, `.` does not
+    match a newline). A bad pattern is InvalidArgumentError with TF's text.
+    """
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as e:
+        reason = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise InvalidArgumentError(None, None, f"Invalid pattern: {pattern}, error: {reason}") from None
+
+
 def _regex_infer(ctx: InferContext) -> list:
     _check_string(ctx, 0, "input", ctx.shape(0).ndims if ctx.shape(0).ndims is not None else 0)
+    pattern = ctx.attrs["pattern"]
     try:
-        re.compile(ctx.attrs["pattern"])
-    except re.error as e:
-        raise ValueError(f"Invalid pattern: {ctx.attrs['pattern']}, error: {e}") from None
+        compile_re2(pattern.decode("utf-8") if isinstance(pattern, bytes) else pattern)
+    except InvalidArgumentError as e:
+        raise ValueError(e.message) from None
     return [(dtypes_lib.bool_, ctx.shape(0))]
 
 
 def _regex_kernel(xp: Any, input: Any, *, pattern: str) -> Any:
-    regex = re.compile(pattern, re.DOTALL)
+    regex = compile_re2(pattern.decode("utf-8") if isinstance(pattern, bytes) else pattern)
     values = np.asarray(input, dtype=object)
     flat = [regex.fullmatch(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) is not None
             for v in values.reshape(-1)]
@@ -350,6 +370,6 @@ register_op("StaticRegexFullMatch", infer=_regex_infer, kernel=_regex_kernel, gr
 
 
 def static_regex_full_match(input: Any, pattern: str, name: str | None = None) -> Tensor:
-    """Whether each string matches `pattern` entirely (TF's StaticRegexFullMatch; RE2 syntax as Python's re)."""
+    """Whether each string matches `pattern` entirely (TF's StaticRegexFullMatch, on RE2: linear time)."""
     return apply_op("StaticRegexFullMatch", [convert_to_tensor(input, dtype=dtypes_lib.string)],
                     {"pattern": pattern}, name or "StaticRegexFullMatch")

@@ -500,12 +500,17 @@ def _fold_constant_op(op: Operation, names: dict[Tensor, str], env: dict[str, An
         values.append(env[name])
     if any(getattr(v, "size", 1) > _FOLD_LIMIT for v in values):
         return None
+    static = op._outputs[0].shape.num_elements()
+    if static is not None and static > _FOLD_LIMIT:
+        return None  # a large result is computed at run time, not kept alive by the cached plan
     try:
         with np.errstate(all="ignore"):
             result = op_def.kernel(np, *values, **op_def.kernel_kwargs(op))
     except Exception:
         return None  # the error is raised at run time, naming the op
     if not isinstance(result, (np.ndarray, np.generic, int, float, bool, complex)):
+        return None
+    if np.size(result) > _FOLD_LIMIT:
         return None
     result = np.asarray(result)
     result.flags.writeable = False
