@@ -23,6 +23,7 @@ checksum mismatch on reading raises DataLossError naming the file.
 """
 from __future__ import annotations
 
+import math
 import os
 import struct
 from typing import Any, BinaryIO
@@ -47,6 +48,16 @@ __all__ = ["BundleWriter", "BundleReader", "data_filename", "index_filename", "B
 
 BUNDLE_VERSION = 1
 _CHUNK = 1 << 22  # checksums of large tensors are computed 4 MiB at a time
+
+
+def _valid_dtype(enum: int) -> bool:
+    if not 0 < enum < 100:
+        return False
+    try:
+        dtypes_lib.as_dtype(enum)
+    except (TypeError, ValueError, KeyError):
+        return False
+    return True
 
 
 def data_filename(prefix: str, shard: int, num_shards: int) -> str:
@@ -242,13 +253,15 @@ def write_index(path: str, header: tensor_bundle_pb2.BundleHeaderProto,
 
 
 def _os_error(error: OSError, path: str) -> Exception:
-    from caudal.errors import PermissionDeniedError, ResourceExhaustedError, UnknownError
+    from caudal.errors import FailedPreconditionError, PermissionDeniedError, ResourceExhaustedError, UnknownError
 
     text = f"{path}; {error.strerror or error}"
     if isinstance(error, FileNotFoundError):
         return NotFoundError(None, None, text)
     if isinstance(error, PermissionError):
         return PermissionDeniedError(None, None, text)
+    if isinstance(error, IsADirectoryError):
+        return FailedPreconditionError(None, None, text)
     if getattr(error, "errno", None) == 28:  # ENOSPC
         return ResourceExhaustedError(None, None, text)
     return UnknownError(None, None, text)
@@ -302,11 +315,39 @@ class BundleReader:
             raise InvalidArgumentError(None, None, f"Checkpoint {self._prefix} needs bundle format version "
                                                    f">= {self.header.version.min_consumer}; caudal reads version "
                                                    f"{BUNDLE_VERSION}")
+        if self.header.num_shards < 1:
+            raise DataLossError(None, None, f"Unable to read file ({self._index_path}): the bundle header names "
+                                            f"{self.header.num_shards} shards")
+        for name, entry in self.entries.items():
+            self._check_entry(name, entry)
         self._files: dict[int, BinaryIO] = {}
 
     @property
     def prefix(self) -> str:
         return self._prefix
+
+    def _check_entry(self, name: str, entry: tensor_bundle_pb2.BundleEntryProto) -> None:
+        """A crafted entry (bad dtype, negative dimension, shard or extent) is DataLossError naming it."""
+        problem = None
+        if not _valid_dtype(entry.dtype):
+            problem = f"an invalid dtype ({entry.dtype})"
+        elif any(d.size < 0 for d in entry.shape.dim):
+            problem = f"a negative dimension in its shape {[d.size for d in entry.shape.dim]}"
+        elif not 0 <= entry.shard_id < self.header.num_shards:
+            problem = f"shard {entry.shard_id} of {self.header.num_shards}"
+        elif entry.offset < 0 or entry.size < 0:
+            problem = f"offset {entry.offset} and size {entry.size}"
+        if problem is not None:
+            raise DataLossError(None, None, f"Unable to read file ({self._index_path}): the entry of tensor {name} "
+                                            f"has {problem}")
+
+    def _check_extent(self, name: str, entry: tensor_bundle_pb2.BundleEntryProto, f: BinaryIO) -> None:
+        """The entry's bytes lie inside its data file (checked before anything is allocated for them)."""
+        length = os.fstat(f.fileno()).st_size
+        if entry.offset + entry.size > length:
+            raise DataLossError(None, None, f"Unable to read {name} from {self.data_path(entry.shard_id)}: "
+                                            f"expected {entry.size} bytes at offset {entry.offset}, the file has "
+                                            f"{length} (the file is truncated)")
 
     def _resolve(self, path: str) -> str:
         """Where `path` lies now: its temporary name while a committed save is unfinished (read-only directory)."""
@@ -355,17 +396,24 @@ class BundleReader:
                                                  "reading sliced tensors is not supported")
         dtype = dtypes_lib.as_dtype(entry.dtype)
         shape = tuple(d.size for d in entry.shape.dim)
+        count = math.prod(shape)
         f = self._file(entry.shard_id)
-        f.seek(entry.offset)
         if dtype is dtypes_lib.string:
+            if count > entry.size:  # every element takes at least one byte (its length)
+                raise DataLossError(None, None, f"Unable to read string tensor {name} from "
+                                                f"{self.data_path(entry.shard_id)}: {entry.size} bytes stored for "
+                                                f"{count} elements")
+            self._check_extent(name, entry, f)
+            f.seek(entry.offset)
             data = f.read(entry.size)
             return self._decode_strings(name, entry, data, shape)
         layout = _numpy_layout(dtype)
-        count = int(np.prod(shape, dtype=np.int64))
         if count * layout.itemsize != entry.size:
             raise DataLossError(None, None, f"Unable to read {name} from {self.data_path(entry.shard_id)}: "
                                             f"{entry.size} bytes stored for a {dtype.name} tensor of shape "
                                             f"{list(shape)}")
+        self._check_extent(name, entry, f)
+        f.seek(entry.offset)
         array = np.empty(count, dtype=layout)
         view = _byte_view(array)
         got = f.readinto(view) if count else 0
@@ -391,7 +439,7 @@ class BundleReader:
                             f"(file {self.data_path(entry.shard_id)})")
 
     def _decode_strings(self, name: str, entry: Any, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)
         path = self.data_path(entry.shard_id)
         try:
             lengths = []

@@ -43,6 +43,9 @@ def convert_feed_value(tensor: Tensor, value: Any) -> Any:
             # No copy when the dtype already matches: kernels never write into their inputs, and
             # the one kernel that keeps an input (Assign) copies what shares memory with a feed.
             array = np.asarray(value, dtype=dtype.as_numpy_dtype)
+    except OverflowError as e:  # a list holding an integer the dtype cannot hold
+        raise ValueError(f"Cannot feed value of type {type(value).__name__} for Tensor {tensor.name!r} "
+                         f"of dtype {dtype.name}: out of range ({e}).") from None
     except (TypeError, ValueError) as e:
         raise ValueError(f"Cannot feed value of type {type(value).__name__} for Tensor {tensor.name!r} "
                          f"of dtype {dtype.name}: {e}") from None
