@@ -80,7 +80,6 @@ from caudal.ops.array_ops import (
     unstack,
 )
 from caudal.ops.clip_ops import (
-    clip_by_average_norm,
     clip_by_global_norm,
     clip_by_norm,
     clip_by_value,
@@ -148,7 +147,6 @@ from caudal.ops.math_ops import (
     add,
     add_n,
     cast,
-    div,
     divide,
     exp,
     floordiv,
@@ -169,14 +167,9 @@ from caudal.ops.math_ops import (
     square,
     subtract,
     tanh,
-    to_double,
-    to_float,
-    to_int32,
-    to_int64,
     truediv,
 )
 from caudal.ops.random_ops import (
-    multinomial,
     random_crop,
     random_normal,
     random_shuffle,
@@ -239,14 +232,12 @@ from caudal.variable_scope import (
 )
 from caudal.variables import (
     Variable,
-    all_variables,
     assert_variables_initialized,
     assign,
     assign_add,
     assign_sub,
     global_variables,
     global_variables_initializer,
-    initialize_all_variables,
     is_variable_initialized,
     local_variables,
     local_variables_initializer,
@@ -259,9 +250,6 @@ from caudal.variables import (
 
 float = float32  # noqa: A001 - TF's alias
 newaxis = None
-sub = subtract
-mul = multiply
-neg = negative
 
 
 def disable_v2_behavior() -> None:
@@ -302,6 +290,16 @@ _LAZY_SUBMODULES = {
     "strings": "caudal.strings",
     "metrics": "caudal.metrics",
     "saved_model": "caudal.saved_model",
+    "app": "caudal.app",
+    "debugging": "caudal.debugging",
+    "dtypes": "caudal.dtypes",
+    "flags": "caudal.flags",
+    "gfile": "caudal.gfile",
+    "logging": "caudal.logging",
+    "manip": "caudal.manip",
+    "nest": "caudal.nest",
+    "random": "caudal.random",
+    "version": "caudal.version",
 }
 
 
@@ -350,7 +348,38 @@ _LAZY_NAMES = {
     "read_file": ("caudal.ops.io_ops", "read_file"),
     "write_file": ("caudal.ops.io_ops", "write_file"),
     "matching_files": ("caudal.ops.io_ops", "matching_files"),
+    "LogMessage": ("caudal.proto.event_pb2", "LogMessage"),
 }
+
+# TF's deprecated names and pre-1.0 spellings: each warns once, in TF's words (caudal/deprecated.py).
+_LAZY_NAMES.update({name: ("caudal.deprecated", name) for name in [
+    "all_variables", "arg_max", "arg_min", "audio_summary", "batch_gather", "clip_by_average_norm", "concat_v2", "div",
+    "histogram_summary", "image_summary", "initialize_all_tables", "initialize_all_variables",
+    "initialize_local_variables", "initialize_variables", "merge_all_summaries", "merge_summary", "mul", "multinomial",
+    "neg", "pack", "scalar_summary", "select", "sub", "to_bfloat16", "to_complex64", "to_complex128", "to_double",
+    "to_float", "to_int32", "to_int64", "unpack"]})
+# Aliases and thin wrappers of TF1's top-level namespace.
+_LAZY_NAMES.update({name: ("caudal.framework_extras", name) for name in [
+    "AggregationMethod", "NoGradient", "NotDifferentiable", "UnconnectedGradients", "broadcast_static_shape",
+    "colocate_with", "control_flow_v2_enabled", "convert_to_tensor_or_indexed_slices", "dimension_at_index",
+    "disable_control_flow_v2", "disable_resource_variables", "disable_tensor_equality", "disable_v2_tensorshape",
+    "enable_control_flow_v2", "enable_resource_variables", "enable_tensor_equality", "enable_v2_behavior",
+    "enable_v2_tensorshape", "executing_eagerly_outside_functions", "floor_div", "get_static_value", "init_scope",
+    "is_numeric_tensor", "is_tensor", "no_gradient", "resource_variables_enabled", "tables_initializer",
+    "verify_tensor_all_finite"]})
+_LAZY_NAMES.update({name: ("caudal.ops.math_composites", name) for name in [
+    "accumulate_n", "is_non_decreasing", "is_strictly_increasing", "log_sigmoid", "norm", "scalar_mul"]})
+_LAZY_NAMES.update({name: ("caudal.ops.check_ops", name) for name in [
+    "assert_greater", "assert_greater_equal", "assert_less", "assert_less_equal", "assert_non_negative",
+    "assert_rank_in", "assert_type"]})
+_LAZY_NAMES.update({name: ("caudal.version", name) for name in [
+    "GRAPH_DEF_VERSION", "GRAPH_DEF_VERSION_MIN_CONSUMER", "GRAPH_DEF_VERSION_MIN_PRODUCER", "VERSION"]})
+_LAZY_NAMES.update({"OpError": ("caudal.errors", "OpError"), "get_logger": ("caudal.logging", "get_logger"),
+                    "get_seed": ("caudal.framework.random_seed", "get_seed"),
+                    "confusion_matrix": ("caudal.ops.confusion_matrix", "confusion_matrix"),
+                    "scatter_add": ("caudal.ops.state_ops", "scatter_add"),
+                    "serialize_tensor": ("caudal.ops.decode_ops", "serialize_tensor"),
+                    "parse_tensor": ("caudal.ops.decode_ops", "parse_tensor")})
 
 
 def __getattr__(name: str) -> object:

@@ -1,6 +1,7 @@
 """`tf.initializers` (TF1's `tf.compat.v1.initializers`): initializer classes and the named presets."""
 from typing import Any
 
+from caudal.framework_extras import tables_initializer
 from caudal.init_ops import (
     Constant as constant,
 )
@@ -57,4 +58,4 @@ def lecun_uniform(seed: int | None = None) -> Any:
 
 __all__ = ["constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
            "lecun_uniform", "ones", "random_normal", "random_uniform", "truncated_normal", "variance_scaling",
-           "zeros", "global_variables", "local_variables", "variables"]
+           "zeros", "global_variables", "local_variables", "variables", "tables_initializer"]

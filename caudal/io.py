@@ -21,6 +21,7 @@ _LAZY = {
     "decode_png": "caudal.ops.image_ops", "decode_jpeg": "caudal.ops.image_ops",
     "decode_image": "caudal.ops.image_ops", "encode_png": "caudal.ops.image_ops",
     "encode_jpeg": "caudal.ops.image_ops",
+    "gfile": "caudal",  # tf.io.gfile is caudal.gfile (TF1's CamelCase names and TF2's snake_case ones)
 }
 __all__ += sorted(_LAZY)
 

@@ -12,8 +12,20 @@ from caudal.ops.comparison_ops import (
     logical_xor,
     not_equal,
 )
+from caudal.ops.confusion_matrix import confusion_matrix
 from caudal.ops.gather_ops import unsorted_segment_sum
 from caudal.ops.index_ops import segment_sum
+from caudal.ops.math_composites import (
+    accumulate_n,
+    is_non_decreasing,
+    is_strictly_increasing,
+    log_sigmoid,
+    polyval,
+    reduce_std,
+    reduce_variance,
+    scalar_mul,
+    zero_fraction,
+)
 from caudal.ops.math_ops import (
     abs,
     add,

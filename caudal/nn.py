@@ -58,6 +58,12 @@ _LAZY = {name: ("caudal.ops.rnn", name) for name in [
 _LAZY.update({name: ("caudal.ops.candidate_sampling_ops", name)
               for name in ["compute_accidental_hits", "log_uniform_candidate_sampler", "uniform_candidate_sampler"]})
 _LAZY.update({name: ("caudal.ops.sampled_losses", name) for name in ["nce_loss", "sampled_softmax_loss"]})
+_LAZY.update({name: ("caudal.ops.embedding_ops", name)
+              for name in ["embedding_lookup_sparse", "safe_embedding_lookup_sparse"]})
+_LAZY.update({name: ("caudal.ops.nn_composites", name) for name in [
+    "atrous_conv2d", "avg_pool_v2", "batch_norm_with_global_normalization", "convolution", "log_poisson_loss",
+    "max_pool_v2", "normalize_moments", "relu_layer", "sufficient_statistics", "weighted_moments", "xw_plus_b",
+    "zero_fraction"]})
 
 
 def __getattr__(name: str) -> _Any:

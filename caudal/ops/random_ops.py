@@ -255,6 +255,21 @@ def multinomial(logits: Any, num_samples: Any, seed: int | None = None, name: st
                                                                 output_dtype=out_dtype), "Multinomial")
 
 
+def categorical(logits: Any, num_samples: Any, dtype: Any = None, seed: int | None = None,
+                name: str | None = None) -> Tensor:
+    """`tf.random.categorical`: a Multinomial op in a "categorical" scope; `dtype` is int32 or int64
+    (the default), anything else a ValueError, as in TF."""
+    out_dtype = dtypes_lib.as_dtype(dtype) if dtype else dtypes_lib.int64
+    accepted = (dtypes_lib.int32, dtypes_lib.int64)
+    if out_dtype not in accepted:
+        raise ValueError(f"Argument `dtype` got invalid value {out_dtype}. Accepted dtypes are {accepted}.")
+    with get_default_graph().name_scope(name or "categorical"):
+        logits_t = convert_to_tensor(logits, name="logits")
+        num_t = convert_to_tensor(num_samples, dtype=dtypes_lib.int32, name="num_samples")
+        return apply_op("Multinomial", [logits_t, num_t], dict(op_seed_attrs(seed), T=logits_t.dtype.base_dtype,
+                                                                output_dtype=out_dtype), "Multinomial")
+
+
 # ------------------------------------------------------------- random_crop
 def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None = None) -> Tensor:
     """A slice of shape `size` of `value` at a uniformly random offset; running it with a `size`

@@ -77,6 +77,8 @@ _LAZY = {
     "GlobalStepWaiterHook": "caudal.train.basic_session_run_hooks",
     "FinalOpsHook": "caudal.train.basic_session_run_hooks", "FeedFnHook": "caudal.train.basic_session_run_hooks",
     "SummaryWriterCache": "caudal.train.basic_session_run_hooks",
+    # TF 0.12's name of tf.summary.FileWriter (deprecated: it warns once)
+    "SummaryWriter": "caudal.train.summary_io",
 }
 __all__ += sorted(_LAZY)
 
