@@ -48,6 +48,11 @@ class BaseSession:
         self._target = target
         self._config = config
         self._backend = _backend_for(config)
+        self._placement_log = None
+        if config is not None:
+            from caudal.runtime.session_config import configure
+
+            self._placement_log = configure(config)
         self._store = ResourceStore()
         self._plans: dict[Any, Plan] = {}
         self._plans_version = self._graph._mutation_version
@@ -153,6 +158,8 @@ class BaseSession:
         if plan is None:
             plan = build_plan(fetch_list, feeds, self._backend)
             self._plans[key] = plan
+            if self._placement_log is not None:
+                self._placement_log.log(plan.ops, feeds)
         return plan
 
     # ---------------------------------------------------------------- feeds
