@@ -188,6 +188,12 @@ class Variable:
         result = _state_op("AssignSub", self._variable, delta, name, use_locking=bool(use_locking))
         return result if read_value else result.op
 
+    def count_up_to(self, limit: int) -> Tensor:
+        """An op incrementing this int32/int64 scalar variable until `limit` (`tf.count_up_to`)."""
+        from caudal.ops.counter_ops import count_up_to
+
+        return count_up_to(self, limit)
+
     def load(self, value: Any, session: Any = None) -> None:
         """Sets the variable's value in `session` (or the default session) without new graph nodes."""
         from caudal.runtime.session import get_default_session

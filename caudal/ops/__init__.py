@@ -61,3 +61,11 @@ register_lazily("caudal.ops.image_resize_ops", ["ResizeBilinear", "ResizeNearest
 register_lazily("caudal.ops.image_adjust_ops", ["AdjustContrastv2"])
 register_lazily("caudal.ops.io_ops", ["ReadFile", "WriteFile", "MatchingFiles"])
 register_lazily("caudal.ops.script_ops", ["PyFunc", "PyFuncStateless"])
+register_lazily("caudal.ops.queue_ops", ["FIFOQueueV2", "PaddingFIFOQueueV2", "RandomShuffleQueueV2", "PriorityQueueV2",
+                                         "QueueEnqueueV2", "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2",
+                                         "QueueDequeueUpToV2", "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2"])
+register_lazily("caudal.ops.reader_ops", ["WholeFileReaderV2", "TextLineReaderV2", "FixedLengthRecordReaderV2",
+                                          "TFRecordReaderV2", "IdentityReaderV2", "ReaderReadV2", "ReaderReadUpToV2",
+                                          "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
+                                          "ReaderSerializeStateV2", "ReaderRestoreStateV2", "ReaderResetV2"])
+register_lazily("caudal.ops.counter_ops", ["CountUpTo"])

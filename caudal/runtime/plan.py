@@ -46,7 +46,7 @@ from caudal.framework.tensor import Tensor
 from caudal.runtime import frames
 from caudal.runtime.feeds import missing_feed_message
 
-__all__ = ["DEAD", "Plan", "build_plan"]
+__all__ = ["DEAD", "Plan", "build_plan", "prune_and_order"]
 
 _REF_PRODUCERS = frames.REF_PRODUCERS
 # Ops whose output is their input: the plan passes the value along without a call.
@@ -106,8 +106,9 @@ class Plan:
         return None
 
 
-def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
-    """The ops the targets need, sorted by creation."""
+def _prune(targets: list[Operation], fed: set[Tensor], restrict: set[Operation] | None = None) -> list[Operation]:
+    """The ops the targets need, sorted by creation (only ops in `restrict` when it is given: the
+    others ran before, their values are fed and their control dependents may run)."""
     needed: set[Operation] = set()
     stack = list(targets)
     while stack:
@@ -121,10 +122,11 @@ def _prune(targets: list[Operation], fed: set[Tensor]) -> list[Operation]:
             producer = t._op
             if producer._type in _REF_PRODUCERS:
                 continue  # read (or written) in place, never a step of its own
-            if producer not in needed:
+            if producer not in needed and (restrict is None or producer in restrict):
                 stack.append(producer)
         for c in op._control_inputs:
-            if c not in needed and c._type not in _REF_PRODUCERS and not _all_outputs_fed(c, fed):
+            if (c not in needed and c._type not in _REF_PRODUCERS and not _all_outputs_fed(c, fed)
+                    and (restrict is None or c in restrict)):
                 stack.append(c)
     return sorted(needed, key=lambda o: o._id)
 
@@ -151,8 +153,14 @@ def _topological(ordered: list[Operation], fed: set[Tensor]) -> list[Operation]:
     return ordered
 
 
-def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any) -> Plan:
-    """Compiles the run of `fetches` (Tensors or Operations) given values for `feeds` for `backend`."""
+def prune_and_order(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], restrict: set[Operation] | None = None
+                    ) -> tuple[list[Operation], list[Any], list[frames.Loop]]:
+    """(the ops the run of `fetches` needs, the same as items in run order, its loops).
+
+    An item is an Operation or a `frames.Loop`. With `restrict`, only the ops in it are
+    considered (a part of a larger plan whose other ops ran before, see `build_plan`).
+    Raises InvalidArgumentError for an unfed placeholder the fetches need.
+    """
     fed = set(feeds)
     targets: list[Operation] = []
     for f in fetches:
@@ -161,17 +169,30 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
                 targets.append(f._op)
         else:
             targets.append(f)
-    ops = _prune(targets, fed)
+    ops = _prune(targets, fed, restrict)
     for op in ops:
         if op._type == "Placeholder":
             raise InvalidArgumentError(None, op, missing_feed_message(op))
-    plan = Plan()
+    loops: list[frames.Loop] = []
     if any(op._type in _FRAME_OPS for op in ops):
-        items, plan.loops = frames.analyse(ops, fed)
-        _check_loop_boundaries(plan.loops, fetches, feeds)
+        items, loops = frames.analyse(ops, fed)
+        _check_loop_boundaries(loops, fetches, feeds)
     else:
         items = _topological(ops, fed)
-    emitter = _Emitter(backend, fed, feeds)
+    return ops, items, loops
+
+
+def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any,
+               restrict: set[Operation] | None = None, dead_feeds: frozenset[Tensor] = frozenset()) -> Plan:
+    """Compiles the run of `fetches` (Tensors or Operations) given values for `feeds` for `backend`.
+
+    A compiled backend runs the host part of a plan as such a plan: `restrict` holds its ops
+    (see `prune_and_order`) and `dead_feeds` the feeds whose value is DEAD in this run.
+    """
+    fed = set(feeds)
+    plan = Plan()
+    ops, items, plan.loops = prune_and_order(fetches, feeds, restrict)
+    emitter = _Emitter(backend, fed, feeds, dead_feeds)
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -213,9 +234,11 @@ def _check_loop_boundaries(loops: list[frames.Loop], fetches: tuple[Any, ...], f
 class _Emitter:
     """Writes the lines of one plan function; see the module docstring."""
 
-    def __init__(self, backend: Any, fed: set[Tensor], feeds: tuple[Tensor, ...]):
+    def __init__(self, backend: Any, fed: set[Tensor], feeds: tuple[Tensor, ...],
+                 dead_feeds: frozenset[Tensor] = frozenset()):
         self.backend = backend
         self.fed = fed
+        self.dead_feeds = dead_feeds
         self.env: dict[str, Any] = {"xp": backend.xp}
         self.names: dict[Tensor, str] = {t: f"feed_{i}" for i, t in enumerate(feeds)}
         self.lines: list[str] = []
@@ -257,7 +280,9 @@ class _Emitter:
         raise AssertionError(f"{t.name} is used before it is computed")
 
     def may_be_dead(self, t: Tensor) -> bool:
-        return t not in self.fed and t._op in self.dead_ops
+        if t in self.fed:
+            return t in self.dead_feeds
+        return t._op in self.dead_ops
 
     # -------------------------------------------------------------- items
     def emit_items(self, items: list[Any]) -> None:

@@ -16,9 +16,25 @@ Everything a run can change lives in one `ResourceStore` per Session:
 
 So "a `Session.run` that raises changes nothing" holds for every kind of
 state, and two Sessions on one graph share nothing.
+
+Blocking runs. A queue's dequeue waits for another run to enqueue, so a run
+may have to wait for another one. Stateful runs hold the Session's lock, and a
+kernel that must wait calls `ctx.wait(ready, ...)`, which waits on a condition
+of that lock: the lock is released while the run waits (the enqueuing run can
+take it) and taken again before `ready()` is checked, so a waiting run never
+blocks the run it waits for. Kernels that change what others wait for call
+`ctx.notify()`. While a run waits, other runs may commit: on waking, it takes
+their variable values for every variable it has not written itself (its own
+writes stay), so its commit loses nothing they wrote. Resources that other
+runs may change while a run waits (queues, readers) are not snapshotted:
+their kernels log an undo action per change (`ctx.on_rollback`), which a
+failed run carries out in reverse order. A wait raises `CancelledError` when
+the Session is closed and `DeadlineExceededError` past the run's deadline
+(`RunOptions.timeout_in_ms`).
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +66,8 @@ class RunContext:
     backend-specific state such as random streams.
     """
 
-    __slots__ = ("xp", "backend", "variables", "store", "session", "feeds", "step", "_undo", "_created")
+    __slots__ = ("xp", "backend", "variables", "store", "session", "feeds", "step", "deadline", "_undo",
+                 "_created", "_rollbacks")
 
     def __init__(self, backend: Any, variables: dict[str, Any], store: ResourceStore, session: Any,
                  feeds: list[Any]):
@@ -62,6 +79,8 @@ class RunContext:
         self.feeds = feeds  # the caller's arrays: a kernel that keeps an input must copy these
         self._undo: dict[int, tuple[Resource, Any]] | None = None  # made by the first resource touched
         self._created: dict[Any, Resource] | None = None
+        self._rollbacks: list[Callable[[], None]] | None = None
+        self.deadline: float | None = None  # time.monotonic() past which a wait raises DeadlineExceeded
 
     def __getattr__(self, name: str) -> Any:
         if name == "step":  # made on first use: most runs hold no per-run resource
@@ -115,15 +134,65 @@ class RunContext:
         seed, seed2 = attrs.get("seed", 0), attrs.get("seed2", 0)
         return self.resource(("random", op._name), lambda: self.backend.random_stream(seed, seed2))
 
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Calls `undo()` if this run fails; undo actions run last registered first."""
+        if self._rollbacks is None:
+            self._rollbacks = []
+        self._rollbacks.append(undo)
+
+    # ----------------------------------------------------------- waiting
+    def wait(self, ready: Callable[[], bool], cancelled: str) -> None:
+        """Waits until `ready()` holds, with the Session's lock released meanwhile (see the module
+        docstring). Raises CancelledError(`cancelled`) when the Session closes, and
+        DeadlineExceededError past this run's deadline."""
+        session = self.session
+        condition = session._run_state_changed
+        base = self.store.variables
+        deadline = self.deadline
+        while True:
+            if session._closed:
+                raise errors.CancelledError(None, None, cancelled)
+            if ready():
+                break
+            if deadline is None:
+                condition.wait()
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise errors.DeadlineExceededError(None, None, "Timed out waiting for notification")
+                condition.wait(remaining)
+        current = self.store.variables
+        if current is not base:
+            self._rebase(base, current)
+
+    def notify(self) -> None:
+        """Wakes the runs waiting in this Session: something they may wait for changed."""
+        session = self.session
+        if session is not None:
+            session._run_state_changed.notify_all()
+
+    def _rebase(self, base: dict[str, Any], current: dict[str, Any]) -> None:
+        """Takes the values other runs committed while this one waited, except where it wrote."""
+        mine = self.variables
+        if mine is base:  # a run that writes no variable reads the committed dict itself
+            self.variables = current
+            return
+        missing = object()
+        for name, value in current.items():
+            if mine.get(name, missing) is base.get(name, missing):
+                mine[name] = value
+
     # ------------------------------------------------------------- ending
     def commit(self) -> None:
         """Keeps the resources this run created; touched ones keep their new state."""
         if self._created:
             self.store.resources.update(self._created)
-        self._undo = self._created = None
+        self._undo = self._created = self._rollbacks = None
 
     def rollback(self) -> None:
         """Puts every resource this run touched back as it was; forgets the ones it created."""
         for resource, snapshot in (self._undo or {}).values():
             resource.restore(snapshot)
-        self._undo = self._created = None
+        for undo in reversed(self._rollbacks or ()):
+            undo()
+        self._undo = self._created = self._rollbacks = None

@@ -156,7 +156,9 @@ class BaseSession:
         key = (fetch_list, feeds)
         plan = self._plans.get(key)
         if plan is None:
-            plan = build_plan(fetch_list, feeds, self._backend)
+            # A compiled backend (jax) builds its own kind of plan, with the same interface.
+            builder = getattr(self._backend, "build_plan", None)
+            plan = builder(fetch_list, feeds) if builder else build_plan(fetch_list, feeds, self._backend)
             self._plans[key] = plan
             if self._placement_log is not None:
                 self._placement_log.log(plan.ops, feeds)
