@@ -16,12 +16,17 @@ and a cache of compiled Plans. `run`:
 - returns arrays the caller owns.
 
 Runs that change state are serialized by a lock; read-only runs proceed
-concurrently on the variable values they started with.
+concurrently on the variable values they started with. A stateful run that
+must wait for another (a dequeue from an empty queue) releases the lock while
+it waits (`RunContext.wait`, on the condition `_run_state_changed`), so the
+run it waits for can proceed; `RunOptions.timeout_in_ms` (else the config's
+`operation_timeout_in_ms`) bounds the wait, and closing the Session cancels it.
 """
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -57,6 +62,7 @@ class BaseSession:
         self._plans: dict[Any, Plan] = {}
         self._plans_version = self._graph._mutation_version
         self._write_lock = threading.RLock()
+        self._run_state_changed = threading.Condition(self._write_lock)
         self._closed = False
         self._default_session_cm: Any = None
         self._default_graph_cm: Any = None
@@ -77,9 +83,12 @@ class BaseSession:
         return self._backend.list_devices()
 
     def close(self) -> None:
-        """Releases the session; its variable values are gone. Closing twice is fine."""
+        """Releases the session; its variable values are gone, runs waiting in it are cancelled.
+        Closing twice is fine."""
         self._closed = True
-        self._store.clear()
+        with self._write_lock:
+            self._run_state_changed.notify_all()
+            self._store.clear()
         self._plans = {}
 
     def as_default(self) -> Any:
@@ -92,8 +101,16 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         structure = FetchStructure(fetches, self._graph)
         feeds, feed_values = self._convert_feeds(feed_dict)
-        values = self._execute(structure.unique, feeds, feed_values)
+        values = self._execute(structure.unique, feeds, feed_values, self._deadline(options))
         return structure.build(values)
+
+    def _deadline(self, options: Any) -> float | None:
+        """When waits of this run give up: RunOptions.timeout_in_ms, else the config's
+        operation_timeout_in_ms (milliseconds; none when not positive)."""
+        timeout_ms = getattr(options, "timeout_in_ms", 0) if options is not None else 0
+        if timeout_ms <= 0 and self._config is not None:
+            timeout_ms = self._config.operation_timeout_in_ms
+        return time.monotonic() + timeout_ms / 1000.0 if timeout_ms > 0 else None
 
     def make_callable(self, fetches: Any, feed_list: Any = None, accept_options: bool = False) -> Any:
         """A function running `fetches` with positional feed values for `feed_list`."""
@@ -113,17 +130,20 @@ class BaseSession:
                 feed_args = tuple(v for k, a in zip(feed_keys, feed_args)
                                   for _, v in (sparse_feed_items(k, a) if isinstance(k, SparseTensor) else ((k, a),)))
             values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
-            return structure.build(self._execute(structure.unique, feed_tensors, values))
+            return structure.build(self._execute(structure.unique, feed_tensors, values,
+                                                 self._deadline(kwargs.get("options"))))
 
         return runner
 
-    def _execute(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...], feed_values: list[Any]) -> list[Any]:
+    def _execute(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...], feed_values: list[Any],
+                 deadline: float | None = None) -> list[Any]:
         plan = self._plan(fetch_list, feeds)
         store = self._store
         if plan.stateful:
             with self._write_lock:
                 variables = dict(store.variables) if plan.writes_variables else store.variables
                 ctx = RunContext(self._backend, variables, store, self, feed_values)
+                ctx.deadline = deadline
                 try:
                     results = self._call_plan(plan, ctx, feed_values)
                 except BaseException:
