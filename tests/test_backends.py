@@ -64,12 +64,13 @@ def test_an_unknown_name_is_a_value_error_listing_the_backends(monkeypatch) -> N
     monkeypatch.setenv("CAUDAL_BACKEND", "jacks")
     with pytest.raises(ValueError) as info:
         tf.Session()
-    assert str(info.value) == "Unknown caudal backend 'jacks' (from $CAUDAL_BACKEND); known backends: numpy, portable"
+    assert str(info.value) == ("Unknown caudal backend 'jacks' (from $CAUDAL_BACKEND); known backends: jax, numpy, "
+                               "portable")
     monkeypatch.delenv("CAUDAL_BACKEND")
     with pytest.raises(ValueError) as info:
         tf.Session(config=_config("gpu"))
     assert str(info.value) == ("Unknown caudal backend 'gpu' (from ConfigProto.experimental.executor_type); "
-                               "known backends: numpy, portable")
+                               "known backends: jax, numpy, portable")
 
 
 def test_config_must_be_a_config_proto() -> None:
@@ -83,7 +84,7 @@ def test_the_registry() -> None:
     assert backends.get_backend("numpy").xp is np
     with pytest.raises(KeyError, match="already registered"):
         backends.register_backend("numpy", lambda: None)
-    with pytest.raises(ValueError, match="Unknown caudal backend 'nope'; known backends: numpy, portable"):
+    with pytest.raises(ValueError, match="Unknown caudal backend 'nope'; known backends: jax, numpy, portable"):
         backends.get_backend("nope")
 
 

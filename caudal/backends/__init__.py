@@ -10,7 +10,9 @@ stream resource, see `caudal.backends.numpy_backend.NumpyRandomStream`) and
   plans write into dead fresh buffers (`inplace` kernels);
 - `portable`: NumPy arrays, but only the portable kernels, the ones a traced
   backend (jax) would run; no variants, no in-place writes. It is the
-  reference the op-record table checks the variants against.
+  reference the op-record table checks the variants against;
+- `jax` (the `caudal[jax]` extra): plans compiled by XLA through jax, on the
+  CPU or a GPU (`caudal.backends.jax_backend`).
 
 A Session picks its backend from `config.experimental.executor_type` when
 that names one, else from the environment variable `CAUDAL_BACKEND`, else
@@ -77,5 +79,17 @@ def _portable() -> Any:
     return PortableBackend()
 
 
+def _jax() -> Any:
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        raise ImportError('The jax backend needs jax: pip install "caudal[jax]" (for GPUs, jax with CUDA: '
+                          'pip install "jax[cuda12]")') from None
+    from caudal.backends.jax_backend import JaxBackend
+
+    return JaxBackend()
+
+
 register_backend("numpy", _numpy)
 register_backend("portable", _portable)
+register_backend("jax", _jax)

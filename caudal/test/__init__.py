@@ -10,9 +10,19 @@ __all__ = ["TestCase", "assert_equal_graph_def", "compute_gradient", "compute_gr
            "is_built_with_xla", "is_gpu_available", "main", "mock"]
 
 
+def _default_backend_gpus() -> list[object]:
+    """The GPUs of the backend a Session uses by default ($CAUDAL_BACKEND, else numpy): none on the
+    NumPy backends, those jax sees on the jax backend."""
+    from caudal import backends
+
+    backend = backends.get_backend(backends.default_backend_name(), f"${backends.ENV_VAR}")
+    return [d for d in backend.list_devices() if d.device_type == "GPU"]
+
+
 def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: object = None) -> bool:
-    """The NumPy backend runs on the CPU only."""
-    return False
+    """Whether the default backend runs on a GPU: never on NumPy; with `CAUDAL_BACKEND=jax`, when jax
+    sees one."""
+    return bool(_default_backend_gpus())
 
 
 def is_built_with_cuda() -> bool:
@@ -32,7 +42,9 @@ def is_built_with_xla() -> bool:
 
 
 def gpu_device_name() -> str:
-    return ""
+    """`/device:GPU:0` when the default backend runs on a GPU (see is_gpu_available), else ""."""
+    gpus = _default_backend_gpus()
+    return "/" + gpus[0].name.rsplit("/", 1)[-1] if gpus else ""
 
 
 def assert_equal_graph_def(expected: Any, actual: Any, checkpoint_v2: bool = False,
