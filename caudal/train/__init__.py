@@ -77,6 +77,16 @@ _LAZY = {
     "GlobalStepWaiterHook": "caudal.train.basic_session_run_hooks",
     "FinalOpsHook": "caudal.train.basic_session_run_hooks", "FeedFnHook": "caudal.train.basic_session_run_hooks",
     "SummaryWriterCache": "caudal.train.basic_session_run_hooks",
+    # queue-based input pipelines
+    "QueueRunner": "caudal.train.queue_runner", "add_queue_runner": "caudal.train.queue_runner",
+    "start_queue_runners": "caudal.train.queue_runner",
+    "match_filenames_once": "caudal.train.input", "limit_epochs": "caudal.train.input",
+    "input_producer": "caudal.train.input", "string_input_producer": "caudal.train.input",
+    "range_input_producer": "caudal.train.input", "slice_input_producer": "caudal.train.input",
+    "batch": "caudal.train.input", "maybe_batch": "caudal.train.input", "batch_join": "caudal.train.input",
+    "maybe_batch_join": "caudal.train.input", "shuffle_batch": "caudal.train.input",
+    "maybe_shuffle_batch": "caudal.train.input", "shuffle_batch_join": "caudal.train.input",
+    "maybe_shuffle_batch_join": "caudal.train.input",
     # TF 0.12's name of tf.summary.FileWriter (deprecated: it warns once)
     "SummaryWriter": "caudal.train.summary_io",
 }
