@@ -27,11 +27,18 @@ def _gather_infer(ctx: InferContext) -> list:
     _rules.check_dtype(ctx, 1, _rules.INDEX, "indices")
     params, indices = ctx.shape(0), ctx.shape(1)
     axis = ctx.value(2)
+    batch_dims = int(ctx.attrs.get("batch_dims", 0))
     if params.ndims is None or indices.ndims is None or axis is None:
         return [(ctx.dtype(0), unknown_shape())]
     a = _rules.normalize_axis(int(axis), params.ndims, ctx.name)
+    b = batch_dims + indices.ndims if batch_dims < 0 else batch_dims
+    if b:
+        if b > indices.ndims or b > a:
+            raise ValueError(f"batch_dims = {batch_dims} must be less than or equal to rank(indices) = "
+                             f"{indices.ndims} and to axis = {a}")
+        TensorShape(params.dims[:b]).assert_is_compatible_with(TensorShape(indices.dims[:b]))
     dims = params.as_list()
-    return [(ctx.dtype(0), TensorShape(dims[:a] + indices.as_list() + dims[a + 1:]))]
+    return [(ctx.dtype(0), TensorShape(dims[:a] + indices.as_list()[b:] + dims[a + 1:]))]
 
 
 def _gather_kernel(xp: Any, params: Any, indices: Any, axis: Any, *, batch_dims: int) -> Any:
@@ -40,7 +47,16 @@ def _gather_kernel(xp: Any, params: Any, indices: Any, axis: Any, *, batch_dims:
     if indices.size and (indices.min() < 0 or indices.max() >= size):
         bad = indices[(indices < 0) | (indices >= size)].reshape(-1)[0]
         raise InvalidArgumentError(None, None, f"indices = {bad} is not in [0, {size})")
-    return xp.take(params, indices, axis=a)
+    b = batch_dims + indices.ndim if batch_dims < 0 else batch_dims
+    if not b:
+        return xp.take(params, indices, axis=a)
+    # TF's batch_dims: one gather per batch position, over the first b dimensions params and indices share
+    batch = params.shape[:b]
+    flat_params = params.reshape((-1,) + params.shape[b:])
+    flat_indices = indices.reshape((-1,) + indices.shape[b:])
+    parts = [xp.take(p, i, axis=a - b) for p, i in zip(flat_params, flat_indices)]
+    out_rest = params.shape[b:a] + indices.shape[b:] + params.shape[a + 1:]
+    return xp.reshape(xp.stack(parts), batch + out_rest) if parts else xp.zeros(batch + out_rest, params.dtype)
 
 
 def _gather_grad(op: Any, grad: Tensor) -> list:
@@ -49,6 +65,8 @@ def _gather_grad(op: Any, grad: Tensor) -> list:
     from caudal.ops.array_ops import transpose
 
     params, indices, axis = op.inputs
+    if op._attrs.get("batch_dims", 0):
+        raise NotImplementedError(f"The gradient of {op.name} with batch_dims != 0 is not supported by caudal")
     axis_value = constant_value(axis)
     rank = params.shape.ndims
     if axis_value is None or rank is None:
@@ -85,7 +103,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | 
     """Slices of `params` along `axis` (default 0) at `indices`."""
     params = convert_to_tensor(params, name="params")
     indices = convert_to_tensor(indices, name="indices")
-    axis_t = convert_to_tensor(0 if axis is None else axis, dtype_hint=dtypes_lib.int32, name="axis")
+    axis_t = convert_to_tensor(batch_dims if axis is None else axis, dtype_hint=dtypes_lib.int32, name="axis")
     return apply_op("GatherV2", [params, indices, axis_t], {"Tparams": params.dtype.base_dtype,
                                                             "Tindices": indices.dtype.base_dtype,
                                                             "Taxis": axis_t.dtype.base_dtype,
