@@ -165,15 +165,40 @@ def check_nodes(nodes: list[Any]) -> None:
         if specs is None:
             continue
         for key, spec in specs.items():
-            if key in node.attr:
+            if key in node.attr and node.attr[key].WhichOneof("value") is not None:
                 _check_attr(node, key, spec[0], node.attr[key])
             elif len(spec) == 1:
                 raise ValueError(f"NodeDef missing attr '{key}' from Op<name={node.op}>; NodeDef: "
                                  f"{_node_text(node)}")
         expected = expected_input_dtypes(node)
-        if expected is None:
-            continue
         count = sum(1 for text in node.input if not text.startswith("^"))
-        if count != len(expected):
+        if expected is not None and count != len(expected):
             raise ValueError(f"NodeDef expected inputs '{', '.join(type_string(t) for t in expected)}' do not "
                              f"match {count} inputs specified; Op<name={node.op}>; NodeDef: {_node_text(node)}")
+        wanted = _expected_input_count(node)
+        if expected is None and wanted is not None and count != wanted:
+            raise ValueError(f"NodeDef expected {wanted} inputs, not the {count} specified; Op<name={node.op}>; "
+                             f"NodeDef: {_node_text(node)}")
+
+
+def _expected_input_count(node: Any) -> int | None:
+    """How many inputs the signature asks for (known even where a dtype attr is missing), or None."""
+    signature = OP_INPUTS.get(node.op)
+    if signature is None:
+        return None
+    total = 0
+    for arg in signature:
+        arg = arg.lstrip("&")
+        if arg.startswith("["):
+            types = _attr_value(node, arg[1:-1])
+            if not isinstance(types, list):
+                return None
+            total += len(types)
+        elif "*" in arg:
+            count = _attr_value(node, arg.split("*", 1)[0])
+            if not isinstance(count, int):
+                return None
+            total += count
+        else:
+            total += 1
+    return total

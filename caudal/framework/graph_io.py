@@ -506,7 +506,8 @@ def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], ma
             inputs.insert(position, inputs[0])  # stands in until the NextIteration exists
     _check_input_dtypes(node, inputs, [t for t in node.input if not t.startswith("^")])
     try:
-        attrs = {key: attr_value_to_python(value) for key, value in node.attr.items()}
+        attrs = {key: attr_value_to_python(value) for key, value in node.attr.items()
+                 if value.WhichOneof("value") is not None}
     except (ValueError, TypeError) as e:
         raise ValueError(f"Node '{node.name}' (op: '{node.op}'): {e}") from None
     for key, spec in OP_ATTRS.get(node.op, {}).items():
@@ -517,6 +518,10 @@ def _import_node(graph: Any, node: Any, prefix: str, created: dict[str, Any], ma
         op = graph.create_op(node.op, inputs, attrs, name=full_name + "/", control_inputs=controls)
     except KeyError as e:
         raise ValueError(f"Node '{node.name}' (op: '{node.op}') is missing attr {e}") from None
+    except (IndexError, AttributeError, TypeError, ArithmeticError) as e:
+        # a shape or dtype rule met a node its op definition does not describe (e.g. below an attr's minimum)
+        raise ValueError(f"Node '{node.name}' (op: '{node.op}') cannot be imported: {type(e).__name__}: {e}") \
+            from None
     if node.device:
         op._set_device(node.device)
     if pending_back_edges:
