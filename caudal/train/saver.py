@@ -18,7 +18,9 @@ With `sharded=True` the save path goes through `ShardedFilename` and
 Tensors are saved under the variables' op names, sorted, so slot variables
 (`w/Adam`) and the global step line up with TensorFlow's checkpoints.
 
-Saving writes the bundle under temporary names and renames it into place;
+Saving writes the bundle under temporary names, fsyncs it and commits it
+through the prefix's journal (`caudal.checkpoint.durable`), so a process
+killed while saving over a prefix leaves the old checkpoint or the new one;
 the `checkpoint` state file is rewritten (atomically) only afterwards, then
 checkpoints beyond `max_to_keep` are deleted. Restoring runs in one step
 that commits nothing unless every variable was read and assigned, so a
