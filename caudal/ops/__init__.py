@@ -61,6 +61,13 @@ register_lazily("caudal.ops.image_resize_ops", ["ResizeBilinear", "ResizeNearest
 register_lazily("caudal.ops.image_adjust_ops", ["AdjustContrastv2"])
 register_lazily("caudal.ops.io_ops", ["ReadFile", "WriteFile", "MatchingFiles"])
 register_lazily("caudal.ops.script_ops", ["PyFunc", "PyFuncStateless"])
+register_lazily("caudal.ops.categorical_ops", ["StringToHashBucketFast", "AsString", "Bucketize", "SparseCross"])
+register_lazily("caudal.ops.sparse_rows_ops", ["SparseReshape", "SparseFillEmptyRows", "SparseFillEmptyRowsGrad"])
+register_lazily("caudal.ops.sparse_segment_ops", ["SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN",
+                                                  "SparseSegmentSumGrad", "SparseSegmentMeanGrad",
+                                                  "SparseSegmentSqrtNGrad", "DivNoNan"])
+register_lazily("caudal.ops.lookup_ops", ["HashTableV2", "LookupTableImportV2", "InitializeTableFromTextFileV2",
+                                          "LookupTableFindV2", "LookupTableSizeV2"])
 register_lazily("caudal.ops.queue_ops", ["FIFOQueueV2", "PaddingFIFOQueueV2", "RandomShuffleQueueV2", "PriorityQueueV2",
                                          "QueueEnqueueV2", "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2",
                                          "QueueDequeueUpToV2", "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2"])

@@ -146,6 +146,8 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
 
 def _filled(shape: Any, fill_value: int, dtype: Any, name: str) -> Tensor:
     dtype = dtypes_lib.as_dtype(dtype).base_dtype
+    if dtype is dtypes_lib.bool_:
+        fill_value = bool(fill_value)  # TF fills bools with True/False, not 1/0
     if not isinstance(shape, Tensor):
         try:
             dims = to_numpy(shape, dtypes_lib.int32) if not isinstance(shape, TensorShape) else \
