@@ -50,8 +50,17 @@ class Variable:
         with graph._outside_control_flow(), name_scope(name, "Variable", [] if init_from_fn else [initial_value]) \
                 as scope:
             if init_from_fn:
-                with graph.name_scope("Initializer"):
+                # As TF: the initializer's ops have no device and are colocated with the variable
+                # (`_class: loc:@<variable>`, which does not exist yet), or with what the variable
+                # itself is colocated with (an optimizer slot's primary).
+                first = len(graph._ops)
+                with graph.name_scope("Initializer"), graph.device(None):
                     initial = convert_to_tensor(initial_value(), name="initial_value", dtype=dtype)
+                colocation = graph._state.colocation_stack
+                groups = sorted({group for c in colocation for group in c._attrs.get("_class") or [f"loc:@{c.name}"]}
+                                ) if colocation else [f"loc:@{scope[:-1]}"]
+                for op in graph._ops[first:]:
+                    op._attrs.setdefault("_class", list(groups))
             else:
                 initial = convert_to_tensor(initial_value, name="initial_value", dtype=dtype)
             if shape is not None:
@@ -66,11 +75,12 @@ class Variable:
                 "VariableV2", [], {"shape": static, "dtype": initial.dtype.base_dtype, "container": "",
                                    "shared_name": ""}, scope)._outputs[0]
             self._initial_value = initial
-            self._initializer_op = graph.create_op(
-                "Assign", [self._variable, initial],
-                {"T": initial.dtype.base_dtype, "validate_shape": validate_shape, "use_locking": True},
-                "Assign")
-            self._snapshot = apply_op("Identity", [self._variable], {"T": initial.dtype.base_dtype}, "read")
+            with graph.colocate_with(self._variable.op):  # on the variable's device, as in TF
+                self._initializer_op = graph.create_op(
+                    "Assign", [self._variable, initial],
+                    {"T": initial.dtype.base_dtype, "validate_shape": validate_shape, "use_locking": True},
+                    "Assign")
+                self._snapshot = apply_op("Identity", [self._variable], {"T": initial.dtype.base_dtype}, "read")
         self._trainable = trainable
         self._constraint = constraint
         self._caching_device = caching_device

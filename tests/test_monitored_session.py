@@ -327,33 +327,32 @@ def test_worker_waits_for_the_chiefs_checkpoint_and_restores_it(tmp_path: Any) -
 
 
 def test_wait_for_session_returns_once_the_chief_has_initialized(monkeypatch: Any) -> None:
-    """A worker polls fresh sessions on the master until the chief has initialized the model there.
+    """A worker polls fresh sessions on the master until the chief has initialized the model there
+    (a server's target: its sessions share the variables)."""
+    server = tf.train.Server.create_local_server()
+    try:
+        v, _, init = _model_with_saver()
+        made = []
+        create = session_manager_lib._create_session
 
-    In-process sessions keep their own variables, so the shared master of a
-    cluster is stood in for by sessions that share the chief's variables.
-    """
-    v, _, init = _model_with_saver()
-    chief = tf.Session()
-    made = []
+        def counting(master: str, graph: Any, config: Any) -> Any:
+            sess = create(master, graph, config)
+            made.append(sess)
+            return sess
 
-    def session_on_shared_master(master: str, graph: Any, config: Any) -> Any:
-        assert master == "grpc://chief:2222"
-        sess = tf.Session(master, graph=graph, config=config)
-        sess._store = chief._store
-        made.append(sess)
-        return sess
-
-    monkeypatch.setattr(session_manager_lib, "_create_session", session_on_shared_master)
-    manager = tf.train.SessionManager(ready_op=tf.report_uninitialized_variables(), recovery_wait_secs=0.05)
-    result = {}
-    thread = threading.Thread(target=lambda: result.setdefault(
-        "session", manager.wait_for_session("grpc://chief:2222", max_wait_secs=30)))
-    thread.start()
-    time.sleep(0.3)
-    assert thread.is_alive() and len(made) >= 2
-    chief.run(init)
-    thread.join(30)
-    assert result["session"].run(v) == 4.0
+        monkeypatch.setattr(session_manager_lib, "_create_session", counting)
+        manager = tf.train.SessionManager(ready_op=tf.report_uninitialized_variables(), recovery_wait_secs=0.05)
+        result = {}
+        thread = threading.Thread(target=lambda: result.setdefault(
+            "session", manager.wait_for_session(server.target, max_wait_secs=30)))
+        thread.start()
+        time.sleep(0.3)
+        assert thread.is_alive() and len(made) >= 2
+        tf.Session(server.target).run(init)
+        thread.join(30)
+        assert result["session"].run(v) == 4.0
+    finally:
+        server.stop()
 
 
 def test_wait_for_session_gives_up_after_max_wait_secs() -> None:

@@ -238,6 +238,7 @@ class Graph:
         self._thread_local = threading.local()
         self._seed: int | None = None
         self._gradient_override_map: dict[str, str] = {}
+        self._container = ""
         self._unfeedable: set[Tensor] = set()
         self._unfetchable: set[Any] = set()
         self._constant_cache: dict[Tensor, Any] = {}
@@ -250,6 +251,7 @@ class Graph:
             state.name_stack = ""
             state.control_stack = []
             state.device_stack = []
+            state.colocation_stack = []
             state.control_flow_context = None
         return state
 
@@ -348,21 +350,50 @@ class Graph:
         finally:
             stack.pop()
 
-    def _current_device(self, op: Operation | None = None) -> str:
-        device = ""
-        for spec in self._state.device_stack:
+    def _current_device(self, op: Operation | None = None, device: str = "") -> str:
+        """The device of a new op, as TF applies the device stack: innermost first, a string filling
+        the fields not set yet, a function given the op with the device so far, `None` stopping."""
+        for spec in reversed(self._state.device_stack):
             if spec is None:
-                device = ""
-            elif callable(spec):
+                break
+            if callable(spec):
                 if op is not None:
-                    device = spec(op) or ""
+                    op._device = device
+                    device = _device_string(spec(op))
             else:
-                device = _merge_device(device, str(spec))
+                device = _merge_device(_device_string(spec), device)
         return device
 
     @contextlib.contextmanager
+    def container(self, container_name: str) -> Iterator[None]:
+        """Stateful ops created inside (variables) with an empty `container` attr get this one, as in TF:
+        `Session.reset(target, [container_name])` then clears them."""
+        saved = self._container
+        self._container = container_name
+        try:
+            yield
+        finally:
+            self._container = saved
+
+    @contextlib.contextmanager
     def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
-        yield
+        """Ops created inside take the device of `op` (an Operation, Tensor or Variable), as TF's
+        colocation does: the device functions outside are suspended, `tf.device` inside applies on top;
+        `ignore_existing` drops the colocations outside."""
+        if op is None and not ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is not True")
+        target = _colocation_op(op)
+        state = self._state
+        saved_devices, saved_colocation = state.device_stack, state.colocation_stack
+        state.device_stack = []
+        if ignore_existing:
+            state.colocation_stack = []
+        if target is not None:
+            state.colocation_stack = state.colocation_stack + [target]
+        try:
+            yield
+        finally:
+            state.device_stack, state.colocation_stack = saved_devices, saved_colocation
 
     # ---------------------------------------------------- control dependencies
     @contextlib.contextmanager
@@ -443,6 +474,8 @@ class Graph:
                     f"Tensor {t.name} must be from the same graph as the op being created "
                     f"({op_type}). Tensors from another graph cannot be mixed.")
         attrs = dict(attrs) if attrs else {}
+        if self._container and op_def.stateful and "container" in attrs and not attrs["container"]:
+            attrs["container"] = self._container
         with self._lock:
             if name is not None and not name.endswith("/") and not _VALID_OP_NAME.match(name.split("/")[-1] or "x"):
                 raise ValueError(f"'{name}' is not a valid node name")
@@ -468,7 +501,9 @@ class Graph:
                 controls.append(flow.pivot.op)  # ops that nothing else ties to a branch or loop run with it
             op = Operation(self, op_type, op_name, list(inputs), controls, attrs, "", len(self._ops))
             op._control_flow_context = flow
-            op._device = self._current_device(op)
+            colocation = self._state.colocation_stack
+            base = next((c._device for c in reversed(colocation) if c._device), "") if colocation else ""
+            op._device = self._current_device(op, base)
             if self._gradient_override_map:
                 op._gradient_override = self._gradient_override_map.get(op_type)
             op._outputs = tuple(Tensor(op, i, dtype, shape) for i, (dtype, shape) in enumerate(output_specs))
@@ -589,6 +624,25 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<caudal.Graph with {len(self._ops)} ops at {id(self):#x}>"
+
+
+def _device_string(spec: Any) -> str:
+    """A device as a string: a DeviceSpec's canonical form, "" for None."""
+    if not spec:
+        return ""
+    return spec.to_string() if hasattr(spec, "to_string") else str(spec)
+
+
+def _colocation_op(item: Any) -> Operation | None:
+    """The Operation to colocate with: an Operation, a Tensor's op, a Variable's op."""
+    if item is None or isinstance(item, Operation):
+        return item
+    if isinstance(item, Tensor):
+        return item.op
+    op = getattr(item, "op", None)
+    if isinstance(op, Operation):
+        return op
+    raise TypeError(f"'op' must be an Operation, a Tensor or a Variable, got {type(item).__name__}")
 
 
 def _merge_device(outer: str, inner: str) -> str:
@@ -725,7 +779,7 @@ def op_scope(values: Any, name: str, default_name: str | None = None) -> Any:
 
 
 def container(container_name: str) -> contextlib.AbstractContextManager[None]:
-    return contextlib.nullcontext()
+    return get_default_graph().container(container_name)
 
 
 def make_op(op_type: str, inputs: list[Tensor], attrs: dict[str, Any] | None = None,

@@ -54,8 +54,10 @@ _ALIASES = frozenset(["Identity", "StopGradient", "Snapshot"])
 _FRAME_OPS = frozenset(["Enter", "Exit", "NextIteration", "LoopCond"])
 # A loop's history keeps DEAD for iterations where the value was on an untaken cond branch:
 # pushing takes a dead value, and what is popped may be dead.
-_TAKES_DEAD = {"TensorListPushBack": frozenset([1])}
+_TAKES_DEAD = {"TensorListPushBack": frozenset([1]), "_Send": frozenset([0])}
 _GIVES_DEAD = frozenset(["TensorListPopBack"])
+# Between tasks, a _Send sends a dead value as dead, and a _Recv the master marked `may_be_dead`
+# (its sender is downstream of a Switch) gives it.
 _FOLD_LIMIT = 1 << 16
 
 
@@ -463,7 +465,7 @@ class _Emitter:
                 self.add(f"{target} = {call}", op)
             if op in self.dead_ops:
                 self.live_expr[op] = outputs[0]
-        if op._type in _GIVES_DEAD:
+        if op._type in _GIVES_DEAD or (op._type == "_Recv" and op._attrs.get("may_be_dead")):
             self.dead_ops.add(op)
             self.env["DEAD"] = DEAD
             self.live_expr.setdefault(op, outputs[0])

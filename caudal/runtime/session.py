@@ -66,6 +66,8 @@ class BaseSession:
         self._closed = False
         self._default_session_cm: Any = None
         self._default_graph_cm: Any = None
+        # A `grpc://host:port` target runs the plans on that server's cluster (caudal.runtime.distributed).
+        self._remote = _remote_master(target, self._graph, config) if target else None
 
     @property
     def graph(self) -> Graph:
@@ -80,12 +82,27 @@ class BaseSession:
         return self._target
 
     def list_devices(self) -> list[Any]:
+        if self._remote is not None:
+            return self._remote.list_devices()
         return self._backend.list_devices()
+
+    @staticmethod
+    def reset(target: str, containers: list[str] | None = None, config: Any = None) -> None:
+        """`tf.Session.reset`: on a `grpc://` target, every task of its cluster drops the variables of
+        `containers` (the default container when None) and closes its sessions. Local sessions own
+        their variables, so there is nothing to reset for `target=''`."""
+        if target:
+            from caudal.runtime.distributed.master import reset
+
+            reset(target, containers, config)
 
     def close(self) -> None:
         """Releases the session; its variable values are gone, runs waiting in it are cancelled.
         Closing twice is fine."""
         self._closed = True
+        remote, self._remote = getattr(self, "_remote", None), None
+        if remote is not None:
+            remote.close()
         with self._write_lock:
             self._run_state_changed.notify_all()
             self._store.clear()
@@ -137,6 +154,8 @@ class BaseSession:
 
     def _execute(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...], feed_values: list[Any],
                  deadline: float | None = None) -> list[Any]:
+        if self._remote is not None:
+            return self._remote.execute(fetch_list, feeds, feed_values)
         plan = self._plan(fetch_list, feeds)
         store = self._store
         if plan.stateful:
@@ -277,6 +296,14 @@ def _backend_for(config: Any) -> Any:
         if name and name not in _TF_EXECUTOR_TYPES:
             return backends.get_backend(name, "ConfigProto.experimental.executor_type")
     return backends.get_backend(backends.default_backend_name(), f"${backends.ENV_VAR}")
+
+
+def _remote_master(target: Any, graph: Graph, config: Any) -> Any:
+    """The master of a session on a `grpc://host:port` target; any other target is TF's NotFoundError."""
+    from caudal.runtime.distributed.master import RemoteMaster, parse_target
+
+    parse_target(target)
+    return RemoteMaster(target, graph, config)
 
 
 def _owned(value: Any) -> Any:

@@ -77,6 +77,11 @@ _LAZY = {
     "GlobalStepWaiterHook": "caudal.train.basic_session_run_hooks",
     "FinalOpsHook": "caudal.train.basic_session_run_hooks", "FeedFnHook": "caudal.train.basic_session_run_hooks",
     "SummaryWriterCache": "caudal.train.basic_session_run_hooks",
+    # distributed execution (gRPC is imported only when a server starts or a session connects)
+    "ClusterSpec": "caudal.runtime.distributed.cluster", "Server": "caudal.runtime.distributed.server",
+    "ServerDef": "caudal.proto.tensorflow_server_pb2", "ClusterDef": "caudal.proto.cluster_pb2",
+    "JobDef": "caudal.proto.cluster_pb2",
+    "replica_device_setter": "caudal.train.device_setter",
     # queue-based input pipelines
     "QueueRunner": "caudal.train.queue_runner", "add_queue_runner": "caudal.train.queue_runner",
     "start_queue_runners": "caudal.train.queue_runner",

@@ -60,8 +60,8 @@ class AdamOptimizer(Optimizer):
         from caudal.variables import assign
 
         graph = get_default_graph()
-        with graph.control_dependencies(update_ops):
-            beta1_power, beta2_power = self._get_beta_accumulators()
+        beta1_power, beta2_power = self._get_beta_accumulators()
+        with graph.control_dependencies(update_ops), graph.colocate_with(beta1_power.op):
             # The powers' reads are ordered after the updates by the control dependencies of the products.
             update_beta1 = assign(beta1_power, beta1_power * self._beta1_t, use_locking=self._use_locking)
             update_beta2 = assign(beta2_power, beta2_power * self._beta2_t, use_locking=self._use_locking)

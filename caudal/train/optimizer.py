@@ -101,12 +101,14 @@ class Optimizer:
             self._prepare()
             update_ops = []
             for grad, var in pairs:
-                with graph.name_scope("update_" + var.op.name):
+                # An update runs where its variable is (a parameter server's task), as TF colocates it.
+                with graph.name_scope("update_" + var.op.name), graph.colocate_with(var.op):
                     update_ops.append(self._apply_dense(grad, var))
             if global_step is None:
                 train_op = self._finish(update_ops, scope[:-1] + "/")
             else:
-                with graph.control_dependencies([self._finish(update_ops, "update")]):
+                with graph.control_dependencies([self._finish(update_ops, "update")]), \
+                        graph.colocate_with(global_step):
                     train_op = assign_add(global_step, 1, name=scope[:-1] + "/").op
         # As in TF, the op is recorded in the TRAIN_OP collection (meta graphs carry it).
         collection = graph.get_collection_ref(GraphKeys.TRAIN_OP)
@@ -181,13 +183,13 @@ class Optimizer:
 
     def _create_non_slot_variable(self, initial_value: Any, name: str, colocate_with: Any) -> Any:
         """A variable of the optimizer itself (Adam's `beta1_power`), made once per graph in the current
-        name scope, as TF makes it."""
+        name scope and colocated with `colocate_with`, as TF makes it."""
         from caudal.variables import Variable
 
         graph = colocate_with.graph
         key = (name, graph)
         if key not in self._non_slot_dict:
-            with graph.as_default():
+            with graph.as_default(), graph.colocate_with(colocate_with):
                 self._non_slot_dict[key] = Variable(initial_value, name=name, trainable=False)
         return self._non_slot_dict[key]
 

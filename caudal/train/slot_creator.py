@@ -6,7 +6,8 @@ scope. So the slot is `w/Adam`, a second one `w/Adam_1`, and under
 `tf.variable_scope("outer")` it is `outer/w/Adam` (`outer/outer/w/Adam` when `w`
 itself is `outer/w`), exactly as in TensorFlow. Name scopes (`tf.name_scope`)
 do not change slot names. Being made by `get_variable`, slots follow the scope's
-reuse, custom getter and regularizer, as TF's do.
+reuse, custom getter and regularizer, as TF's do; they are colocated with their
+primary (the same device, which a `replica_device_setter` does not choose again).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def create_slot(primary: Any, val: Tensor, name: str) -> Any:
     from caudal.variable_scope import variable_scope
 
     validate_shape = val.get_shape().is_fully_defined()
-    with variable_scope(None, default_name=primary.op.name + "/" + name):
+    with variable_scope(None, default_name=primary.op.name + "/" + name), primary.graph.colocate_with(primary.op):
         return _slot_variable(val, validate_shape, None, None)
 
 
@@ -47,7 +48,7 @@ def create_slot_with_initializer(primary: Any, initializer: Any, shape: Any, dty
     from caudal.variable_scope import variable_scope
 
     shape = as_shape(shape)
-    with variable_scope(None, default_name=primary.op.name + "/" + name):
+    with variable_scope(None, default_name=primary.op.name + "/" + name), primary.graph.colocate_with(primary.op):
         return _slot_variable(initializer, shape.is_fully_defined(), shape, dtype)
 
 

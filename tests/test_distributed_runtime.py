@@ -1,0 +1,282 @@
+"""Sessions on `grpc://` targets: plans split across a parameter server in its own process and a worker
+server in this one, over 127.0.0.1 only. Every process has a hard timeout and is killed by its PID."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.runtime.distributed import rpc
+from tests.distributed_cluster import free_port, loopback_cluster, server_process
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[dict[str, Any]]:
+    """A ps task in its own process and worker 0 in this one."""
+    spec = loopback_cluster(ps=1, worker=1)
+    ps = server_process(spec, "ps", 0)
+    worker = tf.train.Server(spec, job_name="worker", task_index=0)
+    try:
+        yield {"spec": spec, "ps": ps, "worker": worker}
+    finally:
+        worker.stop()
+        ps.kill()
+
+
+@pytest.fixture(params=["in-process calls", "grpc only"])
+def transport(request: Any, monkeypatch: Any) -> str:
+    """The worker's own partitions run in this process directly, or through gRPC like the others."""
+    monkeypatch.setattr(rpc, "use_local_calls", request.param == "in-process calls")
+    return request.param
+
+
+def _model() -> dict[str, Any]:
+    """A graph using every kind of edge between the two tasks."""
+    with tf.device("/job:ps/task:0"):
+        v = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="v")
+        counter = tf.Variable(0, name="counter")
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    k = tf.placeholder(tf.int32, [], name="k")
+    words = tf.placeholder(tf.string, [2], name="words")
+    flag = tf.placeholder(tf.bool, [], name="flag")
+    product = tf.matmul(x, v, transpose_b=True)                  # v: ps -> worker
+    with tf.device("/job:ps/task:0"):
+        on_ps = tf.reduce_sum(x * 2.0) + tf.cast(k, tf.float32)  # feeds consumed on the ps
+        joined = tf.strings.join([words, words], separator="-")   # strings on the ps
+        bump = counter.assign_add(k)
+    with tf.control_dependencies([bump]):                        # a control edge ps -> worker
+        after = tf.identity(product[0, 0] + 1.0)
+    chosen = tf.cond(flag, lambda: on_ps * 10.0, lambda: tf.reduce_max(product))
+    return {"v": v, "counter": counter, "x": x, "k": k, "words": words, "flag": flag, "product": product,
+            "on_ps": on_ps, "joined": joined, "after": after, "chosen": chosen,
+            "init": tf.global_variables_initializer()}
+
+
+def _run_all(sess: tf.Session, m: dict[str, Any]) -> list[Any]:
+    feeds = {m["x"]: np.array([[1, 2, 3], [4, 5, 6]], np.float32), m["k"]: 3, m["words"]: [b"a", b"bc"],
+             m["flag"]: True}
+    sess.run(m["init"])
+    results = [sess.run({"p": m["product"], "s": [m["on_ps"], m["joined"]], "x": m["x"]}, feeds)]
+    results.append(sess.run([m["after"], m["counter"]], feeds))
+    results.append(sess.run(m["chosen"], feeds))
+    results.append(sess.run(m["chosen"], {**feeds, m["flag"]: False}))
+    results.append(sess.run(m["counter"]))
+    results.append(sess.run(m["v"]))
+    return results
+
+
+def _assert_same(got: Any, expected: Any) -> None:
+    if isinstance(expected, dict):
+        assert set(got) == set(expected)
+        for key in expected:
+            _assert_same(got[key], expected[key])
+    elif isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            _assert_same(g, e)
+    else:
+        assert np.asarray(got).dtype == np.asarray(expected).dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_feeds_and_fetches_through_grpc_equal_a_local_session(cluster: dict[str, Any], transport: str) -> None:
+    with tf.Graph().as_default():
+        m = _model()
+        with tf.Session() as local:
+            expected = _run_all(local, m)
+        with tf.Session(cluster["worker"].target) as remote:
+            got = _run_all(remote, m)
+            runner = remote.make_callable(m["product"], [m["x"]])
+            _assert_same(runner(np.ones([1, 3], np.float32)), np.array([[3, 12]], np.float32))
+    _assert_same(got, expected)
+
+
+def test_an_8_mib_tensor_crosses_tasks(cluster: dict[str, Any], transport: str) -> None:
+    big = np.random.default_rng(0).standard_normal(2 * 1024 * 1024).astype(np.float32)  # 8 MiB
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:0"):
+            stored = tf.Variable(tf.zeros([big.size]), name="stored")
+            x = tf.placeholder(tf.float32, [big.size])
+            doubled = x * 2.0                                    # client -> ps -> client
+            load = stored.assign(x)
+        total = tf.reduce_sum(stored)                            # ps -> worker
+        echoed = tf.identity(stored) + 0.0
+        with tf.Session(cluster["worker"].target) as sess:
+            np.testing.assert_array_equal(sess.run(doubled, {x: big}), big * 2.0)
+            sess.run(load, {x: big})
+            got_total, got_echo = sess.run([total, echoed])
+    np.testing.assert_allclose(got_total, big.sum(dtype=np.float64), rtol=1e-4)
+    np.testing.assert_array_equal(got_echo, big)
+
+
+def test_two_sessions_on_one_server_share_variables_and_reset_clears_them() -> None:
+    server = tf.train.Server.create_local_server()
+    try:
+        with tf.Graph().as_default():
+            v = tf.Variable(1.0, name="v")
+            increment = v.assign_add(1.0)
+            first, second = tf.Session(server.target), tf.Session(server.target)
+            first.run(v.initializer)
+            first.run(increment)
+            assert second.run(v) == 2.0
+            second.run(increment)
+            assert first.run(v) == 3.0
+            tf.Session.reset(server.target)
+            for old in (first, second):
+                with pytest.raises(tf.errors.AbortedError, match=r"^Session [0-9a-f]+ is not found\.$"):
+                    old.run(v)
+            with tf.Session(server.target) as third:
+                with pytest.raises(tf.errors.FailedPreconditionError, match="Attempting to use uninitialized value v"):
+                    third.run(v)
+                third.run(v.initializer)
+                assert third.run(v) == 1.0
+            with tf.container("other"):
+                w = tf.Variable(5.0, name="w")
+            with tf.Session(server.target) as fourth:
+                fourth.run(w.initializer)
+                tf.Session.reset(server.target, ["other"])
+            with tf.Session(server.target) as fifth:
+                assert fifth.run(v) == 1.0  # only the "other" container was cleared
+                assert list(fifth.run(tf.report_uninitialized_variables())) == [b"w"]
+    finally:
+        server.stop()
+
+
+def test_concurrent_sessions_update_the_ps_variables_without_losing_updates(cluster: dict[str, Any]) -> None:
+    with tf.Graph().as_default() as graph:
+        with tf.device("/job:ps/task:0"):
+            total = tf.Variable(0.0, name="total")
+        one = tf.constant(1.0) * 1.0  # computed on the worker, added on the ps
+        add = total.assign_add(one)
+        with tf.Session(cluster["worker"].target) as sess:
+            sess.run(total.initializer)
+
+        def train() -> None:
+            with tf.Session(cluster["worker"].target, graph=graph) as own:
+                for _ in range(40):
+                    own.run(add)
+
+        threads = [threading.Thread(target=train) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        with tf.Session(cluster["worker"].target) as sess:
+            assert sess.run(total) == 120.0
+
+
+def test_an_error_on_one_task_fails_the_run_and_the_next_run_works(cluster: dict[str, Any]) -> None:
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(2.0, name="late")
+        doubled = v * 2.0
+        with tf.Session(cluster["worker"].target) as sess:
+            start = time.monotonic()
+            with pytest.raises(tf.errors.FailedPreconditionError, match="Attempting to use uninitialized value late"):
+                sess.run(doubled)
+            assert time.monotonic() - start < 10
+            sess.run(v.initializer)
+            assert sess.run(doubled) == 4.0
+            with pytest.raises(tf.errors.InvalidArgumentError, match="You must feed a value for placeholder"):
+                sess.run(doubled + tf.placeholder(tf.float32, name="missing"))
+
+
+def test_devices_the_cluster_lacks_are_tf_errors(cluster: dict[str, Any]) -> None:
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [])
+        with tf.device("/job:foo/task:0"):
+            a = x * x
+        with tf.device("/job:ps/task:3"):
+            b = tf.constant(1.0) * 3.0
+        with tf.Session(cluster["worker"].target) as sess:
+            ps, worker = cluster["spec"]["ps"], cluster["spec"]["worker"]
+            assert ps and worker
+            devices = "/job:ps/replica:0/task:0/device:CPU:0, /job:worker/replica:0/task:0/device:CPU:0"
+            with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+                sess.run(a, {x: 1.0})
+            assert str(raised.value) == (f"Cannot assign a device for operation mul: {{{{node mul}}}} was explicitly "
+                                         f"assigned to /job:foo/task:0 but available devices are [ {devices} ]. "
+                                         "Make sure the device specification refers to a valid device.")
+            with pytest.raises(tf.errors.InvalidArgumentError, match="explicitly assigned to /job:ps/task:3"):
+                sess.run(b)
+
+
+def test_a_while_loop_runs_on_one_task_reading_ps_variables(cluster: dict[str, Any]) -> None:
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:0"):
+            step = tf.Variable(3, name="step")
+        _, total = tf.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s + step), [0, 0])
+        with tf.device("/job:ps/task:0"):
+            inside = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [0])
+        with tf.Session(cluster["worker"].target) as sess:
+            sess.run(step.initializer)
+            assert sess.run(total) == 12
+            assert sess.run(inside) == 10
+        with tf.device("/job:worker/task:0"):
+            def body(i: Any) -> Any:
+                with tf.device("/job:ps/task:0"):
+                    return i + 1
+            split = tf.while_loop(lambda i: i < 3, body, [0])
+        with tf.Session(cluster["worker"].target) as sess:
+            with pytest.raises(tf.errors.UnimplementedError, match="inside a tf.while_loop"):
+                sess.run(split)
+
+
+def test_list_devices_names_every_task(cluster: dict[str, Any]) -> None:
+    with tf.Graph().as_default(), tf.Session(cluster["worker"].target) as sess:
+        names = [d.name for d in sess.list_devices()]
+    assert names == ["/job:ps/replica:0/task:0/device:CPU:0", "/job:worker/replica:0/task:0/device:CPU:0"]
+
+
+def test_a_target_where_nothing_listens_is_unavailable_within_the_deadline() -> None:
+    config = tf.ConfigProto(operation_timeout_in_ms=500)
+    start = time.monotonic()
+    with pytest.raises(tf.errors.UnavailableError, match=r"^The task at 127\.0\.0\.1:\d+ is unavailable"):
+        tf.Session(f"grpc://127.0.0.1:{free_port()}", config=config)
+    assert time.monotonic() - start < 5
+
+
+def test_targets_that_are_not_grpc_are_tf_not_found_errors() -> None:
+    with pytest.raises(tf.errors.NotFoundError, match="No session factory registered for the given session options"):
+        tf.Session("foo://bar")
+
+
+def test_a_killed_ps_is_unavailable_and_a_restarted_one_does_not_know_the_session() -> None:
+    spec = loopback_cluster(ps=1, worker=1)
+    ps = server_process(spec, "ps", 0)
+    worker = tf.train.Server(spec, job_name="worker", task_index=0)
+    try:
+        with tf.Graph().as_default():
+            with tf.device("/job:ps/task:0"):
+                v = tf.Variable(7.0, name="v")
+            read = v * 1.0
+            sess = tf.Session(worker.target)
+            sess.run(v.initializer)
+            assert sess.run(read) == 7.0
+            ps.kill()
+            with pytest.raises(tf.errors.UnavailableError):
+                sess.run(read)
+            ps = server_process(spec, "ps", 0)
+            deadline = time.monotonic() + 10
+            while True:  # until the channel has reconnected to the new process
+                try:
+                    sess.run(read)
+                except tf.errors.UnavailableError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+                    continue
+                except tf.errors.AbortedError as e:
+                    assert "is not found" in str(e)
+                    break
+                raise AssertionError("a session of the killed ps ran on the new one")
+            with tf.Session(worker.target) as fresh:
+                with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
+                    fresh.run(read)
+    finally:
+        worker.stop()
+        ps.kill()
