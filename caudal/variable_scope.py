@@ -231,7 +231,9 @@ class variable_scope:  # noqa: N801 - TF's name
             relative = target if target is not None else _unique_scope_name(self._default_name)
             self._new_name = f"{old.name}/{relative}" if old.name else relative
             if self._auxiliary_name_scope:
-                self._name_scope_cm = self._graph.name_scope(relative)
+                # TF opens the name scope of the name as given (a default name made unique by the
+                # graph), which can differ from the variable scope's unique name.
+                self._name_scope_cm = self._graph.name_scope(target if target is not None else self._default_name)
                 name_scope_str = self._name_scope_cm.__enter__()
             else:
                 name_scope_str = self._new_name + "/"

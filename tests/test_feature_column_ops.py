@@ -516,3 +516,12 @@ def test_tables_survive_a_graph_def_round_trip() -> None:
         tf.import_graph_def(graph_def, name="")
         sess.run(copy.get_operation_by_name("init_all_tables"))
         assert sess.run(copy.get_tensor_by_name(ids.name)).tolist() == [1, 2 + fingerprint64(b"w") % 2]
+
+
+def test_ones_and_zeros_of_bool_hold_true_and_false() -> None:
+    # safe_embedding_lookup_sparse keeps entries with ones_like(weights, dtype=bool), as TF does.
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float32, [None])
+        got = sess.run([tf.ones_like(x, dtype=tf.bool), tf.zeros(tf.shape(x), tf.bool), tf.ones([2], tf.bool)],
+                       {x: [1.0, 2.0, 3.0]})
+    assert [g.tolist() for g in got] == [[True] * 3, [False] * 3, [True, True]]

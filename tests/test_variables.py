@@ -228,3 +228,21 @@ def test_global_step():
     with tf.Session() as sess:
         sess.run(step.initializer)
         assert tf.train.global_step(sess, step) == 0
+
+
+def test_a_default_named_variable_scope_opens_the_name_scope_of_its_default_name():
+    # Recorded from TF 2.21: the name scope is the default name made unique by the graph, which
+    # can differ from the variable scope's own unique name.
+    with tf.Graph().as_default():
+        seen = []
+        with tf.variable_scope(None, default_name="x") as scope:
+            seen.append((scope.name, tf.constant(1, name="c").name))
+        with tf.name_scope("x_1"):
+            seen.append(tf.constant(1, name="c").name)
+        with tf.variable_scope(None, default_name="x") as scope:
+            seen.append((scope.name, tf.constant(1, name="c").name, tf.get_variable("v", [1]).name))
+        with tf.variable_scope(None, default_name="x") as scope:
+            seen.append((scope.name, tf.constant(1, name="c").name))
+        with tf.variable_scope("x") as scope:
+            seen.append((scope.name, tf.constant(1, name="c").name))
+    assert seen == [("x", "x/c:0"), "x_1/c:0", ("x_1", "x_2/c:0", "x_1/v:0"), ("x_2", "x_3/c:0"), ("x", "x_4/c:0")]
