@@ -62,6 +62,17 @@ def test_enqueue_waits_for_room_and_a_large_batch_passes_through_a_small_queue()
         np.testing.assert_array_equal(got, np.arange(10))
 
 
+def test_a_shuffled_batch_larger_than_the_queue_is_taken_as_it_arrives():
+    q = RandomShuffleQueue(5, 2, tf.int32, shapes=[[]], seed=1)
+    enqueue = q.enqueue_many([tf.range(12)])
+    with tf.Session() as sess:
+        thread, box = _in_thread(lambda: sess.run(enqueue))
+        got = sess.run(q.dequeue_many(10))  # at most 3 at a time: 2 stay behind until the queue closes
+        thread.join(5)
+        assert box == [None] and sess.run(q.size()) == 2
+        assert len(set(got.tolist())) == 10 and set(got.tolist()) <= set(range(12))
+
+
 def test_a_waiting_run_releases_the_session_and_keeps_the_writes_of_others():
     q = FIFOQueue(2, tf.float32, shapes=[[]])
     counter = tf.Variable(0.0)

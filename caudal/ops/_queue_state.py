@@ -87,6 +87,7 @@ class QueueState:
         self.cancellations = 0  # closes that cancelled pending enqueues
         self.pending_enqueues = 0
         self.version = 0
+        self.checked_ops: dict[Any, bool] = {}  # enqueue op -> its static types and shapes fit this queue
 
     # ------------------------------------------------ container (per kind)
     def __len__(self) -> int:
@@ -154,6 +155,12 @@ class QueueState:
         """Adds `elements` in order, waiting for room; see the module docstring."""
         if self.closed or self.closing:
             raise self._closed_error(op)
+        if len(elements) <= self.capacity - len(self):  # room for all: no wait (the common case)
+            record = self._push(elements)
+            self.version += 1
+            ctx.on_rollback(self._undo_push(ctx, elements, record, self.version))
+            ctx.notify()
+            return
         cancellations = self.cancellations
         remaining = elements
         self.pending_enqueues += 1
@@ -190,11 +197,18 @@ class QueueState:
                     None, op, f"{self.kind} '{self.name}' is closed and has insufficient elements (requested "
                               f"{wanted}, current size {len(self)})")
             available = self.available()
-            if available > 0:
+            if available >= wanted or (available > 0 and available >= self._most_available()):
                 self._take_now(ctx, min(available, wanted), taken)
                 continue
-            ctx.wait(lambda: self.closed or self.available() > 0, _DEQUEUE_CANCELLED)
+            # Wake when all that is wanted is there, or as much as the queue can ever offer (a
+            # batch larger than the queue is taken as it arrives): not once per element.
+            enough = min(wanted, self._most_available())
+            ctx.wait(lambda: self.closed or self.available() >= enough, _DEQUEUE_CANCELLED)
         return taken
+
+    def _most_available(self) -> int:
+        """The most elements a dequeue of an open queue can find at once."""
+        return max(self.capacity - getattr(self, "min_after_dequeue", 0), 1)
 
     def _take_now(self, ctx: Any, count: int, taken: list[tuple]) -> None:
         elements, record = self._take(count)

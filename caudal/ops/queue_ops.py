@@ -194,17 +194,34 @@ def _check_types(queue: state.QueueState, components: tuple, op: Any) -> None:
                                                         f"{got}")
 
 
+def _statically_checked(queue: state.QueueState, op: Any) -> bool:
+    """Whether every value `op` enqueues fits `queue` by the static dtypes and fully known static shapes
+    of its inputs, so that the run-time checks can be skipped (decided once per queue and op)."""
+    known = queue.checked_ops.get(op)
+    if known is None:
+        values = op._inputs[1:]
+        known = (queue.shapes is not None and len(values) == len(queue.dtypes)
+                 and [t.dtype.base_dtype for t in values] == [t.base_dtype for t in queue.tf_dtypes]
+                 and all(t.shape.is_fully_defined() and tuple(t.shape.as_list()) == dims
+                         for t, dims in zip(values, queue.shapes)))
+        queue.checked_ops[op] = known
+    return known
+
+
 def _enqueue_kernel(ctx: Any, handle: Any, *components: Any, op: Any) -> None:
     queue = queue_of(handle, op)
-    element = tuple(ctx.keep(np.asarray(c)) for c in components)
-    _check_types(queue, element, op)
-    queue.check_element(element, op)
+    element = tuple([np.asarray(c) for c in components])
+    if ctx.feeds:
+        element = tuple([ctx.keep(c) for c in element])
+    if not _statically_checked(queue, op):
+        _check_types(queue, element, op)
+        queue.check_element(element, op)
     queue.enqueue(ctx, [element], op)
 
 
 def _enqueue_many_kernel(ctx: Any, handle: Any, *components: Any, op: Any) -> None:
     queue = queue_of(handle, op)
-    batch = tuple(ctx.keep(np.asarray(c)) for c in components)
+    batch = tuple([ctx.keep(np.asarray(c)) for c in components])
     _check_types(queue, batch, op)
     size = queue.check_batch(batch, op)
     elements = list(zip(*[[c[j, ...] for j in range(size)] for c in batch])) if batch else []

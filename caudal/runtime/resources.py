@@ -169,7 +169,9 @@ class RunContext:
         """Wakes the runs waiting in this Session: something they may wait for changed."""
         session = self.session
         if session is not None:
-            session._run_state_changed.notify_all()
+            condition = session._run_state_changed
+            if condition._waiters:  # most changes find no run waiting
+                condition.notify_all()
 
     def _rebase(self, base: dict[str, Any], current: dict[str, Any]) -> None:
         """Takes the values other runs committed while this one waited, except where it wrote."""
