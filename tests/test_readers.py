@@ -189,3 +189,16 @@ def test_bad_reads(tmp_path):
                                                               tf.constant(1)], {})
     with pytest.raises(TypeError, match="Input 'queue_handle' of 'ReaderReadV2' Op has type string"):
         IdentityReader().read(tf.constant("not a queue"))
+
+
+def test_parsed_records_keep_their_trailing_zero_bytes(tmp_path):
+    """A feature's bytes that end in zeros (MNIST pixels) decode to all their values."""
+    path = tmp_path / "images.tfr"
+    pixels = bytes([7, 3, 0, 0, 0])
+    with TFRecordWriter(str(path)) as writer:
+        writer.write(tf.train.Example(features=tf.train.Features(feature={
+            "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[pixels]))})).SerializeToString())
+    with tf.Session() as sess:
+        _, record = TFRecordReader().read(_files(sess, [path]))
+        image = tf.parse_single_example(record, {"image": tf.FixedLenFeature([], tf.string)})["image"]
+        assert sess.run(tf.decode_raw(image, tf.uint8)).tolist() == [7, 3, 0, 0, 0]

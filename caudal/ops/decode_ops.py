@@ -52,7 +52,7 @@ def _decode_raw_infer(ctx: InferContext) -> list:
 def _decode_raw_kernel(xp: Any, bytes: Any, *, out_type: Any, little_endian: bool) -> Any:
     out_type = dtypes_lib.as_dtype(out_type)
     dtype = np.dtype(out_type.as_numpy_dtype).newbyteorder("<" if little_endian else ">")
-    flat = np.asarray(bytes).reshape(-1)
+    flat = np.asarray(bytes, dtype=object).reshape(-1)  # not bytes_: NumPy drops trailing NULs of those
     size = len(flat[0]) if flat.size else 0
     for i, item in enumerate(flat):
         if len(item) != size:
