@@ -43,9 +43,9 @@ def _step(name: str) -> None:
 
 
 def fsync_file(f) -> None:  # noqa: ANN001 - any object with fileno() and flush()
-    """Flushes `f` and forces its bytes to the disk."""
+    """Flushes `f` and forces its bytes (and the metadata needed to read them back) to the disk."""
     f.flush()
-    os.fsync(f.fileno())
+    getattr(os, "fdatasync", os.fsync)(f.fileno())
 
 
 def fsync_dir(path: str) -> None:
