@@ -29,11 +29,13 @@ class Process:
     """A Python process whose output is collected; killed (SIGKILL, by PID) after `timeout` seconds at
     the latest, and by `kill()`."""
 
-    def __init__(self, args: list[str], timeout: float = 120.0, env: dict[str, str] | None = None):
+    def __init__(self, args: list[str], timeout: float = 120.0, env: dict[str, str] | None = None,
+                 group: bool = False):
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=REPO)
         full_env.update(env or {})
+        self.group = group  # its own process group, killed as a whole (a launcher and its tasks)
         self.process = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=full_env, cwd=REPO)
+                                        stdin=subprocess.DEVNULL, env=full_env, cwd=REPO, start_new_session=group)
         self.pid = self.process.pid
         self.lines: list[str] = []
         self._changed = threading.Condition()
@@ -76,13 +78,19 @@ class Process:
             return "\n".join(self.lines)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            try:
+        try:
+            if self.group:
+                os.killpg(self.pid, signal.SIGKILL)
+            elif self.process.poll() is None:
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        except ProcessLookupError:
+            pass
         self.process.wait()
         self._watchdog.cancel()
+
+    def lines_with(self, text: str) -> list[str]:
+        with self._changed:
+            return [line for line in self.lines if text in line]
 
 
 def server_process(cluster: dict[str, list[str]], job: str, index: int, timeout: float = 120.0) -> Process:
@@ -98,4 +106,14 @@ def server_process(cluster: dict[str, list[str]], job: str, index: int, timeout:
 
 def kill_all(processes: list[Any]) -> None:
     for process in processes:
-        process.kill()
+        if process is not None:
+            process.kill()
+
+
+def trainer(cluster: dict[str, list[str]], job: str, index: int, *args: str, timeout: float = 300.0) -> Process:
+    """tests/distributed_trainer.py as task (job, index) of `cluster` (its TF_CONFIG)."""
+    import json
+
+    config = json.dumps({"cluster": cluster, "task": {"type": job, "index": index}})
+    return Process([os.path.join(REPO, "tests", "distributed_trainer.py"), *args], timeout=timeout,
+                   env={"TF_CONFIG": config})

@@ -17,7 +17,7 @@ def test_lazy_lists_match_the_modules():
                        "caudal.ops.io_ops", "caudal.ops.script_ops", "caudal.ops.categorical_ops",
                        "caudal.ops.sparse_rows_ops", "caudal.ops.sparse_segment_ops", "caudal.ops.lookup_ops",
                        "caudal.ops.queue_ops", "caudal.ops.reader_ops",
-                       "caudal.ops.counter_ops", "caudal.ops.sendrecv_ops"}
+                       "caudal.ops.counter_ops", "caudal.ops.sendrecv_ops", "caudal.ops.accumulator_ops"}
     for module in modules:
         importlib.import_module(module)
         registered = {t for t, d in registry._REGISTRY.items() if getattr(d.kernel, "__module__", None) == module}

@@ -9,8 +9,9 @@ Every task runs the same program (`train.py ARGS`, or `-m module ARGS`) in its o
 (ports chosen free on `--host`; `--chief` adds a "chief" job of one task). Each line a task
 prints is prefixed with its role (`[ps:0] `, `[worker:1] `). The chief is the "chief" task, else
 worker 0. The launcher stops everything (SIGTERM, then SIGKILL after `--grace` seconds) when the
-chief ends, when any task fails (a non-zero exit or a signal), after `--timeout` seconds, or on
-Ctrl-C; its exit status is the chief's, the failing task's, or 124 on timeout. Parameter servers
+chief ends, when any task fails (a non-zero exit or a signal), after `--timeout` seconds, on
+Ctrl-C or on SIGTERM; its exit status is the chief's, the failing task's (128 + the signal that
+killed it), 124 on timeout, 130 on Ctrl-C, 143 on SIGTERM. Parameter servers
 block in `server.join()` and are stopped this way.
 
 The tasks are started with `subprocess` (a fresh interpreter each: nothing is forked from a
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
     chief = tasks[0] if args.chief else next(t for t in tasks if t.job == "worker" and t.index == 0)
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     status = 0
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         while True:
             failed = next((t for t in tasks if t.process.poll() not in (None, 0)), None)
@@ -161,12 +164,22 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
             time.sleep(0.05)
     except KeyboardInterrupt:
         status = 130
+    except _Terminated:
+        status = 143
     finally:
         for task in tasks:
             task.stop(args.grace)
         for task in tasks:
             task.finish_output()
     return status
+
+
+class _Terminated(Exception):
+    """The launcher got SIGTERM: it stops the cluster too."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
 
 
 def _say(out: Any, lock: threading.Lock, text: str) -> None:

@@ -76,4 +76,7 @@ register_lazily("caudal.ops.reader_ops", ["WholeFileReaderV2", "TextLineReaderV2
                                           "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
                                           "ReaderSerializeStateV2", "ReaderRestoreStateV2", "ReaderResetV2"])
 register_lazily("caudal.ops.counter_ops", ["CountUpTo"])
+register_lazily("caudal.ops.accumulator_ops", ["ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient",
+                                               "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
+                                               "ResourceAccumulatorSetGlobalStep"])
 register_lazily("caudal.ops.sendrecv_ops", ["_Send", "_Recv"])

@@ -51,6 +51,8 @@ TOP_LEVEL_NAMES = {
     "PaddingFIFOQueue": ("caudal.ops.queue_ops", "PaddingFIFOQueue"),
     "RandomShuffleQueue": ("caudal.ops.queue_ops", "RandomShuffleQueue"),
     "PriorityQueue": ("caudal.ops.queue_ops", "PriorityQueue"),
+    "ConditionalAccumulator": ("caudal.ops.accumulator_ops", "ConditionalAccumulator"),
+    "ConditionalAccumulatorBase": ("caudal.ops.accumulator_ops", "ConditionalAccumulatorBase"),
     "ReaderBase": ("caudal.ops.reader_ops", "ReaderBase"),
     "WholeFileReader": ("caudal.ops.reader_ops", "WholeFileReader"),
     "TextLineReader": ("caudal.ops.reader_ops", "TextLineReader"),

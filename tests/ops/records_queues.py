@@ -1,4 +1,4 @@
-"""Queues, readers and CountUpTo keep state across runs and block: their tests run programs, not array
+"""Queues, readers, accumulators and CountUpTo keep state across runs and block: their tests run programs, not array
 functions, and compare them with values and messages recorded from TensorFlow."""
 
 RECORDS = []
@@ -15,4 +15,7 @@ COVERED_ELSEWHERE = {
         "ReaderReadV2", "ReaderReadUpToV2", "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
         "ReaderSerializeStateV2", "ReaderRestoreStateV2", "ReaderResetV2"]},
     "CountUpTo": "tests/test_input_producers.py and tests/test_queue_fixtures.py (count_up_to)",
+    **{op: "tests/test_accumulators.py and tests/test_queue_fixtures.py (accumulators)" for op in [
+        "ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient", "ResourceAccumulatorTakeGradient",
+        "ResourceAccumulatorNumAccumulated", "ResourceAccumulatorSetGlobalStep"]},
 }
