@@ -32,14 +32,19 @@ def test_keras_regularizer_values_match_tensorflow() -> None:
 def test_keras_get() -> None:
     r = tf.keras.regularizers
     assert r.get(None) is None
-    assert isinstance(r.get("l2"), r.L2) and r.get("l2").l2 == 0.01
+    assert isinstance(r.get("l2"), r.L2) and r.get("l2").l2 == np.float32(0.01)
     assert r.get("L1L2").get_config() == {"l1": 0.0, "l2": 0.0}
+    # TF-Keras stores the factors as float32, and the name "l1_l2" defaults to 0.01 each (the class to 0).
+    assert r.get("l1_l2").get_config() == {"l1": 0.009999999776482582, "l2": 0.009999999776482582}
+    assert r.l1_l2().get_config() == r.get("l1_l2").get_config()
     assert r.get({"class_name": "L2", "config": {"l2": 0.5}}).l2 == 0.5
     fn = lambda w: w  # noqa: E731
     assert r.get(fn) is fn
-    for bad in (5, "foo"):
-        with pytest.raises(ValueError, match="Could not interpret regularizer identifier"):
-            r.get(bad)
+    with pytest.raises(ValueError, match="Could not interpret regularizer identifier: 5"):
+        r.get(5)
+    with pytest.raises(ValueError, match="Unknown regularizer: 'foo'. Please ensure you are using a "
+                                         "`keras.utils.custom_object_scope`"):
+        r.get("foo")
     with pytest.raises(ValueError, match="expected a non-negative float"):
         r.l2(-1.0)
 

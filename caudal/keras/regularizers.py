@@ -1,14 +1,18 @@
 """`tf.keras.regularizers`: L1, L2, L1L2 and `get`, with Keras semantics (no factor 1/2).
 
-`l2(0.01)(x)` is 0.01 * sum(x^2); `l1(0.01)(x)` is 0.01 * sum(|x|). Defaults and
-the names `get` accepts follow the Keras of TF 2.21: `l1_l2()` defaults to
-l1=0.0, l2=0.0, and `get` takes "l1", "l2", "L1", "L2", "L1L2", a config dict,
-a callable or None.
+`l2(0.01)(x)` is 0.01 * sum(x^2); `l1(0.01)(x)` is 0.01 * sum(|x|). Factors
+are stored as float32, as Keras casts them to floatx (so configs read
+0.009999999776482582). Defaults and the names `get` accepts follow TF-Keras
+2.21: the `L1L2` class defaults to l1=0.0, l2=0.0 while `l1_l2()` and the name
+"l1_l2" default to 0.01 each; `get` takes "l1", "l2", "l1_l2", "L1", "L2",
+"L1L2", a config dict, a callable or None.
 """
 from __future__ import annotations
 
 import math
 from typing import Any
+
+import numpy as np
 
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.tensor import Tensor
@@ -21,7 +25,7 @@ def _validate(name: str, value: Any) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"Invalid value for argument {name}: expected a non-negative float.Received: "
                          f"{name}={value}")
-    return value
+    return float(np.float32(value))
 
 
 class Regularizer:
@@ -105,7 +109,7 @@ def l2(l2: float = 0.01) -> L2:
     return L2(l2)
 
 
-def l1_l2(l1: float = 0.0, l2: float = 0.0) -> L1L2:  # noqa: E741
+def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:  # noqa: E741
     return L1L2(l1=l1, l2=l2)
 
 
@@ -116,24 +120,21 @@ def serialize(regularizer: Regularizer) -> dict[str, Any]:
     return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
 
 
-def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
-    classes = dict(_BY_NAME, **(custom_objects or {}))
-    name = config.get("class_name")
-    if name not in classes:
-        raise ValueError(f"Could not interpret regularizer identifier: {config}")
-    return classes[name].from_config(config.get("config", {}))
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    from caudal.keras.utils.generic_utils import deserialize_keras_object
+
+    if config == "l1_l2":
+        return L1L2(l1=0.01, l2=0.01)
+    return deserialize_keras_object(config, module_objects=_BY_NAME, custom_objects=custom_objects,
+                                    printable_module_name="regularizer")
 
 
 def get(identifier: Any) -> Any:
     """A regularizer from None, a name, a config dict or a callable; ValueError otherwise."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
+    if isinstance(identifier, (dict, str)):
         return deserialize(identifier)
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
-        return _BY_NAME[identifier]()
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier}")

@@ -1,0 +1,1 @@
+"""The Keras engine: the base Layer, Input, the functional graph of layers, Sequential and the training Model."""
