@@ -12,7 +12,7 @@ def test_lazy_lists_match_the_modules():
     modules = set(registry._LAZY.values())
     assert modules == {"caudal.ops.tensor_array_ops", "caudal.ops.stack_ops", "caudal.ops.list_ops",
                        "caudal.ops.candidate_sampling_ops", "caudal.ops.sparse_ops", "caudal.ops.parsing_ops",
-                       "caudal.ops.decode_ops", "caudal.ops.string_ops", "caudal.ops.state_ops",
+                       "caudal.ops.decode_ops", "caudal.ops.string_ops", "caudal.ops.regex_ops", "caudal.ops.state_ops",
                        "caudal.ops.image_codec_ops", "caudal.ops.image_resize_ops", "caudal.ops.image_adjust_ops",
                        "caudal.ops.io_ops", "caudal.ops.script_ops", "caudal.ops.categorical_ops",
                        "caudal.ops.sparse_rows_ops", "caudal.ops.sparse_segment_ops", "caudal.ops.lookup_ops",

@@ -53,6 +53,7 @@ register_lazily("caudal.ops.sparse_ops", ["SparseToDense", "SparseReorder"])
 register_lazily("caudal.ops.parsing_ops", ["ParseExampleV2", "ParseSequenceExampleV2"])
 register_lazily("caudal.ops.decode_ops", ["DecodeRaw", "DecodeCSV", "SerializeTensor", "ParseTensor"])
 register_lazily("caudal.ops.string_ops", ["StringSplit", "StringSplitV2", "StringToNumber", "StringLength"])
+register_lazily("caudal.ops.regex_ops", ["RegexFullMatch", "StaticRegexReplace", "RegexReplace"])
 register_lazily("caudal.ops.image_codec_ops", ["DecodePng", "DecodeJpeg", "DecodeGif", "DecodeBmp", "DecodeImage",
                                                "EncodePng", "EncodeJpeg"])
 register_lazily("caudal.ops.image_resize_ops", ["ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic",

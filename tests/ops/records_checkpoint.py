@@ -7,5 +7,5 @@ COVERED_ELSEWHERE = {
     "MergeV2Checkpoints": "tests/test_checkpoints.py (caudal's and TF's sharded Saver graphs)",
     "ShardedFilename": "tests/test_checkpoints.py (TF's sharded Saver graph run in caudal)",
     "StringJoin": "tests/test_checkpoints.py (TF's sharded Saver graph run in caudal)",
-    "StaticRegexFullMatch": "tests/test_checkpoints.py (TF's sharded Saver graph run in caudal)",
+    "StaticRegexFullMatch": "tests/test_checkpoints.py (TF's sharded Saver graph), tests/test_regex_ops.py",
 }
