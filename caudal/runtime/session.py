@@ -251,6 +251,12 @@ class BaseSession:
         store = getattr(self, "_store", None)
         if store is not None:
             store.clear()
+        remote = getattr(self, "_remote", None)
+        if remote is not None and not sys.is_finalizing():
+            try:
+                remote.close()  # the worker sessions on the cluster's tasks
+            except Exception:  # noqa: BLE001 - a collected session must not raise
+                pass
 
 
 class Session(BaseSession):

@@ -246,8 +246,7 @@ class WorkerService:
             self._sessions.setdefault(handle, {})
 
     def delete_worker_session(self, handle: str) -> None:
-        with self._sessions_lock:
-            self._sessions.pop(handle, None)
+        self._sessions.pop(handle, None)  # no lock: a collected Session may call this from anywhere
 
     def _session(self, handle: str) -> dict[str, _Partition]:
         found = self._sessions.get(handle)
