@@ -283,3 +283,24 @@ def test_sigkill_while_saving_small_checkpoints(tmp_path):
 @pytest.mark.parametrize("sharded", [False, True], ids=["plain", "sharded"])
 def test_sigkill_while_saving_200mib_checkpoints(tmp_path, sharded):
     _kill_saving_process(tmp_path, kills=30, size=(200 << 20) // 4 * 2 // 3, sharded=sharded, seed=1)
+
+
+def test_sharded_merge_on_a_full_disk_is_resource_exhausted_and_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    graph, sess, saver, variables, assign = _build(True)
+    prefix = str(tmp_path / "model.ckpt")
+    _set(sess, assign, graph, 1)
+    saver.save(sess, prefix)
+    _set(sess, assign, graph, 2)
+    real_write = durable._write_durably
+
+    def full_disk(path, data):
+        if "model.ckpt.index.commit" in path:  # the merge's journal; the shard's bundle is written
+            raise OSError(28, "No space left on device", path)
+        real_write(path, data)
+
+    monkeypatch.setattr(durable, "_write_durably", full_disk)
+    with pytest.raises(errors.ResourceExhaustedError, match=r"model\.ckpt\.index\.commit\.tempstate[0-9a-f]+; "
+                                                           r"No space left on device"):
+        saver.save(sess, prefix)
+    monkeypatch.setattr(durable, "_write_durably", real_write)
+    assert _restored_version(saver, variables, prefix, graph) == 1

@@ -192,7 +192,13 @@ def _merge_infer(ctx: InferContext) -> list:
 
 def _merge_kernel(ctx: Any, checkpoint_prefixes: Any, destination_prefix: Any, *, delete_old_dirs: bool,
                   allow_missing_files: bool = False) -> None:
-    merge_bundles(_texts(checkpoint_prefixes), _text(destination_prefix), delete_old_dirs, allow_missing_files)
+    from caudal.checkpoint.bundle import _os_error
+
+    destination = _text(destination_prefix)
+    try:
+        merge_bundles(_texts(checkpoint_prefixes), destination, delete_old_dirs, allow_missing_files)
+    except OSError as e:  # a full disk, no permission: the old checkpoint at the destination stands
+        raise _os_error(e, e.filename or destination) from None
 
 
 def merge_bundles(prefixes: list[str], destination: str, delete_old_dirs: bool = True,
