@@ -569,7 +569,7 @@ class LambdaCallback(Callback):
                  on_batch_end: Any = None, on_train_begin: Any = None, on_train_end: Any = None, **kwargs: Any):
         super().__init__()
         self.__dict__.update(kwargs)
-        none2 = lambda *_: None  # noqa: E731
+        none2 = lambda *args, **kwargs: None  # noqa: E731
         self.on_epoch_begin = on_epoch_begin or none2
         self.on_epoch_end = on_epoch_end or none2
         self.on_batch_begin = on_batch_begin or none2

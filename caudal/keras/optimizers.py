@@ -560,15 +560,24 @@ class TFOptimizer:
     @property
     def iterations(self) -> Any:
         if self._iterations is None:
-            self._iterations = tf.train.get_or_create_global_step()
+            with tf.name_scope("TFOptimizer"):
+                self._iterations = K.variable(0, dtype="int64", name="iterations")
         return self._iterations
+
+    def _track(self) -> None:
+        for variable in self.optimizer.variables():
+            K.track_variable(variable)
 
     def get_updates(self, loss: Any, params: list[Any]) -> list[Any]:
         grads = self.optimizer.compute_gradients(loss, params)
-        return [self.optimizer.apply_gradients(grads, global_step=self.iterations)]
+        update = self.optimizer.apply_gradients(grads, global_step=self.iterations)
+        self._track()
+        return [update]
 
     def apply_gradients(self, grads_and_vars: Any, **kwargs: Any) -> Any:
-        return self.optimizer.apply_gradients(grads_and_vars, global_step=self.iterations)
+        update = self.optimizer.apply_gradients(grads_and_vars, global_step=self.iterations)
+        self._track()
+        return update
 
     @property
     def weights(self) -> list[Any]:

@@ -83,12 +83,13 @@ def map_graph_network(inputs: list[Tensor], outputs: list[Tensor]) -> tuple[set,
     complete = []
     for depth in sorted(nodes_by_depth, reverse=True):
         for node in nodes_by_depth[depth]:
-            if not node.is_input:
-                for tensor in node.keras_inputs:
-                    if id(tensor) not in computable:
-                        raise ValueError(f'Graph disconnected: cannot obtain value for tensor {tensor} at layer '
-                                         f'"{node.layer.name}". The following previous layers were accessed without '
-                                         f"issue: {complete}")
+            if node.is_input:
+                continue
+            for tensor in node.keras_inputs:
+                if id(tensor) not in computable:
+                    raise ValueError(f'Graph disconnected: cannot obtain value for tensor {tensor} at layer '
+                                     f'"{node.layer.name}". The following previous layers were accessed without '
+                                     f"issue: {complete}")
             for tensor in nest.flatten(node.outputs):
                 computable.add(id(tensor))
             complete.append(node.layer.name)

@@ -136,6 +136,16 @@ class Model(Layer):
         placeholders = [Input(batch_shape=tuple(getattr(s, "as_list", lambda s=s: s)())) for s in shapes]
         self._set_inputs(placeholders if isinstance(input_shape, list) else placeholders[0])
 
+    def _maybe_build(self, inputs: Any) -> None:
+        """A subclassed model that does not define `build` is built by its first call, as in Keras."""
+        if not self.built and type(self).build is Model.build:
+            flat = nest.flatten(inputs)
+            if self._dtype is None and flat and hasattr(flat[0], "dtype"):
+                self._dtype = flat[0].dtype.base_dtype.name
+            self.built = True
+            return
+        super()._maybe_build(inputs)
+
     def _set_inputs(self, inputs: Any, outputs: Any = None, training: Any = None) -> None:
         """Records the model's input and output tensors, calling the model on `inputs` when needed."""
         if self.inputs:

@@ -46,14 +46,16 @@ def _ensure_built(model: Any, x: Any) -> None:
 
     arrays = x if isinstance(x, (list, tuple)) else ([x[k] for k in sorted(x)] if isinstance(x, dict) else [x])
     arrays = [np.asarray(a) for a in arrays]
-    placeholders = [Input(batch_shape=(None,) + tuple(a.shape[1:]), dtype=data.input_placeholder_dtype(a))
-                    for a in arrays]
-    structure = placeholders if isinstance(x, (list, tuple)) else placeholders[0]
     if hasattr(model, "_build_from_inputs"):
-        model._build_from_inputs(structure)
-    else:
-        training = K.learning_phase() if model._expects_training_arg else None
-        model._set_inputs(structure, training=training)
+        placeholders = [Input(batch_shape=(None,) + tuple(a.shape[1:]), dtype=data.input_placeholder_dtype(a))
+                        for a in arrays]
+        model._build_from_inputs(placeholders if isinstance(x, (list, tuple)) else placeholders[0])
+        return
+    # A subclassed model gets plain placeholders (`input_1`, ...), as in Keras: its layers record no nodes.
+    placeholders = [K.placeholder(shape=(None,) + tuple(a.shape[1:]), dtype=data.input_placeholder_dtype(a),
+                                  name=f"input_{i + 1}") for i, a in enumerate(arrays)]
+    training = K.learning_phase() if model._expects_training_arg else None
+    model._set_inputs(placeholders if isinstance(x, (list, tuple)) else placeholders[0], training=training)
 
 
 def _compiled(model: Any) -> Any:
