@@ -263,6 +263,7 @@ def _kill_saving_process(tmp_path, kills: int, size: int, sharded: bool, seed: i
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=60)
             process.stdout.close()
+        assert tf.train.latest_checkpoint(os.path.dirname(prefix)) == prefix  # the state file is whole
         with tf.Session(graph=graph) as sess:
             saver.restore(sess, prefix)
             va, vb = sess.run([a, b])
