@@ -12,6 +12,8 @@ longer ones (tests/fixtures/feature_column/).
 """
 from __future__ import annotations
 
+import functools
+
 __all__ = ["fingerprint64", "fingerprint_cat64"]
 
 _MASK = (1 << 64) - 1
@@ -136,8 +138,10 @@ def _hash_long(data: bytes, n: int) -> int:
                        (_hash_len16(v1, w1, mul) + x) & _MASK, mul)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fingerprint64(data: bytes) -> int:
-    """farmhash `Fingerprint64(data)` as an unsigned 64-bit Python int (TF's `Fingerprint64`)."""
+    """farmhash `Fingerprint64(data)` as an unsigned 64-bit Python int (TF's `Fingerprint64`).
+    Categorical features repeat, so recent strings' fingerprints are cached."""
     n = len(data)
     if n <= 16:
         return _hash_len0to16(data, n)
