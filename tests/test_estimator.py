@@ -344,3 +344,40 @@ def test_subclasses_cannot_override_estimator_members(tmp_path):
     with pytest.raises(ValueError, match=r"Subclasses of Estimator cannot override members of Estimator. .* does "
                                          r"override \['train'\]"):
         Custom(linear_model_fn, model_dir=str(tmp_path), params={})
+
+
+def test_one_run_config_serves_several_estimators_unchanged(tmp_path):
+    config = estimator.RunConfig(tf_random_seed=3)
+    first = estimator.Estimator(linear_model_fn, model_dir=str(tmp_path / "a"), config=config, params={})
+    second = estimator.Estimator(linear_model_fn, model_dir=str(tmp_path / "b"), config=config, params={})
+    assert config.model_dir is None and config.session_config is None
+    assert (first.model_dir, second.model_dir) == (str(tmp_path / "a"), str(tmp_path / "b"))
+    assert first.config.session_config.allow_soft_placement
+
+
+TF_1_ESTIMATOR_NAMES = [  # dir(tf.compat.v1.estimator) of TF 2.15, less what caudal leaves out (see below)
+    "BaselineClassifier", "BaselineRegressor", "BestExporter", "CheckpointSaverHook", "CheckpointSaverListener",
+    "DNNClassifier", "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor", "Estimator",
+    "EstimatorSpec", "EvalSpec", "Exporter", "FeedFnHook", "FinalExporter", "FinalOpsHook", "GlobalStepWaiterHook",
+    "LatestExporter", "LinearClassifier", "LinearRegressor", "LoggingTensorHook", "ModeKeys",
+    "NanLossDuringTrainingError", "NanTensorHook", "RunConfig", "SecondOrStepTimer", "SessionRunArgs",
+    "SessionRunContext", "SessionRunHook", "SessionRunValues", "StepCounterHook", "StopAtStepHook",
+    "SummarySaverHook", "TrainSpec", "VocabInfo", "WarmStartSettings", "classifier_parse_example_spec",
+    "experimental", "export", "inputs", "regressor_parse_example_spec", "train_and_evaluate"]
+NOT_PROVIDED = ["BaselineEstimator", "BinaryClassHead", "DNNEstimator", "DNNLinearCombinedEstimator", "Head",
+                "LinearEstimator", "LogisticRegressionHead", "MultiClassHead", "MultiHead", "MultiLabelHead",
+                "PoissonRegressionHead", "ProfilerHook", "RegressionHead", "add_metrics", "tpu"]
+
+
+def test_namespace_has_tfs_v1_estimator_names():
+    assert sorted(estimator.__all__) == sorted(TF_1_ESTIMATOR_NAMES)
+    for name in TF_1_ESTIMATOR_NAMES:
+        assert getattr(estimator, name) is not None
+    for name in NOT_PROVIDED:
+        assert not hasattr(estimator, name)
+    assert sorted(estimator.inputs.__all__) == ["numpy_input_fn", "pandas_input_fn"]
+    assert sorted(estimator.export.__all__) == [
+        "ClassificationOutput", "ExportOutput", "PredictOutput", "RegressionOutput", "ServingInputReceiver",
+        "TensorServingInputReceiver", "build_parsing_serving_input_receiver_fn", "build_raw_serving_input_receiver_fn"]
+    assert sorted(estimator.experimental.__all__) == ["call_logit_fn", "dnn_logit_fn_builder",
+                                                      "linear_logit_fn_builder"]

@@ -42,16 +42,21 @@ _CANNED = {
     "classifier_parse_example_spec": "caudal.estimator.canned.parsing_utils",
     "regressor_parse_example_spec": "caudal.estimator.canned.parsing_utils",
 }
+_SUBMODULES = {"experimental": "caudal.estimator.experimental"}
 
 __all__ = ["Estimator", "EstimatorSpec", "ModeKeys", "RunConfig", "TrainSpec", "EvalSpec", "train_and_evaluate",
            "WarmStartSettings", "VocabInfo", "Exporter", "LatestExporter", "FinalExporter", "BestExporter", "export",
            "inputs", "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook", "FinalOpsHook",
            "GlobalStepWaiterHook", "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook",
            "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "SessionRunArgs",
-           "SessionRunContext", "SessionRunHook", "SessionRunValues"] + sorted(_CANNED)
+           "SessionRunContext", "SessionRunHook", "SessionRunValues", "experimental"] + sorted(_CANNED)
 
 
 def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+        globals()[name] = value
+        return value
     module = _CANNED.get(name)
     if module is None:
         raise AttributeError(f"module 'caudal.estimator' has no attribute {name!r}")

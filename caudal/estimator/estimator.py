@@ -140,18 +140,17 @@ def _config_with_model_dir(config: Any, model_dir: Any) -> RunConfig:
     if not isinstance(config, RunConfig):
         raise ValueError(f"config must be an instance of `RunConfig`, but provided {config}.")
     if config.session_config is None:
-        config = RunConfig._replace(config, allowed_properties_list=["session_config"],
-                                    session_config=get_default_session_config())
+        config = config.replace(session_config=get_default_session_config())
     model_dir = os.fspath(model_dir) if hasattr(model_dir, "__fspath__") else model_dir
     if model_dir is not None and config.model_dir is not None and config.model_dir != model_dir:
         raise ValueError("`model_dir` are set both in constructor and `RunConfig`, but with different values. In "
                          f"constructor: '{model_dir}', in `RunConfig`: '{config.model_dir}' ")
     if model_dir:
-        config = RunConfig._replace(config, allowed_properties_list=["model_dir"], model_dir=model_dir)
+        config = config.replace(model_dir=model_dir)
     elif config.model_dir is None:
         model_dir = tempfile.mkdtemp()
         _logger.warning("Using temporary folder as model directory: %s", model_dir)
-        config = RunConfig._replace(config, allowed_properties_list=["model_dir"], model_dir=model_dir)
+        config = config.replace(model_dir=model_dir)
     return config
 
 

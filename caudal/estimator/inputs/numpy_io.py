@@ -23,7 +23,6 @@ also writes a `fraction_..._full` summary; caudal has no queue and does not.
 from __future__ import annotations
 
 import collections
-import random
 from typing import Any
 
 import numpy as np
@@ -57,7 +56,7 @@ class _Feeder:
         self._chunk_size = chunk_size
         self._num_epochs = num_epochs
         self._epoch = 0
-        self._position = random.Random(seed).randrange(length) if random_start else 0
+        self._position = int(np.random.default_rng(seed).integers(length)) if random_start else 0
         self._epoch_end = (self._position - 1) % length
 
     def next_chunk(self) -> list[int] | None:

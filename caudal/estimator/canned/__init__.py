@@ -1,0 +1,1 @@
+"""The pre-made Estimators (DNN, Linear, DNNLinearCombined, Baseline) and their heads."""
