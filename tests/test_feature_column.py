@@ -135,3 +135,19 @@ def test_a_dense_feature_of_unknown_rank_is_checked_when_run():
         assert sess.run(dense, {price: [[3.0]]}).tolist() == [[3.0]]
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"Feature \(key: price\) cannot have rank 0"):
             sess.run(dense, {price: 5.0})
+
+
+def test_default_initializers_are_tensorflows():
+    from caudal.framework.constant_value import constant_value
+
+    with tf.Graph().as_default() as graph:
+        ids = fc.categorical_column_with_identity("w", 5)
+        features = {"w": tf.constant([[1]], tf.int64)}
+        fc.input_layer(features, [fc.embedding_column(ids, 4)])
+        fc.linear_model(features, [ids])
+        prefix = "input_layer/w_embedding/embedding_weights/Initializer/truncated_normal"
+        assert graph.get_operation_by_name(prefix + "/TruncatedNormal").type == "TruncatedNormal"
+        assert constant_value(graph.get_tensor_by_name(prefix + "/stddev:0")) == np.float32(0.5)
+        assert constant_value(graph.get_tensor_by_name(prefix + "/mean:0")) == 0.0
+        for name in ("linear_model/w/weights", "linear_model/bias_weights"):
+            assert graph.get_operation_by_name(name + "/Initializer/zeros").type == "Const"
