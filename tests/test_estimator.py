@@ -381,3 +381,14 @@ def test_namespace_has_tfs_v1_estimator_names():
         "TensorServingInputReceiver", "build_parsing_serving_input_receiver_fn", "build_raw_serving_input_receiver_fn"]
     assert sorted(estimator.experimental.__all__) == ["call_logit_fn", "dnn_logit_fn_builder",
                                                       "linear_logit_fn_builder"]
+
+
+def test_predictions_of_different_batch_lengths(tmp_path):
+    def model_fn(features, mode):
+        v = tf.get_variable("v", [])
+        return EstimatorSpec(mode, predictions={"a": features["x"] * v, "b": tf.constant([1.0])})
+
+    e = estimator.Estimator(model_fn, model_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="^Batch length of predictions should be same. b has different batch "
+                                         "length than others.$"):
+        list(e.predict(estimator.inputs.numpy_input_fn({"x": X}, batch_size=4, shuffle=False)))

@@ -213,3 +213,44 @@ def test_experimental_logit_fn_helpers():
     with pytest.raises(ValueError, match="logit_fn should return a Tensor or a dictionary mapping strings to "
                                          "Tensors.  logit_fn returned: 3"):
         estimator.experimental.call_logit_fn(lambda features: 3, features, "train", None, None)
+
+
+def test_categorical_and_embedding_columns_use_tfs_checkpoint_names(tmp_path):
+    """Names TF 2.15 gives the same three models (recorded by hand with its Estimators)."""
+    words = np.array([b"a", b"b"] * 20)
+    category = fc.categorical_column_with_vocabulary_list("c", ["a", "b"])
+    dense = [fc.numeric_column("x", shape=[2]), fc.embedding_column(category, 2)]
+    data = estimator.inputs.numpy_input_fn({"x": X, "c": words}, BINARY, batch_size=8, num_epochs=None,
+                                           shuffle=False)
+    dnn = estimator.DNNClassifier([3], dense, model_dir=str(tmp_path / "d"), optimizer="Adam",
+                                  activation_fn=tf.nn.tanh)
+    dnn.train(data, steps=1)
+    assert dnn.get_variable_names() == [
+        "dnn/head/beta1_power", "dnn/head/beta2_power", "dnn/hiddenlayer_0/bias", "dnn/hiddenlayer_0/bias/t_0/Adam",
+        "dnn/hiddenlayer_0/bias/t_0/Adam_1", "dnn/hiddenlayer_0/kernel", "dnn/hiddenlayer_0/kernel/t_0/Adam",
+        "dnn/hiddenlayer_0/kernel/t_0/Adam_1", "dnn/input_from_feature_columns/input_layer/c_embedding/"
+        "embedding_weights", "dnn/input_from_feature_columns/input_layer/c_embedding/embedding_weights/t_0/Adam",
+        "dnn/input_from_feature_columns/input_layer/c_embedding/embedding_weights/t_0/Adam_1", "dnn/logits/bias",
+        "dnn/logits/bias/t_0/Adam", "dnn/logits/bias/t_0/Adam_1", "dnn/logits/kernel", "dnn/logits/kernel/t_0/Adam",
+        "dnn/logits/kernel/t_0/Adam_1", "global_step"]
+    linear = estimator.LinearClassifier([fc.numeric_column("x", shape=[2]), category], model_dir=str(tmp_path / "l"),
+                                        optimizer="Adam")
+    linear.train(data, steps=1)
+    assert linear.get_variable_names() == [
+        "global_step", "linear/head/beta1_power", "linear/head/beta2_power", "linear/linear_model/bias_weights",
+        "linear/linear_model/bias_weights/part_0/Adam", "linear/linear_model/bias_weights/part_0/Adam_1",
+        "linear/linear_model/c/weights", "linear/linear_model/c/weights/part_0/Adam",
+        "linear/linear_model/c/weights/part_0/Adam_1", "linear/linear_model/x/weights",
+        "linear/linear_model/x/weights/part_0/Adam", "linear/linear_model/x/weights/part_0/Adam_1"]
+    combined = estimator.DNNLinearCombinedClassifier(model_dir=str(tmp_path / "c"), linear_feature_columns=[category],
+                                                     dnn_feature_columns=[fc.embedding_column(category, 2)],
+                                                     dnn_hidden_units=[2])
+    combined.train(data, steps=1)
+    assert combined.get_variable_names() == [
+        "dnn/hiddenlayer_0/bias", "dnn/hiddenlayer_0/bias/Adagrad", "dnn/hiddenlayer_0/kernel",
+        "dnn/hiddenlayer_0/kernel/Adagrad", "dnn/input_from_feature_columns/input_layer/c_embedding/embedding_weights",
+        "dnn/input_from_feature_columns/input_layer/c_embedding/embedding_weights/Adagrad", "dnn/logits/bias",
+        "dnn/logits/bias/Adagrad", "dnn/logits/kernel", "dnn/logits/kernel/Adagrad", "global_step",
+        "linear/linear_model/bias_weights", "linear/linear_model/bias_weights/Ftrl",
+        "linear/linear_model/bias_weights/Ftrl_1", "linear/linear_model/c/weights",
+        "linear/linear_model/c/weights/Ftrl", "linear/linear_model/c/weights/Ftrl_1"]

@@ -220,3 +220,18 @@ def test_train_and_evaluate_spec_errors(tmp_path):
         estimator.train_and_evaluate(e, None, estimator.EvalSpec(train_input()))
     with pytest.raises(TypeError, match="`estimator` must have type `tf.estimator.Estimator`. Got: "):
         estimator.train_and_evaluate(None, estimator.TrainSpec(train_input()), estimator.EvalSpec(train_input()))
+
+
+def test_best_exporter_exports_only_improvements(tmp_path):
+    e = trained(tmp_path, steps=2)
+    exporter = estimator.BestExporter(serving_input_receiver_fn=serving_fn(), exports_to_keep=None)
+    base = str(tmp_path / "best")
+    checkpoint = e.latest_checkpoint()
+    first = exporter.export(e, base, checkpoint, {"loss": 1.0, "global_step": 2}, False)
+    assert first is not None
+    assert exporter.export(e, base, checkpoint, {"loss": 2.0, "global_step": 3}, False) is None
+    better = exporter.export(e, base, checkpoint, {"loss": 0.5, "global_step": 4}, False)
+    assert better is not None and better != first
+    assert len(os.listdir(base)) == 2
+    with pytest.raises(ValueError, match=r"compare_fn \(.*\) must include current_eval_result argument."):
+        estimator.BestExporter(compare_fn=lambda best_eval_result: True)
