@@ -300,11 +300,24 @@ _LAZY_SUBMODULES = {
     "nest": "caudal.nest",
     "random": "caudal.random",
     "version": "caudal.version",
+    "feature_column": "caudal.feature_column",
+    "lookup": "caudal.lookup",
+    "estimator": "caudal.estimator",
+    "distribute": "caudal.distribute",
 }
 
 
 # Names whose modules load protobuf: imported on first use, for the same reason.
 _LAZY_NAMES = {
+    "string_to_hash_bucket_fast": ("caudal.ops.categorical_ops", "string_to_hash_bucket_fast"),
+    "as_string": ("caudal.ops.categorical_ops", "as_string"),
+    "sparse_segment_sum": ("caudal.ops.sparse_segment_ops", "sparse_segment_sum"),
+    "sparse_segment_mean": ("caudal.ops.sparse_segment_ops", "sparse_segment_mean"),
+    "sparse_segment_sqrt_n": ("caudal.ops.sparse_segment_ops", "sparse_segment_sqrt_n"),
+    "div_no_nan": ("caudal.ops.sparse_segment_ops", "div_no_nan"),
+    "sparse_reshape": ("caudal.ops.sparse_rows_ops", "sparse_reshape"),
+    "sparse_fill_empty_rows": ("caudal.ops.sparse_rows_ops", "sparse_fill_empty_rows"),
+    "sparse_retain": ("caudal.ops.sparse_rows_ops", "sparse_retain"),
     "import_graph_def": ("caudal.framework.graph_io", "import_graph_def"),
     "make_tensor_proto": ("caudal.framework.tensor_util", "make_tensor_proto"),
     "make_ndarray": ("caudal.framework.tensor_util", "make_ndarray"),

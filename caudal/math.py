@@ -67,6 +67,7 @@ from caudal.ops.reduction_ops import (
 )
 from caudal.ops.scan_ops import cumprod, cumsum
 from caudal.ops.sort_ops import top_k
+from caudal.ops.sparse_segment_ops import div_no_nan as divide_no_nan
 from caudal.ops.special_math_ops import (
     acos,
     asin,

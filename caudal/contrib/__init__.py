@@ -2,7 +2,7 @@
 seq2seq.sequence_loss, the tf.data transformations of contrib.data)."""
 import importlib
 
-_SUBMODULES = ("data", "factorization", "framework", "layers", "learn", "losses", "rnn", "seq2seq", "slim")
+_SUBMODULES = ("data", "factorization", "framework", "layers", "learn", "lookup", "losses", "rnn", "seq2seq", "slim")
 
 
 def __getattr__(name: str) -> object:
