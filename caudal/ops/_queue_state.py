@@ -203,7 +203,7 @@ class QueueState:
             # Wake when all that is wanted is there, or as much as the queue can ever offer (a
             # batch larger than the queue is taken as it arrives): not once per element.
             enough = min(wanted, self._most_available())
-            ctx.wait(lambda: self.closed or self.available() >= enough, _DEQUEUE_CANCELLED)
+            ctx.wait(lambda enough=enough: self.closed or self.available() >= enough, _DEQUEUE_CANCELLED)
         return taken
 
     def _most_available(self) -> int:
