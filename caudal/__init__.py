@@ -309,6 +309,20 @@ _LAZY_SUBMODULES = {
 
 # Names whose modules load protobuf: imported on first use, for the same reason.
 _LAZY_NAMES = {
+    "QueueBase": ("caudal.ops.queue_ops", "QueueBase"),
+    "FIFOQueue": ("caudal.ops.queue_ops", "FIFOQueue"),
+    "PaddingFIFOQueue": ("caudal.ops.queue_ops", "PaddingFIFOQueue"),
+    "RandomShuffleQueue": ("caudal.ops.queue_ops", "RandomShuffleQueue"),
+    "PriorityQueue": ("caudal.ops.queue_ops", "PriorityQueue"),
+    "ConditionalAccumulator": ("caudal.ops.accumulator_ops", "ConditionalAccumulator"),
+    "ConditionalAccumulatorBase": ("caudal.ops.accumulator_ops", "ConditionalAccumulatorBase"),
+    "ReaderBase": ("caudal.ops.reader_ops", "ReaderBase"),
+    "WholeFileReader": ("caudal.ops.reader_ops", "WholeFileReader"),
+    "TextLineReader": ("caudal.ops.reader_ops", "TextLineReader"),
+    "FixedLengthRecordReader": ("caudal.ops.reader_ops", "FixedLengthRecordReader"),
+    "TFRecordReader": ("caudal.ops.reader_ops", "TFRecordReader"),
+    "IdentityReader": ("caudal.ops.reader_ops", "IdentityReader"),
+    "count_up_to": ("caudal.ops.counter_ops", "count_up_to"),
     "string_to_hash_bucket_fast": ("caudal.ops.categorical_ops", "string_to_hash_bucket_fast"),
     "as_string": ("caudal.ops.categorical_ops", "as_string"),
     "sparse_segment_sum": ("caudal.ops.sparse_segment_ops", "sparse_segment_sum"),
