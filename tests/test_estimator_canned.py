@@ -254,3 +254,14 @@ def test_categorical_and_embedding_columns_use_tfs_checkpoint_names(tmp_path):
         "linear/linear_model/bias_weights", "linear/linear_model/bias_weights/Ftrl",
         "linear/linear_model/bias_weights/Ftrl_1", "linear/linear_model/c/weights",
         "linear/linear_model/c/weights/Ftrl", "linear/linear_model/c/weights/Ftrl_1"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: estimator.DNNClassifier([2], COLUMNS, input_layer_partitioner=lambda shape, dtype: [1, 1]),
+    lambda: estimator.LinearRegressor(COLUMNS, partitioner=lambda shape, dtype: [1, 1]),
+    lambda: estimator.DNNLinearCombinedRegressor(linear_feature_columns=COLUMNS,
+                                                 input_layer_partitioner=lambda shape, dtype: [1, 1]),
+])
+def test_partitioners_are_refused(make):
+    with pytest.raises(NotImplementedError, match="caudal's pre-made Estimators do not support partitioners"):
+        make()

@@ -68,6 +68,7 @@ def dnn_logit_fn_builder(units: int, hidden_units: Any, feature_columns: Any, ac
     to be called inside the variable scope `dnn`."""
     if not isinstance(units, int):
         raise ValueError(f"units must be an int.  Given type: {type(units)}")
+    check_no_partitioner(input_layer_partitioner)
 
     def dnn_logit_fn(features: dict, mode: str) -> Any:
         from caudal.layers.core import dropout as dropout_layer
@@ -91,6 +92,13 @@ def dnn_logit_fn_builder(units: int, hidden_units: Any, feature_columns: Any, ac
         return logits
 
     return dnn_logit_fn
+
+
+def check_no_partitioner(partitioner: Any) -> None:
+    """caudal's variables are not partitioned: a partitioner (which would change TF's checkpoint) is refused."""
+    if partitioner is not None:
+        raise NotImplementedError("caudal's pre-made Estimators do not support partitioners "
+                                  "(input_layer_partitioner, partitioner).")
 
 
 def _validate_features(features: Any) -> None:
@@ -128,6 +136,7 @@ class DNNClassifier(Estimator):
                  activation_fn: Callable = relu, dropout: float | None = None, input_layer_partitioner: Any = None,
                  config: Any = None, warm_start_from: Any = None, loss_reduction: str = Reduction.SUM,
                  batch_norm: bool = False):
+        check_no_partitioner(input_layer_partitioner)
         head = head_lib.binary_logistic_or_multi_class_head(n_classes, weight_column, label_vocabulary,
                                                             loss_reduction)
 
@@ -150,6 +159,7 @@ class DNNRegressor(Estimator):
                  weight_column: Any = None, optimizer: Any = "Adagrad", activation_fn: Callable = relu,
                  dropout: float | None = None, input_layer_partitioner: Any = None, config: Any = None,
                  warm_start_from: Any = None, loss_reduction: str = Reduction.SUM, batch_norm: bool = False):
+        check_no_partitioner(input_layer_partitioner)
         head = head_lib.regression_head(label_dimension=label_dimension, weight_column=weight_column,
                                         loss_reduction=loss_reduction)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from caudal.estimator.canned import head as head_lib
-from caudal.estimator.canned.dnn import add_layer_summary, dnn_logit_fn_builder
+from caudal.estimator.canned.dnn import add_layer_summary, check_no_partitioner, dnn_logit_fn_builder
 from caudal.estimator.canned.linear import linear_logit_fn_builder
 from caudal.estimator.canned.optimizers import get_optimizer_instance
 from caudal.estimator.estimator import Estimator
@@ -112,6 +112,7 @@ class DNNLinearCombinedClassifier(Estimator):
                  loss_reduction: str = Reduction.SUM, batch_norm: bool = False,
                  linear_sparse_combiner: str = "sum"):
         self._feature_columns = _validate_feature_columns(linear_feature_columns, dnn_feature_columns)
+        check_no_partitioner(input_layer_partitioner)
         head = head_lib.binary_logistic_or_multi_class_head(n_classes, weight_column, label_vocabulary,
                                                             loss_reduction)
 
@@ -141,6 +142,7 @@ class DNNLinearCombinedRegressor(Estimator):
                  config: Any = None, warm_start_from: Any = None, loss_reduction: str = Reduction.SUM,
                  batch_norm: bool = False, linear_sparse_combiner: str = "sum"):
         self._feature_columns = _validate_feature_columns(linear_feature_columns, dnn_feature_columns)
+        check_no_partitioner(input_layer_partitioner)
         head = head_lib.regression_head(label_dimension=label_dimension, weight_column=weight_column,
                                         loss_reduction=loss_reduction)
 

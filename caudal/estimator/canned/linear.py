@@ -95,8 +95,9 @@ def _linear_model_fn(features: Any, labels: Any, mode: str, head: Any, feature_c
 def _check_unsupported(optimizer: Any, partitioner: Any) -> None:
     if type(optimizer).__name__ == "LinearSDCA":
         raise NotImplementedError("caudal's linear Estimators do not support LinearSDCA.")
-    if partitioner is not None:
-        raise NotImplementedError("caudal's linear Estimators do not support partitioners.")
+    from caudal.estimator.canned.dnn import check_no_partitioner
+
+    check_no_partitioner(partitioner)
 
 
 class LinearClassifier(Estimator):
