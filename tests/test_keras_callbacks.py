@@ -167,3 +167,19 @@ def test_terminate_on_nan_and_lambda_batch_hooks():
         k.callbacks.TerminateOnNaN()])
     assert len(history.epoch) < 3 or not np.isfinite(history.history["loss"][-1])
     assert seen[:2] == [0, 1]
+
+
+def test_tensorboard_itself_reads_the_keras_log(tmp_path):
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    x, y = _data()
+    logdir = str(tmp_path / "tb")
+    history = _model().fit(x, y, epochs=3, callbacks=[k.callbacks.TensorBoard(logdir)], verbose=0)
+    accumulator = event_accumulator.EventAccumulator(logdir, size_guidance={event_accumulator.SCALARS: 0})
+    accumulator.Reload()
+    tags = accumulator.Tags()
+    assert sorted(tags["scalars"]) == ["epoch_loss", "epoch_mean_absolute_error"] and tags["graph"] is True
+    losses = accumulator.Scalars("epoch_loss")
+    assert [s.step for s in losses] == [0, 1, 2]
+    np.testing.assert_allclose([s.value for s in losses], history.history["loss"], rtol=1e-6)
+    assert "sequential/dense/MatMul" not in {node.name for node in accumulator.Graph().node}
+    assert "dense/MatMul" in {node.name for node in accumulator.Graph().node}
