@@ -280,3 +280,53 @@ def test_a_killed_ps_is_unavailable_and_a_restarted_one_does_not_know_the_sessio
     finally:
         worker.stop()
         ps.kill()
+
+
+def test_a_cond_branch_on_another_task_sends_dead_values(cluster: dict[str, Any], transport: str) -> None:
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:0"):
+            hits = tf.Variable(0, name="hits")
+        flag = tf.placeholder(tf.bool, [])
+        x = tf.placeholder(tf.float32, [2])
+
+        def on_ps() -> Any:
+            with tf.device("/job:ps/task:0"):
+                bump = hits.assign_add(1)
+                with tf.control_dependencies([bump]):
+                    return tf.reduce_sum(x) * 2.0
+
+        def on_worker() -> Any:
+            return tf.reduce_max(x) - 1.0
+
+        chosen = tf.cond(flag, on_ps, on_worker)
+        feeds = {x: np.array([1.0, 4.0], np.float32)}
+        for sess in (tf.Session(), tf.Session(cluster["worker"].target)):
+            with sess:
+                sess.run(hits.initializer)
+                assert sess.run(chosen, {**feeds, flag: True}) == 10.0
+                assert sess.run(chosen, {**feeds, flag: False}) == 3.0
+                assert sess.run(chosen, {**feeds, flag: True}) == 10.0
+                assert sess.run(hits) == 2  # the untaken branch's update did not run
+
+
+def test_datasets_and_py_funcs_run_in_partitions_of_the_clients_process(cluster: dict[str, Any]) -> None:
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:0"):
+            total = tf.Variable(0.0, name="total")
+        dataset = tf.data.Dataset.from_tensor_slices(np.arange(20, dtype=np.float32).reshape(10, 2))
+        batch = tf.data.make_one_shot_iterator(dataset.map(lambda v: v * 2.0).batch(4)).get_next()
+        add = total.assign_add(tf.reduce_sum(batch))
+        plus_one = tf.py_func(lambda a: a + 1, [batch], tf.float32)
+        with tf.Session(cluster["worker"].target) as sess:
+            sess.run(total.initializer)
+            assert (sess.run(add), sess.run(add)) == (56.0, 240.0)
+            np.testing.assert_array_equal(sess.run(plus_one), [[33, 35], [37, 39]])  # the same iterator
+            with pytest.raises(tf.errors.OutOfRangeError):
+                sess.run(add)
+        rpc.use_local_calls = False
+        try:
+            with tf.Session(cluster["worker"].target) as sess:
+                with pytest.raises(tf.errors.InvalidArgumentError, match="Cannot register the graph"):
+                    sess.run(plus_one)
+        finally:
+            rpc.use_local_calls = True

@@ -105,7 +105,7 @@ class RemoteMaster:
                     if not part.graph_handle:
                         client = self._task(part.task)[0]
                         part.graph_handle = client.register_graph(self.handle, part.graph_def, self._config,
-                                                                  timeout=self._timeout)
+                                                                  source=self._graph, timeout=self._timeout)
                 plan.registered = True
         return plan
 

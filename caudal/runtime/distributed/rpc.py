@@ -229,7 +229,8 @@ class GrpcWorkerClient:
     def delete_worker_session(self, handle: str, timeout: float | None = None) -> None:
         self._call("DeleteWorkerSession", worker_pb2.DeleteWorkerSessionRequest(session_handle=handle), timeout)
 
-    def register_graph(self, handle: str, graph_def: Any, config: Any, timeout: float | None = None) -> str:
+    def register_graph(self, handle: str, graph_def: Any, config: Any, source: Any = None,
+                       timeout: float | None = None) -> str:
         request = worker_pb2.RegisterGraphRequest(session_handle=handle, create_worker_session_called=True,
                                                   graph_def=graph_def)
         if config is not None:
@@ -318,8 +319,10 @@ class LocalWorkerClient:
     def delete_worker_session(self, handle: str, timeout: float | None = None) -> None:
         self._live().delete_worker_session(handle)
 
-    def register_graph(self, handle: str, graph_def: Any, config: Any, timeout: float | None = None) -> str:
-        return self._live().register_graph(handle, graph_def, config)
+    def register_graph(self, handle: str, graph_def: Any, config: Any, source: Any = None,
+                       timeout: float | None = None) -> str:
+        """`source`, the client's Graph, lets the partition keep attrs a GraphDef cannot carry."""
+        return self._live().register_graph(handle, graph_def, config, source)
 
     def deregister_graph(self, handle: str, graph_handle: str, timeout: float | None = None) -> None:
         self._live().deregister_graph(handle, graph_handle)

@@ -7,9 +7,10 @@
   fails keeps the writes it made (a local Session's runs are all-or-nothing; TF's distributed
   runs are not). `CleanupAll` (what `Session.reset` sends) drops the variables of the given
   containers and closes every worker session, as TF's reset closes the sessions.
-- A registered partition is a GraphDef imported into a Graph of its own, with a plan per
-  (feeds, fetches) and its own resources (random streams, iterators, ...), as TF's kernels are
-  per registered graph.
+- A registered partition is a GraphDef imported into a Graph of its own (for a client in this
+  process, made with the client's own attrs, so dataset functions and py_funcs work), with a plan
+  per (feeds, fetches); the resources of a session's runs (random streams, iterators, ...) belong
+  to its worker session, as a local Session's do.
 - Runs whose plan is stateful hold the task's lock, as a local Session's do, except while a
   `_Recv` waits for its tensor (so two workers' steps interleave at their receives) and while a
   kernel waits in `ctx.wait` (queues).
@@ -143,6 +144,48 @@ class _Step:
                 self.service.lock.acquire()
 
 
+def _copy_partition(graph_def: Any, source: Graph) -> Graph:
+    """The partition as a Graph, from a client in this process: its nodes are made with the attrs of
+    the client's own ops (Python values a GraphDef cannot carry: dataset functions, py_func
+    tokens), the nodes partitioning added with the GraphDef's. So everything a local Session runs
+    runs in the partitions of servers in the client's process."""
+    from caudal.framework.graph_io import _split_input, attr_value_to_python
+
+    graph = Graph()
+    created: dict[str, Any] = {}
+    back_edges: list[tuple[Any, int, str]] = []
+    with graph.as_default():
+        for node in graph_def.node:
+            original = source._get_operation_by_name_unsafe(node.name)
+            if original is not None and original.type == node.op:
+                attrs = dict(original._attrs)
+            else:
+                attrs = {key: attr_value_to_python(value) for key, value in node.attr.items()}
+            inputs, controls, pending = [], [], []
+            for position, text in enumerate(node.input):
+                name, index, control = _split_input(text)
+                if control:
+                    controls.append(created[name])
+                elif name in created:
+                    inputs.append(created[name].outputs[index])
+                else:  # a loop's NextIteration, made after its Merge
+                    pending.append((position, text))
+            for position, _ in pending:
+                inputs.insert(position, inputs[0])
+            op = graph.create_op(node.op, inputs, attrs, name=node.name + "/", control_inputs=controls)
+            op._set_device(node.device)
+            if pending:
+                output = op.outputs[0]
+                if output.shape.ndims is not None:
+                    output._shape = type(output.shape)([None] * output.shape.ndims)
+                back_edges.extend((op, position, text) for position, text in pending)
+            created[node.name] = op
+        for op, position, text in back_edges:
+            name, index, _ = _split_input(text)
+            op._update_input(position, created[name].outputs[index])
+    return graph
+
+
 def _recv_key(op: Any) -> str:
     from caudal.ops.sendrecv_ops import rendezvous_key
 
@@ -151,18 +194,34 @@ def _recv_key(op: Any) -> str:
                           attrs["tensor_name"])
 
 
-class _Partition:
-    """A registered graph: the imported partition, its plans and its own resources."""
+class _WorkerSession:
+    """What one client session keeps on this task: its partitions, and its resources (random streams,
+    iterators, ...: shared by its partitions, as a local Session's are by its plans). Its variables
+    are the task's."""
 
-    def __init__(self, service: WorkerService, graph_def: Any, config: Any):
+    __slots__ = ("partitions", "store")
+
+    def __init__(self, service: WorkerService):
+        self.partitions: dict[str, _Partition] = {}
+        self.store = ResourceStore()
+        self.store.variables = service.variables  # shared by every session of the cluster
+
+
+class _Partition:
+    """A registered graph: the imported partition and its plans."""
+
+    def __init__(self, service: WorkerService, session: _WorkerSession, graph_def: Any, config: Any,
+                 source: Graph | None = None):
         from caudal.runtime.session import _backend_for
 
-        self.graph = Graph()
-        with self.graph.as_default():
-            import_graph_def(graph_def, name="")
+        if source is not None:
+            self.graph = _copy_partition(graph_def, source)
+        else:
+            self.graph = Graph()
+            with self.graph.as_default():
+                import_graph_def(graph_def, name="")
         self.backend = _backend_for(config)
-        self.store = ResourceStore()
-        self.store.variables = service.variables  # shared by every partition of this task
+        self.store = session.store
         self._run_state_changed = service.changed  # for kernels that wait (queues)
         self._service = service
         self._plans: dict[tuple, tuple] = {}
@@ -217,7 +276,7 @@ class WorkerService:
         self.changed = threading.Condition(self.lock)
         self.rendezvous = Rendezvous()
         self.stopped = False
-        self._sessions: dict[str, dict[str, _Partition]] = {}
+        self._sessions: dict[str, _WorkerSession] = {}
         self._sessions_lock = threading.Lock()
         self._graph_counter = 0
 
@@ -243,41 +302,48 @@ class WorkerService:
     # ---------------------------------------------------------- sessions
     def create_worker_session(self, handle: str) -> None:
         with self._sessions_lock:
-            self._sessions.setdefault(handle, {})
+            if handle not in self._sessions:
+                self._sessions[handle] = _WorkerSession(self)
 
     def delete_worker_session(self, handle: str) -> None:
         self._sessions.pop(handle, None)  # no lock: a collected Session may call this from anywhere
 
-    def _session(self, handle: str) -> dict[str, _Partition]:
+    def _session(self, handle: str) -> _WorkerSession:
         found = self._sessions.get(handle)
         if found is None:
             raise errors.AbortedError(None, None, f"Session {handle} is not found.")
         return found
 
-    def register_graph(self, handle: str, graph_def: Any, config: Any) -> str:
+    def register_graph(self, handle: str, graph_def: Any, config: Any, source: Graph | None = None) -> str:
+        """Registers a partition; `source` is the client's Graph when the client is in this process."""
+        session = self._session(handle)
         try:
-            partition = _Partition(self, graph_def, config)
+            partition = _Partition(self, session, graph_def, config, source)
         except errors.OpError:
             raise
         except (ValueError, TypeError, KeyError) as e:
-            raise errors.InvalidArgumentError(None, None, f"Cannot register the graph on {self.device}: {e}") \
+            hint = "" if source is not None else (
+                " (a GraphDef from another process cannot carry tf.data functions or py_func: place those ops on "
+                "the task of the session's target)")
+            raise errors.InvalidArgumentError(None, None, f"Cannot register the graph on {self.device}: {e}{hint}") \
                 from None
         with self._sessions_lock:
-            session = self._session(handle)
             self._graph_counter += 1
             graph_handle = f"{self.incarnation:016x}{self._graph_counter:08x}"
-            session[graph_handle] = partition
+            session.partitions[graph_handle] = partition
         return graph_handle
 
     def deregister_graph(self, handle: str, graph_handle: str) -> None:
         with self._sessions_lock:
-            self._sessions.get(handle, {}).pop(graph_handle, None)
+            session = self._sessions.get(handle)
+            if session is not None:
+                session.partitions.pop(graph_handle, None)
 
     # -------------------------------------------------------------- runs
     def run_graph(self, handle: str, graph_handle: str, step_id: int, feeds: list[tuple[str, Any]],
                   fetch_names: list[str]) -> list[Any]:
         """Runs a registered partition for one step; the fetched values in `fetch_names`' order."""
-        partition = self._session(handle).get(graph_handle)
+        partition = self._session(handle).partitions.get(graph_handle)
         if partition is None:
             raise errors.AbortedError(None, None, f"Graph handle is not found: {graph_handle}. Possibly, this "
                                                   "worker just restarted.")
