@@ -207,6 +207,9 @@ def test_subclassed_model_builds_on_its_first_data():
     lines: list[str] = []
     model.summary(print_fn=lines.append)
     assert lines[4] == " dense (Dense)               multiple                  16        "
+    with pytest.raises(NotImplementedError, match="Saving the model to HDF5 format requires the model to be a "
+                                                  "Functional model or a Sequential model"):
+        model.save("never.h5")
 
 
 def test_fit_on_a_dataset_with_steps_and_on_generators():

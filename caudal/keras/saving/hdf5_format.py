@@ -201,6 +201,12 @@ def _confirm_overwrite(filepath: str, overwrite: bool) -> bool:
 
 def save_model_to_hdf5(model: Any, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
     filepath = os.fspath(filepath)
+    if not getattr(model, "_is_graph_network", False):
+        raise NotImplementedError("Saving the model to HDF5 format requires the model to be a Functional model or a "
+                                  "Sequential model. It does not work for subclassed models, because such models are "
+                                  "defined via the body of a Python method, which isn't safely serializable. Consider "
+                                  'saving to the Tensorflow SavedModel format (by setting save_format="tf") or using '
+                                  "`save_weights`.")
     if not _confirm_overwrite(filepath, overwrite):
         return
     from caudal.keras.optimizers import TFOptimizer
