@@ -3,8 +3,9 @@
 Every task runs this program. Parameter servers serve the variables; each worker builds the model
 under `replica_device_setter` (variables on the ps tasks, compute on itself) and trains
 asynchronously with `MonitoredTrainingSession(master=server.target, is_chief=...)` until the
-global step reaches `--train_steps` (`StopAtStepHook`); the chief (worker 0) initializes or
-restores the model and writes checkpoints to `--checkpoint_dir`, which all tasks share.
+global step reaches `--train_steps` (`StopAtStepHook`); the chief (worker 0, or the "chief" task
+when the cluster has one) initializes or restores the model and writes checkpoints to
+`--checkpoint_dir`, which all tasks share.
 
 On one machine:
 
@@ -105,9 +106,11 @@ def main(argv: list[str] | None = None) -> float | None:
         print(f"ps {task_index} serving at {server.target}", flush=True)
         server.join()
         return None
-    is_chief = task_index == 0
+    # The chief: the "chief" job's task when the cluster has one (`launch --chief`), else worker 0.
+    is_chief = job_name == "chief" or ("chief" not in cluster.jobs and task_index == 0)
     mnist = input_data.read_data_sets(args.data_dir, seed=args.seed + task_index)
-    with tf.device(tf.train.replica_device_setter(worker_device=f"/job:worker/task:{task_index}", cluster=cluster)):
+    with tf.device(tf.train.replica_device_setter(worker_device=f"/job:{job_name}/task:{task_index}",
+                                                  cluster=cluster)):
         model = build_model(args)
     if not is_chief:
         wait_for_model(server.target)
@@ -124,8 +127,8 @@ def main(argv: list[str] | None = None) -> float | None:
                                      {model["x"]: images, model["y_"]: labels})
             steps_here += 1
             if steps_here % args.log_every == 0:
-                print(f"worker {task_index}: global step {step}  loss {loss:.4f}", flush=True)
-    print(f"worker {task_index}: done after {steps_here} local steps", flush=True)
+                print(f"{job_name} {task_index}: global step {step}  loss {loss:.4f}", flush=True)
+    print(f"{job_name} {task_index}: done after {steps_here} local steps", flush=True)
     if not is_chief:
         return None
     with tf.Session(server.target) as sess:
