@@ -330,3 +330,22 @@ def test_datasets_and_py_funcs_run_in_partitions_of_the_clients_process(cluster:
                     sess.run(plus_one)
         finally:
             rpc.use_local_calls = True
+
+
+def test_the_rendezvous_keeps_nothing_of_a_cancelled_step() -> None:
+    from caudal.runtime.distributed.worker import Rendezvous
+
+    rendezvous = Rendezvous()
+    rendezvous.send(1, "a", np.ones(2))
+    np.testing.assert_array_equal(rendezvous.recv(1, "a"), np.ones(2))
+    rendezvous.send(2, "sent", np.ones(2))
+    rendezvous.abort(2, tf.errors.CancelledError(None, None, "step 2 was cancelled"))
+    rendezvous.send(2, "late", np.ones(2))
+    with pytest.raises(tf.errors.CancelledError, match="^step 2 was cancelled$"):
+        rendezvous.recv(2, "waiting")
+    waiter = threading.Thread(target=lambda: pytest.raises(tf.errors.CancelledError, rendezvous.recv, 3, "b"))
+    waiter.start()
+    time.sleep(0.05)
+    rendezvous.abort(3, tf.errors.CancelledError(None, None, "step 3 was cancelled"))
+    waiter.join(5)
+    assert not waiter.is_alive() and rendezvous._slots == {}

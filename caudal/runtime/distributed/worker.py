@@ -77,6 +77,8 @@ class Rendezvous:
             if slot.error is None:
                 slot.value = value
                 slot.event.set()
+            else:
+                self._slots.pop((step_id, key), None)  # the step was cancelled: nobody will take it
 
     def recv(self, step_id: int, key: str) -> Any:
         with self._lock:
