@@ -305,3 +305,46 @@ def test_sharded_merge_on_a_full_disk_is_resource_exhausted_and_keeps_the_old_ch
         saver.save(sess, prefix)
     monkeypatch.setattr(durable, "_write_durably", real_write)
     assert _restored_version(saver, variables, prefix, graph) == 1
+
+
+def test_a_save_removes_abandoned_temporaries_of_other_prefixes(tmp_path):
+    import fcntl
+
+    from caudal.checkpoint.bundle import BundleReader, BundleWriter
+
+    old = time.time() - 3600
+
+    def temporary(name: str, age: float = old) -> str:
+        path = str(tmp_path / name)
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        os.utime(path, (age, age))
+        return path
+
+    abandoned = temporary("model.ckpt-5.data-00000-of-00001" + durable.TEMP_MARK + "ab12")
+    abandoned_index = temporary("model.ckpt-5.index" + durable.TEMP_MARK + "ab12")
+    being_written = temporary("model.ckpt-6.data-00000-of-00001" + durable.TEMP_MARK + "cd34")
+    held = open(being_written, "rb")  # noqa: SIM115 - closed below
+    fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a live saving process holds it
+    fresh = temporary("model.ckpt-7.index" + durable.TEMP_MARK + "ef56", age=time.time())
+    unrelated = temporary("notes" + durable.TEMP_MARK + "99.txt")
+    # a save of model.ckpt-8 killed after its commit point: its temporaries are the checkpoint
+    with BundleWriter(str(tmp_path / "model.ckpt-8")) as writer:
+        writer.add("x", np.arange(3, dtype=np.int32))
+    committed_data = temporary("model.ckpt-8.data-00000-of-00001" + durable.TEMP_MARK + "0f")
+    os.replace(str(tmp_path / "model.ckpt-8.data-00000-of-00001"), committed_data)
+    committed_index = temporary("model.ckpt-8.index" + durable.TEMP_MARK + "0f")
+    os.replace(str(tmp_path / "model.ckpt-8.index"), committed_index)
+    with open(durable.journal_filename(str(tmp_path / "model.ckpt-8")), "w") as f:
+        f.write(f"{os.path.basename(committed_data)}\0model.ckpt-8.data-00000-of-00001\n"
+                f"{os.path.basename(committed_index)}\0model.ckpt-8.index\n")
+    try:
+        with BundleWriter(str(tmp_path / "model.ckpt-9")) as writer:
+            writer.add("x", np.ones([2], np.float32))
+    finally:
+        held.close()
+    assert not os.path.exists(abandoned) and not os.path.exists(abandoned_index)
+    assert os.path.exists(being_written) and os.path.exists(fresh) and os.path.exists(unrelated)
+    with BundleReader(str(tmp_path / "model.ckpt-8")) as reader:
+        np.testing.assert_array_equal(reader.read("x"), [0, 1, 2])
+    assert not os.path.exists(durable.journal_filename(str(tmp_path / "model.ckpt-8")))

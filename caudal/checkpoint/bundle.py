@@ -141,6 +141,7 @@ class BundleWriter:
         try:
             durable.recover(self._prefix)
             durable.remove_stale_temporaries(self._prefix)
+            durable.remove_abandoned_temporaries(directory)
         except OSError as e:
             raise _os_error(e, self._prefix) from None
         try:
@@ -150,6 +151,7 @@ class BundleWriter:
                 from None
         except OSError as e:
             raise _os_error(e, self._data_tmp) from None
+        durable.lock_while_writing(self._file)
         self._entries: dict[bytes, tensor_bundle_pb2.BundleEntryProto] = {}
         self._offset = 0
 

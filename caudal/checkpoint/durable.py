@@ -16,7 +16,10 @@ leaves the old checkpoint or the new one, never new data under an old index:
 Before that point the old files are untouched; after it, anyone who opens the
 prefix (a reader, or the next save) first finishes the journal's renames
 (`recover`), which is idempotent. The next save of the same prefix also
-removes the temporary files that killed saves left (`remove_stale_temporaries`).
+removes the temporary files that killed saves left (`remove_stale_temporaries`),
+and any save removes those of other prefixes in its directory once no
+process holds their write lock and they are a minute old
+(`remove_abandoned_temporaries`; POSIX only).
 TensorFlow renames the data and index files one after the other with no
 journal; its files are the same, and it reads ours unchanged.
 """
@@ -24,10 +27,13 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+import time
 import uuid
 from collections.abc import Callable
 
 __all__ = ["fsync_file", "fsync_dir", "commit_renames", "recover", "pending_renames", "remove_stale_temporaries",
+           "remove_abandoned_temporaries", "lock_while_writing",
            "journal_filename", "TEMP_MARK"]
 
 TEMP_MARK = ".tempstate"
@@ -180,5 +186,51 @@ def remove_stale_temporaries(prefix: str) -> None:
     for stale in stale_files:
         try:
             os.remove(stale)
+        except OSError:
+            pass
+
+
+_TEMPORARY = re.compile(r"^(?P<prefix>.+)\.(?:data-\d{5}-of-\d{5}|index|index\.commit)" + re.escape(TEMP_MARK)
+                        + r"[0-9a-f]+$")
+ABANDONED_AFTER_S = 60.0
+
+
+def lock_while_writing(f) -> None:  # noqa: ANN001 - an open file
+    """Marks a temporary file as being written (an exclusive flock, released when its process dies)."""
+    try:
+        import fcntl
+
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        pass
+
+
+def _abandoned(path: str) -> bool:
+    """Whether no process writes `path`: untouched for a minute and its flock free (POSIX only)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        if time.time() - os.stat(path).st_mtime < ABANDONED_AFTER_S:
+            return False
+        with open(path, "rb") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def remove_abandoned_temporaries(directory: str) -> None:
+    """Removes the temporaries that killed saves of any prefix in `directory` left (prefixes saved once, such as
+    `model.ckpt-STEP`, are never saved again to clean up after themselves). A prefix's unfinished commit is
+    finished first; a file some process still writes, or written in the last minute, is left alone."""
+    for path in glob.glob(os.path.join(glob.escape(directory or "."), "*" + TEMP_MARK + "*")):
+        match = _TEMPORARY.match(os.path.basename(path))
+        if match is None or not _abandoned(path):
+            continue
+        try:
+            recover(os.path.join(directory or ".", match.group("prefix")))
+            os.remove(path)
         except OSError:
             pass
