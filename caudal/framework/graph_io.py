@@ -22,7 +22,7 @@ from caudal.framework.graph_def_checks import check_nodes, expected_input_dtypes
 from caudal.framework.op_attrs import OP_ATTRS
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
-from caudal.framework.tensor_util import MakeNdarray, make_tensor_proto, shape_from_proto, shape_to_proto
+from caudal.framework.tensor_util import make_tensor_proto, shape_from_proto, shape_to_proto, tensor_proto_values
 from caudal.proto import attr_value_pb2, graph_pb2, node_def_pb2, variable_pb2
 
 __all__ = ["node_def_of", "graph_to_graph_def", "import_graph_def", "variable_to_proto", "write_graph",
@@ -129,7 +129,7 @@ def _decode_string(value: bytes) -> Any:
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
-    """`array` (a fresh one from MakeNdarray, or a broadcast view) made read-only without copying it."""
+    """`array` (a fresh one from tensor_proto_values, or a broadcast view) made read-only without copying it."""
     array = np.asarray(array)
     if array.flags.writeable:
         array.flags.writeable = False
@@ -146,7 +146,7 @@ def attr_value_to_python(proto: attr_value_pb2.AttrValue) -> Any:
         if lst.shape:
             return [shape_from_proto(s) for s in lst.shape]
         if lst.tensor:
-            return [_readonly(MakeNdarray(t)) for t in lst.tensor]
+            return [_readonly(tensor_proto_values(t)) for t in lst.tensor]
         if lst.s:
             return [_decode_string(s) for s in lst.s]
         if lst.i:
@@ -163,7 +163,7 @@ def attr_value_to_python(proto: attr_value_pb2.AttrValue) -> Any:
     if kind == "shape":
         return shape_from_proto(proto.shape)
     if kind == "tensor":
-        return _readonly(MakeNdarray(proto.tensor))
+        return _readonly(tensor_proto_values(proto.tensor))
     if kind == "s":
         return _decode_string(proto.s)
     if kind == "i":

@@ -20,7 +20,8 @@ from caudal.framework.convert import to_numpy
 from caudal.framework.tensor_shape import TensorShape, as_shape
 from caudal.proto import tensor_pb2, tensor_shape_pb2
 
-__all__ = ["make_tensor_proto", "MakeNdarray", "make_ndarray", "shape_to_proto", "shape_from_proto"]
+__all__ = ["make_tensor_proto", "MakeNdarray", "make_ndarray", "tensor_proto_values", "shape_to_proto",
+           "shape_from_proto"]
 
 _D = dtypes_lib
 
@@ -125,7 +126,13 @@ def make_tensor_proto(values: Any, dtype: Any = None, shape: Any = None, verify_
 
 
 def MakeNdarray(tensor: Any) -> np.ndarray:
-    """`tf.make_ndarray`: the NumPy array a TensorProto holds (strings as bytes objects)."""
+    """`tf.make_ndarray`: the NumPy array a TensorProto holds (strings as bytes objects), a new writable one."""
+    return tensor_proto_values(tensor, lazy=False)
+
+
+def tensor_proto_values(tensor: Any, lazy: bool = True) -> np.ndarray:
+    """A TensorProto's values; with `lazy`, one value repeated over many elements is a read-only zero-stride
+    view (GraphDef import: a 57-byte Const declaring billions of elements costs nothing until used)."""
     if not isinstance(tensor, tensor_pb2.TensorProto) and hasattr(tensor, "SerializeToString"):
         tensor = tensor_pb2.TensorProto.FromString(tensor.SerializeToString())
     dtype = _D.as_dtype(tensor.dtype).base_dtype
@@ -136,7 +143,7 @@ def MakeNdarray(tensor: Any) -> np.ndarray:
     if dtype is _D.string:
         values = np.empty(len(tensor.string_val), dtype=object)
         values[:] = list(tensor.string_val)
-        return _fill(values, count, np.object_, b"", shape)
+        return _fill(values, count, np.object_, b"", shape, lazy)
     field = _VALUE_FIELD.get(dtype)
     if field is None:
         raise TypeError(f"Unsupported dtype for a TensorProto: {dtype.name}")
@@ -156,25 +163,25 @@ def MakeNdarray(tensor: Any) -> np.ndarray:
         values = (parts[:, 0] + 1j * parts[:, 1]).astype(np_dtype)
     else:
         values = np.array(list(raw), dtype=np_dtype)
-    return _fill(values, count, values.dtype, 0, shape)
+    return _fill(values, count, values.dtype, 0, shape, lazy)
 
 
 # A proto holding one value for more elements than this is read as a read-only broadcast view, not copied.
 _LAZY_FILL_ELEMENTS = 1 << 16
 
 
-def _fill(values: np.ndarray, count: int, np_dtype: Any, zero: Any, shape: list[int]) -> np.ndarray:
+def _fill(values: np.ndarray, count: int, np_dtype: Any, zero: Any, shape: list[int], lazy: bool) -> np.ndarray:
     """`values` extended to `count` elements with its last (zeros when empty), as TF reads, shaped `shape`.
 
-    One value (or none) repeated over many elements costs no memory: a
-    zero-stride view, so a 57-byte GraphDef declaring a huge Const imports
-    instantly; the repeated values are made only where a kernel uses them.
+    With `lazy`, one value (or none) repeated over many elements costs no
+    memory: a zero-stride view, so a 57-byte GraphDef declaring a huge Const
+    imports instantly; the repeated values are made only where a kernel uses them.
     """
     if values.size == count:
         return values.reshape(shape)
     if values.size > count:
         return values[:count].reshape(shape)
-    if values.size <= 1 and count > _LAZY_FILL_ELEMENTS:
+    if lazy and values.size <= 1 and count > _LAZY_FILL_ELEMENTS:
         one = values[-1:] if values.size else np.full(1, zero, dtype=np_dtype)
         try:
             return np.broadcast_to(one.reshape(()), shape)
