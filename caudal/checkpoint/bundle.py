@@ -48,6 +48,7 @@ __all__ = ["BundleWriter", "BundleReader", "data_filename", "index_filename", "B
 
 BUNDLE_VERSION = 1
 _CHUNK = 1 << 22  # checksums of large tensors are computed 4 MiB at a time
+_WRITE_CHUNK = 1 << 24  # large tensors are written 16 MiB at a time, each handed to the disk at once
 
 
 def _valid_dtype(enum: int) -> bool:
@@ -182,8 +183,12 @@ class BundleWriter:
                 size = len(data)
             else:
                 view = _byte_view(_encode_numeric(array, dtype))
-                crc = _chunked_crc(view)
-                self._file.write(view)
+                crc = 0
+                for start in range(0, len(view), _WRITE_CHUNK):  # the disk writes one chunk while we do the next
+                    chunk = view[start:start + _WRITE_CHUNK]
+                    crc = _chunked_crc(chunk, crc)
+                    self._file.write(chunk)
+                    durable.start_writeback(self._file, self._offset + start, len(chunk))
                 size = len(view)
         except OSError as e:
             raise _os_error(e, self._data_tmp) from None

@@ -68,6 +68,31 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+_sync_file_range: object = None  # libc's sync_file_range (Linux), False where there is none
+
+
+def start_writeback(f, offset: int, length: int) -> None:  # noqa: ANN001 - an open binary file
+    """Asks the kernel to start writing a range of `f` to the disk now, without waiting (Linux's
+    sync_file_range), so the fsync before the commit finds most of a large file already written."""
+    global _sync_file_range
+    if _sync_file_range is False or length <= 0:
+        return
+    if _sync_file_range is None:
+        try:
+            import ctypes
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            function = libc.sync_file_range
+            function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+            _sync_file_range = function
+        except (OSError, AttributeError):
+            _sync_file_range = False
+            return
+    f.flush()
+    _sync_file_range(f.fileno(), offset, length, 2)  # SYNC_FILE_RANGE_WRITE: start, do not wait
+
+
 def journal_filename(prefix: str) -> str:
     return prefix + _JOURNAL_SUFFIX
 
