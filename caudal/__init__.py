@@ -309,6 +309,7 @@ _LAZY_SUBMODULES = {
 
 # Names whose modules load protobuf: imported on first use, for the same reason.
 _LAZY_NAMES = {
+    "regex_replace": ("caudal.ops.regex_ops", "regex_replace"),
     "DeviceSpec": ("caudal.framework.device_spec", "DeviceSpec"),
     "QueueBase": ("caudal.ops.queue_ops", "QueueBase"),
     "FIFOQueue": ("caudal.ops.queue_ops", "FIFOQueue"),
