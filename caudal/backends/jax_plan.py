@@ -108,7 +108,7 @@ class JaxPlan:
         self.fetches = fetches
         self.feeds = feeds
         self.ops, self.items, self.loops = prune_and_order(fetches, feeds)
-        self.host_ops: set[Any] = set()  # ops found not to trace
+        self.host_ops: dict[Any, str] = {}  # ops found not to trace, and why
         self.stateful = True  # runs hold the Session's lock: donated buffers must not be read meanwhile
         self.writes_variables = True
         self.may_be_dead = any(op._type == "Switch" for op in self.ops)
@@ -237,7 +237,7 @@ class JaxPlan:
                 if e.op is None or e.op in self.host_ops:
                     raise errors.InternalError(None, e.op, f"The jax backend cannot run {e}") from e
                 _LOG.debug("caudal jax backend: %s runs on the host: %s", e.op.name, e.reason)
-                self.host_ops.add(e.op)
+                self.host_ops[e.op] = e.reason
                 remaining = [item for s in stages[i:] for item in s.items]
                 stages = stages[:i] + self._partition(remaining, set(env) | set(self.feeds))
                 self.stages = self._partition(self.items, set(self.feeds))
