@@ -196,10 +196,10 @@ class CompiledGraph:
                 rank = endpoint.output.shape.ndims
                 endpoint.target = K.placeholder(ndim=rank, name=f"{endpoint.name}_target",
                                                 dtype=endpoint.output.dtype.base_dtype)
-                default = [[1.0]] if model.sample_weight_mode == "temporal" else [1.0]
+                temporal = model.sample_weight_mode == "temporal"
                 endpoint.sample_weight = tf.placeholder_with_default(
-                    tf.constant(default, dtype=K.floatx()), shape=[None] * len(tf.constant(default).shape.as_list()),
-                    name=f"{endpoint.name}_sample_weights")
+                    tf.constant([[1.0]] if temporal else [1.0], dtype=K.floatx()),
+                    shape=[None, None] if temporal else [None], name=f"{endpoint.name}_sample_weights")
             shapes = [o.shape.as_list() if o.shape.ndims is not None else None for o in model.outputs]
             per_output = _per_output_metrics(model._compile_metrics, names, shapes, loss_fns, weighted=False)
             per_output_weighted = _per_output_metrics(model._compile_weighted_metrics, names, shapes, loss_fns,
