@@ -13,6 +13,7 @@ affected.
 
     python benchmarks/lenet.py                       # caudal only
     python benchmarks/lenet.py --tf /path/to/python  # and TensorFlow, same model
+    python benchmarks/lenet.py --backend jax         # caudal on jax against the step by hand in JAX
 
 With `--tf`, the same model source (MODEL below) runs in TensorFlow's
 `tf.compat.v1` in a subprocess of that interpreter: caudal never imports
@@ -124,6 +125,25 @@ def run_caudal() -> dict:
 
 
 def main() -> None:
+    if "--jax-child" in sys.argv or "--backend" in sys.argv:
+        # caudal on the jax backend against the same step written with jax.jit (benchmarks/_jax_lenet.py)
+        import argparse
+
+        import _jax_lenet
+
+        parser = argparse.ArgumentParser(description=_jax_lenet.__doc__.splitlines()[0])
+        parser.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
+        parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--jax-child", choices=["caudal-jax", "jax"], help=argparse.SUPPRESS)
+        args = parser.parse_args()
+        if args.jax_child:
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+            _jax_lenet.child(args.jax_child, MODEL, BATCH, WARMUP, STEPS)
+            return
+        if args.backend == "jax":
+            _jax_lenet.compare(__file__, args.rounds)
+            return
+        sys.argv = [a for a in sys.argv if a not in ("--backend", "numpy")]
     _fresh_rounds.main(__file__, __doc__.splitlines()[0], run_caudal, TF_SCRIPT, [str(BATCH), str(WARMUP), str(STEPS)])
 
 

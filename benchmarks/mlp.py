@@ -1,4 +1,4 @@
-"""MNIST-sized MLP training step: caudal against the same step written by hand in NumPy.
+"""MNIST-sized MLP training step: caudal against the same step written by hand in NumPy (or JAX).
 
 784-200-100-60-30-10 with ReLU, dropout (keep 0.75) after each hidden layer,
 softmax cross-entropy and Adam(0.003), batch 100, float32. Both versions run
@@ -6,9 +6,21 @@ in this process on the same random batches, in alternating timed blocks after
 warm-up. Printed: the median block of each, their ratio, and the median of the
 per-block ratios (each caudal block against the NumPy block next to it, which
 drift on a shared machine affects least). Target (issue 3): ratio <= 1.15.
+
+    python benchmarks/mlp.py                  # caudal (numpy backend) against NumPy by hand
+    python benchmarks/mlp.py --backend jax    # caudal on jax against the step written with jax.jit
+
+With `--backend jax` the contestants are caudal on the jax backend, the same
+step written by hand in JAX (one `jax.jit` of forward, `jax.grad` and Adam,
+parameters donated), and caudal on the NumPy backend; each block ends when
+its device work has finished. Also printed: each one's first call (tracing
+and compilation included). Targets (issue 12): caudal-on-jax at most 1.1x the
+hand-written step, its first call at most 1.5x; on a GPU, at least 5x faster
+than the NumPy backend.
 """
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -42,26 +54,31 @@ def initial_weights() -> list[tuple[np.ndarray, np.ndarray]]:
             for a, b in zip(SIZES[:-1], SIZES[1:])]
 
 
-def time_interleaved(steps: dict, batches) -> dict[str, list[float]]:
+def time_interleaved(steps: dict, batches, syncs: dict | None = None, blocks: int = BLOCKS) -> dict[str, list[float]]:
     """Milliseconds per step of each contestant in each block. Blocks alternate between the
-    contestants, in turn first and second, so that the machine's drift affects both alike."""
-    for step in steps.values():
+    contestants, in turn first and second, so that the machine's drift affects both alike.
+    `syncs[name]()`, when given, waits for the contestant's queued device work at the end of a block."""
+    syncs = syncs or {}
+    for name, step in steps.items():
         for x, y in batches[:10]:
             step(x, y)
+        syncs.get(name, lambda: None)()
     per_step: dict[str, list[float]] = {name: [] for name in steps}
     order = list(steps)
-    for block in range(BLOCKS):
+    for block in range(blocks):
         for name in order if block % 2 == 0 else order[::-1]:
             step = steps[name]
+            sync = syncs.get(name, lambda: None)
             start = time.perf_counter()
             for i in range(STEPS_PER_BLOCK):
                 x, y = batches[(block * STEPS_PER_BLOCK + i) % len(batches)]
                 step(x, y)
+            sync()
             per_step[name].append((time.perf_counter() - start) / STEPS_PER_BLOCK * 1000)
     return per_step
 
 
-def caudal_step():
+def caudal_step(backend: str = "numpy", with_sync: bool = False):
     tf.reset_default_graph()
     tf.set_random_seed(0)
     x = tf.placeholder(tf.float32, [None, 784])
@@ -76,14 +93,68 @@ def caudal_step():
         if i < len(layers) - 1:
             hidden = tf.nn.dropout(tf.nn.relu(hidden), keep_prob)
     loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=hidden))
-    train = tf.train.AdamOptimizer(LR).minimize(loss)
-    sess = tf.Session()
+    optimizer = tf.train.AdamOptimizer(LR)
+    train = optimizer.minimize(loss)
+    config = tf.ConfigProto()
+    config.experimental.executor_type = backend
+    sess = tf.Session(config=config)
     sess.run(tf.global_variables_initializer())
 
     def step(xb: np.ndarray, yb: np.ndarray) -> None:
         sess.run(train, {x: xb, y_: yb, keep_prob: KEEP})
 
-    return step
+    if not with_sync:
+        return step
+    beta1_power = optimizer._get_beta_accumulators()[0]
+
+    def sync() -> None:
+        sess.run(beta1_power)  # written by the same compiled call as every other variable: waits for it
+
+    return step, sync
+
+
+def jax_step():
+    """The same forward pass, gradient (jax.grad), dropout (jax.random) and Adam update, in one
+    `jax.jit` that donates the parameters and Adam's moments."""
+    import functools
+
+    import jax
+    import jax.numpy as jnp
+
+    layers = [(jnp.asarray(w), jnp.asarray(b)) for w, b in initial_weights()]
+    state = {"params": layers, "m": jax.tree_util.tree_map(jnp.zeros_like, layers),
+             "v": jax.tree_util.tree_map(jnp.zeros_like, layers), "t": jnp.zeros((), jnp.float32),
+             "key": jax.random.PRNGKey(2)}
+
+    def loss_fn(params, key, xb, yb):
+        h = xb
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                key, sub = jax.random.split(key)
+                keep = jax.random.uniform(sub, h.shape) < KEEP
+                h = jnp.where(keep, jax.nn.relu(h) / KEEP, 0.0)
+        return jnp.mean(-jnp.sum(yb * jax.nn.log_softmax(h), axis=1))
+
+    @functools.partial(jax.jit, donate_argnums=(0, 1, 2))
+    def update(params, m, v, t, key, xb, yb):
+        key, sub = jax.random.split(key)
+        loss, grads = jax.value_and_grad(loss_fn)(params, sub, xb, yb)
+        t = t + 1
+        lr_t = LR * jnp.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        m = jax.tree_util.tree_map(lambda mi, g: mi + (1 - 0.9) * (g - mi), m, grads)
+        v = jax.tree_util.tree_map(lambda vi, g: vi + (1 - 0.999) * (g * g - vi), v, grads)
+        params = jax.tree_util.tree_map(lambda p, mi, vi: p - lr_t * mi / (jnp.sqrt(vi) + 1e-8), params, m, v)
+        return params, m, v, t, key, loss
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> None:
+        (state["params"], state["m"], state["v"], state["t"], state["key"], _) = update(
+            state["params"], state["m"], state["v"], state["t"], state["key"], xb, yb)
+
+    def sync() -> None:
+        jax.block_until_ready(state["params"])
+
+    return step, sync
 
 
 def numpy_step():
@@ -131,12 +202,61 @@ def numpy_step():
     return step
 
 
-def main() -> None:
+def first_call_ms(make, batch) -> tuple:
+    """(step, sync, milliseconds of the first step including its tracing and compilation)."""
+    step, sync = make()
+    start = time.perf_counter()
+    step(*batch)
+    sync()
+    return step, sync, (time.perf_counter() - start) * 1000
+
+
+def main_jax(blocks: int = BLOCKS) -> dict:
+    """caudal on jax, the hand-written JAX step and caudal on NumPy; returns the figures it prints."""
+    import jax
+
     batches = make_batches(50)
-    times = time_interleaved({"caudal": caudal_step(), "numpy": numpy_step()}, batches)
+    contestants = {"caudal-jax": lambda: caudal_step("jax", with_sync=True), "jax": jax_step,
+                   "caudal-numpy": lambda: caudal_step("numpy", with_sync=True)}
+    steps, syncs, first = {}, {}, {}
+    for name in ("jax", "caudal-jax", "jax", "caudal-jax"):
+        # Alternately, twice each: jax's own caches (primitives' lowering rules, ...) warm up in the
+        # first pair, so the second pair's first calls compare the compilations alone.
+        steps[name], syncs[name], first[name] = first_call_ms(contestants[name], batches[0])
+    steps["caudal-numpy"], syncs["caudal-numpy"], first["caudal-numpy"] = first_call_ms(
+        contestants["caudal-numpy"], batches[0])
+    times = time_interleaved(steps, batches, syncs, blocks)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    paired = statistics.median(c / j for c, j in zip(times["caudal-jax"], times["jax"], strict=True))
+    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()})")
+    for name in ("caudal-jax", "jax", "caudal-numpy"):
+        print(f"{name:13s} {medians[name]:8.3f} ms per training step (median of {blocks} blocks); "
+              f"first call {first[name]:8.1f} ms")
+    step_ratio = medians["caudal-jax"] / medians["jax"]
+    compile_ratio = first["caudal-jax"] / first["jax"]
+    speedup = medians["caudal-numpy"] / medians["caudal-jax"]
+    print(f"ratio caudal-jax/jax: step {step_ratio:.2f} of the medians, {paired:.2f} median of the paired blocks "
+          f"(target <= 1.1); first call {compile_ratio:.2f} (target <= 1.5)")
+    print(f"caudal-jax is {speedup:.1f}x as fast as caudal-numpy (target on a GPU: >= 5)")
+    return {"caudal_jax_ms": medians["caudal-jax"], "jax_ms": medians["jax"], "numpy_ms": medians["caudal-numpy"],
+            "step_ratio": step_ratio, "paired_ratio": paired, "first_call_ratio": compile_ratio,
+            "speedup_over_numpy": speedup, "first_call_ms": first}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["numpy", "jax"], default="numpy",
+                        help="jax: caudal on the jax backend against the step written with jax.jit")
+    parser.add_argument("--blocks", type=int, default=BLOCKS, help=f"timed blocks per contestant ({BLOCKS})")
+    args = parser.parse_args()
+    if args.backend == "jax":
+        main_jax(args.blocks)
+        return
+    batches = make_batches(50)
+    times = time_interleaved({"caudal": caudal_step(), "numpy": numpy_step()}, batches, blocks=args.blocks)
     caudal_ms, numpy_ms = statistics.median(times["caudal"]), statistics.median(times["numpy"])
     paired = statistics.median(c / n for c, n in zip(times["caudal"], times["numpy"], strict=True))
-    print(f"caudal: {caudal_ms:7.2f} ms per training step (median of {BLOCKS} blocks)")
+    print(f"caudal: {caudal_ms:7.2f} ms per training step (median of {args.blocks} blocks)")
     print(f"numpy:  {numpy_ms:7.2f} ms per training step (hand-written)")
     print(f"ratio:  {caudal_ms / numpy_ms:7.2f}  of the medians; {paired:.2f} median of the paired blocks "
           f"(target <= 1.15)")
