@@ -463,7 +463,7 @@ def test_tf_device_places_ops_on_the_device_jax_has() -> None:
     """With two (host) devices, ops placed on /cpu:1 run in a stage of their own on that device."""
     code = (
         "import numpy as np, caudal as tf\n"
-        "config = tf.ConfigProto()\n"
+        "config = tf.ConfigProto(log_device_placement=True)\n"
         "config.experimental.executor_type = 'jax'\n"
         "x = tf.placeholder(tf.float32, [3])\n"
         "with tf.device('/cpu:1'):\n"
@@ -478,5 +478,8 @@ def test_tf_device_places_ops_on_the_device_jax_has() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == "[3.0, 5.0, 7.0]"
-    assert lines[1] == "[1, None]"  # z's /gpu:0 is not there: jax's default device (CPU 0)
+    assert lines[-2] == "[3.0, 5.0, 7.0]"
+    assert lines[-1] == "[1, None]"  # z's /gpu:0 is not there: jax's default device (CPU 0)
+    placement = dict(line.split(": ", 1) for line in lines[:-2])
+    assert placement["mul"] == "(Mul): /job:localhost/replica:0/task:0/device:CPU:1"
+    assert placement["add"] == "(AddV2): /job:localhost/replica:0/task:0/device:CPU:0"

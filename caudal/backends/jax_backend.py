@@ -134,6 +134,15 @@ class JaxBackend:
             found = self._devices[spec] = DEVICE if device is None or device == self.default_device else device
         return found
 
+    def device_name(self, device: Any, host: bool = False) -> str:
+        """TF's full name of a jax device (None: the default device; `host`: the host CPU)."""
+        if host:
+            return "/job:localhost/replica:0/task:0/device:CPU:0"
+        device = device or self.default_device
+        kind = "GPU" if device.platform == "gpu" else "CPU"
+        same = _gpus() if kind == "GPU" else list(jax.devices("cpu"))
+        return f"/job:localhost/replica:0/task:0/device:{kind}:{same.index(device)}"
+
     def build_plan(self, fetches: tuple[Any, ...], feeds: tuple[Any, ...]) -> Any:
         from caudal.backends.jax_plan import build_jax_plan
 

@@ -119,6 +119,13 @@ class JaxPlan:
     def op_at_line(self, lineno: int) -> Any:
         return None  # errors are named with their op where they happen
 
+    def device_of(self, op: Any) -> str:
+        """The full name of the device `op` runs on in this plan (for log_device_placement)."""
+        for stage in self.stages:
+            if op in stage.ops:
+                return self.backend.device_name(getattr(stage, "device", None), host=isinstance(stage, HostStage))
+        return self.backend.device_name(None)  # feeds, constants, variables: where the compiled parts run
+
     @property
     def device_stages(self) -> list[DeviceStage]:
         return [s for s in self.stages if isinstance(s, DeviceStage)]

@@ -200,7 +200,7 @@ class BaseSession:
             plan = builder(fetch_list, feeds) if builder else build_plan(fetch_list, feeds, self._backend)
             self._plans[key] = plan
             if self._placement_log is not None:
-                self._placement_log.log(plan.ops, feeds)
+                self._placement_log.log(plan.ops, feeds, getattr(plan, "device_of", None))
         return plan
 
     # ---------------------------------------------------------------- feeds

@@ -11,8 +11,9 @@
   calling thread, so caudal uses one inter-op thread whatever the field says.
 - `log_device_placement=True`: the first time a plan of the Session needs an
   op, the op's placement is printed to stdout in TensorFlow's format,
-  `Add: (AddV2): /job:localhost/replica:0/task:0/device:CPU:0`. Every op runs
-  on the host CPU. (TensorFlow prints the whole graph again whenever it has
+  `Add: (AddV2): /job:localhost/replica:0/task:0/device:CPU:0`. On the NumPy
+  backends every op runs on the host CPU; the jax backend names the device
+  each op's part of the plan runs on. (TensorFlow prints the whole graph again whenever it has
   grown; caudal prints each op once per Session.)
 - `allow_soft_placement`, `device_count`, `gpu_options`: accepted; with one
   device there is nothing to choose.
@@ -45,7 +46,9 @@ class PlacementLog:
     def __init__(self) -> None:
         self._printed: set[Any] = set()
 
-    def log(self, plan_ops: list[Any], feeds: tuple[Any, ...]) -> None:
+    def log(self, plan_ops: list[Any], feeds: tuple[Any, ...], device_of: Any = None) -> None:
+        """Prints the placement of the plan's ops not printed before: `device_of(op)` names the
+        device of a backend that places ops (jax), else every op runs on the host CPU."""
         ops = set(plan_ops)
         for op in plan_ops:
             ops.update(t._op for t in op._inputs)
@@ -54,7 +57,8 @@ class PlacementLog:
         if not new:
             return
         self._printed.update(new)
-        sys.stdout.write("".join(f"{op.name}: ({op.type}): {HOST_DEVICE}\n" for op in new))
+        sys.stdout.write("".join(f"{op.name}: ({op.type}): {device_of(op) if device_of else HOST_DEVICE}\n"
+                                 for op in new))
         sys.stdout.flush()
 
 
