@@ -137,4 +137,13 @@ def get_verbosity() -> int:
 
 
 def set_verbosity(v: int) -> None:
+    """Sets the "tensorflow" logger's level, and that of caudal's own logger, whose lines (the training
+    loop's and the Estimator's: `Saving checkpoints for 10 into ...`) then print as TF's do."""
     get_logger().setLevel(v)
+    own = _logging.getLogger("caudal")
+    own.setLevel(v)
+    if not own.handlers and not _logging.getLogger().handlers:
+        handler = _logging.StreamHandler(_sys.stderr)
+        handler.setFormatter(_logging.Formatter("%(levelname)s:tensorflow:%(message)s", None))
+        own.addHandler(handler)
+        own.propagate = False
