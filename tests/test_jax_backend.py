@@ -146,7 +146,7 @@ def test_large_constants_are_arguments_not_compiled_code() -> None:
         np.testing.assert_allclose(sess.run(y, {x: np.ones(100, np.float32)}), big.sum(1) + 1, rtol=1e-5)
         stage = _plan(sess, y).stages[0]
         assert [t.op.type for t in stage.constants] == ["Const"] and stage.constants[0].shape == (100, 100)
-        text = stage._jitted.lower([], [], [], [np.ones(100, np.float32)], stage._constant_values, ()).as_text()
+        text = stage._jitted.lower([], [], [], [], [np.ones(100, np.float32)], stage._constant_values, ()).as_text()
     assert "tensor<100x100xf32>" in text  # an argument of the compiled function
     assert len(text) < 20000  # its 10,000 values are not written into the program
 
@@ -181,7 +181,7 @@ def test_no_draw_is_compiled_in_as_a_constant() -> None:
         stage = _plan(sess, r).stages[0]
         assert stage.compiles == 1 and len(stage.randoms) == 2
         key_values = [sess._store.resources[("jax_random", op.name)].key for op in stage.randoms]
-        jaxpr = jax.make_jaxpr(stage._traced, static_argnums=(5,))([], [], key_values, [], [], ())
+        jaxpr = jax.make_jaxpr(stage._traced, static_argnums=(6,))([], [], [], key_values, [], [], ())
     assert not np.array_equal(a, b)
     assert all(np.size(c) < 64 for c in jaxpr.consts)
 
@@ -406,7 +406,7 @@ def test_a_while_loop_is_one_lax_while_loop() -> None:
         assert sess.run(steps, {n: 1}) == 0
         plan = _plan(sess, steps)
         assert _kinds(plan) == ["DeviceStage"] and plan.stages[0].compiles == 1
-        jaxpr = str(jax.make_jaxpr(plan.stages[0]._traced, static_argnums=(5,))([], [], [], [np.int32(3)], [], ()))
+        jaxpr = str(jax.make_jaxpr(plan.stages[0]._traced, static_argnums=(6,))([], [], [], [], [np.int32(3)], [], ()))
     assert "while[" in jaxpr
 
 

@@ -54,6 +54,14 @@ def _truncated_normal(ctx: Any, shape: Any, *, dtype: dtypes_lib.DType, op: Any)
     return ctx.random_stream(op).truncated_normal(dims, draw).astype(dtype.as_numpy_dtype)
 
 
+# --------------------------------------------------------------- variables
+@variant("IsVariableInitialized")
+def _is_variable_initialized(ctx: Any, *, var: str) -> Any:
+    """Known when the plan is compiled (which variables have values is part of its signature), so a
+    tf.cond on it routes statically and its untaken branch reads nothing."""
+    return np.asarray(ctx.has(var))
+
+
 # ------------------------------------------------------------------ checks
 @variant("Assert")
 def _assert(ctx: Any, condition: Any, *data: Any, summarize: int, op: Any) -> None:

@@ -155,12 +155,20 @@ class JaxPlan:
                 producer[op] = item
         level: dict[int, int] = {}
         groups: dict[tuple[int, str], list[Any]] = {}
+        # Reads and writes of one variable keep their order (the NumPy plan's: run order), as if each
+        # depended on the writes, and each write on the reads, before it.
+        last_write: dict[str, Any] = {}
+        reads_since: dict[str, list[Any]] = {}
         for item in items:
             if not isinstance(item, frames.Loop) and item._type == "Const":
                 continue
             kind = kind_of[id(item)]
-            lv = 0
             members = set(item_ops(item))
+            writes = {name for op in members for name in written_variables(op)}
+            reads = {name for op in members for name in _variables_used(op)} - writes
+            before = [last_write[name] for name in reads | writes if name in last_write]
+            before += [r for name in writes for r in reads_since.get(name, ())]
+            lv = max((level[id(p)] + (kind_of[id(p)] != kind) for p in before if p is not item), default=0)
             for op in members:
                 sources = [t._op for t in op._inputs if t not in available] + list(op._control_inputs)
                 # A constant is no item of its own, but waits for its control inputs (a tf.cond pivot).
@@ -172,6 +180,11 @@ class JaxPlan:
                     lv = max(lv, level[id(p)] + (kind_of[id(p)] != kind))
             level[id(item)] = lv
             groups.setdefault((lv, kind), []).append(item)
+            for name in writes:
+                last_write[name] = item
+                reads_since[name] = []
+            for name in reads:
+                reads_since.setdefault(name, []).append(item)
         order = sorted(groups, key=lambda key: (key[0], key[1] != HOST, str(key[1])))
         stages: list[Any] = []
         for key in order:
@@ -198,8 +211,10 @@ class JaxPlan:
             for op in stage.ops:
                 for t in op._inputs:
                     source = made_in.get(t)
-                    if t in seen or source is stage or t._op._type in ("Const", "VariableV2"):
+                    if t in seen or source is stage or t._op._type == "VariableV2":
                         continue
+                    if t._op._type == "Const" and t not in available:
+                        continue  # a constant is read where it is used (unless it is fed)
                     if source is None and t not in available:
                         continue  # produced inside a loop of this stage (an Exit's input, ...)
                     seen.add(t)
@@ -367,6 +382,12 @@ class DeviceStage:
             written.update(written_variables(op))
             used.update(_variables_used(op))
         self.written = sorted(written)
+        # Variables an `Assign(validate_shape=False)` may give another shape: their old values are not
+        # donated, so a run that fails can still leave them as they were.
+        reshaped = {name for op in self.ops if op._type == "Assign" and not op._attrs.get("validate_shape", True)
+                    for name in written_variables(op)}
+        self.donated = [n for n in self.written if n not in reshaped]
+        self.kept = [n for n in self.written if n in reshaped]
         self.read = sorted(used - written)
         self.randoms = sorted((op for op in self.ops if op._type in RANDOM_OPS), key=lambda op: op._id)
         self.constants = sorted({t for op in self.ops for t in op._inputs
@@ -380,13 +401,14 @@ class DeviceStage:
         self._seen = 0
 
     def finish(self, donate: bool) -> None:
-        self.donate = donate and bool(self.written)
-        self._jitted = jax.jit(self._traced, donate_argnums=(0,) if self.donate else (), static_argnums=(5,))
+        self.donate = donate and bool(self.donated)
+        self._jitted = jax.jit(self._traced, donate_argnums=(0,) if self.donate else (), static_argnums=(6,))
 
     # -------------------------------------------------------------- tracing
-    def _traced(self, written: list[Any], read: list[Any], keys: list[Any], inputs: list[Any],
+    def _traced(self, donated: list[Any], kept: list[Any], read: list[Any], keys: list[Any], inputs: list[Any],
                 constants: list[Any], not_run: tuple[Any, ...]) -> tuple:
-        variables = dict(zip(self.written, written))
+        variables = dict(zip(self.donated, donated))
+        variables.update(zip(self.kept, kept))
         variables.update(zip(self.read, read))
         env = {t: DEAD if v is None else v for t, v in zip(self.inputs, inputs)}
         key_by_name = {op._name: k for op, k in zip(self.randoms, keys)}
@@ -406,7 +428,8 @@ class DeviceStage:
             else:
                 values.append(v)
                 lives.append(None)
-        new_written = [variables.get(n) for n in self.written]
+        new_donated = [variables.get(n) for n in self.donated]
+        new_kept = [variables.get(n) for n in self.kept]
         flags: Any = None
         payloads: list[Any] = []
         if trace.checks:
@@ -414,15 +437,15 @@ class DeviceStage:
 
             flags = jnp.stack([jnp.asarray(bad).reshape(()) for bad, _, _ in trace.checks])
             failed = jnp.any(flags)
-            new_written = [new if old is None or new is None else jnp.where(failed, old, new)
-                           for new, old in zip(new_written, written)]
+            new_donated = [new if old is None or new is None else jnp.where(failed, old, new)
+                           for new, old in zip(new_donated, donated)]
             payloads = [list(payload) for _, _, payload in trace.checks]
             first = len(self._check_makers)
             self._check_makers.extend(make for _, make, _ in trace.checks)
             payloads.append(np.arange(first, len(self._check_makers)))
         new_keys = [trace.keys[op._name] for op in self.randoms]
         ran = [trace.op_live.get(op, True) for op in self.control_outputs]
-        return values, lives, new_written, new_keys, flags, payloads, ran
+        return values, lives, new_donated, new_kept, new_keys, flags, payloads, ran
 
     # ------------------------------------------------------------------ run
     def _keys(self, ctx: Any) -> list[Any]:
@@ -437,7 +460,8 @@ class DeviceStage:
 
     def run(self, ctx: Any, env: dict[Any, Any], not_run: set[Any]) -> None:
         variables = ctx.variables
-        written = [variables.get(n) for n in self.written]
+        donated = [variables.get(n) for n in self.donated]
+        kept = [variables.get(n) for n in self.kept]
         read = [variables.get(n) for n in self.read]
         streams = self._keys(ctx) if self.randoms else []
         inputs = [None if v is DEAD else v for v in (env[t] for t in self.inputs)]
@@ -445,30 +469,30 @@ class DeviceStage:
             self._constant_values = [jax.device_put(t._op._attrs["value"], self.device) for t in self.constants]
         skipped = tuple(op for op in self.control_inputs if op in not_run)
         if self.device is not None:
-            written, read, inputs = jax.device_put((written, read, inputs), self.device)
+            donated, kept, read, inputs = jax.device_put((donated, kept, read, inputs), self.device)
         keys = [s.key for s in streams]
         if self.device is not None:
             keys = jax.device_put(keys, self.device)
-        out = self._jitted(written, read, keys, inputs, self._constant_values, skipped)
+        out = self._jitted(donated, kept, read, keys, inputs, self._constant_values, skipped)
         size = self._jitted._cache_size()
         if size != self._seen:
             self._seen = size
             self.compiles += 1
             _LOG.debug("caudal jax backend: compiled a stage of %d ops for inputs %s", len(self.ops),
                        [(tuple(np.shape(v)), str(getattr(v, "dtype", type(v).__name__))) for v in inputs])
-        values, lives, new_written, new_keys, flags, payloads, ran = out
+        values, lives, new_donated, new_kept, new_keys, flags, payloads, ran = out
         if flags is not None:
             failed = np.asarray(flags)
             if failed.any():
-                # The written variables came back unchanged; donated buffers are gone from the store.
-                for name, value in zip(self.written, new_written):
+                # The donated variables came back unchanged: their old buffers are gone from the store.
+                for name, value in zip(self.donated, new_donated):
                     if value is not None:
                         ctx.store.variables[name] = value
                 k = int(np.argmax(failed))
                 make, op = self._check_makers[int(np.asarray(payloads[-1])[k])]
                 error = make(*jax.device_get(payloads[k]))
                 raise jax_trace.op_error(error, op)
-        for name, value in zip(self.written, new_written):
+        for name, value in zip(self.donated + self.kept, new_donated + new_kept):
             if value is not None:
                 variables[name] = value
         for stream, key in zip(streams, new_keys):

@@ -237,6 +237,7 @@ class Trace:
 
     # ----------------------------------------------------------------- items
     def run_items(self, items: list[Any]) -> None:
+        outer = getattr(_local, "trace", None)
         _local.trace = self
         try:
             for item in items:
@@ -245,11 +246,16 @@ class Trace:
                 else:
                     self.run_op(item)
         finally:
-            _local.trace = None
+            _local.trace = outer
 
     def _inputs(self, op: Any) -> tuple[list[Any], Any] | None:
         """(input values without liveness, where the op is live), or None when it does not run."""
         live: Any = True
+        for c in op._control_inputs:  # first: an op on an untaken branch reads no variable
+            c_live = self.op_live.get(c, True)
+            if c_live is False:
+                return None
+            live = _and(live, c_live)
         values = []
         ref_inputs = op._op_def.ref_inputs
         for i, t in enumerate(op._inputs):
@@ -262,11 +268,6 @@ class Trace:
                 live = _and(live, v.live)
                 v = v.value
             values.append(v)
-        for c in op._control_inputs:
-            c_live = self.op_live.get(c, True)
-            if c_live is False:
-                return None
-            live = _and(live, c_live)
         return values, live
 
     def _set_outputs(self, op: Any, values: list[Any], live: Any) -> None:
