@@ -136,3 +136,45 @@ def test_numeric_gradient_on_jax(record: OpRecord) -> None:
                 extra_feed_dict=others)
             np.testing.assert_allclose(theoretical, numerical, rtol=record.grad_tol, atol=record.grad_tol,
                                        err_msg=f"{record.id}: input {i}")
+
+
+def _records_with_jax_variants() -> list[OpRecord]:
+    from caudal.backends import jax_kernels
+
+    jax_kernels.install()
+    found = []
+    for record in RECORDS:
+        with tf.Graph().as_default() as graph:
+            inputs, _ = _placeholders(record, record.arrays(seed=5))
+            _with_gradients(record, inputs, _outputs(record.fn(*inputs)), record.arrays(seed=5))
+        if any("jax" in op._op_def.variants and not op._op_def.stateful for op in graph.get_operations()):
+            found.append(record)
+    return found
+
+
+VARIANT_RECORDS = _records_with_jax_variants()
+
+
+@pytest.mark.parametrize("record", VARIANT_RECORDS, ids=[r.id for r in VARIANT_RECORDS])
+def test_jax_variants_give_the_numpy_kernels_results(record: OpRecord) -> None:
+    """Each jax variant of an op in the record's graph (and its gradient), called outside any
+    compilation on the op's input values, gives the values the NumPy backend computes."""
+    import jax.numpy as jnp
+
+    arrays = record.arrays(seed=5)
+    with tf.Graph().as_default() as graph:
+        inputs, feed = _placeholders(record, arrays)
+        _with_gradients(record, inputs, _outputs(record.fn(*inputs)), arrays)
+        ops = [op for op in graph.get_operations() if "jax" in op._op_def.variants and not op._op_def.stateful]
+        with _session(graph, "numpy") as sess:
+            for op in ops:
+                values = sess.run(list(op.inputs), feed)
+                results = sess.run(list(op.outputs), feed)
+                got = op._op_def.variants["jax"](jnp, *[np.asarray(v) for v in values],
+                                                 **op._op_def.kernel_kwargs(op))
+                got = list(got) if len(op.outputs) != 1 else [got]
+                for g, r in zip(got, results, strict=True):
+                    g, r = np.asarray(g), np.asarray(r)
+                    assert g.shape == r.shape, f"{record.id}: {op.type}"
+                    np.testing.assert_allclose(g.astype(r.dtype), r, rtol=record.rtol, atol=max(record.atol, 1e-6),
+                                               err_msg=f"{record.id}: the jax kernel of {op.type}")

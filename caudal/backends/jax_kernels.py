@@ -74,7 +74,7 @@ def _assert(ctx: Any, condition: Any, *data: Any, summarize: int, op: Any) -> No
             return e
         raise AssertionError("unreachable")
 
-    current_trace().check(jnp.logical_not(jnp.all(condition)), make_error, *data)
+    _check(_xp(condition).logical_not(_xp(condition).all(condition)), make_error, *data)
 
 
 # ------------------------------------------------------------- helpers
@@ -100,12 +100,15 @@ def _numpy_error(op_type: str, *args: Any, **kwargs: Any) -> Exception:
 
 
 def _check(bad: Any, make_error: Any, *payload: Any) -> None:
-    """Raises now when `bad` is known to hold while tracing; else the run checks it."""
-    if is_static(bad):
+    """Raises now when `bad` is known (while tracing, or outside any trace); else the run checks it."""
+    trace = current_trace()
+    if is_static(bad) and not bool(bad):
+        return
+    if trace is None or (is_static(bad) and all(is_static(p) for p in payload)):
         if bool(bad):
             raise make_error(*[np.asarray(p) for p in payload])
         return
-    current_trace().check(bad, make_error, *payload)
+    trace.check(bad, make_error, *payload)
 
 
 def _needs_static(value: Any, what: str) -> Any:
@@ -123,7 +126,18 @@ def _gather(xp: Any, params: Any, indices: Any, axis: Any, *, batch_dims: int) -
     _check(ops.any((indices < 0) | (indices >= size)),
            lambda i: _numpy_error("GatherV2", _stand_in(params), i, np.asarray(axis), batch_dims=batch_dims),
            indices)
-    return jnp.take(params, indices, axis=a, mode="clip")
+    b = batch_dims + indices.ndim if batch_dims < 0 else batch_dims
+    if not b:
+        return jnp.take(params, indices, axis=a, mode="clip")
+    # TF's batch_dims: one gather per position of the first b dimensions params and indices share
+    batch = params.shape[:b]
+    out_rest = params.shape[b:a] + indices.shape[b:] + params.shape[a + 1:]
+    if not math.prod(batch):
+        return jnp.zeros(batch + out_rest, params.dtype)
+    flat_params = jnp.reshape(params, (-1,) + params.shape[b:])
+    flat_indices = jnp.reshape(indices, (-1,) + indices.shape[b:])
+    parts = jax.vmap(lambda p, i: jnp.take(p, i, axis=a - b, mode="clip"))(flat_params, flat_indices)
+    return jnp.reshape(parts, batch + out_rest)
 
 
 @variant("GatherNd")
