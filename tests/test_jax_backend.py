@@ -238,6 +238,27 @@ def test_an_index_out_of_range_raises_numpys_error_and_changes_nothing() -> None
     assert messages["jax"] == messages["numpy"] == "indices = 3 is not in [0, 3)"
 
 
+def test_a_failed_check_inside_a_while_loop_gives_numpys_error_and_changes_nothing() -> None:
+    """The loop stays compiled (it carries one flag for its checks); a run whose flag is set runs the
+    stage again on the host, whose NumPy kernels raise the error."""
+    table = tf.Variable(np.arange(10, dtype=np.float32).reshape(5, 2))
+    ids = tf.placeholder(tf.int32, [3])
+    total_so_far = tf.Variable(0.0)
+
+    def body(i, acc):
+        return i + 1, acc + tf.reduce_sum(tf.gather(table, tf.gather(ids, i)))
+
+    step = tf.assign_add(total_so_far, tf.while_loop(lambda i, acc: i < 3, body, [0, 0.0])[1])
+    with _session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(step, {ids: [0, 4, 2]}) == 27.0
+        with pytest.raises(errors.InvalidArgumentError, match=r"^indices = 7 is not in \[0, 5\)"):
+            sess.run(step, {ids: [0, 7, 2]})
+        assert sess.run(total_so_far) == 27.0
+        assert sess.run(step, {ids: [1, 1, 1]}) == 42.0
+        assert _kinds(_plan(sess, step)) == ["DeviceStage"]
+
+
 def test_reading_an_uninitialized_variable_is_tfs_error() -> None:
     v = tf.Variable(1.0, name="never_set")
     with _session() as sess:

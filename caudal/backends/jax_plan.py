@@ -396,6 +396,7 @@ class DeviceStage:
         self._constant_values: list[Any] | None = None
         self.compiles = 0
         self._check_makers: list[Any] = []
+        self._host_twin: HostStage | None = None
         self.donate = False
         self._jitted: Any = None
         self._seen = 0
@@ -448,6 +449,15 @@ class DeviceStage:
         return values, lives, new_donated, new_kept, new_keys, flags, payloads, ran
 
     # ------------------------------------------------------------------ run
+    def _on_host(self) -> HostStage:
+        """This stage's ops as a host stage with the same inputs and outputs."""
+        if self._host_twin is None:
+            twin = HostStage(self.plan, self.items)
+            twin.inputs, twin.outputs = self.inputs, self.outputs
+            twin.control_inputs, twin.control_outputs = self.control_inputs, self.control_outputs
+            self._host_twin = twin
+        return self._host_twin
+
     def _keys(self, ctx: Any) -> list[Any]:
         keys = []
         backend = self.backend
@@ -487,9 +497,14 @@ class DeviceStage:
                 # The donated variables came back unchanged: their old buffers are gone from the store.
                 for name, value in zip(self.donated, new_donated):
                     if value is not None:
-                        ctx.store.variables[name] = value
+                        ctx.store.variables[name] = variables[name] = value
                 k = int(np.argmax(failed))
                 make, op = self._check_makers[int(np.asarray(payloads[-1])[k])]
+                if make is jax_trace.RERUN:
+                    # A check in a while loop failed: this stage runs again on the host, whose NumPy
+                    # kernels raise the error (or, should they find nothing wrong, give the results).
+                    self._on_host().run(ctx, env, not_run)
+                    return
                 error = make(*jax.device_get(payloads[k]))
                 raise jax_trace.op_error(error, op)
         for name, value in zip(self.donated + self.kept, new_donated + new_kept):

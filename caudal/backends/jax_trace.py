@@ -42,7 +42,7 @@ from caudal.framework import dtypes as dtypes_lib
 from caudal.runtime import frames
 from caudal.runtime.plan import DEAD
 
-__all__ = ["Cond", "HostOnly", "Trace", "TraceContext", "STATIC_LIMIT", "op_error", "current_trace"]
+__all__ = ["Cond", "HostOnly", "Trace", "TraceContext", "STATIC_LIMIT", "op_error", "current_trace", "RERUN"]
 
 # Static results up to this many elements stay NumPy values while tracing (larger ones are traced,
 # so XLA does not embed them as constants).
@@ -50,6 +50,9 @@ STATIC_LIMIT = 1 << 12
 _ALIASES = frozenset(["Identity", "StopGradient", "Snapshot", "LoopCond"])
 _MERGE_INDEX = tuple(np.array(i, np.int32) for i in range(64))
 _local = threading.local()
+# The error maker of a check inside a while loop: the loop carries one flag for all its checks, and a
+# run whose flag is set runs its stage again on the host, where the NumPy kernels raise the error.
+RERUN: Any = object()
 
 
 class HostOnly(Exception):
@@ -204,16 +207,20 @@ class Trace:
         self.context = TraceContext(self, backend)
         self.checks: list[tuple[Any, Any, tuple]] = []
         self.loop_depth = 0
+        self.loop_failed: Any = None  # inside a while loop: whether a check of this iteration failed
+        self.loop_checks = 0
 
     # --------------------------------------------------------------- checks
     def check(self, bad: Any, make_error: Any, *payload: Any) -> None:
         """Records a run-time check: when `bad` (a traced boolean) holds, the run raises
         `make_error(*payload as NumPy values)` and changes nothing."""
         op = self.context.op
-        if self.loop_depth:
-            raise HostOnly(op, "a run-time check inside a while loop")
         live = self.context.live
         bad = jnp.asarray(bad, bool) if live is True else jnp.logical_and(live, bad)
+        if self.loop_depth:
+            self.loop_failed = jnp.logical_or(self.loop_failed, bad)
+            self.loop_checks += 1
+            return
         self.checks.append((bad, (make_error, op), payload))
 
     # ---------------------------------------------------------------- values
@@ -395,11 +402,15 @@ class Trace:
         if len(streams) != len(randoms):
             raise HostOnly(loop.loop_cond, "a random op in the loop has no key in the compiled part")
         carry0 = ([jnp.asarray(v) for v in initial[:n_vars]], [self.variables[n] for n in names],
-                  [self.streams[n].key for n in streams])
+                  [self.streams[n].key for n in streams], jnp.asarray(False))
         outer_env = self.env
+        outer_failed = self.loop_failed
+        checks_before = self.loop_checks
+        checked_in_predicate = []
 
         def enter(carry: Any) -> None:
-            values, var_values, keys = carry
+            values, var_values, keys, failed = carry
+            self.loop_failed = failed
             self.env = dict(outer_env)
             for var, value in zip(loop.vars, values):
                 for t in (var.enter._outputs[0], var.merge._outputs[0]):
@@ -415,6 +426,8 @@ class Trace:
         def predicate(carry: Any) -> Any:
             enter(carry)
             self.run_items(loop.cond_items)
+            if self.loop_failed is not carry[3]:
+                checked_in_predicate.append(True)
             pred = self.value(loop.loop_cond._inputs[0])
             if type(pred) is Cond:
                 pred = jnp.logical_and(pred.live, pred.value)
@@ -434,14 +447,21 @@ class Trace:
                     raise HostOnly(var.next, f"a loop variable that changes shape ({start.shape} to {v.shape})")
                 nexts.append(v.astype(start.dtype))
             return (nexts, [jnp.asarray(self.variables[n]) for n in names],
-                    [self.streams[n].key for n in streams])
+                    [self.streams[n].key for n in streams], self.loop_failed)
 
         self.loop_depth += 1
         try:
-            values, var_values, keys = lax.while_loop(predicate, body, carry0)
+            final = lax.while_loop(predicate, body, carry0)
+            failed = final[3]
+            if checked_in_predicate:  # the last test of the predicate, which ended the loop, checks too
+                enter(final)
+                self.run_items(loop.cond_items)
+                failed = self.loop_failed
         finally:
             self.loop_depth -= 1
             self.env = outer_env
+            self.loop_failed = outer_failed
+        values, var_values, keys, _ = final
         if live is not True:
             var_values = [jnp.where(live, new, old) for new, old in zip(var_values, carry0[1])]
             keys = [jnp.where(live, new, old) for new, old in zip(keys, carry0[2])]
@@ -452,6 +472,10 @@ class Trace:
         for var, value in zip(loop.vars, values):
             if var.exit is not None:
                 self._set_outputs(var.exit, [value], live)
+        if self.loop_checks != checks_before:
+            context = self.context
+            context.op, context.live = loop.loop_cond, live
+            self.check(failed, RERUN)
 
 
 def _loop_members(loop: frames.Loop) -> list[Any]:
