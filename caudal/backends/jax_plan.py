@@ -229,15 +229,17 @@ class JaxPlan:
         for stage in stages:
             stage.outputs = sorted(needed[id(stage)], key=lambda t: (t._op._id, t._value_index))
         # Control edges between stages carry whether their source ran (it may be on an untaken branch).
+        # (A source outside these stages ran in an earlier stage of this run, before a re-split.)
         stage_of = {op: stage for stage in stages for op in stage.ops}
         for stage in stages:
             for op in stage.ops + stage.const_ops:
                 for c in op._control_inputs:
                     source = stage_of.get(c)
-                    if source is not None and source is not stage and c not in stage.control_inputs:
-                        stage.control_inputs.append(c)
-                        if c not in source.control_outputs:
-                            source.control_outputs.append(c)
+                    if source is stage or c in stage.control_inputs:
+                        continue
+                    stage.control_inputs.append(c)
+                    if source is not None and c not in source.control_outputs:
+                        source.control_outputs.append(c)
         last_host = max((i for i, s in enumerate(stages) if isinstance(s, HostStage)), default=-1)
         for i, stage in enumerate(stages):
             if isinstance(stage, DeviceStage):
