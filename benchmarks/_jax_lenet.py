@@ -68,7 +68,8 @@ def run_caudal_jax(model: str, batch: int, warmup: int, steps: int) -> dict:
 
 
 def run_jax(batch: int, warmup: int, steps: int) -> dict:
-    """The same model and RMSProp(0.001, decay 0.9) step (TF1's: mean square starts at 1), by hand."""
+    """The same model and RMSProp(0.001, decay 0.9) step (TF1's: mean square starts at 1), by hand;
+    float32 products and convolutions at full precision, as caudal computes them."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -104,7 +105,8 @@ def run_jax(batch: int, warmup: int, steps: int) -> dict:
 
     def update(params: Any, ms: Any, mom: Any, k: Any, x: Any, y: Any) -> tuple:
         k, sub = jax.random.split(k)
-        loss, grads = jax.value_and_grad(loss_fn)(params, sub, x, y)
+        with jax.default_matmul_precision("highest"):  # as caudal computes float32 products
+            loss, grads = jax.value_and_grad(loss_fn)(params, sub, x, y)
         ms = jax.tree_util.tree_map(lambda s, g: 0.9 * s + 0.1 * g * g, ms, grads)
         mom = jax.tree_util.tree_map(lambda m, g, s: 0.0 * m + 0.001 * g / jnp.sqrt(s + 1e-10), mom, grads, ms)
         params = jax.tree_util.tree_map(lambda p, m: p - m, params, mom)

@@ -115,7 +115,8 @@ def caudal_step(backend: str = "numpy", with_sync: bool = False):
 
 def jax_step():
     """The same forward pass, gradient (jax.grad), dropout (jax.random) and Adam update, in one
-    `jax.jit` that donates the parameters and Adam's moments."""
+    `jax.jit` that donates the parameters and Adam's moments; float32 products at full precision,
+    as caudal computes them (on GPUs, jax's default would be TensorFloat-32)."""
     import functools
 
     import jax
@@ -139,7 +140,8 @@ def jax_step():
     @functools.partial(jax.jit, donate_argnums=(0, 1, 2))
     def update(params, m, v, t, key, xb, yb):
         key, sub = jax.random.split(key)
-        loss, grads = jax.value_and_grad(loss_fn)(params, sub, xb, yb)
+        with jax.default_matmul_precision("highest"):  # as caudal computes float32 products
+            loss, grads = jax.value_and_grad(loss_fn)(params, sub, xb, yb)
         t = t + 1
         lr_t = LR * jnp.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
         m = jax.tree_util.tree_map(lambda mi, g: mi + (1 - 0.9) * (g - mi), m, grads)

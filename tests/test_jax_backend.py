@@ -151,6 +151,21 @@ def test_large_constants_are_arguments_not_compiled_code() -> None:
     assert len(text) < 20000  # its 10,000 values are not written into the program
 
 
+def test_float32_products_run_at_full_precision_unless_told_otherwise(monkeypatch) -> None:
+    x = tf.placeholder(tf.float32, [2, 3])
+    y = tf.matmul(x, tf.constant(np.ones((3, 2), np.float32)))
+    with _session() as sess:
+        assert sess._backend.matmul_precision == "highest"
+        sess.run(y, {x: np.ones((2, 3), np.float32)})
+        stage = _plan(sess, y).stages[0]
+        hlo = stage._jitted.lower([], [], [], [], [np.ones((2, 3), np.float32)], [], ()).as_text()
+    assert "HIGHEST" in hlo
+    monkeypatch.setenv("CAUDAL_JAX_MATMUL_PRECISION", "tensorfloat32")
+    with _session() as sess:
+        assert sess._backend.matmul_precision == "tensorfloat32"
+        np.testing.assert_array_equal(sess.run(y, {x: np.ones((2, 3), np.float32)}), np.full((2, 2), 3.0))
+
+
 # ----------------------------------------------------------- random numbers
 def _draws(seed: int | None, runs: int = 2) -> list[np.ndarray]:
     with tf.Graph().as_default() as graph:

@@ -13,6 +13,12 @@ portable kernels traced with `jax.numpy`. Variable values stay on the device
 between runs, as jax arrays in the Session's store; fetched values come back
 as NumPy arrays the caller owns.
 
+Precision: matrix products and convolutions of float32 run at full float32
+precision (`jax.default_matmul_precision("highest")`), so results match the
+NumPy backend's on GPUs too. `CAUDAL_JAX_MATMUL_PRECISION=tensorfloat32` (or
+`bfloat16_3x`, `default`) trades that for the speed of TensorFloat-32 on
+GPUs that have it, which TensorFlow uses by default there.
+
 Placement: ops run on jax's default device (the first GPU when jax has one,
 else the CPU). A plan whose ops all ask for one device with `tf.device`
 (`/gpu:0`, `/cpu:0`, `/device:GPU:1`, ...) runs there when jax has that
@@ -20,6 +26,7 @@ device, and on the default device otherwise, as TF's soft placement does.
 """
 from __future__ import annotations
 
+import os
 import re
 import weakref
 from typing import Any
@@ -119,6 +126,7 @@ class JaxBackend:
         jax_kernels.install()
         self.host = NumpyBackend()
         self.default_device = jax.devices()[0]
+        self.matmul_precision = os.environ.get("CAUDAL_JAX_MATMUL_PRECISION") or "highest"
         self._kwargs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._devices: dict[str, Any] = {}
 

@@ -417,7 +417,7 @@ class DeviceStage:
         key_by_name = {op._name: k for op, k in zip(self.randoms, keys)}
         trace = jax_trace.Trace(self.backend, env, variables, key_by_name, dict(zip(self.constants, constants)),
                                 not_run)
-        with jax.default_matmul_precision("highest"):
+        with jax.default_matmul_precision(self.backend.matmul_precision):
             trace.run_items(self.items)
         values, lives = [], []
         for t in self.outputs:
