@@ -45,7 +45,10 @@ HOST_KERNELS = {
 # What a kernel says when a fed value decides a shape or an attribute-like argument (a fed `limit` of
 # tf.range, fed `multiples` of tf.tile, ...): then the op runs on the host, as the plan is compiled
 # for shapes, not values.
-_VALUE_NEEDED = ("ConcretizationTypeError", "TracerIntegerConversionError", "must be known when the plan is compiled")
+_VALUE_NEEDED = ("ConcretizationTypeError", "TracerIntegerConversionError", "must be known when the plan is compiled",
+                 "its size depends on values",
+                 # the other ops of a TensorArray one of whose ops runs on the host for such a reason
+                 "its TensorArray or TensorList is also used by a host part of the plan")
 
 
 def _session(graph: tf.Graph, backend: str = "jax") -> tf.Session:

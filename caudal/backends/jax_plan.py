@@ -3,17 +3,22 @@
 `build_jax_plan` prunes and orders the ops of one run signature as the NumPy
 plan does (`caudal.runtime.plan.prune_and_order`), then gives every item (an
 op, or a whole while loop) a kind: `host` for ops that must run in Python
-(strings, dataset variants and resource handles; `py_func`, `Print`,
-summaries, checkpoints, file ops, TensorArrays; ops whose output shape
-depends on values: one-argument `tf.where`, `unique`, `dynamic_partition`;
-and any op whose kernel could not be traced), else the device it runs on.
-A loop holding any host op runs on the host as a whole.
+(strings, dataset variants and other resource handles; `py_func`, `Print`,
+summaries, checkpoints, file ops; ops whose output shape depends on values:
+one-argument `tf.where`, `unique`, `dynamic_partition`; and any op whose
+kernel could not be traced), else the device it runs on. TensorArrays and
+TensorLists are compiled (`jax_arrays`), all the ops of one of them together
+or none. A loop holding any host op runs on the host as a whole.
 
 Items then get a level: the longest chain of kind changes that leads to
-them. The items of one level and kind form a stage; stages run level by
-level, so a run alternates between compiled parts and host parts no more
-often than its data dependencies force. A plan with no host op is one
-device stage: one call of one jitted function.
+them (reads and writes of one variable in run order). The items of one
+level and kind form a stage; stages run level by level, so a run alternates
+between compiled parts and host parts no more often than its data
+dependencies force. Compiled items then move to the latest level their
+successors allow, so values computed from shapes stay in the stage that
+uses them (known while tracing); a stage's outputs that were known while
+tracing reach later stages as known values too. A plan with no host op is
+one device stage: one call of one jitted function.
 
 A device stage (`DeviceStage`) is `jax.jit` of one function
 
@@ -48,7 +53,7 @@ import jax
 import numpy as np
 
 from caudal import errors
-from caudal.backends import jax_trace
+from caudal.backends import jax_arrays, jax_trace
 from caudal.framework import dtypes as dtypes_lib
 from caudal.runtime import frames
 from caudal.runtime.plan import DEAD, build_plan, prune_and_order
@@ -67,6 +72,10 @@ HOST_OPS = frozenset([
     "ImageSummary", "AudioSummaryV2", "TensorSummaryV2", "MergeSummary", "ShardedFilename",
 ])
 _HOST_DTYPES = frozenset([dtypes_lib.string, dtypes_lib.variant, dtypes_lib.resource])
+_HANDLE_DTYPES = frozenset([dtypes_lib.variant, dtypes_lib.resource])
+# Ops that may hold TensorArray handles and TensorLists in compiled parts (see jax_arrays).
+_HANDLE_OPS = jax_arrays.ARRAY_OPS | jax_arrays.LIST_OPS | frozenset(
+    ["TensorListPushBack", "Enter", "Exit", "Merge", "Switch", "NextIteration", "Identity", "LoopCond"])
 # Random ops draw from a jax key on the device; others (candidate samplers) fall back when they cannot.
 RANDOM_OPS = frozenset(["RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt",
                         "RandomShuffle", "Multinomial", "UniformCandidateSampler", "LogUniformCandidateSampler"])
@@ -113,7 +122,8 @@ class JaxPlan:
         self.writes_variables = True
         self.may_be_dead = any(op._type == "Switch" for op in self.ops)
         self.fetch_tensors = [f for f in fetches if hasattr(f, "_value_index")]
-        self.stages = self._partition(self.items, set(feeds))
+        self._components = _handle_components(self.ops)
+        self.stages = self._settled_partition()
         self.function = self._run
 
     def op_at_line(self, lineno: int) -> Any:
@@ -131,16 +141,52 @@ class JaxPlan:
         return [s for s in self.stages if isinstance(s, DeviceStage)]
 
     # ------------------------------------------------------------ partition
-    def _kind(self, op: Any) -> str:
+    def _host_by_itself(self, op: Any) -> bool:
         if op in self.host_ops or op._type in HOST_OPS:
+            return True
+        handles_allowed = op._type in _HANDLE_OPS
+        for t in list(op._inputs) + list(op._outputs):
+            dtype = t.dtype.base_dtype
+            if dtype in _HOST_DTYPES and not (handles_allowed and dtype in _HANDLE_DTYPES):
+                return True
+        return False
+
+    def _kind(self, op: Any) -> str:
+        component = self._components.get(op)
+        if component is not None:
+            # The ops that share a TensorArray or TensorList run on the host together, or compiled.
+            if any(self._host_by_itself(member) for member in component):
+                return HOST
+        elif self._host_by_itself(op):
             return HOST
-        for t in op._inputs:
-            if t.dtype.base_dtype in _HOST_DTYPES:
-                return HOST
-        for t in op._outputs:
-            if t.dtype.base_dtype in _HOST_DTYPES:
-                return HOST
         return self.backend.device_for(op._device)
+
+    def _settled_partition(self) -> list[Any]:
+        """The stages of the whole plan, once every TensorArray's ops are in one compiled stage and
+        every TensorList's in compiled stages (or all of them on the host)."""
+        while True:
+            stages = self._partition(self.items, set(self.feeds))
+            split = self._split_components(stages)
+            if not split:
+                return stages
+            for op in split:
+                self.host_ops.setdefault(op, "its TensorArray or TensorList is also used by a host part of the plan")
+
+    def _split_components(self, stages: list[Any]) -> list[Any]:
+        """The ops of TensorArrays and TensorLists that cannot stay compiled: used by host parts too,
+        an array in more than one compiled stage, or a handle or list fetched."""
+        stage_of = {op: stage for stage in stages for op in stage.ops}
+        fetched = {f._op for f in self.fetch_tensors if f.dtype.base_dtype in _HANDLE_DTYPES}
+        split = []
+        for component in {id(c): c for c in self._components.values()}.values():
+            places = {id(stage_of[op]) for op in component if op in stage_of}
+            kinds = {type(stage_of[op]) for op in component if op in stage_of}
+            if DeviceStage not in kinds:
+                continue
+            arrays = any(op._type in jax_arrays.ARRAY_OPS for op in component)
+            if HostStage in kinds or (arrays and len(places) > 1) or component & fetched:
+                split.extend(op for op in component if op not in self.host_ops)
+        return split
 
     def _partition(self, items: list[Any], available: set[Any]) -> list[Any]:
         """Stages for `items` (in run order), whose other inputs are in `available` or constants."""
@@ -154,11 +200,12 @@ class JaxPlan:
             for op in ops:
                 producer[op] = item
         level: dict[int, int] = {}
-        groups: dict[tuple[int, str], list[Any]] = {}
+        preds: dict[int, list[Any]] = {}  # item -> the items it waits for
         # Reads and writes of one variable keep their order (the NumPy plan's: run order), as if each
         # depended on the writes, and each write on the reads, before it.
         last_write: dict[str, Any] = {}
         reads_since: dict[str, list[Any]] = {}
+        placed = []
         for item in items:
             if not isinstance(item, frames.Loop) and item._type == "Const":
                 continue
@@ -168,23 +215,28 @@ class JaxPlan:
             reads = {name for op in members for name in _variables_used(op)} - writes
             before = [last_write[name] for name in reads | writes if name in last_write]
             before += [r for name in writes for r in reads_since.get(name, ())]
-            lv = max((level[id(p)] + (kind_of[id(p)] != kind) for p in before if p is not item), default=0)
             for op in members:
                 sources = [t._op for t in op._inputs if t not in available] + list(op._control_inputs)
                 # A constant is no item of its own, but waits for its control inputs (a tf.cond pivot).
                 sources += [c for t in op._inputs if t._op._type == "Const" for c in t._op._control_inputs]
                 for src in sources:
                     p = producer.get(src)
-                    if p is None or p is item or src in members or id(p) not in level:
-                        continue
-                    lv = max(lv, level[id(p)] + (kind_of[id(p)] != kind))
-            level[id(item)] = lv
-            groups.setdefault((lv, kind), []).append(item)
+                    if p is not None and src not in members and id(p) in level:
+                        before.append(p)
+            before = [p for p in before if p is not item]
+            preds[id(item)] = before
+            level[id(item)] = max((level[id(p)] + (kind_of[id(p)] != kind) for p in before), default=0)
+            placed.append(item)
             for name in writes:
                 last_write[name] = item
                 reads_since[name] = []
             for name in reads:
                 reads_since.setdefault(name, []).append(item)
+        self._as_late_as_possible(placed, level, preds, kind_of)
+        self._gather_arrays(placed, level, preds, kind_of)
+        groups: dict[tuple[int, str], list[Any]] = {}
+        for item in placed:
+            groups.setdefault((level[id(item)], kind_of[id(item)]), []).append(item)
         order = sorted(groups, key=lambda key: (key[0], key[1] != HOST, str(key[1])))
         stages: list[Any] = []
         for key in order:
@@ -195,6 +247,56 @@ class JaxPlan:
                 stages.append(DeviceStage(self, stage_items, None if key[1] == DEVICE else key[1]))
         self._connect(stages, available)
         return stages
+
+    @staticmethod
+    def _as_late_as_possible(items: list[Any], level: dict[int, int], preds: dict[int, list[Any]],
+                             kind_of: dict[int, str]) -> None:
+        """Moves each compiled item to the latest level its successors allow: shape arithmetic and
+        other inputs of a later stage join that stage, where their values are still known while
+        tracing (a TensorArray's size), instead of crossing stages as arguments."""
+        succs: dict[int, list[Any]] = {}
+        for item in items:
+            for p in preds[id(item)]:
+                succs.setdefault(id(p), []).append(item)
+        for item in reversed(items):
+            kind = kind_of[id(item)]
+            after = succs.get(id(item))
+            if kind == HOST or not after:
+                continue
+            latest = min(level[id(c)] - (kind_of[id(c)] != kind) for c in after)
+            if latest > level[id(item)]:
+                level[id(item)] = latest
+
+    def _gather_arrays(self, items: list[Any], level: dict[int, int], preds: dict[int, list[Any]],
+                       kind_of: dict[int, str]) -> None:
+        """Moves the compiled items of each TensorArray to the latest level among them where their
+        successors allow, so that an array's ops share one stage (a TensorArray made before a host
+        op the loop that uses it waits for, as dynamic_rnn's sequence-length check)."""
+        succs: dict[int, list[Any]] = {}
+        for item in items:
+            for p in preds[id(item)]:
+                succs.setdefault(id(p), []).append(item)
+        item_of = {op: item for item in items for op in item_ops(item)}
+        seen: set[int] = set()
+        for component in self._components.values():
+            if id(component) in seen or not any(op._type in jax_arrays.ARRAY_OPS for op in component):
+                continue
+            seen.add(id(component))
+            members = {id(item_of[op]): item_of[op] for op in component if op in item_of}
+            compiled = [item for item in members.values() if kind_of[id(item)] != HOST]
+            if len({kind_of[id(item)] for item in compiled}) != 1:
+                continue
+            target = max((level[id(item)] for item in compiled), default=0)
+            changed = True
+            while changed:
+                changed = False
+                for item in compiled:
+                    if level[id(item)] >= target:
+                        continue
+                    kind = kind_of[id(item)]
+                    if all(level[id(c)] >= target + (kind_of[id(c)] != kind) for c in succs.get(id(item), ())):
+                        level[id(item)] = target
+                        changed = True
 
     def _connect(self, stages: list[Any], available: set[Any]) -> None:
         """Each stage's inputs (values made by earlier stages or fed) and outputs (values later
@@ -249,22 +351,22 @@ class JaxPlan:
     def _run(self, ctx: Any, *feed_values: Any) -> tuple:
         ctx.backend = self.backend.host
         ctx.xp = np
-        env: dict[Any, Any] = dict(zip(self.feeds, feed_values))
-        not_run: set[Any] = set()  # ops of finished stages that did not run (untaken tf.cond branches)
+        run = _RunState(dict(zip(self.feeds, feed_values)))
+        env = run.env
         stages = self.stages
         i = 0
         while i < len(stages):
             stage = stages[i]
             try:
-                stage.run(ctx, env, not_run)
+                stage.run(ctx, run)
             except jax_trace.HostOnly as e:
                 if e.op is None or e.op in self.host_ops:
                     raise errors.InternalError(None, e.op, f"The jax backend cannot run {e}") from e
                 _LOG.debug("caudal jax backend: %s runs on the host: %s", e.op.name, e.reason)
                 self.host_ops[e.op] = e.reason
+                self.stages = self._settled_partition()
                 remaining = [item for s in stages[i:] for item in s.items]
                 stages = stages[:i] + self._partition(remaining, set(env) | set(self.feeds))
-                self.stages = self._partition(self.items, set(self.feeds))
                 continue
             i += 1
         results = []
@@ -320,7 +422,8 @@ class HostStage:
             found = self._plans[(dead, skipped)] = (plan, feeds[len(self.inputs):])
         return found
 
-    def run(self, ctx: Any, env: dict[Any, Any], not_run: set[Any]) -> None:
+    def run(self, ctx: Any, run: _RunState) -> None:
+        env, not_run = run.env, run.not_run
         values = [env[t] for t in self.inputs]
         dead = frozenset(t for t, v in zip(self.inputs, values) if v is DEAD)
         on_device = [i for i, v in enumerate(values) if isinstance(v, jax.Array)]
@@ -399,21 +502,24 @@ class DeviceStage:
         self.compiles = 0
         self._check_makers: list[Any] = []
         self._host_twin: HostStage | None = None
+        self.known_outputs: set[int] = set()  # outputs known while tracing (from shapes): passed as such
         self.donate = False
         self._jitted: Any = None
         self._seen = 0
 
     def finish(self, donate: bool) -> None:
         self.donate = donate and bool(self.donated)
-        self._jitted = jax.jit(self._traced, donate_argnums=(0,) if self.donate else (), static_argnums=(6,))
+        self._jitted = jax.jit(self._traced, donate_argnums=(0,) if self.donate else (), static_argnums=(6, 7))
 
     # -------------------------------------------------------------- tracing
     def _traced(self, donated: list[Any], kept: list[Any], read: list[Any], keys: list[Any], inputs: list[Any],
-                constants: list[Any], not_run: tuple[Any, ...]) -> tuple:
+                constants: list[Any], not_run: tuple[Any, ...], known: tuple[Any, ...] = ()) -> tuple:
         variables = dict(zip(self.donated, donated))
         variables.update(zip(self.kept, kept))
         variables.update(zip(self.read, read))
         env = {t: DEAD if v is None else v for t, v in zip(self.inputs, inputs)}
+        for value in known:  # inputs known while tracing: values computed from shapes in earlier stages
+            env[self.inputs[value.position]] = value.array
         key_by_name = {op._name: k for op, k in zip(self.randoms, keys)}
         trace = jax_trace.Trace(self.backend, env, variables, key_by_name, dict(zip(self.constants, constants)),
                                 not_run)
@@ -448,6 +554,8 @@ class DeviceStage:
             payloads.append(np.arange(first, len(self._check_makers)))
         new_keys = [trace.keys[op._name] for op in self.randoms]
         ran = [trace.op_live.get(op, True) for op in self.control_outputs]
+        self.known_outputs = {i for i, v in enumerate(values) if v is not None and jax_trace.is_static(v)
+                              and np.size(v) <= _KNOWN_LIMIT}
         return values, lives, new_donated, new_kept, new_keys, flags, payloads, ran
 
     # ------------------------------------------------------------------ run
@@ -470,13 +578,17 @@ class DeviceStage:
             keys.append(stream)
         return keys
 
-    def run(self, ctx: Any, env: dict[Any, Any], not_run: set[Any]) -> None:
+    def run(self, ctx: Any, run: _RunState) -> None:
+        env, not_run = run.env, run.not_run
         variables = ctx.variables
         donated = [variables.get(n) for n in self.donated]
         kept = [variables.get(n) for n in self.kept]
         read = [variables.get(n) for n in self.read]
         streams = self._keys(ctx) if self.randoms else []
         inputs = [None if v is DEAD else v for v in (env[t] for t in self.inputs)]
+        known = tuple(_Known(i, inputs[i]) for i, t in enumerate(self.inputs) if t in run.known)
+        for value in known:
+            inputs[value.position] = None
         if self._constant_values is None:
             self._constant_values = [jax.device_put(t._op._attrs["value"], self.device) for t in self.constants]
         skipped = tuple(op for op in self.control_inputs if op in not_run)
@@ -485,7 +597,7 @@ class DeviceStage:
         keys = [s.key for s in streams]
         if self.device is not None:
             keys = jax.device_put(keys, self.device)
-        out = self._jitted(donated, kept, read, keys, inputs, self._constant_values, skipped)
+        out = self._jitted(donated, kept, read, keys, inputs, self._constant_values, skipped, known)
         size = self._jitted._cache_size()
         if size != self._seen:
             self._seen = size
@@ -505,7 +617,7 @@ class DeviceStage:
                 if make is jax_trace.RERUN:
                     # A check in a while loop failed: this stage runs again on the host, whose NumPy
                     # kernels raise the error (or, should they find nothing wrong, give the results).
-                    self._on_host().run(ctx, env, not_run)
+                    self._on_host().run(ctx, run)
                     return
                 error = make(*jax.device_get(payloads[k]))
                 raise jax_trace.op_error(error, op)
@@ -514,14 +626,88 @@ class DeviceStage:
                 variables[name] = value
         for stream, key in zip(streams, new_keys):
             stream.key = key
-        for t, value, live in zip(self.outputs, values, lives):
+        for i, (t, value, live) in enumerate(zip(self.outputs, values, lives)):
             if value is None or (live is not None and not bool(live)):
                 env[t] = DEAD
+            elif i in self.known_outputs:
+                env[t] = np.asarray(value)  # known while tracing: later stages know it too
+                run.known.add(t)
             else:
                 env[t] = value
         for op, live in zip(self.control_outputs, ran):
             if not bool(live):
                 not_run.add(op)
+
+
+_KNOWN_LIMIT = 64  # outputs of at most this many elements known while tracing are passed on as known
+
+
+class _RunState:
+    """What one run's stages share: tensor values, ops that did not run, tensors known from shapes."""
+
+    __slots__ = ("env", "not_run", "known")
+
+    def __init__(self, env: dict[Any, Any]):
+        self.env = env
+        self.not_run: set[Any] = set()  # ops of finished stages that did not run (untaken tf.cond branches)
+        self.known: set[Any] = set()
+
+
+class _Known:
+    """A stage input known while tracing (a size computed from shapes): part of the compiled
+    function's signature, so a new value compiles anew."""
+
+    __slots__ = ("position", "array", "_key")
+
+    def __init__(self, position: int, value: Any):
+        self.position = position
+        self.array = np.asarray(value)
+        self._key = (position, self.array.dtype.str, self.array.shape, self.array.tobytes())
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Known) and other._key == self._key
+
+
+def _handle_components(ops: list[Any]) -> dict[Any, frozenset]:
+    """Op -> the ops that share TensorArrays or TensorLists with it: connected by resource and variant
+    tensors (handles, lists), and gradient arrays joined to their forward arrays."""
+    members = set(ops)
+    parent: dict[Any, Any] = {}
+
+    def find(op: Any) -> Any:
+        root = op
+        while parent.get(root, root) is not root:
+            root = parent[root]
+        while op is not root:  # path compression
+            parent[op], op = root, parent[op]
+        return root
+
+    def union(a: Any, b: Any) -> None:
+        ra, rb = find(a), find(b)
+        if ra is not rb:
+            parent[ra] = rb
+
+    involved = set()
+    for op in ops:
+        for t in op._outputs:
+            if t.dtype.base_dtype in _HANDLE_DTYPES:
+                involved.add(op)
+                for consumer in t._consumers:
+                    if consumer in members:
+                        involved.add(consumer)
+                        union(op, consumer)
+    groups: dict[Any, set] = {}
+    for op in involved:
+        if op._type in jax_arrays.ARRAY_OPS or op._type in jax_arrays.LIST_OPS or op._type == "TensorListPushBack":
+            groups.setdefault(find(op), set())
+    for op in involved:
+        root = find(op)
+        if root in groups:
+            groups[root].add(op)
+    return {op: frozenset(group) for group in groups.values() for op in group}
 
 
 def build_jax_plan(fetches: tuple[Any, ...], feeds: tuple[Any, ...], backend: Any) -> JaxPlan:

@@ -38,6 +38,7 @@ import numpy as np
 from jax import lax
 
 from caudal import errors
+from caudal.backends import jax_arrays
 from caudal.framework import dtypes as dtypes_lib
 from caudal.runtime import frames
 from caudal.runtime.plan import DEAD
@@ -209,6 +210,9 @@ class Trace:
         self.loop_depth = 0
         self.loop_failed: Any = None  # inside a while loop: whether a check of this iteration failed
         self.loop_checks = 0
+        self.arrays: dict[Any, Any] = {}  # TensorArray contents by array (see jax_arrays)
+        self.list_shapes: dict[Any, Any] = {}  # EmptyTensorList op -> (declared element shape, dtype)
+        self.probing: dict[Any, Any] | None = None  # while a loop is traced for its element shapes
 
     # --------------------------------------------------------------- checks
     def check(self, bad: Any, make_error: Any, *payload: Any) -> None:
@@ -281,7 +285,12 @@ class Trace:
         self.op_live[op] = live
         env = self.env
         for t, v in zip(op._outputs, values):
-            env[t] = v if live is True or v is DEAD else Cond(v, live)
+            if live is True or v is DEAD:
+                env[t] = v
+            elif type(v) is Cond:
+                env[t] = Cond(v.value, _and(live, v.live))
+            else:
+                env[t] = Cond(v, live)
 
     def _dead(self, op: Any) -> None:
         self.op_live[op] = False
@@ -298,6 +307,14 @@ class Trace:
             return
         if kind in ("Enter", "Exit", "NextIteration"):
             raise HostOnly(op, "a loop op outside the loop structure")
+        if kind == "TensorListPushBack":
+            try:
+                jax_arrays.push(self, op)
+            except (HostOnly, errors.OpError):
+                raise
+            except Exception as e:  # noqa: BLE001 - a case the compiled lists do not cover
+                raise HostOnly(op, f"{type(e).__name__}: {e}") from e
+            return
         found = self._inputs(op)
         if found is None:
             self._dead(op)
@@ -316,6 +333,17 @@ class Trace:
             return
         if kind in _ALIASES or kind == "NoOp":
             self._set_outputs(op, values[:1] if op._outputs else [], live)
+            return
+        handler = jax_arrays.HANDLERS.get(kind)
+        if handler is not None:
+            self.context.op, self.context.live = op, live
+            try:
+                outputs = handler(self, op, values, live)
+            except (HostOnly, errors.OpError):
+                raise
+            except Exception as e:  # noqa: BLE001 - a case the compiled arrays do not cover
+                raise HostOnly(op, f"{type(e).__name__}: {e}") from e
+            self._set_outputs(op, outputs, live)
             return
         self._set_outputs(op, self._call(op, values, live), live)
 
@@ -376,7 +404,8 @@ class Trace:
 
     # ----------------------------------------------------------------- loops
     def run_loop(self, loop: frames.Loop) -> None:
-        """A frame as `lax.while_loop`, carrying its loop variables and the state its ops change."""
+        """A frame as `lax.while_loop`, carrying its loop variables (TensorLists included) and the
+        variables, random keys and TensorArrays its ops change, and one flag for its checks."""
         live: Any = True
         initial = []
         for t in loop.inputs:
@@ -393,7 +422,7 @@ class Trace:
         n_vars = len(loop.vars)
         for enter, v in zip(loop.invariants, initial[n_vars:]):
             self.env[enter._outputs[0]] = v
-        written, randoms = _loop_state(loop)
+        written, randoms, arrays = _loop_state(loop)
         for name in written:
             if self.variables.get(name) is None:
                 raise HostOnly(loop.loop_cond, f"variable {name} is written in a while loop before it has a value")
@@ -401,27 +430,35 @@ class Trace:
         streams = sorted(randoms & set(self.streams))
         if len(streams) != len(randoms):
             raise HostOnly(loop.loop_cond, "a random op in the loop has no key in the compiled part")
-        carry0 = ([jnp.asarray(v) for v in initial[:n_vars]], [self.variables[n] for n in names],
-                  [self.streams[n].key for n in streams], jnp.asarray(False))
+        keys = self._loop_arrays(loop, arrays)
+        values = list(initial[:n_vars])
+        if any(isinstance(v, jax_arrays.ListValue) and v.buffer is None for v in values) or any(
+                self.arrays[k].buffer is None for k in keys):
+            values = self._allocate(loop, values, keys, names, streams)
+        carry0 = (jax.tree_util.tree_map(jnp.asarray, values), [self.variables[n] for n in names],
+                  [self.streams[n].key for n in streams], jnp.asarray(False), self._array_carry(keys))
         outer_env = self.env
         outer_failed = self.loop_failed
         checks_before = self.loop_checks
         checked_in_predicate = []
 
         def enter(carry: Any) -> None:
-            values, var_values, keys, failed = carry
+            var_values, variables, random_keys, failed, states = carry
             self.loop_failed = failed
             self.env = dict(outer_env)
-            for var, value in zip(loop.vars, values):
+            for var, value in zip(loop.vars, var_values):
                 for t in (var.enter._outputs[0], var.merge._outputs[0]):
                     self.env[t] = value
                 self.env[var.merge._outputs[1]] = _MERGE_INDEX[1]
                 if var.switch is not None:
                     self.env[var.switch._outputs[0]] = self.env[var.switch._outputs[1]] = value
-            for n, value in zip(names, var_values):
+            for n, value in zip(names, variables):
                 self.variables[n] = value
-            for n, key in zip(streams, keys):
+            for n, key in zip(streams, random_keys):
                 self.streams[n].key = self.keys[n] = key
+            for k, (buffer, was_written, was_read) in zip(keys, states):
+                state = self.arrays[k]
+                state.buffer, state.written, state.read = buffer, was_written, was_read
 
         def predicate(carry: Any) -> Any:
             enter(carry)
@@ -442,12 +479,14 @@ class Trace:
                 v = self.value(var.next._inputs[0])
                 if v is DEAD:
                     raise HostOnly(var.next, "a loop variable that is DEAD after an iteration")
-                v = jnp.asarray(v.value if type(v) is Cond else v)
-                if v.shape != start.shape:
-                    raise HostOnly(var.next, f"a loop variable that changes shape ({start.shape} to {v.shape})")
-                nexts.append(v.astype(start.dtype))
+                v = jax.tree_util.tree_map(jnp.asarray, v.value if type(v) is Cond else v)
+                if self.probing is None and not _same_layout(v, start):
+                    raise HostOnly(var.next, "a loop variable that changes shape")
+                if self.probing is None:
+                    v = jax.tree_util.tree_map(lambda a, b: a.astype(b.dtype), v, start)
+                nexts.append(v)
             return (nexts, [jnp.asarray(self.variables[n]) for n in names],
-                    [self.streams[n].key for n in streams], self.loop_failed)
+                    [self.streams[n].key for n in streams], self.loop_failed, self._array_carry(keys))
 
         self.loop_depth += 1
         try:
@@ -461,14 +500,18 @@ class Trace:
             self.loop_depth -= 1
             self.env = outer_env
             self.loop_failed = outer_failed
-        values, var_values, keys, _ = final
+        values, var_values, random_keys, _, states = final
         if live is not True:
             var_values = [jnp.where(live, new, old) for new, old in zip(var_values, carry0[1])]
-            keys = [jnp.where(live, new, old) for new, old in zip(keys, carry0[2])]
+            random_keys = [jnp.where(live, new, old) for new, old in zip(random_keys, carry0[2])]
+            states = jax.tree_util.tree_map(lambda new, old: jnp.where(live, new, old), states, carry0[4])
         for n, value in zip(names, var_values):
             self.variables[n] = value
-        for n, key in zip(streams, keys):
+        for n, key in zip(streams, random_keys):
             self.streams[n].key = self.keys[n] = key
+        for k, (buffer, was_written, was_read) in zip(keys, states):
+            state = self.arrays[k]
+            state.buffer, state.written, state.read = buffer, was_written, was_read
         for var, value in zip(loop.vars, values):
             if var.exit is not None:
                 self._set_outputs(var.exit, [value], live)
@@ -476,6 +519,125 @@ class Trace:
             context = self.context
             context.op, context.live = loop.loop_cond, live
             self.check(failed, RERUN)
+
+    def _array_carry(self, keys: list[Any]) -> list[Any]:
+        return [(jnp.asarray(self.arrays[k].buffer), jnp.asarray(self.arrays[k].written),
+                 jnp.asarray(self.arrays[k].read)) for k in keys]
+
+    def _loop_arrays(self, loop: frames.Loop, keys: set[Any]) -> list[Any]:
+        """The TensorArrays the loop touches, in a fixed order; gradient arrays the loop's ops make
+        are made before it (a gradient array is the same array every iteration)."""
+        ordered = sorted(keys, key=lambda k: (isinstance(k, tuple), str(k)))
+        for k in ordered:
+            if k in self.arrays:
+                continue
+            if not isinstance(k, tuple) or k[0] not in self.arrays:
+                raise HostOnly(loop.loop_cond, "a TensorArray the loop uses is not made before it")
+            grad_op = next(op for op in _loop_members(loop) if op._type in ("TensorArrayGradV3",
+                                                                             "TensorArrayGradWithShape")
+                           and jax_arrays.array_key(op._outputs[0]) == k)
+            if grad_op._type == "TensorArrayGradWithShape":
+                raise HostOnly(grad_op, "a gradient array with a prepended shape made inside a while loop")
+            jax_arrays.HANDLERS["TensorArrayGradV3"](self, grad_op, [self.arrays[k[0]].ref, np.float32(0)], True)
+        return ordered
+
+    def _allocate(self, loop: frames.Loop, values: list[Any], keys: list[Any], names: list[str],
+                  streams: list[str]) -> list[Any]:
+        """Buffers for the loop's TensorLists (as many elements as its iteration bound) and for its
+        TensorArrays, of the element shapes the graph declares or, else, one abstract iteration shows."""
+        bound = self._iteration_bound(loop)
+        if bound is None and any(isinstance(v, jax_arrays.ListValue) and v.buffer is None for v in values):
+            raise HostOnly(loop.loop_cond, "a while loop that pushes to a TensorList without an iteration bound")
+        found: dict[Any, Any] = {}
+        for v in values:
+            if isinstance(v, jax_arrays.ListValue) and v.buffer is None:
+                declared, dtype = self.list_shapes.get(v.origin, (None, None))
+                if declared is not None and None not in declared:
+                    found[v.origin] = (declared, dtype)
+        missing = [v.origin for v in values if isinstance(v, jax_arrays.ListValue) and v.buffer is None
+                   and v.origin not in found] + [k for k in keys if self.arrays[k].buffer is None]
+        if missing:
+            found.update(self._probe(loop, values, keys, names, streams))
+        allocated = []
+        for v in values:
+            if isinstance(v, jax_arrays.ListValue) and v.buffer is None:
+                if v.origin not in found:
+                    raise HostOnly(loop.loop_cond, "a TensorList whose element shape is not known")
+                shape, dtype = found[v.origin]
+                v = jax_arrays.ListValue(jnp.zeros((bound,) + tuple(shape), dtype), jnp.zeros(bound, bool),
+                                         v.length, v.origin)
+            allocated.append(v)
+        for k in keys:
+            state = self.arrays[k]
+            if state.buffer is None:
+                if k not in found:
+                    raise HostOnly(loop.loop_cond, "a TensorArray whose element shape is not known")
+                shape, dtype = found[k]
+                state.buffer = jnp.zeros((state.ref.size,) + tuple(shape), dtype)
+        return allocated
+
+    def _probe(self, loop: frames.Loop, values: list[Any], keys: list[Any], names: list[str],
+               streams: list[str]) -> dict[Any, Any]:
+        """The shapes of what one iteration pushes to unallocated lists and writes to unallocated
+        arrays, from an abstract trace of the loop (which changes nothing of this trace)."""
+        saved = (dict(self.env), dict(self.variables), dict(self.keys), {n: s.key for n, s in self.streams.items()},
+                 list(self.checks), self.loop_failed, self.loop_checks, dict(self.op_live),
+                 {k: (a.buffer, a.written, a.read) for k, a in self.arrays.items()}, self.probing)
+        self.probing = {}
+        self.loop_depth += 1
+        try:
+            def one_iteration(var_values: Any) -> Any:
+                self.env = dict(saved[0])
+                for var, value in zip(loop.vars, var_values):
+                    for t in (var.enter._outputs[0], var.merge._outputs[0]):
+                        self.env[t] = value
+                    self.env[var.merge._outputs[1]] = _MERGE_INDEX[1]
+                    if var.switch is not None:
+                        self.env[var.switch._outputs[0]] = self.env[var.switch._outputs[1]] = value
+                self.loop_failed = jnp.asarray(False)
+                self.run_items(loop.cond_items)
+                self.run_items(loop.body_items)
+                return 0
+
+            jax.eval_shape(one_iteration, jax.tree_util.tree_map(jnp.asarray, values))
+            return dict(self.probing)
+        finally:
+            self.loop_depth -= 1
+            (self.env, variables, keys, stream_keys, self.checks, self.loop_failed, self.loop_checks,
+             self.op_live, states, self.probing) = saved
+            self.variables.clear()  # in place: the stage's function reads these dicts when it returns
+            self.variables.update(variables)
+            self.keys.clear()
+            self.keys.update(keys)
+            for n, key in stream_keys.items():
+                self.streams[n].key = key
+            for k, (buffer, was_written, was_read) in states.items():
+                array = self.arrays[k]
+                array.buffer, array.written, array.read = buffer, was_written, was_read
+            for k in [k for k in self.arrays if k not in states]:
+                del self.arrays[k]
+
+    def _iteration_bound(self, loop: frames.Loop) -> int | None:
+        """A bound on the loop's iterations known while tracing: `i < M` among the conjuncts of its
+        predicate, `i` a loop variable that starts at a known value and grows by 1 (tf.while_loop's
+        `maximum_iterations` counter)."""
+        by_merge = {v.merge._outputs[0]: v for v in loop.vars}
+        bounds = []
+        stack = [loop.loop_cond._inputs[0]]
+        while stack:
+            t = stack.pop()
+            op = t._op
+            if op._type == "LogicalAnd":
+                stack.extend(op._inputs)
+            elif op._type == "Less":
+                var = by_merge.get(op._inputs[0])
+                if var is None:
+                    continue
+                start, limit = self.value(var.enter._inputs[0]), self.value(op._inputs[1])
+                if not (_known_number(start) and _known_number(limit) and _steps_by_one(var)):
+                    continue
+                bounds.append(max(int(limit) - int(start), 0))
+        return min(bounds) if bounds else None
 
 
 def _loop_members(loop: frames.Loop) -> list[Any]:
@@ -486,17 +648,51 @@ def _loop_members(loop: frames.Loop) -> list[Any]:
     return found
 
 
-def _loop_state(loop: frames.Loop) -> tuple[set[str], set[str]]:
-    """(the variables the loop's ops write, its random ops' names)."""
+def _loop_state(loop: frames.Loop) -> tuple[set[str], set[str], set[Any]]:
+    """(the variables the loop's ops write, its random ops' names, the TensorArrays its ops touch)."""
     from caudal.backends.jax_plan import RANDOM_OPS, written_variables
 
     written: set[str] = set()
     randoms: set[str] = set()
+    arrays: set[Any] = set()
     for op in _loop_members(loop):
         written.update(written_variables(op))
         if op._type in RANDOM_OPS:
             randoms.add(op._name)
-    return written, randoms
+        if op._type in jax_arrays.ARRAY_OPS and op._type != "TensorArrayV3":
+            key = jax_arrays.array_key(op._outputs[0] if op._type.startswith("TensorArrayGrad") else op._inputs[0])
+            if key is None:
+                raise HostOnly(op, "a TensorArray handle the graph does not trace back to its array")
+            arrays.add(key)
+    return written, randoms, arrays
+
+
+def _known_number(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, np.generic, int)) and np.size(value) == 1
+
+
+def _same_layout(value: Any, start: Any) -> bool:
+    """Whether two loop values have the same structure and shapes (a TensorList: the same buffer)."""
+    leaves, tree = jax.tree_util.tree_flatten(value)
+    start_leaves, start_tree = jax.tree_util.tree_flatten(start)
+    return tree == start_tree and all(jnp.shape(a) == jnp.shape(b) for a, b in zip(leaves, start_leaves))
+
+
+def _steps_by_one(var: Any) -> bool:
+    """Whether a loop variable's next value is its current value plus a known 1."""
+    op = var.next._inputs[0]._op
+    if op._type not in ("AddV2", "Add"):
+        return False
+    sources = []
+    for t in op._inputs:
+        source = t
+        while source._op._type == "Identity":
+            source = source._op._inputs[0]
+        sources.append(source)
+    current = var.switch._outputs[1] if var.switch is not None else None
+    ones = [t for t in op._inputs if t._op._type == "Const" and np.asarray(t._op._attrs["value"]).size == 1
+            and np.asarray(t._op._attrs["value"]).reshape(()) == 1]
+    return current in sources and len(ones) == 1
 
 
 def _small_outputs(op: Any) -> bool:

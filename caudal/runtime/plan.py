@@ -194,6 +194,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     fed = set(feeds)
     plan = Plan()
     ops, items, plan.loops = prune_and_order(fetches, feeds, restrict)
+    backend = getattr(backend, "host", backend)  # a compiled backend runs such Python plans on its host
     emitter = _Emitter(backend, fed, feeds, dead_feeds)
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
