@@ -111,3 +111,11 @@ def test_mnist_mlp_reaches_its_accuracy_on_jax(monkeypatch) -> None:
 
     monkeypatch.setenv("CAUDAL_BACKEND", "jax")
     assert mnist_mlp.main(NO_DATA) >= 0.94
+
+
+def test_mnist_lstm_short_run_learns_on_jax(monkeypatch) -> None:
+    """dynamic_rnn's forward and backward loops compiled (TensorArrays, TensorList histories)."""
+    from caudal.examples import mnist_lstm
+
+    monkeypatch.setenv("CAUDAL_BACKEND", "jax")
+    assert mnist_lstm.main(NO_DATA + ["--steps", "80"]) >= 0.6
