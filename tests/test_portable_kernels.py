@@ -75,7 +75,9 @@ def _read_only(value: object) -> object:
 
 
 def _kernels(op_def: object) -> dict[str, object]:
-    return {"portable": op_def.kernel, **{name: k for name, k in op_def.variants.items()}}
+    """The portable kernel and the NumPy-array variants; the jax variants (present once the jax backend was
+    loaded in this process) run on jax arrays and are checked by tests/test_jax_records.py."""
+    return {"portable": op_def.kernel, **{name: k for name, k in op_def.variants.items() if name != "jax"}}
 
 
 def _with_gradients(record: OpRecord, inputs: list[tf.Tensor], outputs: list[tf.Tensor],
