@@ -15,7 +15,7 @@ import numpy as np
 
 from caudal import errors
 from caudal.data import pipeline, pipeline_buffers, structure
-from caudal.data.function import DatasetFunction, check_scalar_bool
+from caudal.data.function import DatasetFunction, _flat_tensors, _pack_values, check_scalar_bool
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, get_default_graph, name_scope
@@ -54,30 +54,7 @@ def _int_arg(value: Any, name: str, op: Any) -> int:
 
 def _flat_components(values: tuple, specs: Any) -> tuple:
     """Inputs of a dataset op (sparse components arrive as three arrays) as runtime component values."""
-    flat_specs = structure.flatten(specs)
-    if len(values) == len(flat_specs):
-        return tuple(values)
-    from caudal.framework.sparse_tensor import SparseTensorValue
-
-    out, i = [], 0
-    for spec in flat_specs:
-        if spec.sparse:
-            out.append(SparseTensorValue(*values[i:i + 3]))
-            i += 3
-        else:
-            out.append(values[i])
-            i += 1
-    return tuple(out)
-
-
-def _component_tensors(element: Any) -> list[Tensor]:
-    flat: list[Tensor] = []
-    for leaf in structure.flatten(element):
-        if structure.is_sparse(leaf):
-            flat.extend([leaf.indices, leaf.values, leaf.dense_shape])
-        else:
-            flat.append(leaf)
-    return flat
+    return _pack_values(specs, values)
 
 
 class _Specs:
@@ -149,7 +126,7 @@ def _as_text(value: Any) -> str:
 
 
 # ------------------------------------------------------------- the Dataset classes
-class DatasetV1:
+class DatasetV1(structure.HasElementStructure):
     """`tf.compat.v1.data.Dataset`: a sequence of elements, each a structure of tensors."""
 
     def __init__(self, variant: Tensor, specs: Any):
@@ -157,21 +134,6 @@ class DatasetV1:
         self._specs = specs
 
     # ---------------------------------------------------------------- structure
-    @property
-    def output_types(self) -> Any:
-        return structure.types_of(self._specs)
-
-    @property
-    def output_shapes(self) -> Any:
-        return structure.shapes_of(self._specs)
-
-    @property
-    def output_classes(self) -> Any:
-        return structure.classes_of(self._specs)
-
-    @property
-    def element_spec(self) -> Any:
-        return self._specs
 
     def __repr__(self) -> str:
         kind = type(self).__name__
@@ -181,12 +143,8 @@ class DatasetV1:
         raise RuntimeError("__iter__() is only supported inside of tf.function or when eager execution is enabled.")
 
     # ---------------------------------------------------------------- making ops
-    def _derived(self, op_type: str, inputs: list[Tensor], specs: Any, attrs: dict | None = None,
-                 name: str | None = None) -> DatasetV1:
-        attrs = dict(attrs or {})
-        attrs.update(_element_attrs(specs))
-        variant = get_default_graph().create_op(op_type, inputs, attrs, name or op_type)._outputs[0]
-        return DatasetV1(variant, specs)
+    def _derived(self, op_type: str, inputs: list[Tensor], specs: Any, attrs: dict | None = None) -> DatasetV1:
+        return _source(op_type, inputs, specs, attrs)
 
     def _function(self, fn: Callable, kind: str, returns_dataset: bool = False) -> DatasetFunction:
         return DatasetFunction(fn, self._specs, kind, returns_dataset=returns_dataset)
@@ -198,7 +156,7 @@ class DatasetV1:
         with name_scope("tensors"):
             element = structure.normalize(tensors)
             specs = structure.specs_of(element)
-            return _source("TensorDataset", _component_tensors(element), specs)
+            return _source("TensorDataset", _flat_tensors(element), specs)
 
     @staticmethod
     def from_tensor_slices(tensors: Any) -> DatasetV1:
@@ -214,7 +172,7 @@ class DatasetV1:
         specs = structure.map_structure(
             lambda leaf: structure.ComponentSpec(leaf.dtype, _row_shape(leaf.shape), structure.is_sparse(leaf)),
             element)
-        return _source("TensorSliceDataset", _component_tensors(element), specs)
+        return _source("TensorSliceDataset", _flat_tensors(element), specs)
 
     @staticmethod
     def range(*args: Any, output_type: Any = dtypes_lib.int64) -> DatasetV1:

@@ -252,7 +252,7 @@ def _iterator_attrs(specs: Any, **extra: Any) -> dict[str, Any]:
     return attrs
 
 
-class Iterator:
+class Iterator(structure.HasElementStructure):
     """`tf.data.Iterator` (TF1): `get_next()`, `initializer`, `make_initializer`, `string_handle`."""
 
     def __init__(self, iterator_resource: Tensor, initializer: Operation | None, specs: Any):
@@ -312,21 +312,6 @@ class Iterator:
         return get_default_graph().create_op("IteratorToStringHandle", [self._iterator_resource], {},
                                              name or "IteratorToStringHandle")._outputs[0]
 
-    @property
-    def output_types(self) -> Any:
-        return structure.types_of(self._specs)
-
-    @property
-    def output_shapes(self) -> Any:
-        return structure.shapes_of(self._specs)
-
-    @property
-    def output_classes(self) -> Any:
-        return structure.classes_of(self._specs)
-
-    @property
-    def element_spec(self) -> Any:
-        return self._specs
 
 
 def _element_from_outputs(specs: Any, outputs: list[Tensor]) -> Any:

@@ -68,6 +68,30 @@ def shape_text(shape: TensorShape) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+class HasElementStructure:
+    """`output_types`, `output_shapes`, `output_classes` and `element_spec` of an object whose `_specs`
+    holds its element structure (datasets and iterators)."""
+
+    __slots__ = ()
+    _specs: Any
+
+    @property
+    def output_types(self) -> Any:
+        return types_of(self._specs)
+
+    @property
+    def output_shapes(self) -> Any:
+        return shapes_of(self._specs)
+
+    @property
+    def output_classes(self) -> Any:
+        return classes_of(self._specs)
+
+    @property
+    def element_spec(self) -> Any:
+        return self._specs
+
+
 def _shape_key(shape: TensorShape) -> tuple | None:
     return None if shape.ndims is None else tuple(shape.as_list())
 
