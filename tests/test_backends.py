@@ -24,8 +24,17 @@ def _config(executor_type: str) -> tf.ConfigProto:
 
 
 # ------------------------------------------------------------------ choosing
-def test_numpy_is_the_default(monkeypatch) -> None:
+def _default() -> str:
+    from caudal.backends import fast_cpu
+
+    return "fast_cpu" if fast_cpu.installed() else "numpy"
+
+
+def test_numpy_is_the_default_without_the_fast_extra(monkeypatch) -> None:
+    from caudal.backends import fast_cpu
+
     monkeypatch.delenv("CAUDAL_BACKEND", raising=False)
+    monkeypatch.setattr(fast_cpu, "installed", lambda: False)
     with tf.Session() as sess:
         assert sess._backend.name == "numpy"
     with tf.Session(config=tf.ConfigProto()) as sess:
@@ -38,7 +47,7 @@ def test_the_environment_variable_chooses(monkeypatch) -> None:
         assert sess._backend.name == "portable"
     monkeypatch.setenv("CAUDAL_BACKEND", "")
     with tf.Session() as sess:
-        assert sess._backend.name == "numpy"
+        assert sess._backend.name == _default()
 
 
 def test_the_config_chooses_over_the_environment(monkeypatch) -> None:
@@ -64,13 +73,13 @@ def test_an_unknown_name_is_a_value_error_listing_the_backends(monkeypatch) -> N
     monkeypatch.setenv("CAUDAL_BACKEND", "jacks")
     with pytest.raises(ValueError) as info:
         tf.Session()
-    assert str(info.value) == ("Unknown caudal backend 'jacks' (from $CAUDAL_BACKEND); known backends: jax, numpy, "
-                               "portable")
+    assert str(info.value) == ("Unknown caudal backend 'jacks' (from $CAUDAL_BACKEND); known backends: fast_cpu, jax, "
+                               "numpy, portable")
     monkeypatch.delenv("CAUDAL_BACKEND")
     with pytest.raises(ValueError) as info:
         tf.Session(config=_config("gpu"))
     assert str(info.value) == ("Unknown caudal backend 'gpu' (from ConfigProto.experimental.executor_type); "
-                               "known backends: jax, numpy, portable")
+                               "known backends: fast_cpu, jax, numpy, portable")
 
 
 def test_config_must_be_a_config_proto() -> None:
@@ -84,14 +93,16 @@ def test_the_registry() -> None:
     assert backends.get_backend("numpy").xp is np
     with pytest.raises(KeyError, match="already registered"):
         backends.register_backend("numpy", lambda: None)
-    with pytest.raises(ValueError, match="Unknown caudal backend 'nope'; known backends: jax, numpy, portable"):
+    with pytest.raises(ValueError,
+                       match="Unknown caudal backend 'nope'; known backends: fast_cpu, jax, numpy, portable"):
         backends.get_backend("nope")
 
 
 def test_import_loads_no_protobuf_and_no_optional_extra() -> None:
     code = ("import sys, caudal as tf\n"
-            "loaded = [m for m in ('google.protobuf', 'jax', 'caudal.backends.numpy_backend',"
-            " 'caudal.proto.config_pb2') if m in sys.modules]\n"
+            "loaded = [m for m in ('google.protobuf', 'jax', 'numba', 'threadpoolctl',"
+            " 'caudal.backends.numpy_backend', 'caudal.backends.fast_cpu', 'caudal.proto.config_pb2')"
+            " if m in sys.modules]\n"
             "assert not loaded, loaded\n"
             "assert tf.ConfigProto().experimental.executor_type == ''\n"
             "assert 'google.protobuf' in sys.modules\n")

@@ -12,12 +12,15 @@ stream resource, see `caudal.backends.numpy_backend.NumpyRandomStream`) and
   backend (jax) would run; no variants, no in-place writes. It is the
   reference the op-record table checks the variants against;
 - `jax` (the `caudal[jax]` extra): plans compiled by XLA through jax, on the
-  CPU or a GPU (`caudal.backends.jax_backend`).
+  CPU or a GPU (`caudal.backends.jax_backend`);
+- `fast_cpu` (the `caudal[fast]` extra; the default when installed): NumPy
+  plans with oneDNN convolutions and numba loops (`caudal.backends.fast_cpu`).
 
 A Session picks its backend from `config.experimental.executor_type` when
 that names one, else from the environment variable `CAUDAL_BACKEND`, else
-`numpy`. Factories are called when a Session starts, so registering a
-backend imports nothing: `import caudal` never loads an optional extra.
+`fast_cpu` when its extra is installed, else `numpy`. Factories are called
+when a Session starts, so registering a backend imports nothing: `import
+caudal` never loads an optional extra.
 """
 from __future__ import annotations
 
@@ -63,8 +66,14 @@ def get_backend(name: str, source: str = "") -> Any:
 
 
 def default_backend_name() -> str:
-    """The backend a Session uses when its config names none: $CAUDAL_BACKEND, else `numpy`."""
-    return os.environ.get(ENV_VAR) or DEFAULT
+    """The backend a Session uses when its config names none: $CAUDAL_BACKEND, else `fast_cpu` when
+    the `fast` extra is installed, else `numpy`."""
+    name = os.environ.get(ENV_VAR)
+    if name:
+        return name
+    from caudal.backends import fast_cpu
+
+    return "fast_cpu" if fast_cpu.installed() else DEFAULT
 
 
 def _numpy() -> Any:
@@ -90,6 +99,13 @@ def _jax() -> Any:
     return JaxBackend()
 
 
+def _fast_cpu() -> Any:
+    from caudal.backends.fast_cpu.backend import FastCpuBackend
+
+    return FastCpuBackend()
+
+
 register_backend("numpy", _numpy)
 register_backend("portable", _portable)
 register_backend("jax", _jax)
+register_backend("fast_cpu", _fast_cpu)

@@ -107,6 +107,8 @@ class NumpyBackend:
 
     name = "numpy"
     xp: Any = np
+    variant_names: tuple[str, ...] = ("numpy",)  # see OpDef.kernel_for
+    inplace_plans = True  # plans may write into dead fresh buffers (runtime.plan._donate_buffers)
 
     def __init__(self) -> None:
         tune_malloc()
@@ -127,6 +129,17 @@ class NumpyBackend:
     def list_devices(self) -> list[DeviceAttributes]:
         return [DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 0)]
 
+    def set_intra_op_threads(self, count: int) -> None:
+        """Caps the BLAS and OpenMP thread pools NumPy's kernels use at `count` threads.
+
+        TF gives each Session its own pools; caudal's pools are the libraries' own, so
+        the cap is process-wide and the last Session created with a nonzero
+        `intra_op_parallelism_threads` sets it.
+        """
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=count)
+
 
 class PortableBackend(NumpyBackend):
     """NumPy arrays and the portable kernels only: no backend variants, no in-place writes.
@@ -138,3 +151,5 @@ class PortableBackend(NumpyBackend):
     """
 
     name = "portable"
+    variant_names: tuple[str, ...] = ()
+    inplace_plans = False

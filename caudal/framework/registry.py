@@ -99,9 +99,14 @@ class OpDef:
         self.control_flow = kernel is EXECUTOR
         self.expression = expression
 
-    def kernel_for(self, backend: str) -> Callable:
-        """The kernel `backend` runs: its own variant when there is one, else the portable kernel."""
-        return self.variants.get(backend, self.kernel)
+    def kernel_for(self, *backends: str) -> Callable:
+        """The kernel a backend runs: the variant of the first of `backends` (its own name, then
+        the names it inherits kernels from) that has one, else the portable kernel."""
+        for backend in backends:
+            variant = self.variants.get(backend)
+            if variant is not None:
+                return variant
+        return self.kernel
 
     def kernel_kwargs(self, op: Any) -> dict[str, Any]:
         """The keyword arguments the kernel takes for this node: attrs, bound values, `op`."""

@@ -199,8 +199,8 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
-    if backend.name == "numpy":
-        _donate_buffers(lines, levels, emitter.calls, results, emitter.env)
+    if getattr(backend, "inplace_plans", False):
+        _donate_buffers(lines, levels, emitter.calls, results, emitter.env, emitter.variant_names)
     lines, step_ops = _insert_frees(lines, levels, step_ops, emitter.headers, results)
     header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
     body = lines + [f"    return ({', '.join(results)}{',' if results else ''})"]
@@ -240,6 +240,9 @@ class _Emitter:
     def __init__(self, backend: Any, fed: set[Tensor], feeds: tuple[Tensor, ...],
                  dead_feeds: frozenset[Tensor] = frozenset()):
         self.backend = backend
+        # The backends whose kernel variants this one runs, its own first (see OpDef.kernel_for).
+        self.variant_names: tuple[str, ...] = getattr(backend, "variant_names", (backend.name,))
+        self.inplace_plans: bool = getattr(backend, "inplace_plans", False)
         self.fed = fed
         self.dead_feeds = dead_feeds
         self.env: dict[str, Any] = {"xp": backend.xp}
@@ -427,7 +430,7 @@ class _Emitter:
                 if t not in fed:
                     names[t] = name
             return
-        if op_def.expression is not None and self.level > 1 and not guarded and self.backend.name == "numpy":
+        if op_def.expression is not None and self.level > 1 and not guarded and self.inplace_plans:
             # Inside a loop, an operator expression costs a fraction of a kernel call.
             outputs = [self.fresh()]
             names[op._outputs[0]] = outputs[0]
@@ -437,7 +440,7 @@ class _Emitter:
                 self.computed[key] = outputs
             return
         kernel_name = f"k{index}"
-        self.env[kernel_name] = op_def.kernel_for(self.backend.name)
+        self.env[kernel_name] = op_def.kernel_for(*self.variant_names)
         for j, (attr, value) in enumerate(kwargs.items()):
             attr_name = f"a{index}_{j}"
             self.env[attr_name] = value
@@ -607,7 +610,7 @@ def _definitions(lines: list[str]) -> dict[str, int]:
 
 
 def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], results: list[str],
-                    env: dict[str, Any]) -> None:
+                    env: dict[str, Any], variant_names: tuple[str, ...] = ("numpy",)) -> None:
     """Switches calls to their op's in-place kernel where the first argument may be overwritten.
 
     A value may be overwritten by the call that uses it last when it was returned by a `fresh`
@@ -630,7 +633,8 @@ def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], res
         if levels[call.line] != 1:
             continue
         op_def = call.op._op_def
-        if op_def.inplace is not None and not call.guarded and call.args and call.args[0] in fresh:
+        if (op_def.inplace is not None and not call.guarded and call.args and call.args[0] in fresh
+                and not _has_own_variant(op_def, variant_names)):
             first = call.args[0]
             others = [i for i in uses[first] if i != call.line]
             if (first not in fetched and all(i < call.line and levels[i] == 1 for i in others)
@@ -640,6 +644,17 @@ def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], res
                 lines[call.line] = lines[call.line].replace(f"{call.kernel_name}(", f"{name}(", 1)
         if op_def.fresh and not call.guarded:
             fresh.update(call.outputs)
+
+
+def _has_own_variant(op_def: Any, variant_names: tuple[str, ...]) -> bool:
+    """Whether a backend that runs NumPy plans has a kernel of its own for the op, ahead of the
+    NumPy variant (which the in-place kernel would replace)."""
+    for name in variant_names:
+        if name == "numpy":
+            return False
+        if name in op_def.variants:
+            return True
+    return False
 
 
 def _insert_frees(lines: list[str], levels: list[int], step_ops: list[Any], headers: set[int],

@@ -290,7 +290,9 @@ _TF_EXECUTOR_TYPES = frozenset(["DEFAULT", "SINGLE_THREADED_EXECUTOR"])
 
 
 def _backend_for(config: Any) -> Any:
-    """The backend `config.experimental.executor_type` names, else $CAUDAL_BACKEND's, else numpy."""
+    """The backend `config.experimental.executor_type` names, else $CAUDAL_BACKEND's, else the default
+    (`fast_cpu` when the `fast` extra is installed, else `numpy`); a nonzero
+    `config.intra_op_parallelism_threads` caps the backend's thread pools."""
     from caudal import backends
 
     if config is not None:
@@ -300,7 +302,13 @@ def _backend_for(config: Any) -> Any:
             raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
         name = config.experimental.executor_type
         if name and name not in _TF_EXECUTOR_TYPES:
-            return backends.get_backend(name, "ConfigProto.experimental.executor_type")
+            backend = backends.get_backend(name, "ConfigProto.experimental.executor_type")
+        else:
+            backend = backends.get_backend(backends.default_backend_name(), f"${backends.ENV_VAR}")
+        threads = config.intra_op_parallelism_threads
+        if threads > 0 and hasattr(backend, "set_intra_op_threads"):
+            backend.set_intra_op_threads(threads)
+        return backend
     return backends.get_backend(backends.default_backend_name(), f"${backends.ENV_VAR}")
 
 

@@ -1,0 +1,118 @@
+"""The `fast_cpu` backend's seam: how it is chosen, how kernel modules plug in, what happens when
+one fails to load, and the thread cap from `ConfigProto.intra_op_parallelism_threads`. The kernels
+themselves are checked in tests/test_fast_cpu_onednn.py and tests/test_fast_cpu_loops.py."""
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.backends import fast_cpu
+from caudal.backends.fast_cpu import backend as fast_backend
+from caudal.framework.registry import get_op_def
+
+
+@pytest.fixture
+def fresh_loader(monkeypatch):
+    """A loader that has loaded nothing yet; the op definitions' variants restored afterwards."""
+    monkeypatch.setattr(fast_backend, "_loaded", None)
+    monkeypatch.setattr(fast_backend, "_failed", {})
+    for op_type in ("Relu", "Conv2D"):
+        op_def = get_op_def(op_type)
+        monkeypatch.setattr(op_def, "variants", dict(op_def.variants))
+    return monkeypatch
+
+
+def _config(executor_type: str) -> tf.ConfigProto:
+    config = tf.ConfigProto()
+    config.experimental.executor_type = executor_type
+    return config
+
+
+def _conv_relu(backend: str) -> np.ndarray:
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 5, 5, 3])
+        w = tf.Variable(np.linspace(-0.5, 0.7, 3 * 3 * 3 * 4, dtype=np.float32).reshape(3, 3, 3, 4))
+        y = tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME") + 0.1)
+        with tf.Session(config=_config(backend)) as sess:
+            sess.run(w.initializer)
+            return sess.run(y, {x: np.linspace(-1, 1, 2 * 5 * 5 * 3, dtype=np.float32).reshape(2, 5, 5, 3)})
+
+
+def test_fast_cpu_is_the_default_when_the_extra_is_installed(monkeypatch) -> None:
+    monkeypatch.delenv("CAUDAL_BACKEND", raising=False)
+    monkeypatch.setattr(fast_cpu, "installed", lambda: True)
+    from caudal import backends
+
+    assert backends.default_backend_name() == "fast_cpu"
+    monkeypatch.setenv("CAUDAL_BACKEND", "numpy")
+    assert backends.default_backend_name() == "numpy"
+
+
+def test_a_kernel_module_plugs_in_ahead_of_the_numpy_variants(fresh_loader) -> None:
+    calls = []
+
+    def relu(xp, x):
+        calls.append(x.shape)
+        return np.maximum(x, 0)
+
+    module = types.ModuleType("caudal.backends.fast_cpu.fake_kernels")
+    module.VARIANTS = {"Relu": relu}
+    module.prepare = lambda: calls.append("prepared")
+    fresh_loader.setitem(sys.modules, module.__name__, module)
+    fresh_loader.setattr(fast_cpu, "KERNEL_MODULES", ("fake_kernels",))
+    result = _conv_relu("fast_cpu")
+    # The fast variant replaces the NumPy in-place ReLU that a NumPy plan would use here.
+    assert calls == ["prepared", (2, 5, 5, 4)]
+    np.testing.assert_allclose(result, _conv_relu("numpy"), rtol=1e-6)
+    assert fast_backend.loaded_modules() == {"fake_kernels": "loaded"}
+
+
+def test_a_module_that_fails_to_load_warns_once_and_its_ops_run_on_numpy(fresh_loader) -> None:
+    fresh_loader.setattr(fast_cpu, "KERNEL_MODULES", ("no_such_kernels",))
+    with pytest.warns(RuntimeWarning, match=r"the fast_cpu kernels of 'no_such_kernels' could not be loaded "
+                                            r"\(ModuleNotFoundError: .*\); their ops run on NumPy"):
+        result = _conv_relu("fast_cpu")
+    np.testing.assert_allclose(result, _conv_relu("numpy"), rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(_conv_relu("fast_cpu"), result)  # no second warning
+    assert fast_backend.loaded_modules()["no_such_kernels"].startswith("ModuleNotFoundError")
+
+
+def test_a_kernel_module_whose_library_is_broken_warns_and_falls_back(fresh_loader) -> None:
+    module = types.ModuleType("caudal.backends.fast_cpu.broken_kernels")
+
+    def prepare():
+        raise OSError("libbroken.so: cannot open shared object file")
+
+    module.prepare = prepare
+    module.VARIANTS = {"Conv2D": lambda *a, **k: pytest.fail("a module that failed to load was used")}
+    fresh_loader.setitem(sys.modules, module.__name__, module)
+    fresh_loader.setattr(fast_cpu, "KERNEL_MODULES", ("broken_kernels",))
+    with pytest.warns(RuntimeWarning, match="OSError: libbroken.so: cannot open shared object file"):
+        result = _conv_relu("fast_cpu")
+    np.testing.assert_allclose(result, _conv_relu("numpy"), rtol=1e-6)
+    assert "fast_cpu" not in get_op_def("Conv2D").variants
+
+
+def test_intra_op_parallelism_threads_caps_the_blas_pool() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = threadpoolctl.threadpool_info()
+    blas = [pool for pool in before if pool["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("NumPy's BLAS is not one threadpoolctl controls")
+    try:
+        config = tf.ConfigProto(intra_op_parallelism_threads=1)
+        config.experimental.executor_type = "numpy"
+        with tf.Session(config=config) as sess:
+            assert sess.run(tf.constant(2.0) * 3.0) == 6.0
+        after = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+        assert all(pool["num_threads"] == 1 for pool in after)
+    finally:
+        threadpoolctl.threadpool_limits(limits={pool["prefix"]: pool["num_threads"] for pool in blas})
