@@ -14,6 +14,7 @@ affected.
     python benchmarks/lenet.py                       # caudal only
     python benchmarks/lenet.py --tf /path/to/python  # and TensorFlow, same model
     python benchmarks/lenet.py --backend jax         # caudal on jax against the step by hand in JAX
+    python benchmarks/lenet.py --profile             # caudal's step: milliseconds per op type
 
 With `--tf`, the same model source (MODEL below) runs in TensorFlow's
 `tf.compat.v1` in a subprocess of that interpreter: caudal never imports
@@ -124,7 +125,43 @@ def run_caudal() -> dict:
     return namespace["run"](tf, caudal_dropout, caudal_xent, BATCH, WARMUP, STEPS)
 
 
+def profile_ops(steps: int = 20) -> None:
+    """`--profile`: caudal's step, milliseconds per op type (see _op_profile.py)."""
+    import time
+
+    import _op_profile
+    import numpy as np
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import caudal as tf
+
+    _op_profile.install()
+    namespace: dict = {}
+    exec(MODEL, namespace)
+    rng = np.random.default_rng(0)
+    images = rng.random((BATCH, 28, 28, 1), dtype=np.float32)
+    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, BATCH)]
+    with tf.Graph().as_default():
+        x, labels, loss, train = namespace["build"](tf, caudal_dropout, caudal_xent)
+        with tf.Session() as sess:
+            print(f"backend: {sess._backend.name}")
+            sess.run(tf.global_variables_initializer())
+            feed = {x: images, labels: onehot}
+            for _ in range(WARMUP):
+                sess.run(train, feed)
+            _op_profile.start()
+            times = []
+            for _ in range(steps):
+                start = time.perf_counter()
+                sess.run(train, feed)
+                times.append(time.perf_counter() - start)
+    print(_op_profile.report(steps, 1000 * sum(times) / steps))
+
+
 def main() -> None:
+    if "--profile" in sys.argv:
+        profile_ops()
+        return
     if "--jax-child" in sys.argv or "--backend" in sys.argv:
         # caudal on the jax backend against the same step written with jax.jit (benchmarks/_jax_lenet.py)
         import argparse
