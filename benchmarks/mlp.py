@@ -9,6 +9,7 @@ drift on a shared machine affects least). Target (issue 3): ratio <= 1.15.
 
     python benchmarks/mlp.py                  # caudal (numpy backend) against NumPy by hand
     python benchmarks/mlp.py --backend jax    # caudal on jax against the step written with jax.jit
+    python benchmarks/mlp.py --jax PYTHON     # caudal (default backend) against jax.jit run by PYTHON
 
 With `--backend jax` the contestants are caudal on the jax backend, the same
 step written by hand in JAX (one `jax.jit` of forward, `jax.grad` and Adam,
@@ -17,6 +18,11 @@ its device work has finished. Also printed: each one's first call (tracing
 and compilation included). Targets (issue 12): caudal-on-jax at most 1.1x the
 hand-written step, its first call at most 1.5x; on a GPU, at least 5x faster
 than the NumPy backend.
+
+With `--jax PYTHON` (an interpreter with jax, such as a scratch virtual
+environment), caudal on its default backend (`fast_cpu` when the fast extra is
+installed) runs here and the hand-written `jax.jit` step in a child process of
+PYTHON, alternately, three rounds each. Target (issue 16): caudal at most 1.0x.
 """
 from __future__ import annotations
 
@@ -245,12 +251,58 @@ def main_jax(blocks: int = BLOCKS) -> dict:
             "speedup_over_numpy": speedup, "first_call_ms": first}
 
 
+def jax_child(blocks: int) -> None:
+    """`--jax-child`: the hand-written JAX step alone, in this (scratch) interpreter; prints JSON."""
+    import json
+
+    step, sync = jax_step()
+    times = time_interleaved({"jax": step}, make_batches(50), {"jax": sync}, blocks)["jax"]
+    print(json.dumps({"ms_per_step": statistics.median(times)}))
+
+
+def main_against_jax(python: str, blocks: int, rounds: int = 3) -> None:
+    """caudal on its default backend against the hand-written `jax.jit` step run by `python` (an
+    interpreter with jax, e.g. a scratch virtual environment), alternately, `rounds` times each."""
+    import json
+    import subprocess
+
+    batches = make_batches(50)
+    step = caudal_step(_default_backend())
+    caudal_ms, jax_ms = [], []
+    for _ in range(rounds):
+        caudal_ms.append(statistics.median(time_interleaved({"caudal": step}, batches, blocks=blocks)["caudal"]))
+        out = subprocess.run([python, __file__, "--jax-child", "--blocks", str(blocks)], check=True,
+                             capture_output=True, text=True)
+        jax_ms.append(json.loads(out.stdout.strip().splitlines()[-1])["ms_per_step"])
+    mine, theirs = statistics.median(caudal_ms), statistics.median(jax_ms)
+    print(f"caudal ({_default_backend()}): {mine:7.3f} ms per training step (median of {rounds} rounds: "
+          f"{', '.join(f'{t:.3f}' for t in caudal_ms)})")
+    print(f"jax.jit by hand:  {theirs:7.3f} ms per training step ({', '.join(f'{t:.3f}' for t in jax_ms)}; "
+          f"{python})")
+    print(f"ratio caudal/jax: {mine / theirs:.2f} (target <= 1.0)")
+
+
+def _default_backend() -> str:
+    from caudal import backends
+
+    return backends.default_backend_name()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["numpy", "jax"], default="numpy",
                         help="jax: caudal on the jax backend against the step written with jax.jit")
     parser.add_argument("--blocks", type=int, default=BLOCKS, help=f"timed blocks per contestant ({BLOCKS})")
+    parser.add_argument("--jax", metavar="PYTHON",
+                        help="an interpreter with jax: caudal (default backend) against the step written with jax.jit")
+    parser.add_argument("--jax-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.jax_child:
+        jax_child(args.blocks)
+        return
+    if args.jax:
+        main_against_jax(args.jax, args.blocks)
+        return
     if args.backend == "jax":
         main_jax(args.blocks)
         return
