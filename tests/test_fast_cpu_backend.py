@@ -116,3 +116,37 @@ def test_intra_op_parallelism_threads_caps_the_blas_pool() -> None:
         assert all(pool["num_threads"] == 1 for pool in after)
     finally:
         threadpoolctl.threadpool_limits(limits={pool["prefix"]: pool["num_threads"] for pool in blas})
+
+
+def test_products_run_on_threads_sized_to_their_work(monkeypatch) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from caudal.framework import threads
+
+    if not [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]:
+        pytest.skip("NumPy's BLAS is not one threadpoolctl controls")
+    monkeypatch.setattr(threads, "_cap", 2)
+    monkeypatch.setattr(threads, "_blas_threads", 0)
+
+    def blas_threads() -> int:
+        return [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"][0]["num_threads"]
+
+    graph = tf.Graph()
+    with graph.as_default():
+        small = tf.matmul(tf.ones([8, 8]), tf.ones([8, 8]))
+        large = tf.matmul(tf.ones([512, 512]), tf.ones([512, 512]))  # 2 * 512^3 > PARALLEL_FLOPS
+        with tf.Session(config=_config("numpy")) as sess:
+            np.testing.assert_array_equal(sess.run(small), np.full([8, 8], 8.0))
+            assert blas_threads() == 1
+            np.testing.assert_array_equal(sess.run(large), np.full([512, 512], 512.0))
+            assert blas_threads() == 2
+    monkeypatch.setenv("CAUDAL_THREAD_POLICY", "library")
+    assert not threads.enabled()
+    threads.blas_threads_for(1.0)  # leaves the library alone
+    assert blas_threads() == 2
+
+
+def test_a_thread_cap_must_be_positive() -> None:
+    from caudal.framework import threads
+
+    with pytest.raises(ValueError, match="A thread count must be positive, got 0"):
+        threads.set_cap(0)

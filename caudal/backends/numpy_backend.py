@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from caudal.framework import threads
 from caudal.framework.resource import Resource
 
 _M_TRIM_THRESHOLD = -1
@@ -130,7 +131,8 @@ class NumpyBackend:
         return [DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 0)]
 
     def set_intra_op_threads(self, count: int) -> None:
-        """Caps the BLAS and OpenMP thread pools NumPy's kernels use at `count` threads.
+        """Caps the BLAS and OpenMP thread pools NumPy's kernels use at `count` threads (see
+        caudal.framework.threads for how many of them a kernel uses).
 
         TF gives each Session its own pools; caudal's pools are the libraries' own, so
         the cap is process-wide and the last Session created with a nonzero
@@ -138,6 +140,7 @@ class NumpyBackend:
         """
         from threadpoolctl import threadpool_limits
 
+        threads.set_cap(count)
         threadpool_limits(limits=count)
 
 

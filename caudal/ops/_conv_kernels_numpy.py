@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from caudal.framework import threads
 from caudal.ops import _conv_kernels as portable
 from caudal.ops._conv_kernels import (
     Pads,
@@ -126,6 +127,7 @@ def conv2d(xp: Any, x: Any, w: Any, strides: Sequence[int], dilations: Sequence[
     kh, kw, _, o = w.shape
     out_hw, pads = spatial_geometry((h, wd), (kh, kw), strides, dilations, padding, explicit)
     k = kh * kw * c
+    threads.blas_threads_for(2.0 * n * out_hw[0] * out_hw[1] * k * o)
     chunks = image_chunks(n, out_hw[0] * out_hw[1] * k * x.dtype.itemsize)
     if len(chunks) == 1:
         cols = patches(xp, x, (kh, kw), out_hw, pads, strides, dilations)
@@ -152,6 +154,7 @@ def conv2d_backprop_input(xp: Any, in_shape: Sequence[int], w: Any, dy: Any, str
     check_out_backprop(dy.shape, (n, out_hw[0], out_hw[1], o))
     dtype = np.result_type(dy, w)
     per_image = out_hw[0] * out_hw[1]
+    threads.blas_threads_for(2.0 * n * per_image * kh * kw * c * o)
     (top, bottom), (left, right) = pads
     buf = np.zeros((n, h + top + bottom, wd + left + right, c), dtype=dtype)
     taps = w.reshape(kh * kw, c, o).transpose(0, 2, 1)
@@ -175,6 +178,7 @@ def conv2d_backprop_filter(xp: Any, x: Any, filter_shape: Sequence[int], dy: Any
     out_hw, pads = spatial_geometry((h, wd), (kh, kw), strides, dilations, padding, explicit)
     check_out_backprop(dy.shape, (n, out_hw[0], out_hw[1], o))
     k = kh * kw * c
+    threads.blas_threads_for(2.0 * n * out_hw[0] * out_hw[1] * k * o)
     total = np.zeros((k, o), dtype=np.result_type(x, dy)) if n == 0 else None
     for start, stop in image_chunks(n, out_hw[0] * out_hw[1] * k * x.dtype.itemsize):
         cols = patches(xp, x[start:stop], (kh, kw), out_hw, pads, strides, dilations)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from caudal.framework import dtypes as dtypes_lib
+from caudal.framework import threads
 from caudal.framework.convert import convert_to_tensor, is_tensor_like
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
@@ -290,16 +291,38 @@ def _sigmoid_kernel(xp: Any, x: Any) -> Any:
 
 
 def _sigmoid_numpy(xp: Any, x: Any) -> Any:
-    """The same formula in two buffers."""
-    if type(x) is not np.ndarray or x.dtype.kind != "f":
-        return _sigmoid_kernel(xp, x)
-    denominator = np.abs(x)
-    np.negative(denominator, out=denominator)
-    np.exp(denominator, out=denominator)
-    denominator += 1
-    result = np.minimum(x, 0)
-    np.exp(result, out=result)
-    result /= denominator
+    """The same formula with one exp, in two buffers: exp(min(x, 0)) is exp(-|x|) where x < 0 and
+    1 where x >= 0, i.e. max(exp(-|x|), x >= 0) (exp(-|x|) <= 1; a NaN stays NaN), so the values
+    are bit for bit the portable kernel's."""
+    if type(x) is not np.ndarray or x.dtype.kind != "f" or not x.ndim:
+        return _sigmoid_kernel(xp, x)  # NumPy gives 0-d results as scalars, which take no `out=`
+    exp_minus_abs = np.abs(x)
+    np.negative(exp_minus_abs, out=exp_minus_abs)
+    np.exp(exp_minus_abs, out=exp_minus_abs)
+    result = np.greater_equal(x, 0).astype(x.dtype)
+    np.maximum(result, exp_minus_abs, out=result)
+    exp_minus_abs += 1
+    result /= exp_minus_abs
+    return result
+
+
+def _sigmoid_grad_numpy(xp: Any, y: Any, dy: Any) -> Any:
+    """dy * y * (1 - y), evaluated in that order, in two buffers."""
+    if type(y) is not np.ndarray or type(dy) is not np.ndarray or y.dtype != dy.dtype or y.shape != dy.shape:
+        return dy * y * (1 - y)
+    result = np.multiply(dy, y)
+    one_minus_y = np.subtract(1, y, dtype=y.dtype)
+    result *= one_minus_y
+    return result
+
+
+def _tanh_grad_numpy(xp: Any, y: Any, dy: Any) -> Any:
+    """dy * (1 - y * y) in one buffer."""
+    if type(y) is not np.ndarray or type(dy) is not np.ndarray or y.dtype != dy.dtype or y.shape != dy.shape:
+        return dy * (1 - y * y)
+    result = np.multiply(y, y)
+    np.subtract(1, result, out=result)
+    result *= dy
     return result
 
 
@@ -348,9 +371,10 @@ def _tanh_grad_grad(op: Any, grad: Tensor) -> list:
 
 
 register_op("SigmoidGrad", infer=_rules.binary(_rules.FLOAT_COMPLEX),
-            kernel=lambda xp, y, dy: dy * y * (1 - y), grad=_sigmoid_grad_grad)
+            kernel=lambda xp, y, dy: dy * y * (1 - y), grad=_sigmoid_grad_grad,
+            variants={"numpy": _sigmoid_grad_numpy})
 register_op("TanhGrad", infer=_rules.binary(_rules.FLOAT_COMPLEX),
-            kernel=lambda xp, y, dy: dy * (1 - y * y), grad=_tanh_grad_grad)
+            kernel=lambda xp, y, dy: dy * (1 - y * y), grad=_tanh_grad_grad, variants={"numpy": _tanh_grad_numpy})
 
 
 def negative(x: Any, name: str | None = None) -> Tensor:
@@ -516,7 +540,14 @@ def _matmul_grad(op: Any, grad: Tensor) -> list:
             matmul(grad, a, transpose_a=True, transpose_b=True)]
 
 
-register_op("MatMul", infer=_matmul_infer, kernel=_matmul_kernel, grad=_matmul_grad, fresh=True)
+def _matmul_numpy(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> Any:
+    """The product on NumPy's BLAS, with threads sized to its work (caudal.framework.threads)."""
+    threads.blas_threads_for(2.0 * a.size * (b.shape[0] if transpose_b else b.shape[-1]))
+    return _matmul_kernel(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+
+
+register_op("MatMul", infer=_matmul_infer, kernel=_matmul_kernel, grad=_matmul_grad, fresh=True,
+            variants={"numpy": _matmul_numpy})
 
 
 def _batch_matmul_infer(ctx: InferContext) -> list:
@@ -577,7 +608,16 @@ def _sum_batch_to(grad: Tensor, x: Tensor) -> Tensor:
     return reshape(sum_to_shape_of(grad, x), shape(x))
 
 
-register_op("BatchMatMulV2", infer=_batch_matmul_infer, kernel=_batch_matmul_kernel, grad=_batch_matmul_grad)
+def _batch_matmul_numpy(xp: Any, x: Any, y: Any, *, adj_x: bool, adj_y: bool) -> Any:
+    """The products on NumPy's BLAS, with threads sized to their work (caudal.framework.threads)."""
+    if x.ndim >= 2 and y.ndim >= 2:
+        n, m = y.shape[-2 if adj_y else -1], x.shape[-1 if adj_x else -2]
+        threads.blas_threads_for(2.0 * max(x.size * n, y.size * m))
+    return _batch_matmul_kernel(xp, x, y, adj_x=adj_x, adj_y=adj_y)
+
+
+register_op("BatchMatMulV2", infer=_batch_matmul_infer, kernel=_batch_matmul_kernel, grad=_batch_matmul_grad,
+            variants={"numpy": _batch_matmul_numpy})
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False, adjoint_a: bool = False,
