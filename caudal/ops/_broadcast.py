@@ -27,7 +27,7 @@ def _bga_infer(ctx: InferContext) -> list:
 
 def broadcast_reduction_axes(s0: Any, s1: Any) -> tuple[np.ndarray, np.ndarray]:
     """The axes along which each of two broadcast shapes must be summed."""
-    return _reduction_axes(tuple(np.asarray(s0).tolist()), tuple(np.asarray(s1).tolist()))
+    return _reduction_axes(_rules.int_tuple(s0), _rules.int_tuple(s1))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -3,6 +3,7 @@ Shape/Size/Rank, Range, OneHot, BroadcastTo and Slice."""
 from __future__ import annotations
 
 import builtins
+import functools
 from typing import Any
 
 import numpy as np
@@ -290,13 +291,20 @@ def _concat_offset_infer(ctx: InferContext) -> list:
 
 
 def _concat_offset_kernel(xp: Any, axis: Any, *shapes: Any) -> tuple:
-    a = int(axis) % len(shapes[0])
+    return _concat_offsets(int(axis), tuple(_rules.int_tuple(s) for s in shapes))
+
+
+@functools.lru_cache(maxsize=256)
+def _concat_offsets(axis: int, shapes: tuple[tuple[int, ...], ...]) -> tuple:
+    """Memoized: a gradient loop asks the same question every pass. The arrays are read-only."""
+    a = axis % len(shapes[0])
     offsets = []
     running = 0
     for s in shapes:
         offset = np.zeros(len(s), dtype=np.int32)
         offset[a] = running
-        running += int(s[a])
+        running += s[a]
+        offset.flags.writeable = False
         offsets.append(offset)
     return tuple(offsets)
 
@@ -419,8 +427,11 @@ def _shape_infer(ctx: InferContext) -> list:
     return [(_rules.attr_dtype(ctx, "out_type"), TensorShape([ctx.shape(0).ndims]))]
 
 
-register_op("Shape", infer=_shape_infer, grad=NOT_DIFFERENTIABLE,
-            kernel=lambda xp, x, *, out_type: np.array(np.shape(x), dtype=out_type.as_numpy_dtype))
+def _shape_kernel(xp: Any, x: Any, *, out_type: Any) -> Any:
+    return np.array(x.shape if type(x) is np.ndarray else np.shape(x), dtype=out_type.as_numpy_dtype)
+
+
+register_op("Shape", infer=_shape_infer, grad=NOT_DIFFERENTIABLE, kernel=_shape_kernel)
 register_op("Size", infer=lambda ctx: [(_rules.attr_dtype(ctx, "out_type"), TensorShape([]))],
             grad=NOT_DIFFERENTIABLE,
             kernel=lambda xp, x, *, out_type: np.array(np.size(x), dtype=out_type.as_numpy_dtype))
@@ -603,7 +614,8 @@ def _slice_infer(ctx: InferContext) -> list:
 
 
 def _slice_kernel(xp: Any, x: Any, begin: Any, size: Any) -> Any:
-    index = tuple(builtins.slice(int(b), None if int(s) == -1 else int(b) + int(s)) for b, s in zip(begin, size))
+    index = tuple(builtins.slice(b, None if s == -1 else b + s)
+                  for b, s in zip(_rules.int_tuple(begin), _rules.int_tuple(size)))
     return x[index]
 
 

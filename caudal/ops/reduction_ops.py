@@ -105,11 +105,12 @@ def _sum_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
 def _sum_numpy(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:
     """Sum on NumPy: a BLAS product with ones where `sum_by_product` applies."""
     axis = _axes(axes)
-    if axis:
-        total = sum_by_product(x, axis)
-        if total is not None:
-            return _keep_dims(total, x, axis) if keep_dims else total
-    return _sum_kernel(xp, x, axes, keep_dims=keep_dims)
+    if not axis:
+        return x  # as the portable kernel: a broadcast gradient that needs no reduction
+    total = sum_by_product(x, axis)
+    if total is not None:
+        return _keep_dims(total, x, axis) if keep_dims else total
+    return xp.sum(x, axis=axis, keepdims=keep_dims, dtype=x.dtype)
 
 
 def _mean_kernel(xp: Any, x: Any, axes: Any, *, keep_dims: bool) -> Any:

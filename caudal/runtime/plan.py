@@ -200,7 +200,8 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
     if getattr(backend, "inplace_plans", False):
-        _donate_buffers(lines, levels, emitter.calls, results, emitter.env, emitter.variant_names)
+        _donate_buffers(lines, levels, emitter.calls, results, emitter.env, emitter.variant_names,
+                        emitter.headers)
     lines, step_ops = _insert_frees(lines, levels, step_ops, emitter.headers, results)
     header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
     body = lines + [f"    return ({', '.join(results)}{',' if results else ''})"]
@@ -610,17 +611,21 @@ def _definitions(lines: list[str]) -> dict[str, int]:
 
 
 def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], results: list[str],
-                    env: dict[str, Any], variant_names: tuple[str, ...] = ("numpy",)) -> None:
+                    env: dict[str, Any], variant_names: tuple[str, ...] = ("numpy",),
+                    headers: frozenset[int] | set[int] = frozenset()) -> None:
     """Switches calls to their op's in-place kernel where the first argument may be overwritten.
 
     A value may be overwritten by the call that uses it last when it was returned by a `fresh`
     op (so no variable, feed, constant or other value shares its memory), is not fetched, and
     every other use of it is by a fresh op too (an op that could return a view of it, or keep
     it, would see the write). The in-place call's result is fresh in turn, so `conv + b` then
-    `relu` write into the convolution's output. Only straight-line code qualifies: inside a
-    loop a value is used again by the next pass.
+    `relu` write into the convolution's output. The value, its other uses and the call must be
+    in one block, in that order: inside a loop that is one pass of its body (the matmul and
+    bias add of an RNN cell), since a loop variable or a value from outside the loop is used
+    again by the next pass.
     """
     defined_at = _definitions(lines)
+    enclosing, _ = _enclosing_blocks(levels, headers)
     uses: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
         for name in set(_VALUE.findall(line)):
@@ -630,14 +635,15 @@ def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], res
     fetched = set(results)
     fresh: set[str] = set()
     for call in calls:
-        if levels[call.line] != 1:
-            continue
         op_def = call.op._op_def
         if (op_def.inplace is not None and not call.guarded and call.args and call.args[0] in fresh
                 and not _has_own_variant(op_def, variant_names)):
             first = call.args[0]
+            block = enclosing[call.line]
+            start = defined_at[first]
             others = [i for i in uses[first] if i != call.line]
-            if (first not in fetched and all(i < call.line and levels[i] == 1 for i in others)
+            if (first not in fetched and enclosing[start] == block
+                    and all(start < i < call.line and enclosing[i] == block for i in others)
                     and all(i in call_at and call_at[i].op._op_def.fresh for i in others)):
                 name = f"{call.kernel_name}_inplace"
                 env[name] = op_def.inplace
@@ -657,13 +663,10 @@ def _has_own_variant(op_def: Any, variant_names: tuple[str, ...]) -> bool:
     return False
 
 
-def _insert_frees(lines: list[str], levels: list[int], step_ops: list[Any], headers: set[int],
-                  results: list[str]) -> tuple[list[str], list[Any]]:
-    """Adds `del` statements after the last use of each intermediate value.
-
-    In straight-line code the `del` goes on the last use's line (so line numbers still map
-    to ops). A value used inside a loop that it was not computed in is freed after that loop.
-    """
+def _enclosing_blocks(levels: list[int], headers: frozenset[int] | set[int]
+                      ) -> tuple[list[tuple[int, ...]], dict[int, int]]:
+    """(for each line, the header lines of the blocks around it, outermost first; for each header,
+    the last line of its block)."""
     enclosing: list[tuple[int, ...]] = []
     open_blocks: list[int] = []
     block_end: dict[int, int] = {}
@@ -675,6 +678,17 @@ def _insert_frees(lines: list[str], levels: list[int], step_ops: list[Any], head
             block_end[h] = i
         if i in headers:
             open_blocks.append(i)
+    return enclosing, block_end
+
+
+def _insert_frees(lines: list[str], levels: list[int], step_ops: list[Any], headers: set[int],
+                  results: list[str]) -> tuple[list[str], list[Any]]:
+    """Adds `del` statements after the last use of each intermediate value.
+
+    In straight-line code the `del` goes on the last use's line (so line numbers still map
+    to ops). A value used inside a loop that it was not computed in is freed after that loop.
+    """
+    enclosing, block_end = _enclosing_blocks(levels, headers)
     defined_at = _definitions(lines)
     last_use: dict[str, int] = {}
     for i, line in enumerate(lines):
