@@ -43,7 +43,7 @@ import numpy as np
 from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
-from caudal.runtime import frames
+from caudal.runtime import frames, fusion
 from caudal.runtime.feeds import missing_feed_message
 
 __all__ = ["DEAD", "Plan", "build_plan", "prune_and_order"]
@@ -196,6 +196,8 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     ops, items, plan.loops = prune_and_order(fetches, feeds, restrict)
     backend = getattr(backend, "host", backend)  # a compiled backend runs such Python plans on its host
     emitter = _Emitter(backend, fed, feeds, dead_feeds)
+    emitter.fused = fusion.broadcast_reductions(ops, fetches, feeds)
+    emitter.absorbed = {part for parts in emitter.fused.values() for part in parts}
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -262,6 +264,8 @@ class _Emitter:
         self.counter = 0
         self.writes_variables = False
         self.stateful = False
+        self.fused: dict[Operation, fusion.Parts] = {}  # ops run as one call with the ops they absorb
+        self.absorbed: set[Operation] = set()
 
     # ------------------------------------------------------------ helpers
     def fresh(self) -> str:
@@ -359,6 +363,11 @@ class _Emitter:
             self.level -= 1
 
     def emit_op(self, op: Operation) -> None:
+        if op in self.absorbed:
+            return  # computed by the fused call that uses it
+        if op in self.fused:
+            self.emit_broadcast_reduction(op, self.fused[op])
+            return
         op_def = op._op_def
         fed = self.fed
         ref_inputs = op_def.ref_inputs
@@ -478,6 +487,27 @@ class _Emitter:
             self.stateful = True
             if op_def.ref_inputs:
                 self.writes_variables = True
+
+    def emit_broadcast_reduction(self, reshape: Operation, parts: fusion.Parts) -> None:
+        """A broadcast gradient's Shape, Shape, BroadcastGradientArgs, Sum and Reshape as one call
+        (see `caudal.runtime.fusion`); its errors name the BroadcastGradientArgs."""
+        grad, x = parts[3]._inputs[0], parts[0]._inputs[0]
+        kernel_name = f"k{reshape._id}"
+        self.env[kernel_name] = fusion.broadcast_reduction_kernel(
+            parts, reshape, lambda op: op._op_def.kernel_for(*self.variant_names))
+        args = [self.value_of(grad), self.value_of(x)]
+        output = self.fresh()
+        self.names[reshape._outputs[0]] = output
+        call = f"{kernel_name}(xp, {', '.join(args)})"
+        dead = [name for t, name in zip((grad, x), args) if self.may_be_dead(t)]
+        if dead:
+            self.env["DEAD"] = DEAD
+            self.dead_ops.add(reshape)
+            self.live_expr[reshape] = output
+            self.add(f"{output} = DEAD if {' or '.join(f'{name} is DEAD' for name in dead)} else {call}", parts[2])
+        else:
+            self.add(f"{output} = {call}", parts[2])
+        self.calls.append(_Call(len(self.lines) - 1, reshape, kernel_name, args, [output], bool(dead)))
 
     def _scalar_constant(self, name: str) -> str:
         """A 0-d constant as a NumPy scalar, whose arithmetic with the scalars a loop counter
