@@ -287,6 +287,12 @@ def test_a_missing_library_raises_a_clear_error(monkeypatch):
         onednn_lib.load()
 
 
+def test_a_major_version_other_than_3_is_refused():
+    onednn_lib.check_version((3, 2, 0), "libdnnl.so.3")
+    with pytest.raises(ImportError, match=r"libdnnl.so.2 is oneDNN 2.7.1; caudal's fast_cpu kernels need oneDNN 3.x"):
+        onednn_lib.check_version((2, 7, 1), "libdnnl.so.2")
+
+
 def test_a_library_that_is_not_onednn_is_refused():
     libc = ctypes.util.find_library("c")
     if libc is None:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["DnnlError", "Library", "MemoryDesc", "Primitive", "load", "find_library_path", "open_library",
-           "set_num_threads", "ARG_SRC", "ARG_DST", "ARG_WEIGHTS", "ARG_DIFF_SRC", "ARG_DIFF_DST",
+           "check_version", "set_num_threads", "ARG_SRC", "ARG_DST", "ARG_WEIGHTS", "ARG_DIFF_SRC", "ARG_DIFF_DST",
            "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_FROM", "ARG_TO"]
 
 # ------------------------------------------------------------ v3.2 constants
@@ -185,6 +185,13 @@ class Memory(_Owned):
         self.lib.check("dnnl_memory_set_data_handle", self.lib.dll.dnnl_memory_set_data_handle(self.handle, address))
 
 
+def check_version(version: tuple[int, int, int], path: str) -> None:
+    """Refuses a libdnnl whose major version is not 3 (the C API and enum values bound here are 3.x's)."""
+    if version[0] != 3:
+        raise ImportError(f"{path} is oneDNN {'.'.join(map(str, version))}; caudal's fast_cpu kernels need "
+                          f"oneDNN 3.x (pip install onednn-cpu-gomp)")
+
+
 class Library:
     """The loaded libdnnl: its functions, one CPU engine and one stream."""
 
@@ -204,9 +211,7 @@ class Library:
         self.path = path
         version = dll.dnnl_version().contents
         self.version = (version.major, version.minor, version.patch)
-        if version.major != 3:
-            raise ImportError(f"{path} is oneDNN {'.'.join(map(str, self.version))}; caudal's fast_cpu kernels "
-                              f"need oneDNN 3.x (pip install onednn-cpu-gomp)")
+        check_version(self.version, path)
         engine = ctypes.c_void_p()
         self.check("dnnl_engine_create", dll.dnnl_engine_create(ctypes.byref(engine), CPU, 0))
         self._engine = _Owned(engine.value, dll.dnnl_engine_destroy)
