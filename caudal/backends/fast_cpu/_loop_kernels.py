@@ -1,0 +1,376 @@
+"""numba loops of the fast CPU backend's memory-bound ops (float32, C-contiguous arrays).
+
+Imported by `caudal.backends.fast_cpu.loops` only after `prepare()` has chosen
+numba's cache directory and threading layer: the cache location of a kernel is
+fixed when it is decorated. The wrappers in `loops` check dtypes, layouts and
+sizes and compute the scalar coefficients exactly as the NumPy variants do;
+these loops do the per-element work in one parallel pass each.
+
+Pooling windows are given by their geometry (`caudal.ops._conv_kernels.spatial_geometry`):
+kernel (kh, kw), strides (sh, sw), the padding before each dimension (top,
+left) and the output size; only the real (unpadded) elements of a window are
+visited. Gradient kernels that scatter into their input-shaped result run one
+task per batch element and block of `rows` output rows; the wrapper makes the
+blocks single rows only when windows of successive rows never overlap, so no
+two tasks write the same element.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_JIT = {"parallel": True, "cache": True, "fastmath": False}
+_NEG_INF = np.float32(-np.inf)
+
+
+def _window(start: int, k: int, size: int) -> tuple[int, int]:
+    """The first and past-the-last window offsets whose element lies inside [0, size)."""
+    return max(0, -start), min(k, size - start)
+
+
+_window = njit(inline="always")(_window)
+
+
+def _owned_rows(block: int, blocks: int, rows: int, sh: int, top: int, h: int) -> tuple[int, int]:
+    """The input rows a task of `rows` output rows zeroes: from its first window to the next task's."""
+    lo = 0 if block == 0 else min(max(block * rows * sh - top, 0), h)
+    hi = h if block == blocks - 1 else min(max((block + 1) * rows * sh - top, 0), h)
+    return lo, hi
+
+
+_owned_rows = njit(inline="always")(_owned_rows)
+
+
+# ----------------------------------------------------------------- max pooling
+@njit(**_JIT)
+def max_pool_nhwc(x, kh, kw, sh, sw, top, left, ho, wo):
+    n, h, w, c = x.shape
+    out = np.empty((n, ho, wo, c), np.float32)
+    for task in prange(n * ho):
+        b, oh = task // ho, task % ho
+        h0 = oh * sh - top
+        i_lo, i_hi = _window(h0, kh, h)
+        for ow in range(wo):
+            w0 = ow * sw - left
+            j_lo, j_hi = _window(w0, kw, w)
+            for ch in range(c):
+                out[b, oh, ow, ch] = _NEG_INF
+            for i in range(i_lo, i_hi):
+                for j in range(j_lo, j_hi):
+                    for ch in range(c):
+                        v, m = x[b, h0 + i, w0 + j, ch], out[b, oh, ow, ch]
+                        out[b, oh, ow, ch] = v if (v > m) | (v != v) else m
+    return out
+
+
+@njit(**_JIT)
+def max_pool_nchw(x, kh, kw, sh, sw, top, left, ho, wo):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, ho, wo), np.float32)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for oh in range(ho):
+            h0 = oh * sh - top
+            i_lo, i_hi = _window(h0, kh, h)
+            for ow in range(wo):
+                w0 = ow * sw - left
+                j_lo, j_hi = _window(w0, kw, w)
+                m = _NEG_INF
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        v = x[b, ch, h0 + i, w0 + j]
+                        m = v if (v > m) | (v != v) else m
+                out[b, ch, oh, ow] = m
+    return out
+
+
+@njit(**_JIT)
+def max_pool_grad_nhwc(x, dy, kh, kw, sh, sw, top, left, rows):
+    """Each dy goes to the first maximum of its window's real elements (row-major): the first
+    element is taken, a later one replaces it only when strictly greater, as TF's CPU kernel."""
+    n, h, w, c = x.shape
+    ho, wo = dy.shape[1], dy.shape[2]
+    blocks = (ho + rows - 1) // rows
+    dx = np.empty_like(x)
+    for task in prange(n * blocks):
+        b, block = task // blocks, task % blocks
+        lo, hi = _owned_rows(block, blocks, rows, sh, top, h)
+        dx[b, lo:hi] = 0
+        best = np.empty(c, np.float32)
+        arg = np.empty(c, np.int64)
+        for oh in range(block * rows, min((block + 1) * rows, ho)):
+            h0 = oh * sh - top
+            i_lo, i_hi = _window(h0, kh, h)
+            for ow in range(wo):
+                w0 = ow * sw - left
+                j_lo, j_hi = _window(w0, kw, w)
+                if i_lo >= i_hi or j_lo >= j_hi:
+                    continue
+                for ch in range(c):
+                    best[ch] = x[b, h0 + i_lo, w0 + j_lo, ch]
+                    arg[ch] = i_lo * kw + j_lo
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        here = i * kw + j
+                        for ch in range(c):
+                            v = x[b, h0 + i, w0 + j, ch]
+                            greater = v > best[ch]
+                            best[ch] = v if greater else best[ch]
+                            arg[ch] = here if greater else arg[ch]
+                for ch in range(c):
+                    i, j = arg[ch] // kw, arg[ch] % kw
+                    dx[b, h0 + i, w0 + j, ch] += dy[b, oh, ow, ch]
+    return dx
+
+
+@njit(**_JIT)
+def max_pool_grad_nchw(x, dy, kh, kw, sh, sw, top, left):
+    n, c, h, w = x.shape
+    ho, wo = dy.shape[2], dy.shape[3]
+    dx = np.empty_like(x)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        dx[b, ch] = 0
+        for oh in range(ho):
+            h0 = oh * sh - top
+            i_lo, i_hi = _window(h0, kh, h)
+            for ow in range(wo):
+                w0 = ow * sw - left
+                j_lo, j_hi = _window(w0, kw, w)
+                if i_lo >= i_hi or j_lo >= j_hi:
+                    continue
+                best_i, best_j = i_lo, j_lo
+                best = x[b, ch, h0 + i_lo, w0 + j_lo]
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        v = x[b, ch, h0 + i, w0 + j]
+                        if v > best:
+                            best, best_i, best_j = v, i, j
+                dx[b, ch, h0 + best_i, w0 + best_j] += dy[b, ch, oh, ow]
+    return dx
+
+
+# ------------------------------------------------------------- average pooling
+@njit(**_JIT)
+def avg_pool_nhwc(x, kh, kw, sh, sw, top, left, ho, wo):
+    """Window sums divided by the window's count of real elements (TF's SAME rule)."""
+    n, h, w, c = x.shape
+    out = np.empty((n, ho, wo, c), np.float32)
+    for task in prange(n * ho):
+        b, oh = task // ho, task % ho
+        h0 = oh * sh - top
+        i_lo, i_hi = _window(h0, kh, h)
+        for ow in range(wo):
+            w0 = ow * sw - left
+            j_lo, j_hi = _window(w0, kw, w)
+            for ch in range(c):
+                out[b, oh, ow, ch] = 0
+            for i in range(i_lo, i_hi):
+                for j in range(j_lo, j_hi):
+                    for ch in range(c):
+                        out[b, oh, ow, ch] += x[b, h0 + i, w0 + j, ch]
+            count = np.float32((i_hi - i_lo) * (j_hi - j_lo))
+            for ch in range(c):
+                out[b, oh, ow, ch] /= count
+    return out
+
+
+@njit(**_JIT)
+def avg_pool_nchw(x, kh, kw, sh, sw, top, left, ho, wo):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, ho, wo), np.float32)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for oh in range(ho):
+            h0 = oh * sh - top
+            i_lo, i_hi = _window(h0, kh, h)
+            for ow in range(wo):
+                w0 = ow * sw - left
+                j_lo, j_hi = _window(w0, kw, w)
+                total = np.float32(0)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        total += x[b, ch, h0 + i, w0 + j]
+                out[b, ch, oh, ow] = total / np.float32((i_hi - i_lo) * (j_hi - j_lo))
+    return out
+
+
+@njit(**_JIT)
+def avg_pool_grad_nhwc(dy, h, w, kh, kw, sh, sw, top, left, rows):
+    """Each dy, divided by its window's count of real elements, added to every real element."""
+    n, ho, wo, c = dy.shape
+    blocks = (ho + rows - 1) // rows
+    dx = np.empty((n, h, w, c), np.float32)
+    for task in prange(n * blocks):
+        b, block = task // blocks, task % blocks
+        lo, hi = _owned_rows(block, blocks, rows, sh, top, h)
+        dx[b, lo:hi] = 0
+        share = np.empty(c, np.float32)
+        for oh in range(block * rows, min((block + 1) * rows, ho)):
+            h0 = oh * sh - top
+            i_lo, i_hi = _window(h0, kh, h)
+            for ow in range(wo):
+                w0 = ow * sw - left
+                j_lo, j_hi = _window(w0, kw, w)
+                count = np.float32((i_hi - i_lo) * (j_hi - j_lo))
+                for ch in range(c):
+                    share[ch] = dy[b, oh, ow, ch] / count
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for ch in range(c):
+                            dx[b, h0 + i, w0 + j, ch] += share[ch]
+    return dx
+
+
+@njit(**_JIT)
+def avg_pool_grad_nchw(dy, h, w, kh, kw, sh, sw, top, left):
+    n, c, ho, wo = dy.shape
+    dx = np.empty((n, c, h, w), np.float32)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        dx[b, ch] = 0
+        for oh in range(ho):
+            h0 = oh * sh - top
+            i_lo, i_hi = _window(h0, kh, h)
+            for ow in range(wo):
+                w0 = ow * sw - left
+                j_lo, j_hi = _window(w0, kw, w)
+                share = dy[b, ch, oh, ow] / np.float32((i_hi - i_lo) * (j_hi - j_lo))
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        dx[b, ch, h0 + i, w0 + j] += share
+    return dx
+
+
+# ------------------------------------------------------------------ elementwise
+@njit(**_JIT)
+def relu(x):
+    """max(x, 0) on a flat array; NaN stays NaN and -0 becomes +0, as np.maximum(x, 0)."""
+    out = np.empty_like(x)
+    zero = np.float32(0)
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = v if (v > zero) | (v != v) else zero
+    return out
+
+
+@njit(**_JIT)
+def relu_grad(gradients, features):
+    """gradients * (features > 0) on flat arrays (so NaN or inf gradients at 0 give NaN, as NumPy)."""
+    out = np.empty_like(gradients)
+    for i in prange(gradients.size):
+        out[i] = gradients[i] * np.float32(features[i] > 0)
+    return out
+
+
+@njit(**_JIT)
+def bias_add_last(value, bias):
+    """value (rows, C) + bias (C,)."""
+    rows, c = value.shape
+    out = np.empty_like(value)
+    for r in prange(rows):
+        for ch in range(c):
+            out[r, ch] = value[r, ch] + bias[ch]
+    return out
+
+
+@njit(**_JIT)
+def bias_add_middle(value, bias):
+    """value (N, C, S) + bias (C,) along axis 1."""
+    n, c, s = value.shape
+    out = np.empty_like(value)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        add = bias[ch]
+        for k in range(s):
+            out[b, ch, k] = value[b, ch, k] + add
+    return out
+
+
+@njit(**_JIT)
+def bias_add_grad_last(grad, chunks):
+    """grad (rows, C) summed over rows: `chunks` partial sums in float64, then added in order."""
+    rows, c = grad.shape
+    partial = np.zeros((chunks, c), np.float64)
+    per_chunk = (rows + chunks - 1) // chunks
+    for chunk in prange(chunks):
+        for r in range(chunk * per_chunk, min((chunk + 1) * per_chunk, rows)):
+            for ch in range(c):
+                partial[chunk, ch] += grad[r, ch]
+    out = np.empty(c, np.float32)
+    for ch in range(c):
+        total = 0.0
+        for chunk in range(chunks):
+            total += partial[chunk, ch]
+        out[ch] = total
+    return out
+
+
+@njit(**_JIT)
+def bias_add_grad_middle(grad):
+    """grad (N, C, S) summed over axes 0 and 2, in float64."""
+    n, c, s = grad.shape
+    out = np.empty(c, np.float32)
+    for ch in prange(c):
+        total = 0.0
+        for b in range(n):
+            for k in range(s):
+                total += grad[b, ch, k]
+        out[ch] = total
+    return out
+
+
+# -------------------------------------------------------------- optimizer updates
+# The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
+@njit(**_JIT)
+def gradient_descent_update(value, alpha, delta):
+    updated = np.empty_like(value)
+    for i in prange(value.size):
+        updated[i] = value[i] - alpha * delta[i]
+    return updated
+
+
+@njit(**_JIT)
+def momentum_update(value, accum, lr, grad, momentum, momentum_lr, use_nesterov):
+    new_accum = np.empty_like(value)
+    updated = np.empty_like(value)
+    for i in prange(value.size):
+        g = grad[i]
+        a = accum[i] * momentum + g
+        new_accum[i] = a
+        step = a * momentum_lr + g * lr if use_nesterov else a * lr
+        updated[i] = value[i] - step
+    return new_accum, updated
+
+
+@njit(**_JIT)
+def adam_update(value, m, v, alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon, grad,
+         use_nesterov):
+    new_m = np.empty_like(value)
+    new_v = np.empty_like(value)
+    updated = np.empty_like(value)
+    for i in prange(value.size):
+        g, old_m, old_v = grad[i], m[i], v[i]
+        a = (g - old_m) * one_minus_beta1 + old_m
+        s = (g * g - old_v) * one_minus_beta2 + old_v
+        new_m[i] = a
+        new_v[i] = s
+        denominator = np.sqrt(s) + epsilon
+        numerator = a * beta1 + g * one_minus_beta1 if use_nesterov else a
+        updated[i] = value[i] - numerator / denominator * alpha
+    return new_m, new_v, updated
+
+
+@njit(**_JIT)
+def rms_prop_update(value, ms, mom, lr, one_minus_rho, momentum, epsilon, grad):
+    new_ms = np.empty_like(value)
+    new_mom = np.empty_like(value)
+    updated = np.empty_like(value)
+    for i in prange(value.size):
+        g, old_ms = grad[i], ms[i]
+        s = (g * g - old_ms) * one_minus_rho + old_ms
+        new_ms[i] = s
+        step = g / np.sqrt(s + epsilon) * lr + mom[i] * momentum
+        new_mom[i] = step
+        updated[i] = value[i] - step
+    return new_ms, new_mom, updated

@@ -1,0 +1,402 @@
+"""numba kernels of the fast CPU backend for the memory-bound passes of a training step.
+
+`VARIANTS` maps op types to kernels with exactly the parameters and results
+of each op's NumPy variant (its portable kernel where it has none): pooling
+and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
+maximum of its window, row-major, padding never wins; AvgPool divides by the
+count of real elements), Relu, ReluGrad, BiasAdd, BiasAddGrad, and the
+optimizer updates ApplyGradientDescent, ApplyMomentum, ApplyAdam and
+ApplyRMSProp. Each does in one parallel pass what NumPy does in several. It
+handles float32 arrays in C order, of 64K elements or more for the
+elementwise ops and updates (below that, starting threads costs more than the
+pass); anything else (other dtypes, zero sizes, other layouts, bad shapes)
+goes to the NumPy variant, which also raises TF's errors.
+
+Results are fresh arrays, and the updates write fresh arrays through
+`ctx.write` as the NumPy variants do: the Session's variable arrays are never
+changed in place, so a run that raises changes nothing and concurrent runs
+never see a half-written variable.
+
+numba compiles a kernel on its first call and caches the machine code on disk;
+`prepare()` (the backend calls it before first use) picks the cache directory
+and the threading layer, `compile_all()` compiles every kernel ahead of use,
+and `set_num_threads(n)` sets how many threads the kernels use.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from caudal.framework.registry import get_op_def
+from caudal.ops._conv_kernels import spatial_geometry
+from caudal.ops.conv_ops import explicit_nhwc, spatial
+
+__all__ = ["VARIANTS", "prepare", "compile_all", "set_num_threads", "cache_dir", "MIN_ELEMENTWISE_SIZE",
+           "THREADING_LAYERS"]
+
+MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops and updates on fewer elements run NumPy's variant
+# numba's threading layers in order of preference: GNU OpenMP shares its thread pool with oneDNN's
+# and is safe to call from several Python threads at once; the workqueue is neither.
+THREADING_LAYERS = ("omp", "tbb", "workqueue")
+
+_F32 = np.dtype(np.float32)
+_kernel_module: Any = None
+_prepare_lock = threading.Lock()
+_prepared = False
+_num_threads: int | None = None
+
+
+# ------------------------------------------------------------------ set-up
+def cache_dir() -> str:
+    """<XDG_CACHE_HOME or ~/.cache>/caudal/numba: where compiled kernels are kept by default."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "caudal", "numba")
+
+
+def prepare() -> None:
+    """Sets NUMBA_CACHE_DIR to `cache_dir()` unless the user set it or the directory cannot be
+    made (numba then caches next to this package), and prefers the threading layers in
+    `THREADING_LAYERS` unless NUMBA_THREADING_LAYER is set. Idempotent; call it before the
+    first kernel runs: numba fixes both when a kernel is defined and first launched."""
+    global _prepared
+    with _prepare_lock:
+        if _prepared:
+            return
+        if not os.environ.get("NUMBA_CACHE_DIR"):
+            path = cache_dir()
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError:
+                path = ""
+            if path and os.access(path, os.W_OK):
+                os.environ["NUMBA_CACHE_DIR"] = path
+        from numba.core import config
+
+        config.CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR", "")
+        if not os.environ.get("NUMBA_THREADING_LAYER"):
+            config.THREADING_LAYER_PRIORITY = list(THREADING_LAYERS)
+            config.THREADING_LAYER = "default"
+        _prepared = True
+
+
+def _kernels() -> Any:
+    """The numba kernel module, imported after `prepare()`."""
+    global _kernel_module
+    if _kernel_module is None:
+        prepare()
+        from caudal.backends.fast_cpu import _loop_kernels
+
+        _kernel_module = _loop_kernels
+    return _kernel_module
+
+
+def set_num_threads(n: int) -> None:
+    """numba's `set_num_threads` for the kernels, process-wide (numba's own setting is per
+    thread, so each kernel call applies it in its thread). Counts above numba's thread pool
+    (NUMBA_NUM_THREADS, the cores by default) use the whole pool; `n` must be a positive integer."""
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"The number of threads must be a positive integer, got {n!r}")
+    prepare()
+    import numba
+
+    _num_threads = min(int(n), numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(_num_threads)
+
+
+def _run(kernel: Callable, *args: Any) -> Any:
+    if _num_threads is not None:
+        import numba
+
+        if numba.get_num_threads() != _num_threads:
+            numba.set_num_threads(_num_threads)
+    return kernel(*args)
+
+
+def compile_all() -> float:
+    """Compiles (or loads from the cache) every kernel on tiny inputs; returns the seconds it took."""
+    k = _kernels()
+    start = time.perf_counter()
+    x4 = np.ones((1, 3, 3, 2), np.float32)
+    for pool in (k.max_pool_nhwc, k.max_pool_nchw, k.avg_pool_nhwc, k.avg_pool_nchw):
+        pool(x4, 2, 2, 1, 1, 0, 0, 2, 2)
+    dy = np.ones((1, 2, 2, 2), np.float32)
+    k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2)
+    k.max_pool_grad_nchw(x4, dy, 2, 2, 1, 1, 0, 0)
+    k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2)
+    k.avg_pool_grad_nchw(dy, 3, 3, 2, 2, 1, 1, 0, 0)
+    flat, matrix, cube, bias = x4.ravel(), x4.reshape(9, 2), x4.reshape(1, 2, 9), np.ones(2, np.float32)
+    k.relu(flat)
+    k.relu_grad(flat, flat)
+    k.bias_add_last(matrix, bias)
+    k.bias_add_middle(cube, bias)
+    k.bias_add_grad_last(matrix, 2)
+    k.bias_add_grad_middle(cube)
+    one = np.float32(1)
+    k.gradient_descent_update(flat, one, flat)
+    k.momentum_update(flat, flat, one, flat, one, one, False)
+    k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False)
+    k.rms_prop_update(flat, flat, flat, one, one, one, one, flat)
+    return time.perf_counter() - start
+
+
+def _fallback(op_type: str) -> Callable:
+    """The kernel the numpy backend runs for `op_type`: its numpy variant, else its portable kernel."""
+    op_def = get_op_def(op_type)
+    return op_def.variants.get("numpy", op_def.kernel)
+
+
+def _is_f32(*arrays: Any) -> bool:
+    """Whether every array is a C-ordered float32 NumPy array with elements."""
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != _F32 or not a.flags.c_contiguous or a.size == 0:
+            return False
+    return True
+
+
+# ----------------------------------------------------------------- pooling
+def _geometry(x_shape: tuple, ksize: list, strides: list, padding: str, explicit_paddings: list,
+              data_format: str) -> tuple:
+    """(kh, kw, sh, sw, top, left, ho, wo, in_h, in_w) as the NumPy kernels compute them."""
+    k_hw, s_hw = spatial(ksize, data_format), spatial(strides, data_format)
+    in_hw = (x_shape[1], x_shape[2]) if data_format == "NHWC" else (x_shape[2], x_shape[3])
+    explicit = explicit_nhwc(explicit_paddings, data_format)
+    (ho, wo), ((top, _), (left, _)) = spatial_geometry(in_hw, k_hw, s_hw, (1, 1), padding, explicit)
+    return (*k_hw, *s_hw, top, left, ho, wo, *in_hw)
+
+
+def _out_shape(n: int, c: int, ho: int, wo: int, data_format: str) -> tuple:
+    return (n, ho, wo, c) if data_format == "NHWC" else (n, c, ho, wo)
+
+
+def _rows_per_task(kh: int, sh: int, ho: int) -> int:
+    """Output rows per task of a scattering gradient: one when successive windows never share a row."""
+    return 1 if kh <= sh else ho
+
+
+def _pool(x: Any, ksize: list, strides: list, padding: str, explicit_paddings: list, data_format: str,
+          loops: tuple[str, str]) -> Any:
+    """The pooled x by the loop named for its layout (`loops`: NHWC, NCHW); None when not handled here."""
+    if not _is_f32(x) or x.ndim != 4 or data_format not in ("NHWC", "NCHW"):
+        return None
+    kh, kw, sh, sw, top, left, ho, wo, _, _ = _geometry(x.shape, ksize, strides, padding, explicit_paddings,
+                                                        data_format)
+    loop = getattr(_kernels(), loops[0] if data_format == "NHWC" else loops[1])
+    return _run(loop, x, kh, kw, sh, sw, top, left, ho, wo)
+
+
+def _max_pool(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, explicit_paddings: list,
+              data_format: str) -> Any:
+    """MaxPool: the maximum of the real elements of each window (NaN wins, as np.maximum)."""
+    pooled = _pool(x, ksize, strides, padding, explicit_paddings, data_format, ("max_pool_nhwc", "max_pool_nchw"))
+    if pooled is None:
+        return _NUMPY_MAX_POOL(xp, x, ksize=ksize, strides=strides, padding=padding,
+                               explicit_paddings=explicit_paddings, data_format=data_format)
+    return pooled
+
+
+def _avg_pool(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, data_format: str) -> Any:
+    """AvgPool: the sum of the real elements of each window divided by their count, as TF."""
+    pooled = None
+    if padding in ("SAME", "VALID"):
+        pooled = _pool(x, ksize, strides, padding, [], data_format, ("avg_pool_nhwc", "avg_pool_nchw"))
+    if pooled is None:
+        return _NUMPY_AVG_POOL(xp, x, ksize=ksize, strides=strides, padding=padding, data_format=data_format)
+    return pooled
+
+
+def _max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+                   explicit_paddings: list, data_format: str) -> Any:
+    """MaxPoolGrad: the argmax of each window is found again from x, in the same parallel pass."""
+    if _is_f32(x, y, dy) and x.ndim == 4 and data_format in ("NHWC", "NCHW"):
+        kh, kw, sh, sw, top, left, ho, wo, _, _ = _geometry(x.shape, ksize, strides, padding,
+                                                            explicit_paddings, data_format)
+        n, c = x.shape[0], x.shape[3 if data_format == "NHWC" else 1]
+        expected = _out_shape(n, c, ho, wo, data_format)
+        if dy.shape == expected and y.shape == expected:
+            k = _kernels()
+            if data_format == "NHWC":
+                return _run(k.max_pool_grad_nhwc, x, dy, kh, kw, sh, sw, top, left, _rows_per_task(kh, sh, ho))
+            return _run(k.max_pool_grad_nchw, x, dy, kh, kw, sh, sw, top, left)
+    return _NUMPY_MAX_POOL_GRAD(xp, x, y, dy, ksize=ksize, strides=strides, padding=padding,
+                                explicit_paddings=explicit_paddings, data_format=data_format)
+
+
+def _avg_pool_grad(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+                   data_format: str) -> Any:
+    """AvgPoolGrad: each gradient, divided by its window's count of real elements, spread over them."""
+    sizes = [int(d) for d in np.asarray(orig_input_shape).ravel()]
+    if (_is_f32(dy) and dy.ndim == 4 and len(sizes) == 4 and padding in ("SAME", "VALID")
+            and data_format in ("NHWC", "NCHW") and min(sizes) > 0):
+        kh, kw, sh, sw, top, left, ho, wo, h, w = _geometry(tuple(sizes), ksize, strides, padding, [],
+                                                            data_format)
+        n, c = sizes[0], sizes[3 if data_format == "NHWC" else 1]
+        if dy.shape == _out_shape(n, c, ho, wo, data_format):
+            k = _kernels()
+            if data_format == "NHWC":
+                return _run(k.avg_pool_grad_nhwc, dy, h, w, kh, kw, sh, sw, top, left, _rows_per_task(kh, sh, ho))
+            return _run(k.avg_pool_grad_nchw, dy, h, w, kh, kw, sh, sw, top, left)
+    return _NUMPY_AVG_POOL_GRAD(xp, orig_input_shape, dy, ksize=ksize, strides=strides, padding=padding,
+                                data_format=data_format)
+
+
+# ------------------------------------------------------------ elementwise
+def _large(*arrays: Any) -> bool:
+    return _is_f32(*arrays) and arrays[0].size >= MIN_ELEMENTWISE_SIZE
+
+
+def _relu(xp: Any, x: Any) -> Any:
+    """max(x, 0), NaN kept, as np.maximum."""
+    if not _large(x):
+        return _NUMPY_RELU(xp, x)
+    return _run(_kernels().relu, x.reshape(-1)).reshape(x.shape)
+
+
+def _relu_grad(xp: Any, gradients: Any, features: Any) -> Any:
+    """gradients where features > 0, else 0 (times 0: a NaN gradient stays NaN, as in NumPy)."""
+    if not _large(gradients, features) or gradients.shape != features.shape:
+        return _NUMPY_RELU_GRAD(xp, gradients, features)
+    return _run(_kernels().relu_grad, gradients.reshape(-1), features.reshape(-1)).reshape(gradients.shape)
+
+
+def _channel_axis(data_format: Any, rank: int) -> int | None:
+    fmt = data_format.decode() if isinstance(data_format, bytes) else data_format
+    if fmt not in ("NHWC", "NCHW") or rank < 2:
+        return None
+    return 1 if fmt == "NCHW" else rank - 1
+
+
+def _bias_add(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
+    """value + bias along the channel axis (the last one, or axis 1 for NCHW)."""
+    axis = _channel_axis(data_format, getattr(value, "ndim", 0))
+    if axis is None or not _large(value) or not _is_f32(bias) or bias.shape != (value.shape[axis],):
+        return _NUMPY_BIAS_ADD(xp, value, bias, data_format=data_format)
+    k = _kernels()
+    if axis == value.ndim - 1:
+        return _run(k.bias_add_last, value.reshape(-1, bias.size), bias).reshape(value.shape)
+    cube = value.reshape(value.shape[0], bias.size, -1)
+    return _run(k.bias_add_middle, cube, bias).reshape(value.shape)
+
+
+def _bias_add_grad(xp: Any, out_backprop: Any, *, data_format: Any) -> Any:
+    """out_backprop summed over every axis but the channel axis (partial sums in float64)."""
+    axis = _channel_axis(data_format, getattr(out_backprop, "ndim", 0))
+    if axis is None or not _large(out_backprop):
+        return _NUMPY_BIAS_ADD_GRAD(xp, out_backprop, data_format=data_format)
+    k = _kernels()
+    channels = out_backprop.shape[axis]
+    if axis == out_backprop.ndim - 1:
+        rows = out_backprop.size // channels
+        chunks = max(1, min(64, rows // 4096))
+        return _run(k.bias_add_grad_last, out_backprop.reshape(rows, channels), chunks)
+    return _run(k.bias_add_grad_middle, out_backprop.reshape(out_backprop.shape[0], channels, -1))
+
+
+# -------------------------------------------------------- optimizer updates
+def _scalars_f32(*scalars: Any) -> bool:
+    return all(getattr(s, "dtype", None) == _F32 and getattr(s, "ndim", 1) == 0 for s in scalars)
+
+
+def _read_f32(ctx: Any, var: str, slots: tuple[str, ...], grad: Any) -> list[Any] | None:
+    """[variable, slots...] as flat float32 arrays when all can be updated here, else None (the NumPy
+    variant then runs, reading them again in the same order, so it raises TF's errors)."""
+    if not _large(grad):
+        return None
+    values = []
+    for name in (var, *slots):
+        value = ctx.read(name)
+        if not _is_f32(value) or value.shape != grad.shape:
+            return None
+        values.append(value.reshape(-1))
+    return values
+
+
+def _apply_gradient_descent(ctx: Any, alpha: Any, delta: Any, *, var: str, op: Any) -> Any:
+    """var - alpha * delta."""
+    values = _read_f32(ctx, var, (), delta) if _scalars_f32(alpha) else None
+    if values is None:
+        return _NUMPY_GRADIENT_DESCENT(ctx, alpha, delta, var=var, op=op)
+    updated = _run(_kernels().gradient_descent_update, values[0], alpha[()], delta.reshape(-1))
+    updated = updated.reshape(delta.shape)
+    ctx.write(var, updated)
+    return updated
+
+
+def _apply_momentum(ctx: Any, lr: Any, grad: Any, momentum: Any, *, use_nesterov: bool, var: str,
+                    slots: tuple[str, ...], op: Any) -> Any:
+    """accum = accum * momentum + grad; var -= lr * accum (Nesterov: accum * momentum * lr + grad * lr)."""
+    values = _read_f32(ctx, var, slots, grad) if _scalars_f32(lr, momentum) else None
+    if values is None:
+        return _NUMPY_MOMENTUM(ctx, lr, grad, momentum, use_nesterov=use_nesterov, var=var, slots=slots, op=op)
+    momentum_lr = momentum * lr
+    new_accum, updated = _run(_kernels().momentum_update, values[0], values[1], lr[()], grad.reshape(-1),
+                              momentum[()], np.float32(momentum_lr), bool(use_nesterov))
+    return _write(ctx, (slots[0], var), (new_accum, updated), grad.shape)
+
+
+def _apply_adam(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: Any, beta2: Any, epsilon: Any,
+                grad: Any, *, use_nesterov: bool, var: str, slots: tuple[str, ...], op: Any) -> Any:
+    """m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2);
+    var -= lr sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
+    scalars = (beta1_power, beta2_power, lr, beta1, beta2, epsilon)
+    values = _read_f32(ctx, var, slots, grad) if _scalars_f32(*scalars) else None
+    if values is None:
+        return _NUMPY_ADAM(ctx, *scalars, grad, use_nesterov=use_nesterov, var=var, slots=slots, op=op)
+    alpha = lr[()] * np.sqrt(1 - beta2_power[()]) / (1 - beta1_power[()])
+    new_m, new_v, updated = _run(_kernels().adam_update, values[0], values[1], values[2], np.float32(alpha),
+                                 beta1[()], np.float32(1 - beta1), np.float32(1 - beta2), epsilon[()],
+                                 grad.reshape(-1), bool(use_nesterov))
+    return _write(ctx, (slots[0], slots[1], var), (new_m, new_v, updated), grad.shape)
+
+
+def _apply_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, grad: Any, *, var: str,
+                    slots: tuple[str, ...], op: Any) -> Any:
+    """ms += (g^2 - ms)(1 - rho); mom = mom * momentum + lr g / sqrt(ms + epsilon); var -= mom."""
+    values = _read_f32(ctx, var, slots, grad) if _scalars_f32(lr, rho, momentum, epsilon) else None
+    if values is None:
+        return _NUMPY_RMS_PROP(ctx, lr, rho, momentum, epsilon, grad, var=var, slots=slots, op=op)
+    new_ms, new_mom, updated = _run(_kernels().rms_prop_update, values[0], values[1], values[2], lr[()],
+                                    np.float32(1 - rho), momentum[()], epsilon[()], grad.reshape(-1))
+    return _write(ctx, (slots[0], slots[1], var), (new_ms, new_mom, updated), grad.shape)
+
+
+def _write(ctx: Any, names: tuple[str, ...], flats: tuple[Any, ...], shape: tuple) -> Any:
+    """Writes each new value (in `shape`), in the order the NumPy variants write; returns the last."""
+    for name, flat in zip(names, flats, strict=True):
+        value = flat.reshape(shape)
+        ctx.write(name, value)
+    return value
+
+
+_NUMPY_MAX_POOL = _fallback("MaxPool")
+_NUMPY_MAX_POOL_GRAD = _fallback("MaxPoolGrad")
+_NUMPY_AVG_POOL = _fallback("AvgPool")
+_NUMPY_AVG_POOL_GRAD = _fallback("AvgPoolGrad")
+_NUMPY_RELU = _fallback("Relu")
+_NUMPY_RELU_GRAD = _fallback("ReluGrad")
+_NUMPY_BIAS_ADD = _fallback("BiasAdd")
+_NUMPY_BIAS_ADD_GRAD = _fallback("BiasAddGrad")
+_NUMPY_GRADIENT_DESCENT = _fallback("ApplyGradientDescent")
+_NUMPY_MOMENTUM = _fallback("ApplyMomentum")
+_NUMPY_ADAM = _fallback("ApplyAdam")
+_NUMPY_RMS_PROP = _fallback("ApplyRMSProp")
+
+VARIANTS: dict[str, Callable] = {
+    "MaxPool": _max_pool,
+    "MaxPoolGrad": _max_pool_grad,
+    "AvgPool": _avg_pool,
+    "AvgPoolGrad": _avg_pool_grad,
+    "Relu": _relu,
+    "ReluGrad": _relu_grad,
+    "BiasAdd": _bias_add,
+    "BiasAddGrad": _bias_add_grad,
+    "ApplyGradientDescent": _apply_gradient_descent,
+    "ApplyMomentum": _apply_momentum,
+    "ApplyAdam": _apply_adam,
+    "ApplyRMSProp": _apply_rms_prop,
+}

@@ -1,0 +1,503 @@
+"""The numba loops of the fast_cpu backend (caudal.backends.fast_cpu.loops) against the NumPy
+variants they replace: pooling and its gradients, Relu/ReluGrad, BiasAdd/BiasAddGrad and the
+optimizer updates; what they route to NumPy; the cache directory and thread settings."""
+from __future__ import annotations
+
+import os
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import caudal as tf  # noqa: E402
+from caudal.backends.fast_cpu import loops  # noqa: E402
+from caudal.errors import InvalidArgumentError  # noqa: E402
+from caudal.framework.registry import get_op_def  # noqa: E402
+
+pytestmark = pytest.mark.fast_cpu
+
+BIG = loops.MIN_ELEMENTWISE_SIZE + 1000
+
+
+@pytest.fixture
+def ran(monkeypatch):
+    """The names of the numba loops that ran (through `loops._run`)."""
+    names: list[str] = []
+    run = loops._run
+
+    def spy(kernel, *args):
+        names.append(kernel.__name__)
+        return run(kernel, *args)
+
+    monkeypatch.setattr(loops, "_run", spy)
+    return names
+
+
+def _numpy(op_type):
+    op_def = get_op_def(op_type)
+    return op_def.variants.get("numpy", op_def.kernel)
+
+
+def _close(got, want, rtol=1e-5):
+    assert got.shape == want.shape and got.dtype == want.dtype
+    scale = float(np.max(np.abs(want))) if want.size else 1.0
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale)
+
+
+def _pool_attrs(k, s, padding, data_format, explicit=()):
+    def four(pair):
+        return [1, pair[0], pair[1], 1] if data_format == "NHWC" else [1, 1, pair[0], pair[1]]
+
+    return dict(ksize=four(k), strides=four(s), padding=padding, explicit_paddings=list(explicit),
+                data_format=data_format)
+
+
+def _nchw(shape_nhwc, data_format):
+    n, h, w, c = shape_nhwc
+    return (n, h, w, c) if data_format == "NHWC" else (n, c, h, w)
+
+
+# (NHWC shape, window, strides): batch 1, one channel, odd sizes with stride 2, overlapping windows.
+POOL_CASES = [
+    ((2, 28, 28, 8), (2, 2), (2, 2)),
+    ((1, 7, 9, 3), (2, 2), (2, 2)),
+    ((3, 5, 5, 1), (3, 3), (2, 2)),
+    ((2, 9, 7, 4), (3, 3), (1, 1)),
+    ((1, 6, 11, 5), (3, 2), (2, 3)),
+    ((2, 4, 4, 3), (1, 1), (1, 1)),
+    ((1, 5, 5, 2), (5, 5), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("shape,k,s", POOL_CASES)
+def test_max_pool_and_its_gradient_match_numpy(ran, shape, k, s, padding, data_format):
+    rng = np.random.default_rng(sum(shape) + sum(k) + sum(s))
+    x = rng.standard_normal(_nchw(shape, data_format)).astype(np.float32)
+    attrs = _pool_attrs(k, s, padding, data_format)
+    y = loops.VARIANTS["MaxPool"](np, x, **attrs)
+    want_y = _numpy("MaxPool")(np, x, **attrs)
+    np.testing.assert_array_equal(y, want_y)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    _close(loops.VARIANTS["MaxPoolGrad"](np, x, y, dy, **attrs), _numpy("MaxPoolGrad")(np, x, want_y, dy, **attrs))
+    layout = data_format.lower()
+    assert ran == [f"max_pool_{layout}", f"max_pool_grad_{layout}"]
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("shape,k,s", POOL_CASES)
+def test_max_pool_gradient_goes_to_the_first_maximum_of_tied_windows(shape, k, s, padding, data_format):
+    rng = np.random.default_rng(7 + sum(shape))
+    x = rng.integers(0, 3, _nchw(shape, data_format)).astype(np.float32)  # many ties in every window
+    attrs = _pool_attrs(k, s, padding, data_format)
+    y = loops.VARIANTS["MaxPool"](np, x, **attrs)
+    dy = rng.uniform(1, 2, y.shape).astype(np.float32)
+    _close(loops.VARIANTS["MaxPoolGrad"](np, x, y, dy, **attrs), _numpy("MaxPoolGrad")(np, x, y, dy, **attrs))
+
+
+def test_a_tied_window_sends_its_gradient_to_the_first_element_row_major_and_padding_never_wins():
+    x = np.zeros((1, 3, 3, 1), np.float32)
+    x[0, 2, 2, 0] = -1.0
+    attrs = _pool_attrs((2, 2), (2, 2), "SAME", "NHWC")
+    y = loops.VARIANTS["MaxPool"](np, x, **attrs)
+    np.testing.assert_array_equal(y[0, :, :, 0], [[0, 0], [0, -1]])
+    dx = loops.VARIANTS["MaxPoolGrad"](np, x, y, np.array([1, 2, 3, 4], np.float32).reshape(1, 2, 2, 1), **attrs)
+    # Each window's first element holds its maximum; the last window is x[2, 2] alone (padding around it).
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0, 2], [0, 0, 0], [3, 0, 4]])
+
+
+def test_max_pool_with_explicit_padding_matches_numpy(ran):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 5, 3)).astype(np.float32)
+    for data_format, explicit in (("NHWC", [0, 0, 1, 2, 2, 0, 0, 0]), ("NCHW", [0, 0, 0, 0, 1, 2, 2, 0])):
+        xin = x if data_format == "NHWC" else x.transpose(0, 3, 1, 2).copy()
+        attrs = _pool_attrs((3, 3), (2, 1), "EXPLICIT", data_format, explicit)
+        y = loops.VARIANTS["MaxPool"](np, xin, **attrs)
+        np.testing.assert_array_equal(y, _numpy("MaxPool")(np, xin, **attrs))
+        dy = rng.standard_normal(y.shape).astype(np.float32)
+        _close(loops.VARIANTS["MaxPoolGrad"](np, xin, y, dy, **attrs), _numpy("MaxPoolGrad")(np, xin, y, dy, **attrs))
+    assert ran == ["max_pool_nhwc", "max_pool_grad_nhwc", "max_pool_nchw", "max_pool_grad_nchw"]
+
+
+def test_max_pool_propagates_nan_like_numpy():
+    x = np.arange(2 * 4 * 4 * 2, dtype=np.float32).reshape(2, 4, 4, 2)
+    x[0, 1, 1, 0] = np.nan
+    attrs = _pool_attrs((2, 2), (2, 2), "VALID", "NHWC")
+    np.testing.assert_array_equal(loops.VARIANTS["MaxPool"](np, x, **attrs), _numpy("MaxPool")(np, x, **attrs))
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("shape,k,s", POOL_CASES)
+def test_avg_pool_and_its_gradient_match_numpy(ran, shape, k, s, padding, data_format):
+    rng = np.random.default_rng(11 + sum(shape) + sum(k) + sum(s))
+    x = rng.standard_normal(_nchw(shape, data_format)).astype(np.float32)
+    attrs = _pool_attrs(k, s, padding, data_format)
+    del attrs["explicit_paddings"]
+    y = loops.VARIANTS["AvgPool"](np, x, **attrs)
+    _close(y, _numpy("AvgPool")(np, x, **attrs))
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    sizes = np.array(x.shape, np.int32)
+    _close(loops.VARIANTS["AvgPoolGrad"](np, sizes, dy, **attrs), _numpy("AvgPoolGrad")(np, sizes, dy, **attrs))
+    layout = data_format.lower()
+    assert ran == [f"avg_pool_{layout}", f"avg_pool_grad_{layout}"]
+
+
+def test_avg_pool_divides_same_border_windows_by_their_real_elements():
+    x = np.ones((1, 3, 3, 1), np.float32)
+    attrs = dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME", data_format="NHWC")
+    np.testing.assert_array_equal(loops.VARIANTS["AvgPool"](np, x, **attrs), np.ones((1, 2, 2, 1), np.float32))
+    dx = loops.VARIANTS["AvgPoolGrad"](np, np.array([1, 3, 3, 1], np.int32), np.ones((1, 2, 2, 1), np.float32),
+                                       **attrs)
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5], [0.5, 0.5, 1.0]])
+
+
+def _pool_calls(x, y, dy, data_format="NHWC"):
+    attrs = _pool_attrs((2, 2), (2, 2), "SAME", data_format)
+    avg_attrs = {key: value for key, value in attrs.items() if key != "explicit_paddings"}
+    sizes = np.array(x.shape, np.int32)
+    return [("MaxPool", (x,), attrs), ("MaxPoolGrad", (x, y, dy), attrs), ("AvgPool", (x,), avg_attrs),
+            ("AvgPoolGrad", (sizes, dy), avg_attrs)]
+
+
+@pytest.mark.parametrize("case", ["float64", "non-contiguous", "zero batch", "zero channels"])
+def test_pooling_routes_what_it_does_not_handle_to_numpy_with_the_same_result(ran, case):
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((2, 7, 7, 3))
+    if case == "float64":
+        x = base
+    elif case == "non-contiguous":
+        x = base.astype(np.float32)[:, :, :, ::-1]
+    elif case == "zero batch":
+        x = np.zeros((0, 7, 7, 3), np.float32)
+    else:
+        x = np.zeros((2, 7, 7, 0), np.float32)
+    y = _numpy("MaxPool")(np, x, **_pool_attrs((2, 2), (2, 2), "SAME", "NHWC"))
+    dy = np.ones(y.shape, x.dtype)
+    if case == "non-contiguous":
+        dy = np.ones(y.shape[:3] + (2 * y.shape[3],), x.dtype)[:, :, :, ::2]
+    for op_type, inputs, attrs in _pool_calls(x, y, dy):
+        got = loops.VARIANTS[op_type](np, *inputs, **attrs)
+        want = _numpy(op_type)(np, *inputs, **attrs)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    assert ran == []
+
+
+def test_pooling_reads_a_transposed_nchw_view_through_numpy():
+    x = np.random.default_rng(2).standard_normal((2, 6, 6, 3)).astype(np.float32).transpose(0, 3, 1, 2)
+    attrs = _pool_attrs((2, 2), (2, 2), "VALID", "NCHW")
+    np.testing.assert_array_equal(loops.VARIANTS["MaxPool"](np, x, **attrs), _numpy("MaxPool")(np, x, **attrs))
+
+
+def test_pooling_keeps_numpys_error_for_a_window_larger_than_a_valid_input():
+    x = np.ones((1, 2, 2, 1), np.float32)
+    with pytest.raises(ValueError, match="Negative dimension size caused by subtracting 3 from 2"):
+        loops.VARIANTS["MaxPool"](np, x, **_pool_attrs((3, 3), (1, 1), "VALID", "NHWC"))
+
+
+def test_max_pool_grad_routes_a_gradient_of_the_wrong_shape_to_numpy(ran):
+    x = np.ones((1, 4, 4, 1), np.float32)
+    attrs = _pool_attrs((2, 2), (2, 2), "VALID", "NHWC")
+    y = loops.VARIANTS["MaxPool"](np, x, **attrs)
+    with pytest.raises(ValueError):
+        loops.VARIANTS["MaxPoolGrad"](np, x, y, np.ones((1, 3, 3, 1), np.float32), **attrs)
+    assert ran == ["max_pool_nhwc"]
+
+
+# ---------------------------------------------------------------- elementwise
+@pytest.mark.parametrize("shape", [(BIG,), (128, 28, 28, 32), (7, 3), (1000,)])
+def test_relu_and_relu_grad_match_numpy(ran, shape):
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[:4] = [np.nan, -0.0, 0.0, np.inf]
+    g.reshape(-1)[4:7] = [np.nan, np.inf, -np.inf]
+    y = loops.VARIANTS["Relu"](np, x)
+    np.testing.assert_array_equal(y, _numpy("Relu")(np, x))
+    assert not np.signbit(y.reshape(-1)[1])
+    with np.errstate(invalid="ignore"):  # inf * 0 in NumPy's variant
+        want = _numpy("ReluGrad")(np, g, x)
+    np.testing.assert_array_equal(loops.VARIANTS["ReluGrad"](np, g, x), want)
+    assert ran == (["relu", "relu_grad"] if x.size >= loops.MIN_ELEMENTWISE_SIZE else [])
+
+
+def test_relu_routes_float64_and_non_contiguous_arrays_to_numpy(ran):
+    x = np.random.default_rng(0).standard_normal((2 * BIG,))
+    np.testing.assert_array_equal(loops.VARIANTS["Relu"](np, x), np.maximum(x, 0))
+    strided = x.astype(np.float32)[::2]
+    np.testing.assert_array_equal(loops.VARIANTS["Relu"](np, strided), np.maximum(strided, 0))
+    np.testing.assert_array_equal(loops.VARIANTS["ReluGrad"](np, strided, strided), strided * (strided > 0))
+    assert ran == []
+
+
+def test_relu_returns_a_fresh_array_and_leaves_its_input_alone():
+    x = np.random.default_rng(1).standard_normal(BIG).astype(np.float32)
+    before = x.copy()
+    y = loops.VARIANTS["Relu"](np, x)
+    assert not np.shares_memory(x, y)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("data_format,shape", [("NHWC", (128, 14, 14, 64)), ("NCHW", (16, 64, 14, 14)),
+                                               ("NHWC", (BIG // 10, 10)), ("NCHW", (8, 32, 300)),
+                                               ("NCHW", (BIG // 10, 10)), (b"NHWC", (4, 3)), ("NHWC", (0, 7, 7, 64))])
+def test_bias_add_and_its_gradient_match_numpy(ran, data_format, shape):
+    rng = np.random.default_rng(sum(shape))
+    axis = 1 if data_format == "NCHW" else len(shape) - 1
+    value = rng.standard_normal(shape).astype(np.float32)
+    bias = rng.standard_normal(shape[axis]).astype(np.float32)
+    got = loops.VARIANTS["BiasAdd"](np, value, bias, data_format=data_format)
+    np.testing.assert_array_equal(got, _numpy("BiasAdd")(np, value, bias, data_format=data_format))
+    positive = rng.uniform(0, 1, shape).astype(np.float32)
+    for grad in (positive, value):
+        _close(loops.VARIANTS["BiasAddGrad"](np, grad, data_format=data_format),
+               _numpy("BiasAddGrad")(np, grad, data_format=data_format), rtol=1e-5)
+    big = value.size >= loops.MIN_ELEMENTWISE_SIZE
+    layout = "middle" if axis == 1 and len(shape) > 2 else "last"
+    assert ran == ([f"bias_add_{layout}", f"bias_add_grad_{layout}", f"bias_add_grad_{layout}"] if big else [])
+
+
+def test_bias_add_routes_float64_and_mismatched_bias_to_numpy(ran):
+    value = np.random.default_rng(4).standard_normal((BIG // 8, 8))
+    bias = np.arange(8.0)
+    np.testing.assert_array_equal(loops.VARIANTS["BiasAdd"](np, value, bias, data_format="NHWC"), value + bias)
+    np.testing.assert_array_equal(loops.VARIANTS["BiasAddGrad"](np, value, data_format="NHWC"),
+                                  _numpy("BiasAddGrad")(np, value, data_format="NHWC"))
+    with pytest.raises(ValueError):
+        loops.VARIANTS["BiasAdd"](np, value.astype(np.float32), np.ones(3, np.float32), data_format="NHWC")
+    assert ran == []
+
+
+# ------------------------------------------------------------ optimizer updates
+class _Context:
+    """The part of a run context the Apply kernels use: variables by name, read and written."""
+
+    xp = np
+
+    def __init__(self, values):
+        self.variables = dict(values)
+
+    def read(self, name):
+        return self.variables[name]
+
+    def write(self, name, value):
+        self.variables[name] = value
+
+
+def _f32(value):
+    return np.asarray(value, np.float32)
+
+
+OPTIMIZERS = {
+    "ApplyGradientDescent": ((), lambda g: (_f32(0.1), g), {}),
+    "ApplyMomentum": (("accum",), lambda g: (_f32(0.05), g, _f32(0.9)), {"use_nesterov": False}),
+    "ApplyMomentum/nesterov": (("accum",), lambda g: (_f32(0.05), g, _f32(0.9)), {"use_nesterov": True}),
+    "ApplyAdam": (("m", "v"), lambda g: (_f32(0.9 ** 3), _f32(0.999 ** 3), _f32(0.001), _f32(0.9), _f32(0.999),
+                                         _f32(1e-8), g), {"use_nesterov": False}),
+    "ApplyAdam/nesterov": (("m", "v"), lambda g: (_f32(0.81), _f32(0.998), _f32(0.01), _f32(0.9), _f32(0.999),
+                                                  _f32(1e-7), g), {"use_nesterov": True}),
+    "ApplyRMSProp": (("ms", "mom"), lambda g: (_f32(0.001), _f32(0.9), _f32(0.5), _f32(1e-10), g), {}),
+}
+
+
+def _optimizer_contexts(slots, shape, rng):
+    values = {"var": rng.standard_normal(shape).astype(np.float32)}
+    for name in slots:
+        values[name] = rng.uniform(0, 1, shape).astype(np.float32)
+    return _Context(values), _Context(values)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("shape", [(1200, 100), (BIG,), (300,)])
+def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
+    op_type = name.split("/")[0]
+    slots, inputs, attrs = OPTIMIZERS[name]
+    rng = np.random.default_rng(len(name) + len(shape))
+    fast, reference = _optimizer_contexts(slots, shape, rng)
+    kwargs = dict(attrs, var="var", op=SimpleNamespace(type=op_type))
+    if slots:
+        kwargs["slots"] = slots
+    for _ in range(4):
+        grad = rng.standard_normal(shape).astype(np.float32)
+        old = dict(fast.variables)
+        before = {key: value.copy() for key, value in old.items()}
+        result = loops.VARIANTS[op_type](fast, *inputs(grad), **kwargs)
+        want = _numpy(op_type)(reference, *inputs(grad), **kwargs)
+        assert result is fast.variables["var"]
+        _close(result, want, rtol=1e-6)
+        for key in ("var", *slots):
+            _close(fast.variables[key], reference.variables[key], rtol=1e-6)
+            # A new array is written: the one the run started with is left as it was.
+            assert fast.variables[key] is not old[key]
+            np.testing.assert_array_equal(old[key], before[key])
+    loop = {"ApplyGradientDescent": "gradient_descent_update", "ApplyMomentum": "momentum_update",
+            "ApplyAdam": "adam_update", "ApplyRMSProp": "rms_prop_update"}[op_type]
+    assert ran == ([loop] * 4 if np.prod(shape) >= loops.MIN_ELEMENTWISE_SIZE else [])
+
+
+def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
+    rng = np.random.default_rng(9)
+    for shape, dtype in (((BIG,), np.float64), ((), np.float32)):
+        values = {"var": rng.standard_normal(shape).astype(dtype), "ms": np.ones(shape, dtype),
+                  "mom": np.zeros(shape, dtype)}
+        fast, reference = _Context(values), _Context(values)
+        scalars = [np.asarray(v, dtype) for v in (0.01, 0.9, 0.5, 1e-7)]
+        grad = rng.standard_normal(shape).astype(dtype)
+        kwargs = dict(var="var", slots=("ms", "mom"), op=SimpleNamespace(type="ApplyRMSProp"))
+        got = loops.VARIANTS["ApplyRMSProp"](fast, *scalars, grad, **kwargs)
+        np.testing.assert_array_equal(got, _numpy("ApplyRMSProp")(reference, *scalars, grad, **kwargs))
+        assert got.dtype == dtype
+    assert ran == []
+
+
+def test_optimizer_update_keeps_numpys_error_for_a_slot_of_another_shape(ran):
+    ctx = _Context({"var": np.zeros(BIG, np.float32), "accum": np.zeros(BIG + 1, np.float32)})
+    with pytest.raises(InvalidArgumentError, match=r"var and accum do not have the same shape\[66536\] \[66537\]"):
+        loops.VARIANTS["ApplyMomentum"](ctx, _f32(0.1), np.zeros(BIG, np.float32), _f32(0.9), use_nesterov=False,
+                                        var="var", slots=("accum",), op=SimpleNamespace(type="ApplyMomentum"))
+    assert ran == []
+
+
+def _train(backend, optimizer, steps=3):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(1)
+        rng = np.random.default_rng(0)
+        images = tf.constant(rng.standard_normal((8, 28, 28, 1)).astype(np.float32))
+        labels = tf.constant(rng.integers(0, 10, 8))
+        conv = tf.layers.conv2d(images, 32, 5, padding="same", activation=tf.nn.relu)
+        pooled = tf.nn.max_pool(conv, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        pooled = tf.nn.avg_pool(pooled, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        hidden = tf.layers.dense(tf.reshape(pooled, [8, 7 * 7 * 32]), 128, activation=tf.nn.relu)
+        logits = tf.layers.dense(hidden, 10)
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+        train = optimizer.minimize(loss)
+        config = tf.ConfigProto()
+        config.experimental.executor_type = backend
+        with tf.Session(config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            losses = [sess.run([loss, train])[0] for _ in range(steps)]
+            return losses, sess.run(tf.trainable_variables())
+
+
+@pytest.fixture
+def restored_variants(monkeypatch):
+    """The fast_cpu loader's state and every op's variants as they were before the test."""
+    from caudal.backends.fast_cpu import backend
+    from caudal.framework import registry
+
+    monkeypatch.setattr(backend, "_loaded", backend._loaded)
+    monkeypatch.setattr(backend, "_failed", dict(backend._failed))
+    for op_def in list(registry._REGISTRY.values()):
+        monkeypatch.setattr(op_def, "variants", dict(op_def.variants))
+
+
+@pytest.mark.usefixtures("restored_variants")
+@pytest.mark.parametrize("make", [lambda: tf.train.RMSPropOptimizer(0.001, momentum=0.9),
+                                  lambda: tf.train.AdamOptimizer(0.001),
+                                  lambda: tf.train.MomentumOptimizer(0.01, 0.9, use_nesterov=True)],
+                         ids=["rmsprop", "adam", "nesterov"])
+def test_a_small_lenet_trains_the_same_on_fast_cpu_as_on_numpy(make):
+    fast_losses, fast_weights = _train("fast_cpu", make())
+    numpy_losses, numpy_weights = _train("numpy", make())
+    np.testing.assert_allclose(fast_losses, numpy_losses, rtol=1e-4)
+    for got, want in zip(fast_weights, numpy_weights, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------- set-up
+def test_prepare_puts_the_cache_under_xdg_cache_home(monkeypatch, tmp_path):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
+    monkeypatch.setattr(loops, "_prepared", False)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    loops.prepare()
+    expected = str(tmp_path / "caudal" / "numba")
+    assert loops.cache_dir() == expected
+    assert os.environ["NUMBA_CACHE_DIR"] == expected and config.CACHE_DIR == expected
+    assert os.path.isdir(expected)
+
+
+def test_prepare_keeps_the_users_cache_dir_and_skips_one_it_cannot_create(monkeypatch, tmp_path):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
+    monkeypatch.setattr(loops, "_prepared", False)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    loops.prepare()
+    assert config.CACHE_DIR == str(tmp_path / "mine")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setattr(loops, "_prepared", False)
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    loops.prepare()
+    assert "NUMBA_CACHE_DIR" not in os.environ and config.CACHE_DIR == ""
+
+
+def test_set_num_threads_applies_in_every_thread_and_caps_at_numbas_pool(monkeypatch):
+    import numba
+
+    monkeypatch.setattr(loops, "_num_threads", None)
+    limit = numba.config.NUMBA_NUM_THREADS
+    try:
+        loops.set_num_threads(1)
+        assert numba.get_num_threads() == 1
+        seen = []
+
+        def other_thread():
+            loops.VARIANTS["Relu"](np, np.ones(BIG, np.float32))
+            seen.append(numba.get_num_threads())
+
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        assert seen == [1]
+        loops.set_num_threads(limit + 100)
+        assert loops._num_threads == limit and numba.get_num_threads() == limit
+    finally:
+        numba.set_num_threads(limit)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "4", True])
+def test_set_num_threads_refuses_what_is_not_a_positive_integer(bad):
+    with pytest.raises(ValueError, match=f"The number of threads must be a positive integer, got {bad!r}"):
+        loops.set_num_threads(bad)
+
+
+def test_kernels_run_from_several_python_threads_at_once():
+    x = np.random.default_rng(8).standard_normal((32, 28, 28, 16)).astype(np.float32)
+    attrs = _pool_attrs((2, 2), (2, 2), "SAME", "NHWC")
+    want = _numpy("MaxPool")(np, x, **attrs)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(10):
+                results.append(loops.VARIANTS["MaxPool"](np, x, **attrs))
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors and len(results) == 40
+    for result in results:
+        np.testing.assert_array_equal(result, want)
+
+
+def test_compile_all_loads_every_kernel():
+    assert loops.compile_all() >= 0.0
+    import numba
+
+    assert numba.threading_layer() in loops.THREADING_LAYERS
