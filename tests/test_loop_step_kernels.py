@@ -214,3 +214,48 @@ def test_slice_shape_and_sum_kernels_match_numpy():
 def test_broadcast_gradient_args_of_incompatible_shapes_raises_tf_error():
     with pytest.raises(InvalidArgumentError, match=r"Incompatible shapes: \[5, 2\] vs. \[5, 3\]"):
         _numpy_kernel("BroadcastGradientArgs")(np, np.array([5, 2], np.int32), np.array([5, 3], np.int32))
+
+
+def test_a_gradient_accumulated_over_passes_is_written_into_the_new_term(monkeypatch):
+    # The gradient loop sums the passes' matmul(h, dz) for w: acc + product, written into the
+    # product (fresh, and dead after the sum), never into the accumulator.
+    monkeypatch.setenv("CAUDAL_BACKEND", "numpy")
+    h0 = tf.placeholder(tf.float64, [None, 2])
+    w = tf.Variable(W.astype(np.float64))
+    _, h = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, w))), [0, h0])
+    (grad,) = tf.gradients(tf.reduce_sum(h), [w])
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        got = sess.run(grad, {h0: H0.astype(np.float64)})
+        plan = max(sess._plans.values(), key=lambda p: len(p.ops))
+    written = [op.type for op, line in zip(plan.step_ops, plan.source.splitlines()[1:]) if "_inplace(" in line]
+    assert written == ["Tanh", "AddV2"]  # the forward pass's tanh into its matmul, the sum into the product
+
+    def loss(weights):
+        value = H0.astype(np.float64)
+        for _ in range(3):
+            value = np.tanh(value @ weights)
+        return value.sum()
+
+    eps = 1e-6
+    expected = np.zeros((2, 2))
+    for index in np.ndindex(2, 2):
+        step = np.zeros((2, 2))
+        step[index] = eps
+        expected[index] = (loss(W + step) - loss(W - step)) / (2 * eps)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_in_place_writes_on_a_cond_branch(monkeypatch):
+    monkeypatch.setenv("CAUDAL_BACKEND", "numpy")
+    pred = tf.placeholder(tf.bool, [])
+    x = tf.placeholder(tf.float32, [None, 2])
+    w = tf.constant(W)
+    y = tf.cond(pred, lambda: tf.nn.relu(tf.matmul(x, w)) * tf.matmul(x, w + 1.0), lambda: x - 1.0)
+    with tf.Session() as sess:
+        taken = sess.run(y, {pred: True, x: H0})
+        other = sess.run(y, {pred: False, x: H0})
+        source = _source(sess)
+    np.testing.assert_allclose(taken, np.maximum(H0 @ W, 0) * (H0 @ (W + 1)), rtol=1e-6)
+    np.testing.assert_allclose(other, H0 - 1)
+    assert "DEAD if" in source and "_inplace(" in source

@@ -56,6 +56,8 @@ _FRAME_OPS = frozenset(["Enter", "Exit", "NextIteration", "LoopCond"])
 # pushing takes a dead value, and what is popped may be dead.
 _TAKES_DEAD = {"TensorListPushBack": frozenset([1]), "_Send": frozenset([0])}
 _GIVES_DEAD = frozenset(["TensorListPopBack"])
+# Ops whose in-place kernel may write into either input: their operands commute bit for bit.
+_COMMUTATIVE = frozenset(["AddV2", "Mul"])
 # Between tasks, a _Send sends a dead value as dead, and a _Recv the master marked `may_be_dead`
 # (its sender is downstream of a Switch) gives it.
 _FOLD_LIMIT = 1 << 16
@@ -250,6 +252,8 @@ class _Emitter:
         self.dead_feeds = dead_feeds
         self.env: dict[str, Any] = {"xp": backend.xp}
         self.names: dict[Tensor, str] = {t: f"feed_{i}" for i, t in enumerate(feeds)}
+        # Identities of a variable (its `read`): each consumer reads the variable where it runs.
+        self.variable_reads: dict[Tensor, str] = {}
         self.lines: list[str] = []
         self.levels: list[int] = []
         self.step_ops: list[Operation | None] = []
@@ -283,10 +287,11 @@ class _Emitter:
         name = self.names.get(t)
         if name is not None:
             return name
-        if t._op._type in _REF_PRODUCERS:
+        variable = self.variable_reads.get(t)
+        if variable is not None or t._op._type in _REF_PRODUCERS:
             # A read of the variable at this point of the run, just before its consumer.
             name = self.fresh()
-            self.add(f"{name} = ctx.read({t._op._name!r})", t._op)
+            self.add(f"{name} = ctx.read({variable or repr(t._op._name)})", t._op)
             return name
         raise AssertionError(f"{t.name} is used before it is computed")
 
@@ -403,6 +408,11 @@ class _Emitter:
             return
         if op._type in _ALIASES and op._outputs[0] not in fed:
             source = op._inputs[0]
+            if source._op._type in _REF_PRODUCERS and source not in fed and not guarded:
+                # TF's Identity of a variable forwards the variable's buffer, so its consumers see the
+                # writes made before they run (tokens filled with the global step after an update).
+                self.variable_reads[op._outputs[0]] = repr(source._op._name)
+                return
             if source._op._type in _REF_PRODUCERS and source not in fed:
                 expression = f"ctx.read({source._op._name!r})"
             else:
@@ -649,7 +659,8 @@ def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], res
     op (so no variable, feed, constant or other value shares its memory), is not fetched, and
     every other use of it is by a fresh op too (an op that could return a view of it, or keep
     it, would see the write). The in-place call's result is fresh in turn, so `conv + b` then
-    `relu` write into the convolution's output. The value, its other uses and the call must be
+    `relu` write into the convolution's output. `x + y` and `x * y` may write into y instead
+    (a gradient accumulated over a loop's passes). The value, its other uses and the call must be
     in one block, in that order: inside a loop that is one pass of its body (the matmul and
     bias add of an RNN cell), since a loop variable or a value from outside the loop is used
     again by the next pass.
@@ -664,22 +675,39 @@ def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], res
     call_at = {call.line: call for call in calls}
     fetched = set(results)
     fresh: set[str] = set()
+
+    def may_overwrite(name: str, call: _Call) -> bool:
+        if name not in fresh:
+            return False
+        block = enclosing[call.line]
+        start = defined_at[name]
+        others = [i for i in uses[name] if i != call.line]
+        return (name not in fetched and enclosing[start] == block
+                and all(start < i < call.line and enclosing[i] == block for i in others)
+                and all(i in call_at and call_at[i].op._op_def.fresh for i in others))
+
     for call in calls:
         op_def = call.op._op_def
-        if (op_def.inplace is not None and not call.guarded and call.args and call.args[0] in fresh
-                and not _has_own_variant(op_def, variant_names)):
-            first = call.args[0]
-            block = enclosing[call.line]
-            start = defined_at[first]
-            others = [i for i in uses[first] if i != call.line]
-            if (first not in fetched and enclosing[start] == block
-                    and all(start < i < call.line and enclosing[i] == block for i in others)
-                    and all(i in call_at and call_at[i].op._op_def.fresh for i in others)):
-                name = f"{call.kernel_name}_inplace"
+        if op_def.inplace is not None and call.args and not _has_own_variant(op_def, variant_names):
+            name = f"{call.kernel_name}_inplace"
+            if may_overwrite(call.args[0], call):
                 env[name] = op_def.inplace
+            elif call.op._type in _COMMUTATIVE and len(call.args) == 2 and may_overwrite(call.args[1], call):
+                env[name] = _into_second(op_def.inplace)
+            if name in env:
                 lines[call.line] = lines[call.line].replace(f"{call.kernel_name}(", f"{name}(", 1)
-        if op_def.fresh and not call.guarded:
+        if op_def.fresh:
+            # A guarded call's outputs are DEAD (never written) or fresh.
             fresh.update(call.outputs)
+
+
+def _into_second(inplace: Any) -> Any:
+    """A commutative op's in-place kernel, writing into its second input: x + y computed as y + x,
+    the same numbers."""
+    def kernel(xp: Any, x: Any, y: Any) -> Any:
+        return inplace(xp, y, x)
+
+    return kernel
 
 
 def _has_own_variant(op_def: Any, variant_names: tuple[str, ...]) -> bool:
