@@ -16,7 +16,7 @@ from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
-from caudal.ops.nn_ops import require_rank
+from caudal.ops.nn_ops import _log_softmax_numpy, require_rank
 
 __all__ = ["softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
@@ -215,7 +215,27 @@ def _sparse_xent_kernel(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
     return loss.astype(features.dtype, copy=False), backprop.astype(features.dtype, copy=False)
 
 
+_UNSIGNED = {np.dtype(np.int32): np.uint32, np.dtype(np.int64): np.uint64}
+
+
+def _sparse_xent_numpy(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
+    """The portable kernel's values with fewer and cheaper NumPy calls: one unsigned comparison checks
+    the label range, the row maximum is `row_max_numpy`'s, and the one-hot subtraction is a scatter
+    into the fresh softmax."""
+    classes = features.shape[1]
+    unsigned = _UNSIGNED.get(labels.dtype)
+    if unsigned is None or (labels.view(unsigned) >= classes).any():
+        return _sparse_xent_kernel(xp, features, labels)
+    log_probs = _log_softmax_numpy(xp, features)
+    rows = np.arange(labels.shape[0])
+    loss = -log_probs[rows, labels]
+    backprop = np.exp(log_probs)
+    backprop[rows, labels] -= 1
+    return loss.astype(features.dtype, copy=False), backprop.astype(features.dtype, copy=False)
+
+
 register_op("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer, kernel=_sparse_xent_kernel,
+            variants={"numpy": _sparse_xent_numpy},
             grad=lambda op, grad_loss, grad_backprop: [_logits_grad(op, grad_loss, grad_backprop), None])
 
 
