@@ -12,6 +12,7 @@ from caudal.data import pipeline, structure
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import get_default_graph
+from caudal.ops.variable_ops import dims_compatible
 
 __all__ = ["from_generator"]
 
@@ -40,23 +41,27 @@ class _DTypeName:
 
 def _checker(specs: Any) -> Callable[[Any], tuple]:
     flat_specs = structure.flatten(specs)
+    # What each component's check needs, worked out once rather than per element.
+    plans = [(spec, spec.dtype is dtypes_lib.string, spec.dtype.is_integer, spec.dtype.as_numpy_dtype,
+              spec.shape._dims) for spec in flat_specs]
 
-    def convert(value: Any, spec: structure.ComponentSpec) -> np.ndarray:
+    def convert(value: Any, plan: tuple) -> np.ndarray:
+        spec, is_string, is_integer, np_dtype, dims = plan
         try:
-            if spec.dtype is dtypes_lib.string:
+            if is_string:
                 array = np.asarray(value, dtype=object)
                 array = np.vectorize(lambda s: s.encode() if isinstance(s, str) else bytes(s), otypes=[object])(array) \
                     if array.size else array
             else:
                 array = np.asarray(value)
-                if array.dtype.kind in "USO" or (array.dtype.kind == "f" and spec.dtype.is_integer):
+                if array.dtype.kind in "USO" or (array.dtype.kind == "f" and is_integer):
                     raise ValueError("not convertible")
-                array = array.astype(spec.dtype.as_numpy_dtype)
+                array = array.astype(np_dtype)
         except (TypeError, ValueError):
             raise errors.InvalidArgumentError(
                 None, None, f"TypeError: `generator` yielded an element that did not match the expected structure. "
                             f"The expected structure was {spec}, but the yielded element was {value}.") from None
-        if not spec.shape.is_compatible_with(array.shape):
+        if not dims_compatible(dims, array.shape):
             raise errors.InvalidArgumentError(
                 None, None, f"TypeError: `generator` yielded an element of shape {_shape_text(array.shape)} where an "
                             f"element of shape {_shape_text(spec.shape)} was expected.")
@@ -64,7 +69,7 @@ def _checker(specs: Any) -> Callable[[Any], tuple]:
 
     def check(value: Any) -> tuple:
         if len(flat_specs) == 1 and not isinstance(specs, (tuple, dict)):
-            return (convert(value, flat_specs[0]),)
+            return (convert(value, plans[0]),)
         try:
             if isinstance(value, list):
                 value = tuple(value)
@@ -75,7 +80,7 @@ def _checker(specs: Any) -> Callable[[Any], tuple]:
                 None, None, f"TypeError: `generator` yielded an element that did not match the expected structure. "
                             f"The expected structure was {_type_repr(specs)}, but the yielded element was {value}."
             ) from None
-        return tuple(convert(v, s) for v, s in zip(flat, flat_specs))
+        return tuple([convert(v, plan) for v, plan in zip(flat, plans)])
 
     return check
 

@@ -35,12 +35,12 @@ _TARGET_KEY = "__target_key__"
 
 
 def _indices_for_next_batch(start: int, batch_size: int, epoch_end: int, array_length: int, current_epoch: int,
-                            total_epochs: int | None) -> tuple[list[int], int]:
-    """The row indices of the next chunk and the epoch count after it (TF's feeding-function rule)."""
+                            total_epochs: int | None) -> tuple[np.ndarray, int]:
+    """The row indices of the next chunk (int64) and the epoch count after it (TF's feeding-function rule)."""
     if total_epochs is not None and current_epoch >= total_epochs:
         raise errors.OutOfRangeError(None, None, f"Already emitted {current_epoch} epochs.")
-    indices = [j % array_length for j in range(start, start + batch_size)]
-    epoch_ends = [i for i, x in enumerate(indices) if x == epoch_end]
+    indices = np.arange(start, start + batch_size, dtype=np.int64) % array_length
+    epoch_ends = np.flatnonzero(indices == epoch_end)
     current_epoch += len(epoch_ends)
     if total_epochs is None or current_epoch < total_epochs:
         return indices, current_epoch
@@ -59,13 +59,13 @@ class _Feeder:
         self._position = int(np.random.default_rng(seed).integers(length)) if random_start else 0
         self._epoch_end = (self._position - 1) % length
 
-    def next_chunk(self) -> list[int] | None:
+    def next_chunk(self) -> np.ndarray | None:
         try:
             indices, self._epoch = _indices_for_next_batch(self._position, self._chunk_size, self._epoch_end,
                                                            self._length, self._epoch, self._num_epochs)
         except errors.OutOfRangeError:
             return None
-        self._position = (indices[-1] + 1) % self._length
+        self._position = (int(indices[-1]) + 1) % self._length
         return indices
 
 
@@ -91,29 +91,33 @@ class _QueueReplay:
         queued = np.zeros(0, dtype=np.int64)
         fill_to = self._capacity if self._shuffle else self._batch_size
         turn = 0
+        columns = self._columns
         while True:
-            chunks = [queued]
-            size = len(queued)
-            while feeders and size < fill_to:
-                feeder = feeders[turn % len(feeders)]
-                chunk = feeder.next_chunk()
-                if chunk is None:
-                    feeders.remove(feeder)
-                    continue
-                turn += 1
-                chunks.append(np.asarray(chunk, dtype=np.int64))
-                size += len(chunk)
-            queued = np.concatenate(chunks)
+            if feeders and len(queued) < fill_to:
+                chunks = [queued]
+                size = len(queued)
+                while feeders and size < fill_to:
+                    feeder = feeders[turn % len(feeders)]
+                    chunk = feeder.next_chunk()
+                    if chunk is None:
+                        feeders.remove(feeder)
+                        continue
+                    turn += 1
+                    chunks.append(chunk)
+                    size += len(chunk)
+                queued = np.concatenate(chunks)
             if not len(queued):
                 return
             take = min(self._batch_size, len(queued))
             if self._shuffle:
                 picked = rng.choice(len(queued), size=take, replace=False)
                 rows = queued[picked]
-                queued = np.delete(queued, picked)
+                kept = np.ones(len(queued), dtype=bool)
+                kept[picked] = False
+                queued = queued[kept]
             else:
                 rows, queued = queued[:take], queued[take:]
-            yield tuple(column[rows] for column in self._columns)
+            yield tuple([column[rows] for column in columns])
 
 
 def _graph_seed() -> Any:
