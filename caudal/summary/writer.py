@@ -202,8 +202,8 @@ class FileWriter:
                                                                      filename_suffix)
         self._seen_summary_tags: set[str] = set()
         if graph is not None or graph_def is not None:
-            self.add_graph(graph, graph_def=graph_def)
-            written = self._graph_def_of(graph, graph_def)
+            written = self._graph_def_of(graph, graph_def)  # built once for both events
+            self.add_graph(None, graph_def=written)
             self.add_meta_graph(meta_graph_pb2.MetaGraphDef(graph_def=written))
 
     # ------------------------------------------------------------- events
