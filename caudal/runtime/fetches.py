@@ -52,13 +52,17 @@ class FetchStructure:
                         "(Can not convert a " + type(fetch).__name__ + " into a Tensor or Operation.)")
 
     def _leaf(self, fetch: Any, graph: Graph, unique: list[Any]) -> Any:
-        try:
-            element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
-        except (TypeError, ValueError, KeyError) as e:
-            message = e.args[0] if e.args else str(e)
-            kind = "Tensor" if not isinstance(fetch, Operation) else "Operation"
-            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a {kind}. ({message})") from None
-        if not graph.is_fetchable(element):
+        if (type(fetch) is Tensor or type(fetch) is Operation) and fetch.graph is graph:
+            element = fetch  # what as_graph_element would return, without its checks of other kinds
+        else:
+            try:
+                element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
+            except (TypeError, ValueError, KeyError) as e:
+                message = e.args[0] if e.args else str(e)
+                kind = "Tensor" if not isinstance(fetch, Operation) else "Operation"
+                raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a {kind}. ({message})") \
+                    from None
+        if graph._unfetchable and not graph.is_fetchable(element):
             raise ValueError(f"Operation {element.name!r} has been marked as not fetchable.")
         position = self._index.get(element)
         if position is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import random
+import sys
 from typing import Any
 
 import numpy as np
@@ -29,9 +30,9 @@ _log = logging.getLogger("caudal")
 
 # ------------------------------------------------------------------------------------- kinds
 def _is_dataset(x: Any) -> bool:
-    from caudal.data.dataset_ops import DatasetV1
-
-    return isinstance(x, DatasetV1)
+    # Only an imported caudal.data can have made a dataset: fitting arrays does not pay for its import.
+    dataset_ops = sys.modules.get("caudal.data.dataset_ops")
+    return dataset_ops is not None and isinstance(x, dataset_ops.DatasetV1)
 
 
 def _is_generator(x: Any) -> bool:
