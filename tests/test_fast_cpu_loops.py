@@ -69,6 +69,7 @@ POOL_CASES = [
     ((1, 6, 11, 5), (3, 2), (2, 3)),
     ((2, 4, 4, 3), (1, 1), (1, 1)),
     ((1, 5, 5, 2), (5, 5), (1, 1)),
+    ((2, 7, 8, 3), (1, 2), (2, 3)),
 ]
 
 
@@ -212,63 +213,55 @@ def test_max_pool_grad_routes_a_gradient_of_the_wrong_shape_to_numpy(ran):
 
 # ---------------------------------------------------------------- elementwise
 @pytest.mark.parametrize("shape", [(BIG,), (128, 28, 28, 32), (7, 3), (1000,)])
-def test_relu_and_relu_grad_match_numpy(ran, shape):
+def test_relu_grad_matches_numpy(ran, shape):
     rng = np.random.default_rng(len(shape))
     x = rng.standard_normal(shape).astype(np.float32)
     g = rng.standard_normal(shape).astype(np.float32)
     x.reshape(-1)[:4] = [np.nan, -0.0, 0.0, np.inf]
     g.reshape(-1)[4:7] = [np.nan, np.inf, -np.inf]
-    y = loops.VARIANTS["Relu"](np, x)
-    np.testing.assert_array_equal(y, _numpy("Relu")(np, x))
-    assert not np.signbit(y.reshape(-1)[1])
-    with np.errstate(invalid="ignore"):  # inf * 0 in NumPy's variant
+    with np.errstate(invalid="ignore"):  # inf * 0 in NumPy's variant (also the route of small arrays)
         want = _numpy("ReluGrad")(np, g, x)
-    np.testing.assert_array_equal(loops.VARIANTS["ReluGrad"](np, g, x), want)
-    assert ran == (["relu", "relu_grad"] if x.size >= loops.MIN_ELEMENTWISE_SIZE else [])
+        got = loops.VARIANTS["ReluGrad"](np, g, x)
+    np.testing.assert_array_equal(got, want)
+    assert not np.shares_memory(got, g) and not np.shares_memory(got, x)
+    assert ran == (["relu_grad"] if x.size >= loops.MIN_ELEMENTWISE_SIZE else [])
 
 
-def test_relu_routes_float64_and_non_contiguous_arrays_to_numpy(ran):
+def test_relu_grad_routes_float64_non_contiguous_and_broadcast_inputs_to_numpy(ran):
     x = np.random.default_rng(0).standard_normal((2 * BIG,))
-    np.testing.assert_array_equal(loops.VARIANTS["Relu"](np, x), np.maximum(x, 0))
+    np.testing.assert_array_equal(loops.VARIANTS["ReluGrad"](np, x, x), x * (x > 0))
     strided = x.astype(np.float32)[::2]
-    np.testing.assert_array_equal(loops.VARIANTS["Relu"](np, strided), np.maximum(strided, 0))
     np.testing.assert_array_equal(loops.VARIANTS["ReluGrad"](np, strided, strided), strided * (strided > 0))
+    rows = x.astype(np.float32).reshape(-1, 2)
+    np.testing.assert_array_equal(loops.VARIANTS["ReluGrad"](np, rows, rows[:1]), rows * (rows[:1] > 0))
     assert ran == []
 
 
-def test_relu_returns_a_fresh_array_and_leaves_its_input_alone():
-    x = np.random.default_rng(1).standard_normal(BIG).astype(np.float32)
-    before = x.copy()
-    y = loops.VARIANTS["Relu"](np, x)
-    assert not np.shares_memory(x, y)
-    np.testing.assert_array_equal(x, before)
+def test_relu_and_bias_add_grad_stay_on_numpy():
+    """Their NumPy forms (in-place Relu, BLAS BiasAddGrad) were as fast: no loop replaces them."""
+    assert "Relu" not in loops.VARIANTS and "BiasAddGrad" not in loops.VARIANTS
 
 
 @pytest.mark.parametrize("data_format,shape", [("NHWC", (128, 14, 14, 64)), ("NCHW", (16, 64, 14, 14)),
                                                ("NHWC", (BIG // 10, 10)), ("NCHW", (8, 32, 300)),
                                                ("NCHW", (BIG // 10, 10)), (b"NHWC", (4, 3)), ("NHWC", (0, 7, 7, 64))])
-def test_bias_add_and_its_gradient_match_numpy(ran, data_format, shape):
+def test_bias_add_matches_numpy(ran, data_format, shape):
     rng = np.random.default_rng(sum(shape))
     axis = 1 if data_format == "NCHW" else len(shape) - 1
     value = rng.standard_normal(shape).astype(np.float32)
     bias = rng.standard_normal(shape[axis]).astype(np.float32)
     got = loops.VARIANTS["BiasAdd"](np, value, bias, data_format=data_format)
     np.testing.assert_array_equal(got, _numpy("BiasAdd")(np, value, bias, data_format=data_format))
-    positive = rng.uniform(0, 1, shape).astype(np.float32)
-    for grad in (positive, value):
-        _close(loops.VARIANTS["BiasAddGrad"](np, grad, data_format=data_format),
-               _numpy("BiasAddGrad")(np, grad, data_format=data_format), rtol=1e-5)
+    assert not np.shares_memory(got, value)
     big = value.size >= loops.MIN_ELEMENTWISE_SIZE
     layout = "middle" if axis == 1 and len(shape) > 2 else "last"
-    assert ran == ([f"bias_add_{layout}", f"bias_add_grad_{layout}", f"bias_add_grad_{layout}"] if big else [])
+    assert ran == ([f"bias_add_{layout}"] if big else [])
 
 
 def test_bias_add_routes_float64_and_mismatched_bias_to_numpy(ran):
     value = np.random.default_rng(4).standard_normal((BIG // 8, 8))
     bias = np.arange(8.0)
     np.testing.assert_array_equal(loops.VARIANTS["BiasAdd"](np, value, bias, data_format="NHWC"), value + bias)
-    np.testing.assert_array_equal(loops.VARIANTS["BiasAddGrad"](np, value, data_format="NHWC"),
-                                  _numpy("BiasAddGrad")(np, value, data_format="NHWC"))
     with pytest.raises(ValueError):
         loops.VARIANTS["BiasAdd"](np, value.astype(np.float32), np.ones(3, np.float32), data_format="NHWC")
     assert ran == []
@@ -454,7 +447,8 @@ def test_set_num_threads_applies_in_every_thread_and_caps_at_numbas_pool(monkeyp
         seen = []
 
         def other_thread():
-            loops.VARIANTS["Relu"](np, np.ones(BIG, np.float32))
+            ones = np.ones(BIG, np.float32)
+            loops.VARIANTS["ReluGrad"](np, ones, ones)
             seen.append(numba.get_num_threads())
 
         worker = threading.Thread(target=other_thread)

@@ -85,19 +85,21 @@ def max_pool_nchw(x, kh, kw, sh, sw, top, left, ho, wo):
 
 
 @njit(**_JIT)
-def max_pool_grad_nhwc(x, dy, kh, kw, sh, sw, top, left, rows):
-    """Each dy goes to the first maximum of its window's real elements (row-major): the first
-    element is taken, a later one replaces it only when strictly greater, as TF's CPU kernel."""
+def max_pool_grad_nhwc(x, dy, kh, kw, sh, sw, top, left, rows, partition):
+    """Each dy goes to the first maximum of its window's real elements (row-major), the maximum
+    found as TF's CPU kernel finds it: the first element, replaced only by a strictly greater one.
+    With `partition` every input element lies in exactly one window and is written once."""
     n, h, w, c = x.shape
     ho, wo = dy.shape[1], dy.shape[2]
     blocks = (ho + rows - 1) // rows
     dx = np.empty_like(x)
     for task in prange(n * blocks):
         b, block = task // blocks, task % blocks
-        lo, hi = _owned_rows(block, blocks, rows, sh, top, h)
-        dx[b, lo:hi] = 0
+        if not partition:
+            lo, hi = _owned_rows(block, blocks, rows, sh, top, h)
+            dx[b, lo:hi] = 0
         best = np.empty(c, np.float32)
-        arg = np.empty(c, np.int64)
+        arg = np.empty(c, np.int32)
         for oh in range(block * rows, min((block + 1) * rows, ho)):
             h0 = oh * sh - top
             i_lo, i_hi = _window(h0, kh, h)
@@ -106,20 +108,28 @@ def max_pool_grad_nhwc(x, dy, kh, kw, sh, sw, top, left, rows):
                 j_lo, j_hi = _window(w0, kw, w)
                 if i_lo >= i_hi or j_lo >= j_hi:
                     continue
+                first = np.int32(i_lo * kw + j_lo)
                 for ch in range(c):
                     best[ch] = x[b, h0 + i_lo, w0 + j_lo, ch]
-                    arg[ch] = i_lo * kw + j_lo
+                    arg[ch] = first
                 for i in range(i_lo, i_hi):
                     for j in range(j_lo, j_hi):
-                        here = i * kw + j
+                        here = np.int32(i * kw + j)
                         for ch in range(c):
-                            v = x[b, h0 + i, w0 + j, ch]
-                            greater = v > best[ch]
-                            best[ch] = v if greater else best[ch]
+                            v, m = x[b, h0 + i, w0 + j, ch], best[ch]
+                            greater = v > m
+                            best[ch] = v if greater else m
                             arg[ch] = here if greater else arg[ch]
-                for ch in range(c):
-                    i, j = arg[ch] // kw, arg[ch] % kw
-                    dx[b, h0 + i, w0 + j, ch] += dy[b, oh, ow, ch]
+                zero = np.float32(0)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        here = np.int32(i * kw + j)
+                        if partition:
+                            for ch in range(c):
+                                dx[b, h0 + i, w0 + j, ch] = dy[b, oh, ow, ch] if arg[ch] == here else zero
+                        else:
+                            for ch in range(c):
+                                dx[b, h0 + i, w0 + j, ch] += dy[b, oh, ow, ch] if arg[ch] == here else zero
     return dx
 
 
@@ -196,15 +206,17 @@ def avg_pool_nchw(x, kh, kw, sh, sw, top, left, ho, wo):
 
 
 @njit(**_JIT)
-def avg_pool_grad_nhwc(dy, h, w, kh, kw, sh, sw, top, left, rows):
-    """Each dy, divided by its window's count of real elements, added to every real element."""
+def avg_pool_grad_nhwc(dy, h, w, kh, kw, sh, sw, top, left, rows, partition):
+    """Each dy, divided by its window's count of real elements, added to every real element
+    (written once when the windows `partition` the input)."""
     n, ho, wo, c = dy.shape
     blocks = (ho + rows - 1) // rows
     dx = np.empty((n, h, w, c), np.float32)
     for task in prange(n * blocks):
         b, block = task // blocks, task % blocks
-        lo, hi = _owned_rows(block, blocks, rows, sh, top, h)
-        dx[b, lo:hi] = 0
+        if not partition:
+            lo, hi = _owned_rows(block, blocks, rows, sh, top, h)
+            dx[b, lo:hi] = 0
         share = np.empty(c, np.float32)
         for oh in range(block * rows, min((block + 1) * rows, ho)):
             h0 = oh * sh - top
@@ -217,8 +229,12 @@ def avg_pool_grad_nhwc(dy, h, w, kh, kw, sh, sw, top, left, rows):
                     share[ch] = dy[b, oh, ow, ch] / count
                 for i in range(i_lo, i_hi):
                     for j in range(j_lo, j_hi):
-                        for ch in range(c):
-                            dx[b, h0 + i, w0 + j, ch] += share[ch]
+                        if partition:
+                            for ch in range(c):
+                                dx[b, h0 + i, w0 + j, ch] = share[ch]
+                        else:
+                            for ch in range(c):
+                                dx[b, h0 + i, w0 + j, ch] += share[ch]
     return dx
 
 
@@ -243,17 +259,6 @@ def avg_pool_grad_nchw(dy, h, w, kh, kw, sh, sw, top, left):
 
 
 # ------------------------------------------------------------------ elementwise
-@njit(**_JIT)
-def relu(x):
-    """max(x, 0) on a flat array; NaN stays NaN and -0 becomes +0, as np.maximum(x, 0)."""
-    out = np.empty_like(x)
-    zero = np.float32(0)
-    for i in prange(x.size):
-        v = x[i]
-        out[i] = v if (v > zero) | (v != v) else zero
-    return out
-
-
 @njit(**_JIT)
 def relu_grad(gradients, features):
     """gradients * (features > 0) on flat arrays (so NaN or inf gradients at 0 give NaN, as NumPy)."""
@@ -284,39 +289,6 @@ def bias_add_middle(value, bias):
         add = bias[ch]
         for k in range(s):
             out[b, ch, k] = value[b, ch, k] + add
-    return out
-
-
-@njit(**_JIT)
-def bias_add_grad_last(grad, chunks):
-    """grad (rows, C) summed over rows: `chunks` partial sums in float64, then added in order."""
-    rows, c = grad.shape
-    partial = np.zeros((chunks, c), np.float64)
-    per_chunk = (rows + chunks - 1) // chunks
-    for chunk in prange(chunks):
-        for r in range(chunk * per_chunk, min((chunk + 1) * per_chunk, rows)):
-            for ch in range(c):
-                partial[chunk, ch] += grad[r, ch]
-    out = np.empty(c, np.float32)
-    for ch in range(c):
-        total = 0.0
-        for chunk in range(chunks):
-            total += partial[chunk, ch]
-        out[ch] = total
-    return out
-
-
-@njit(**_JIT)
-def bias_add_grad_middle(grad):
-    """grad (N, C, S) summed over axes 0 and 2, in float64."""
-    n, c, s = grad.shape
-    out = np.empty(c, np.float32)
-    for ch in prange(c):
-        total = 0.0
-        for b in range(n):
-            for k in range(s):
-                total += grad[b, ch, k]
-        out[ch] = total
     return out
 
 

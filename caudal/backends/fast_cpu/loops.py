@@ -4,13 +4,17 @@
 of each op's NumPy variant (its portable kernel where it has none): pooling
 and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
 maximum of its window, row-major, padding never wins; AvgPool divides by the
-count of real elements), Relu, ReluGrad, BiasAdd, BiasAddGrad, and the
-optimizer updates ApplyGradientDescent, ApplyMomentum, ApplyAdam and
-ApplyRMSProp. Each does in one parallel pass what NumPy does in several. It
-handles float32 arrays in C order, of 64K elements or more for the
-elementwise ops and updates (below that, starting threads costs more than the
-pass); anything else (other dtypes, zero sizes, other layouts, bad shapes)
-goes to the NumPy variant, which also raises TF's errors.
+count of real elements), ReluGrad, BiasAdd, and the optimizer updates
+ApplyGradientDescent, ApplyMomentum, ApplyAdam and ApplyRMSProp. Each does in
+one parallel pass what NumPy does in several. It handles float32 arrays in C
+order, of 64K elements or more for the elementwise ops and updates (below
+that, starting threads costs more than the pass); anything else (other
+dtypes, zero sizes, other layouts, bad shapes) goes to the NumPy variant,
+which also raises TF's errors.
+
+Relu and BiasAddGrad have no loop here: NumPy's in-place Relu (which a plan
+uses on a dead input) and BiasAddGrad's BLAS product with a vector of ones
+were as fast or faster (benchmarks/loop_kernels.py).
 
 Results are fresh arrays, and the updates write fresh arrays through
 `ctx.write` as the NumPy variants do: the Session's variable arrays are never
@@ -40,15 +44,18 @@ __all__ = ["VARIANTS", "prepare", "compile_all", "set_num_threads", "cache_dir",
            "THREADING_LAYERS"]
 
 MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops and updates on fewer elements run NumPy's variant
-# numba's threading layers in order of preference: GNU OpenMP shares its thread pool with oneDNN's
-# and is safe to call from several Python threads at once; the workqueue is neither.
-THREADING_LAYERS = ("omp", "tbb", "workqueue")
+# numba's threading layers in order of preference. The workqueue's threads sleep between kernels,
+# so they neither spin against OpenBLAS's and oneDNN's (GNU OpenMP) threads nor wait at an OpenMP
+# barrier for a thread the OS has parked: on a loaded machine numba's omp layer was several times
+# slower (benchmarks/loop_kernels.py). The workqueue runs one kernel at a time: `_launch_lock`.
+THREADING_LAYERS = ("workqueue", "omp", "tbb")
 
 _F32 = np.dtype(np.float32)
 _kernel_module: Any = None
 _prepare_lock = threading.Lock()
 _prepared = False
 _num_threads: int | None = None
+_launch_lock = threading.Lock()  # numba's workqueue aborts the process when two threads launch at once
 
 
 # ------------------------------------------------------------------ set-up
@@ -110,12 +117,14 @@ def set_num_threads(n: int) -> None:
 
 
 def _run(kernel: Callable, *args: Any) -> Any:
+    """kernel(*args), one at a time in the process, with the thread count `set_num_threads` chose."""
     if _num_threads is not None:
         import numba
 
         if numba.get_num_threads() != _num_threads:
             numba.set_num_threads(_num_threads)
-    return kernel(*args)
+    with _launch_lock:
+        return kernel(*args)
 
 
 def compile_all() -> float:
@@ -126,17 +135,14 @@ def compile_all() -> float:
     for pool in (k.max_pool_nhwc, k.max_pool_nchw, k.avg_pool_nhwc, k.avg_pool_nchw):
         pool(x4, 2, 2, 1, 1, 0, 0, 2, 2)
     dy = np.ones((1, 2, 2, 2), np.float32)
-    k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2)
+    k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2, False)
     k.max_pool_grad_nchw(x4, dy, 2, 2, 1, 1, 0, 0)
-    k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2)
+    k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2, False)
     k.avg_pool_grad_nchw(dy, 3, 3, 2, 2, 1, 1, 0, 0)
     flat, matrix, cube, bias = x4.ravel(), x4.reshape(9, 2), x4.reshape(1, 2, 9), np.ones(2, np.float32)
-    k.relu(flat)
     k.relu_grad(flat, flat)
     k.bias_add_last(matrix, bias)
     k.bias_add_middle(cube, bias)
-    k.bias_add_grad_last(matrix, 2)
-    k.bias_add_grad_middle(cube)
     one = np.float32(1)
     k.gradient_descent_update(flat, one, flat)
     k.momentum_update(flat, flat, one, flat, one, one, False)
@@ -179,6 +185,12 @@ def _rows_per_task(kh: int, sh: int, ho: int) -> int:
     return 1 if kh <= sh else ho
 
 
+def _partition(kh: int, kw: int, sh: int, sw: int, top: int, left: int, ho: int, wo: int, h: int, w: int) -> bool:
+    """Whether every input element lies in exactly one window (windows as long as their stride,
+    reaching the end of the input): a gradient then writes each element once, with no zeroing."""
+    return kh == sh and kw == sw and ho * sh - top >= h and wo * sw - left >= w
+
+
 def _pool(x: Any, ksize: list, strides: list, padding: str, explicit_paddings: list, data_format: str,
           loops: tuple[str, str]) -> Any:
     """The pooled x by the loop named for its layout (`loops`: NHWC, NCHW); None when not handled here."""
@@ -214,14 +226,15 @@ def _max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: li
                    explicit_paddings: list, data_format: str) -> Any:
     """MaxPoolGrad: the argmax of each window is found again from x, in the same parallel pass."""
     if _is_f32(x, y, dy) and x.ndim == 4 and data_format in ("NHWC", "NCHW"):
-        kh, kw, sh, sw, top, left, ho, wo, _, _ = _geometry(x.shape, ksize, strides, padding,
+        kh, kw, sh, sw, top, left, ho, wo, h, w = _geometry(x.shape, ksize, strides, padding,
                                                             explicit_paddings, data_format)
         n, c = x.shape[0], x.shape[3 if data_format == "NHWC" else 1]
         expected = _out_shape(n, c, ho, wo, data_format)
         if dy.shape == expected and y.shape == expected:
             k = _kernels()
             if data_format == "NHWC":
-                return _run(k.max_pool_grad_nhwc, x, dy, kh, kw, sh, sw, top, left, _rows_per_task(kh, sh, ho))
+                return _run(k.max_pool_grad_nhwc, x, dy, kh, kw, sh, sw, top, left, _rows_per_task(kh, sh, ho),
+                            _partition(kh, kw, sh, sw, top, left, ho, wo, h, w))
             return _run(k.max_pool_grad_nchw, x, dy, kh, kw, sh, sw, top, left)
     return _NUMPY_MAX_POOL_GRAD(xp, x, y, dy, ksize=ksize, strides=strides, padding=padding,
                                 explicit_paddings=explicit_paddings, data_format=data_format)
@@ -239,7 +252,8 @@ def _avg_pool_grad(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, stri
         if dy.shape == _out_shape(n, c, ho, wo, data_format):
             k = _kernels()
             if data_format == "NHWC":
-                return _run(k.avg_pool_grad_nhwc, dy, h, w, kh, kw, sh, sw, top, left, _rows_per_task(kh, sh, ho))
+                return _run(k.avg_pool_grad_nhwc, dy, h, w, kh, kw, sh, sw, top, left, _rows_per_task(kh, sh, ho),
+                            _partition(kh, kw, sh, sw, top, left, ho, wo, h, w))
             return _run(k.avg_pool_grad_nchw, dy, h, w, kh, kw, sh, sw, top, left)
     return _NUMPY_AVG_POOL_GRAD(xp, orig_input_shape, dy, ksize=ksize, strides=strides, padding=padding,
                                 data_format=data_format)
@@ -248,13 +262,6 @@ def _avg_pool_grad(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, stri
 # ------------------------------------------------------------ elementwise
 def _large(*arrays: Any) -> bool:
     return _is_f32(*arrays) and arrays[0].size >= MIN_ELEMENTWISE_SIZE
-
-
-def _relu(xp: Any, x: Any) -> Any:
-    """max(x, 0), NaN kept, as np.maximum."""
-    if not _large(x):
-        return _NUMPY_RELU(xp, x)
-    return _run(_kernels().relu, x.reshape(-1)).reshape(x.shape)
 
 
 def _relu_grad(xp: Any, gradients: Any, features: Any) -> Any:
@@ -281,20 +288,6 @@ def _bias_add(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
         return _run(k.bias_add_last, value.reshape(-1, bias.size), bias).reshape(value.shape)
     cube = value.reshape(value.shape[0], bias.size, -1)
     return _run(k.bias_add_middle, cube, bias).reshape(value.shape)
-
-
-def _bias_add_grad(xp: Any, out_backprop: Any, *, data_format: Any) -> Any:
-    """out_backprop summed over every axis but the channel axis (partial sums in float64)."""
-    axis = _channel_axis(data_format, getattr(out_backprop, "ndim", 0))
-    if axis is None or not _large(out_backprop):
-        return _NUMPY_BIAS_ADD_GRAD(xp, out_backprop, data_format=data_format)
-    k = _kernels()
-    channels = out_backprop.shape[axis]
-    if axis == out_backprop.ndim - 1:
-        rows = out_backprop.size // channels
-        chunks = max(1, min(64, rows // 4096))
-        return _run(k.bias_add_grad_last, out_backprop.reshape(rows, channels), chunks)
-    return _run(k.bias_add_grad_middle, out_backprop.reshape(out_backprop.shape[0], channels, -1))
 
 
 # -------------------------------------------------------- optimizer updates
@@ -377,10 +370,8 @@ _NUMPY_MAX_POOL = _fallback("MaxPool")
 _NUMPY_MAX_POOL_GRAD = _fallback("MaxPoolGrad")
 _NUMPY_AVG_POOL = _fallback("AvgPool")
 _NUMPY_AVG_POOL_GRAD = _fallback("AvgPoolGrad")
-_NUMPY_RELU = _fallback("Relu")
 _NUMPY_RELU_GRAD = _fallback("ReluGrad")
 _NUMPY_BIAS_ADD = _fallback("BiasAdd")
-_NUMPY_BIAS_ADD_GRAD = _fallback("BiasAddGrad")
 _NUMPY_GRADIENT_DESCENT = _fallback("ApplyGradientDescent")
 _NUMPY_MOMENTUM = _fallback("ApplyMomentum")
 _NUMPY_ADAM = _fallback("ApplyAdam")
@@ -391,10 +382,8 @@ VARIANTS: dict[str, Callable] = {
     "MaxPoolGrad": _max_pool_grad,
     "AvgPool": _avg_pool,
     "AvgPoolGrad": _avg_pool_grad,
-    "Relu": _relu,
     "ReluGrad": _relu_grad,
     "BiasAdd": _bias_add,
-    "BiasAddGrad": _bias_add_grad,
     "ApplyGradientDescent": _apply_gradient_descent,
     "ApplyMomentum": _apply_momentum,
     "ApplyAdam": _apply_adam,
