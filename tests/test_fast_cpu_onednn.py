@@ -315,3 +315,25 @@ def test_set_num_threads_sets_openmps_count():
             onednn.set_num_threads(-1)
     finally:
         onednn.set_num_threads(0)
+
+
+def test_threads_are_sized_to_each_convolutions_work(monkeypatch):
+    from caudal.framework import threads
+
+    monkeypatch.setattr(threads, "_cap", 2)
+    kernel = onednn.VARIANTS["Conv2D"]
+    attrs = dict(strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC",
+                 dilations=[1, 1, 1, 1])
+    small = np.ones((1, 4, 4, 2), np.float32), np.ones((3, 3, 2, 2), np.float32)
+    kernel(np, *small, **attrs)
+    assert onednn_lib.max_threads() == 1  # 576 flops
+    large = np.ones((64, 16, 16, 64), np.float32), np.ones((3, 3, 64, 64), np.float32)
+    kernel(np, *large, **attrs)
+    assert onednn_lib.max_threads() == 2  # 2^28 flops
+    monkeypatch.setenv("CAUDAL_THREAD_POLICY", "library")
+    onednn.set_num_threads(1)
+    try:
+        kernel(np, *large, **attrs)
+        assert onednn_lib.max_threads() == 1  # the count set_num_threads gave, as the library's own
+    finally:
+        onednn.set_num_threads(0)

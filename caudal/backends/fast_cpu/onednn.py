@@ -53,6 +53,7 @@ from caudal.backends.fast_cpu.onednn_lib import (
     exec_args,
     load,
 )
+from caudal.framework import threads as thread_policy
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, shape_nhwc, spatial
 
@@ -175,11 +176,15 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _run(key: tuple, build: Callable[[Library], _Plan], arrays: Sequence[np.ndarray]) -> bool:
-    """Runs the plan of `key` (built by `build` the first time) on `arrays`; False when oneDNN cannot
-    (the failure is remembered, so the caller's NumPy path runs from then on without retrying)."""
+def _run(key: tuple, build: Callable[[Library], _Plan], arrays: Sequence[np.ndarray], flops: float) -> bool:
+    """Runs the plan of `key` (built by `build` the first time) on `arrays`, on the OpenMP threads
+    its `flops` deserve (caudal.framework.threads); False when oneDNN cannot (the failure is
+    remembered, so the caller's NumPy path runs from then on without retrying)."""
     with _lock:
-        threads = lib_module.apply_num_threads()
+        if thread_policy.enabled():
+            threads = lib_module.apply_thread_count(thread_policy.threads_for(flops))
+        else:
+            threads = lib_module.apply_num_threads()
         key = key + (threads,)
         if key in _cache:
             plan = _cache[key]
@@ -254,6 +259,10 @@ class _Family:
             return None
         return in_channels * filter_shape[3] if self.depthwise else filter_shape[3]
 
+    def flops(self, outputs: int, filter_shape: Sequence[int]) -> float:
+        """The arithmetic of one of the three kernels, from the forward output's size."""
+        return 2.0 * outputs * filter_shape[0] * filter_shape[1] * (1 if self.depthwise else filter_shape[2])
+
     def _mds(self, lib: Library, x_shape: Sequence[int], w_shape: Sequence[int], y_shape: Sequence[int],
              data_format: str) -> tuple:
         x_md = lib.strided_md(*_activation(x_shape, data_format))
@@ -283,7 +292,7 @@ class _Family:
                                           (ARG_DST, QUERY_DST_MD, y_md, True)])
 
         key = (self.names[0], x.shape, w.shape, data_format, geometry)
-        if not _run(key, build, [x, w, y]):
+        if not _run(key, build, [x, w, y], self.flops(y.size, w.shape)):
             return _numpy_variant(self.names[0])(xp, x, w, **attrs)
         return y
 
@@ -314,7 +323,7 @@ class _Family:
                                           (ARG_DIFF_SRC, QUERY_DIFF_SRC_MD, x_md, True)])
 
         key = (self.names[1], x_shape, w.shape, data_format, geometry)
-        if not _run(key, build, [dy, w, dx]):
+        if not _run(key, build, [dy, w, dx], self.flops(dy.size, w.shape)):
             return _numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
         return dx
 
@@ -345,7 +354,7 @@ class _Family:
                                           (ARG_DIFF_WEIGHTS, QUERY_DIFF_WEIGHTS_MD, w_md, True)])
 
         key = (self.names[2], x.shape, w_shape, data_format, geometry)
-        if not _run(key, build, [x, dy, dw]):
+        if not _run(key, build, [x, dy, dw], self.flops(dy.size, w_shape)):
             return _numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
         return dw
 

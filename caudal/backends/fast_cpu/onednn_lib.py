@@ -403,6 +403,14 @@ def apply_num_threads() -> int:
     return _threads
 
 
+def apply_thread_count(count: int) -> int:
+    """Sets the calling thread's OpenMP thread count to `count` when it differs; returns `count`."""
+    if getattr(_thread_state, "applied", 0) != count:
+        _libgomp().omp_set_num_threads(count)
+        _thread_state.applied = count
+    return count
+
+
 def max_threads() -> int:
     """libgomp's omp_get_max_threads() in the calling thread (what oneDNN's next parallel region uses)."""
     return int(_libgomp().omp_get_max_threads())
