@@ -131,23 +131,24 @@ def compile_all() -> float:
     """Compiles (or loads from the cache) every kernel on tiny inputs; returns the seconds it took."""
     k = _kernels()
     start = time.perf_counter()
-    x4 = np.ones((1, 3, 3, 2), np.float32)
-    for pool in (k.max_pool_nhwc, k.max_pool_nchw, k.avg_pool_nhwc, k.avg_pool_nchw):
-        pool(x4, 2, 2, 1, 1, 0, 0, 2, 2)
-    dy = np.ones((1, 2, 2, 2), np.float32)
-    k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2, False)
-    k.max_pool_grad_nchw(x4, dy, 2, 2, 1, 1, 0, 0)
-    k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2, False)
-    k.avg_pool_grad_nchw(dy, 3, 3, 2, 2, 1, 1, 0, 0)
-    flat, matrix, cube, bias = x4.ravel(), x4.reshape(9, 2), x4.reshape(1, 2, 9), np.ones(2, np.float32)
-    k.relu_grad(flat, flat)
-    k.bias_add_last(matrix, bias)
-    k.bias_add_middle(cube, bias)
-    one = np.float32(1)
-    k.gradient_descent_update(flat, one, flat)
-    k.momentum_update(flat, flat, one, flat, one, one, False)
-    k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False)
-    k.rms_prop_update(flat, flat, flat, one, one, one, one, flat)
+    with _launch_lock:
+        x4 = np.ones((1, 3, 3, 2), np.float32)
+        for pool in (k.max_pool_nhwc, k.max_pool_nchw, k.avg_pool_nhwc, k.avg_pool_nchw):
+            pool(x4, 2, 2, 1, 1, 0, 0, 2, 2)
+        dy = np.ones((1, 2, 2, 2), np.float32)
+        k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2, False)
+        k.max_pool_grad_nchw(x4, dy, 2, 2, 1, 1, 0, 0)
+        k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2, False)
+        k.avg_pool_grad_nchw(dy, 3, 3, 2, 2, 1, 1, 0, 0)
+        flat, matrix, cube, bias = x4.ravel(), x4.reshape(9, 2), x4.reshape(1, 2, 9), np.ones(2, np.float32)
+        k.relu_grad(flat, flat)
+        k.bias_add_last(matrix, bias)
+        k.bias_add_middle(cube, bias)
+        one = np.float32(1)
+        k.gradient_descent_update(flat, one, flat)
+        k.momentum_update(flat, flat, one, flat, one, one, False)
+        k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False)
+        k.rms_prop_update(flat, flat, flat, one, one, one, one, flat)
     return time.perf_counter() - start
 
 
