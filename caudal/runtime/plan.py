@@ -186,6 +186,26 @@ def prune_and_order(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], restric
     return ops, items, loops
 
 
+def _after_writes(ops: list[Operation]) -> dict[str, set[Operation]]:
+    """For each variable that an op of `ops` takes by reference (Assign, AssignAdd, the optimizers'
+    Apply ops, ...), the ops of `ops` that depend on such an op, by data or control edges."""
+    in_plan = set(ops)
+    after: dict[str, set[Operation]] = {}
+    for op in ops:
+        for i in op._op_def.ref_inputs:
+            if i >= len(op._inputs) or op._inputs[i]._op._type not in _REF_PRODUCERS:
+                continue
+            seen = after.setdefault(op._inputs[i]._op._name, set())
+            stack = [op]
+            while stack:
+                current = stack.pop()
+                for nxt in [c for t in current._outputs for c in t._consumers] + current._control_outputs:
+                    if nxt in in_plan and nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+    return after
+
+
 def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any,
                restrict: set[Operation] | None = None, dead_feeds: frozenset[Tensor] = frozenset()) -> Plan:
     """Compiles the run of `fetches` (Tensors or Operations) given values for `feeds` for `backend`.
@@ -198,6 +218,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     ops, items, plan.loops = prune_and_order(fetches, feeds, restrict)
     backend = getattr(backend, "host", backend)  # a compiled backend runs such Python plans on its host
     emitter = _Emitter(backend, fed, feeds, dead_feeds)
+    emitter.after_writes = _after_writes(ops)
     emitter.fused = fusion.broadcast_reductions(ops, fetches, feeds)
     emitter.absorbed = {part for parts in emitter.fused.values() for part in parts}
     emitter.emit_items(items)
@@ -252,8 +273,10 @@ class _Emitter:
         self.dead_feeds = dead_feeds
         self.env: dict[str, Any] = {"xp": backend.xp}
         self.names: dict[Tensor, str] = {t: f"feed_{i}" for i, t in enumerate(feeds)}
-        # Identities of a variable (its `read`): each consumer reads the variable where it runs.
+        # The `read` Identities of variables (alias -> variable name), and for each variable that an op
+        # of the plan takes by reference (writes), the ops that run after such an op (see `input_of`).
         self.variable_reads: dict[Tensor, str] = {}
+        self.after_writes: dict[str, set[Operation]] = {}
         self.lines: list[str] = []
         self.levels: list[int] = []
         self.step_ops: list[Operation | None] = []
@@ -287,13 +310,25 @@ class _Emitter:
         name = self.names.get(t)
         if name is not None:
             return name
-        variable = self.variable_reads.get(t)
-        if variable is not None or t._op._type in _REF_PRODUCERS:
+        if t._op._type in _REF_PRODUCERS:
             # A read of the variable at this point of the run, just before its consumer.
             name = self.fresh()
-            self.add(f"{name} = ctx.read({variable or repr(t._op._name)})", t._op)
+            self.add(f"{name} = ctx.read({t._op._name!r})", t._op)
             return name
         raise AssertionError(f"{t.name} is used before it is computed")
+
+    def input_of(self, t: Tensor, consumer: Operation) -> str:
+        """The value `consumer` gets for its input `t`. A variable's `read` Identity is read where the
+        Identity is, early, as TF's executor runs it as soon as it can; but a consumer that runs after
+        an op writing the variable (a Fill of the global step after the optimizer incremented it, a
+        moving average after the update) reads it again just before it runs: TF's Identity forwards
+        the variable's buffer, so such a consumer sees the write."""
+        variable = self.variable_reads.get(t)
+        if variable is not None and consumer in self.after_writes.get(variable, ()):
+            name = self.fresh()
+            self.add(f"{name} = ctx.read({variable!r})", t._op)
+            return name
+        return self.value_of(t)
 
     def may_be_dead(self, t: Tensor) -> bool:
         if t in self.fed:
@@ -408,13 +443,9 @@ class _Emitter:
             return
         if op._type in _ALIASES and op._outputs[0] not in fed:
             source = op._inputs[0]
-            if source._op._type in _REF_PRODUCERS and source not in fed and not guarded:
-                # TF's Identity of a variable forwards the variable's buffer, so its consumers see the
-                # writes made before they run (tokens filled with the global step after an update).
-                self.variable_reads[op._outputs[0]] = repr(source._op._name)
-                return
             if source._op._type in _REF_PRODUCERS and source not in fed:
                 expression = f"ctx.read({source._op._name!r})"
+                self.variable_reads[op._outputs[0]] = source._op._name
             else:
                 expression = self.value_of(source)
             if dead_controls or expression.startswith("ctx."):
@@ -440,7 +471,7 @@ class _Emitter:
         for i, t in enumerate(op._inputs):
             if i in ref_inputs:
                 continue
-            args.append(self.value_of(t))
+            args.append(self.input_of(t, op))
         kwargs = op_def.kernel_kwargs(op)
         mergeable = not (op_def.stateful or guarded or op._control_inputs or op in self.dead_ops)
         key = _call_key(self.block, op, args, kwargs) if mergeable else None
