@@ -3,6 +3,7 @@ variants they replace: pooling and its gradients, Relu/ReluGrad, BiasAdd/BiasAdd
 optimizer updates; what they route to NumPy; the cache directory and thread settings."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from types import SimpleNamespace
@@ -110,6 +111,29 @@ def test_a_tied_window_sends_its_gradient_to_the_first_element_row_major_and_pad
     dx = loops.VARIANTS["MaxPoolGrad"](np, x, y, np.array([1, 2, 3, 4], np.float32).reshape(1, 2, 2, 1), **attrs)
     # Each window's first element holds its maximum; the last window is x[2, 2] alone (padding around it).
     np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 0, 2], [0, 0, 0], [3, 0, 4]])
+
+
+EDGES = os.path.join(os.path.dirname(__file__), "fixtures", "pooling_edges", "max_pool_grad.json")
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_max_pool_grad_follows_tensorflow_where_the_maximum_is_a_nan_or_minus_infinity(ran, data_format):
+    """TF takes a window's first real element and moves only to a strictly greater one: a NaN
+    never takes the gradient unless it comes first, and padding never does (NumPy's variant,
+    which compares with the pooled value, drops these gradients)."""
+    with open(EDGES) as f:
+        records = json.load(f)
+    for record in records:
+        x = np.array([np.nan if v is None else v for v in record["x"]], np.float32).reshape(record["shape"])
+        dy = np.array(record["dy"], np.float32).reshape(record["dy_shape"])
+        want = np.array(record["dx"], np.float32).reshape(record["shape"])
+        if data_format == "NCHW":
+            x, dy, want = (a.transpose(0, 3, 1, 2).copy() for a in (x, dy, want))
+        attrs = _pool_attrs((record["k"], record["k"]), (record["k"], record["k"]), record["padding"], data_format)
+        y = _numpy("MaxPool")(np, x, **attrs)
+        np.testing.assert_array_equal(loops.VARIANTS["MaxPoolGrad"](np, x, y, dy, **attrs), want,
+                                      err_msg=record["name"])
+    assert ran == [f"max_pool_grad_{data_format.lower()}"] * len(records)
 
 
 def test_max_pool_with_explicit_padding_matches_numpy(ran):
