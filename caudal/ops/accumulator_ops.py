@@ -116,13 +116,14 @@ def _accumulator_bind(op: Operation) -> dict:
     shared = shared.decode() if isinstance(shared, bytes) else shared
     shape = as_shape(op._attrs["shape"])
     dtype = dtypes_lib.as_dtype(op._attrs["dtype"])
-    return {"key": ("accumulator", shared or op.name), "name": shared or op.name,
+    return {"key": ("accumulator", shared or op.name), "name": shared or op.name, "shared": bool(shared),
             "dims": None if shape.ndims is None else tuple(shape.as_list()),
             "np_dtype": np.dtype(dtype.as_numpy_dtype), "mean": op._attrs["reduction_type"] in ("MEAN", b"MEAN")}
 
 
-def _accumulator_kernel(ctx: Any, *, key: tuple, name: str, dims: Any, np_dtype: Any, mean: bool) -> Any:
-    resources = ctx.store.resources
+def _accumulator_kernel(ctx: Any, *, key: tuple, name: str, dims: Any, np_dtype: Any, mean: bool,
+                        shared: bool) -> Any:
+    resources = ctx.store.shared_resources() if shared else ctx.store.resources
     accumulator = resources.get(key)
     if accumulator is None:
         accumulator = resources[key] = AccumulatorState(name, np_dtype, dims, mean)  # kept at once

@@ -6,7 +6,8 @@ A queue op's output is a `resource` handle whose value is the queue's state in
 the running Session (`caudal.ops._queue_state`), made the first time a run
 needs it and kept at once (not at the end of the run), so runs that wait on a
 queue and runs that feed it see the same one. Queues with the same
-`shared_name` are one queue in a Session; otherwise each queue node has its own.
+`shared_name` are one queue in a Session (on a server task, one queue for every client session
+there, as TF shares them); otherwise each queue node has its own.
 
 How runs share queues without deadlocks: every queue op is stateful, so its
 run holds the Session's lock; a run that must wait (dequeue from an empty
@@ -101,7 +102,7 @@ def _queue_bind(op: Operation) -> dict:
 
 
 def _queue_kernel(ctx: Any, *, key: tuple, shared: str, types: list, dims: Any, op: Any) -> Any:
-    resources = ctx.store.resources
+    resources = ctx.store.shared_resources() if shared else ctx.store.resources
     queue = resources.get(key)
     if queue is None:
         # Kept at once, not at the end of this run: other runs may wait on it meanwhile. A queue

@@ -45,13 +45,22 @@ __all__ = ["ResourceStore", "RunContext"]
 
 
 class ResourceStore:
-    """All state of one Session: variable values and keyed resources."""
+    """All state of one Session: variable values and keyed resources.
 
-    __slots__ = ("variables", "resources")
+    Resources made under a `shared_name` (queues, accumulators) are found through
+    `shared_resources()`: on a server task, the task's own dict (`task_resources`), which every
+    client session there shares, as TF's resource manager shares them; elsewhere `resources`."""
+
+    __slots__ = ("variables", "resources", "task_resources")
 
     def __init__(self) -> None:
         self.variables: dict[str, Any] = {}
         self.resources: dict[Any, Resource] = {}
+        self.task_resources: dict[Any, Any] | None = None
+
+    def shared_resources(self) -> dict[Any, Any]:
+        """Where resources with a `shared_name` live (see the class docstring)."""
+        return self.resources if self.task_resources is None else self.task_resources
 
     def clear(self) -> None:
         self.variables = {}
@@ -66,8 +75,8 @@ class RunContext:
     backend-specific state such as random streams.
     """
 
-    __slots__ = ("xp", "backend", "variables", "store", "session", "feeds", "step", "deadline", "_undo",
-                 "_created", "_rollbacks")
+    __slots__ = ("xp", "backend", "variables", "store", "session", "feeds", "step", "deadline", "cancelled",
+                 "_undo", "_created", "_rollbacks")
 
     def __init__(self, backend: Any, variables: dict[str, Any], store: ResourceStore, session: Any,
                  feeds: list[Any]):
@@ -81,6 +90,7 @@ class RunContext:
         self._created: dict[Any, Resource] | None = None
         self._rollbacks: list[Callable[[], None]] | None = None
         self.deadline: float | None = None  # time.monotonic() past which a wait raises DeadlineExceeded
+        self.cancelled: Callable[[], bool] | None = None  # whether this run was cancelled (a server task's step)
 
     def __getattr__(self, name: str) -> Any:
         if name == "step":  # made on first use: most runs hold no per-run resource
@@ -143,14 +153,15 @@ class RunContext:
     # ----------------------------------------------------------- waiting
     def wait(self, ready: Callable[[], bool], cancelled: str) -> None:
         """Waits until `ready()` holds, with the Session's lock released meanwhile (see the module
-        docstring). Raises CancelledError(`cancelled`) when the Session closes, and
-        DeadlineExceededError past this run's deadline."""
+        docstring). Raises CancelledError(`cancelled`) when the Session closes or the run is cancelled
+        (a step on a server task whose session closed), and DeadlineExceededError past this run's
+        deadline."""
         session = self.session
         condition = session._run_state_changed
         base = self.store.variables
         deadline = self.deadline
         while True:
-            if session._closed:
+            if session._closed or (self.cancelled is not None and self.cancelled()):
                 raise errors.CancelledError(None, None, cancelled)
             if ready():
                 break

@@ -74,6 +74,7 @@ class RemoteMaster:
         self._plans_version = graph._mutation_version
         self._tasks: dict[tuple[str, int], tuple[Any, int]] = {}
         self._lock = threading.Lock()
+        self._running: dict[int, _StepCleanup] = {}  # the steps in flight, cancelled by close()
 
     # ------------------------------------------------------------ tasks
     def _task(self, task: tuple[str, int]) -> tuple[Any, int]:
@@ -117,7 +118,14 @@ class RemoteMaster:
         for i, j in plan.fed_fetches:
             results[i] = rpc._owned(feed_values[j])
         step_id = random.getrandbits(63)
-        on_failure = _StepCleanup(self, step_id, plan)
+        on_failure = self._running[step_id] = _StepCleanup(self, step_id, plan)
+        try:
+            return self._execute_step(plan, results, step_id, on_failure, feed_values)
+        finally:
+            self._running.pop(step_id, None)
+
+    def _execute_step(self, plan: DistributedPlan, results: list[Any], step_id: int, on_failure: _StepCleanup,
+                      feed_values: list[Any]) -> list[Any]:
         remote, local = [], []
         for part in plan.partitions:
             client = self._tasks[part.task][0]
@@ -157,7 +165,12 @@ class RemoteMaster:
         return devices
 
     def close(self) -> None:
-        """Deletes this session's worker sessions (their partitions); unreachable tasks are skipped."""
+        """Cancels the steps still running, as TF's session close does (their receives wake with
+        CancelledError, so no thread waits for a step that will not finish: the chief queue runner of
+        a SyncReplicasOptimizer waiting on its accumulators), then deletes this session's worker
+        sessions (their partitions); unreachable tasks are skipped."""
+        for cleanup in list(self._running.values()):
+            cleanup.cancel()
         tasks, self._tasks, self._plans = self._tasks, {}, {}
         for client, _ in tasks.values():
             try:
@@ -182,6 +195,12 @@ class _StepCleanup:
                 return
             self._done = True
         threading.Thread(target=self._cleanup, daemon=True).start()
+
+    def cancel(self) -> None:
+        """Cleans the step up now, in this thread (a closing session's steps)."""
+        with self._lock:
+            self._done = True
+        self._cleanup()
 
     def _cleanup(self) -> None:
         for client in self._clients:

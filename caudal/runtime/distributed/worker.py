@@ -10,7 +10,9 @@
 - A registered partition is a GraphDef imported into a Graph of its own (for a client in this
   process, made with the client's own attrs, so dataset functions and py_funcs work), with a plan
   per (feeds, fetches); the resources of a session's runs (random streams, iterators, ...) belong
-  to its worker session, as a local Session's do.
+  to its worker session, as a local Session's do, except queues and accumulators made under a
+  `shared_name`: those are the task's, one for every session (SyncReplicasOptimizer's gradient
+  accumulators and token queue on a ps task), as TF's resource manager shares them.
 - Runs whose plan is stateful hold the task's lock, as a local Session's do, except while a
   `_Recv` waits for its tensor (so two workers' steps interleave at their receives) and while a
   kernel waits in `ctx.wait` (queues).
@@ -104,6 +106,9 @@ class Rendezvous:
                     else:
                         slot.error = error
                         slot.event.set()
+
+    def aborted(self, step_id: int) -> bool:
+        return step_id in self._aborted
 
     def close(self, error: errors.OpError) -> None:
         with self._lock:
@@ -207,6 +212,7 @@ class _WorkerSession:
         self.partitions: dict[str, _Partition] = {}
         self.store = ResourceStore()
         self.store.variables = service.variables  # shared by every session of the cluster
+        self.store.task_resources = service.resources  # queues and accumulators with a shared_name
 
 
 class _Partition:
@@ -273,6 +279,7 @@ class WorkerService:
         self.incarnation = random.getrandbits(63) or 1
         self.cluster = ClusterSpec(server_def.cluster)
         self.variables: dict[str, Any] = {}
+        self.resources: dict[Any, Any] = {}  # resources with a shared_name, shared by every session
         self.containers: dict[str, str] = {}
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -376,6 +383,7 @@ class WorkerService:
 
         ctx = RunContext(partition.backend, self.variables, partition.store, partition, values)
         ctx.step = {STEP_KEY: _Step(self, step_id, holds_lock, partition.receives)}
+        ctx.cancelled = lambda: self.rendezvous.aborted(step_id)  # a kernel waiting in a cancelled step stops
         try:
             with np.errstate(all="ignore"):
                 results = plan.function(ctx, *values)
@@ -393,6 +401,8 @@ class WorkerService:
 
     def cleanup_graph(self, step_id: int) -> None:
         self.rendezvous.abort(step_id, errors.CancelledError(None, None, f"Step {step_id} was cancelled."))
+        with self.changed:  # kernels of the step waiting in ctx.wait (queues, accumulators) see it
+            self.changed.notify_all()
 
     def cleanup_all(self, containers: list[str]) -> None:
         """Drops the variables of `containers` (the default container when empty) and closes every
@@ -401,6 +411,8 @@ class WorkerService:
         with self.lock:
             for name in [n for n in self.variables if self.containers.get(n, "") in wanted]:
                 del self.variables[name]
+            if "" in wanted:  # queues and accumulators are made in the default container
+                self.resources.clear()
         with self._sessions_lock:
             self._sessions.clear()
 
