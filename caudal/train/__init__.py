@@ -92,6 +92,7 @@ _LAZY = {
     "maybe_batch_join": "caudal.train.input", "shuffle_batch": "caudal.train.input",
     "maybe_shuffle_batch": "caudal.train.input", "shuffle_batch_join": "caudal.train.input",
     "maybe_shuffle_batch_join": "caudal.train.input",
+    "SyncReplicasOptimizer": "caudal.train.sync_replicas_optimizer",  # synchronous between-graph replicas
     # TF 0.12's name of tf.summary.FileWriter (deprecated: it warns once)
     "SummaryWriter": "caudal.train.summary_io",
 }
