@@ -519,3 +519,36 @@ def test_compile_all_loads_every_kernel():
     import numba
 
     assert numba.threading_layer() in loops.THREADING_LAYERS
+
+
+def test_a_slow_first_call_is_reported_once(monkeypatch, caplog):
+    ticks = iter(range(0, 100, 2))  # every call seems to take 2 s
+    monkeypatch.setattr(loops.time, "perf_counter", lambda: next(ticks))
+    monkeypatch.setattr(loops, "_called", set())
+    monkeypatch.setattr(loops, "_reported_compile", False)
+    first, second = (lambda a: a + 1), (lambda a: a + 2)
+    with caplog.at_level("WARNING", logger="caudal"):
+        assert loops._run(first, 1) == 2
+        assert loops._run(second, 1) == 3
+        assert loops._run(first, 1) == 2
+    reports = [r for r in caplog.records if "compiling the fast_cpu loop kernels" in r.getMessage()]
+    assert len(reports) == 1
+    assert "on their first use (2.0 s for the first); later runs load them from the cache in" in reports[0].getMessage()
+
+
+def test_threads_are_sized_to_the_pass(monkeypatch):
+    import numba
+
+    from caudal.framework import threads
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread")
+    monkeypatch.setattr(threads, "_cap", 2)
+    seen = []
+
+    def kernel(a):
+        seen.append(numba.get_num_threads())
+
+    loops._run(kernel, np.ones(16, np.float32))
+    loops._run(kernel, np.ones(loops.PARALLEL_ELEMENTS, np.float32))
+    assert seen == [1, 2]

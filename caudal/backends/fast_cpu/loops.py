@@ -28,6 +28,7 @@ and `set_num_threads(n)` sets how many threads the kernels use.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from caudal.framework import threads as thread_policy
 from caudal.framework.registry import get_op_def
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, spatial
@@ -56,6 +58,12 @@ _prepare_lock = threading.Lock()
 _prepared = False
 _num_threads: int | None = None
 _launch_lock = threading.Lock()  # numba's workqueue aborts the process when two threads launch at once
+_called: set[Any] = set()  # kernels called once already (compiled or loaded from the cache)
+_reported_compile = False
+_logger = logging.getLogger("caudal")
+# A memory-bound pass over fewer elements (8 MB of float32) runs on one thread: below that, a
+# second thread saves less than a descheduled one costs on a busy machine.
+PARALLEL_ELEMENTS = 1 << 21
 
 
 # ------------------------------------------------------------------ set-up
@@ -116,15 +124,46 @@ def set_num_threads(n: int) -> None:
     numba.set_num_threads(_num_threads)
 
 
+def _threads_for(args: tuple) -> int | None:
+    """The threads a kernel over `args` runs on: sized to its largest array (see
+    caudal.framework.threads), within numba's pool; None to keep `set_num_threads`'s count."""
+    if not thread_policy.enabled():
+        return _num_threads
+    import numba
+
+    elements = max((a.size for a in args if type(a) is np.ndarray), default=0)
+    count = thread_policy.cap() if elements >= PARALLEL_ELEMENTS else 1
+    return min(count, numba.config.NUMBA_NUM_THREADS)
+
+
 def _run(kernel: Callable, *args: Any) -> Any:
-    """kernel(*args), one at a time in the process, with the thread count `set_num_threads` chose."""
-    if _num_threads is not None:
+    """kernel(*args), one at a time in the process, on the threads `_threads_for` gives. A kernel's
+    first call compiles it, or loads it from the cache; a compilation of over a second is
+    reported once, on the `caudal` logger."""
+    count = _threads_for(args)
+    if count is not None:
         import numba
 
-        if numba.get_num_threads() != _num_threads:
-            numba.set_num_threads(_num_threads)
+        if numba.get_num_threads() != count:
+            numba.set_num_threads(count)
     with _launch_lock:
-        return kernel(*args)
+        if kernel in _called:
+            return kernel(*args)
+        start = time.perf_counter()
+        result = kernel(*args)
+        _called.add(kernel)
+        elapsed = time.perf_counter() - start
+        if elapsed > 1.0 and not _reported_compile:
+            _report_compile(elapsed)
+        return result
+
+
+def _report_compile(seconds: float) -> None:
+    global _reported_compile
+    _reported_compile = True
+    _logger.warning("caudal: compiling the fast_cpu loop kernels on their first use (%.1f s for the first); "
+                    "later runs load them from the cache in %s", seconds,
+                    os.environ.get("NUMBA_CACHE_DIR") or "numba's default cache directory")
 
 
 def compile_all() -> float:
