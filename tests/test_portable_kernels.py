@@ -24,7 +24,15 @@ from tests.ops.record import OpRecord
 from tests.ops.test_op_records import IDS, RECORDS, _check_values, _outputs, _reference
 from tests.test_optimizer_bugs import SCALAR_SETTINGS
 
-BACKENDS = ["portable", "numpy"]
+
+def _installed_backends() -> list[str]:
+    from caudal.backends import fast_cpu
+
+    return ["portable", "numpy"] + (["fast_cpu"] if fast_cpu.installed() else [])
+
+
+# The portable kernels, NumPy's variants, and the fast_cpu kernels where the fast extra is installed.
+BACKENDS = _installed_backends()
 
 
 def session(backend: str, graph: tf.Graph | None = None) -> tf.Session:
@@ -107,9 +115,10 @@ def test_gradients_agree_across_backends(record: OpRecord) -> None:
                 return
             with session(backend, graph) as sess:
                 got[backend] = sess.run(grads, feed)
-    for p, n in zip(got["portable"], got["numpy"], strict=True):
-        assert p.dtype == n.dtype and p.shape == n.shape, record.id
-        np.testing.assert_allclose(p, n, rtol=record.rtol, atol=record.atol, err_msg=record.id)
+    for backend in BACKENDS[1:]:
+        for p, n in zip(got["portable"], got[backend], strict=True):
+            assert p.dtype == n.dtype and p.shape == n.shape, (record.id, backend)
+            np.testing.assert_allclose(p, n, rtol=record.rtol, atol=record.atol, err_msg=f"{record.id} {backend}")
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=IDS)
