@@ -143,7 +143,7 @@ def test_products_run_on_threads_sized_to_their_work(monkeypatch) -> None:
             # 2 * 512^3 flops > PARALLEL_FLOPS
             np.testing.assert_array_equal(sess.run(product, {a: np.ones([512, 512])}), np.full([512, 512], 512.0))
             assert blas_threads() == 2
-    monkeypatch.setenv("CAUDAL_THREAD_POLICY", "library")
+    monkeypatch.setattr(threads, "_enabled", False)  # as CAUDAL_THREAD_POLICY=library
     assert not threads.enabled()
     threads.blas_threads_for(1.0)  # leaves the library alone
     assert blas_threads() == 2
@@ -154,3 +154,14 @@ def test_a_thread_cap_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="A thread count must be positive, got 0"):
         threads.set_cap(0)
+
+
+def test_the_thread_policy_reads_its_environment_once() -> None:
+    import os
+    import subprocess
+
+    code = ("from caudal.framework import threads\n"
+            "assert not threads.enabled() and threads.PARALLEL_FLOPS == 4096\n"
+            "assert threads.threads_for(4096) == threads.cap() and threads.threads_for(4095) == 1\n")
+    env = dict(os.environ, CAUDAL_THREAD_POLICY="library", CAUDAL_PARALLEL_FLOPS="4096")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)

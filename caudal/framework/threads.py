@@ -19,7 +19,8 @@ Session), else `OMP_NUM_THREADS` / `OPENBLAS_NUM_THREADS` / `MKL_NUM_THREADS`.
 NumPy's BLAS is switched through threadpoolctl's handle on the library
 (about a microsecond per switch, and only when the count changes); where no
 BLAS threadpoolctl knows is loaded, nothing is switched.
-`CAUDAL_THREAD_POLICY=library` leaves every library's own threading alone.
+`CAUDAL_THREAD_POLICY=library` leaves every library's own threading alone, and
+`CAUDAL_PARALLEL_FLOPS` moves the threshold (both read once per process).
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from typing import Any
 
 __all__ = ["PARALLEL_FLOPS", "cap", "set_cap", "threads_for", "blas_threads_for", "enabled"]
 
-# About 2 ms of single-core float32 arithmetic on an AVX2/AVX-512 core.
-PARALLEL_FLOPS = 1 << 27
+# About 2 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
+PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
 
 _lock = threading.Lock()
 _cap: int | None = None
@@ -38,9 +39,15 @@ _blas: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS
 _blas_threads = 0  # the count last set (0: never set)
 
 
+_enabled: bool | None = None
+
+
 def enabled() -> bool:
-    """False when `CAUDAL_THREAD_POLICY=library`: every library then keeps its own threading."""
-    return os.environ.get("CAUDAL_THREAD_POLICY", "sized") != "library"
+    """False when `CAUDAL_THREAD_POLICY=library` (read once): every library keeps its own threading."""
+    global _enabled
+    if _enabled is None:
+        _enabled = os.environ.get("CAUDAL_THREAD_POLICY", "sized") != "library"
+    return _enabled
 
 
 def _available_cpus() -> int:
