@@ -57,19 +57,25 @@ def test_fast_cpu_is_the_default_when_the_extra_is_installed(monkeypatch) -> Non
 
 def test_a_kernel_module_plugs_in_ahead_of_the_numpy_variants(fresh_loader) -> None:
     calls = []
+    numpy_conv = get_op_def("Conv2D").variants["numpy"]
+
+    def conv(xp, x, w, **attrs):
+        calls.append(x.shape)
+        return numpy_conv(xp, x, w, **attrs)
 
     def relu(xp, x):
-        calls.append(x.shape)
+        calls.append("relu")
         return np.maximum(x, 0)
 
     module = types.ModuleType("caudal.backends.fast_cpu.fake_kernels")
-    module.VARIANTS = {"Relu": relu}
+    module.VARIANTS = {"Conv2D": conv, "Relu": relu}
     module.prepare = lambda: calls.append("prepared")
     fresh_loader.setitem(sys.modules, module.__name__, module)
     fresh_loader.setattr(fast_cpu, "KERNEL_MODULES", ("fake_kernels",))
     result = _conv_relu("fast_cpu")
-    # The fast variant replaces the NumPy in-place ReLU that a NumPy plan would use here.
-    assert calls == ["prepared", (2, 5, 5, 4)]
+    # The fast Conv2D runs ahead of NumPy's; the ReLU writes into its dead input with NumPy's
+    # in-place kernel, ahead of the fast one.
+    assert calls == ["prepared", (2, 5, 5, 3)]
     np.testing.assert_allclose(result, _conv_relu("numpy"), rtol=1e-6)
     assert fast_backend.loaded_modules() == {"fake_kernels": "loaded"}
 
@@ -165,3 +171,21 @@ def test_the_thread_policy_reads_its_environment_once() -> None:
             "assert threads.threads_for(4096) == threads.cap() and threads.threads_for(4095) == 1\n")
     env = dict(os.environ, CAUDAL_THREAD_POLICY="library", CAUDAL_PARALLEL_FLOPS="4096")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+
+
+def test_a_fast_cpu_session_imports_numba_only_when_a_loop_kernel_runs() -> None:
+    import subprocess
+
+    if not fast_cpu.installed():
+        pytest.skip("the fast extra is not installed")
+    code = ("import sys, numpy as np, caudal as tf\n"
+            "config = tf.ConfigProto()\n"
+            "config.experimental.executor_type = 'fast_cpu'\n"
+            "x = tf.placeholder(tf.float32, [1, 4, 4, 1])\n"
+            "with tf.Session(config=config) as sess:\n"
+            "    sess.run(x + 1, {x: np.ones([1, 4, 4, 1])})\n"
+            "    assert 'numba' not in sys.modules\n"
+            "    sess.run(tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'), {x: np.ones([1, 4, 4, 1])})\n"
+            "from caudal.backends.fast_cpu import backend\n"
+            "assert 'numba' in sys.modules or backend.loaded_modules()['loops'] != 'loaded'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

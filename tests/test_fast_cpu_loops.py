@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -437,6 +438,7 @@ def test_prepare_puts_the_cache_under_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     loops.prepare()
+    loops._configure_numba()
     expected = str(tmp_path / "caudal" / "numba")
     assert loops.cache_dir() == expected
     assert os.environ["NUMBA_CACHE_DIR"] == expected and config.CACHE_DIR == expected
@@ -450,6 +452,7 @@ def test_prepare_keeps_the_users_cache_dir_and_skips_one_it_cannot_create(monkey
     monkeypatch.setattr(loops, "_prepared", False)
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     loops.prepare()
+    loops._configure_numba()
     assert config.CACHE_DIR == str(tmp_path / "mine")
     blocker = tmp_path / "a_file"
     blocker.write_text("")
@@ -457,30 +460,34 @@ def test_prepare_keeps_the_users_cache_dir_and_skips_one_it_cannot_create(monkey
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     loops.prepare()
+    loops._configure_numba()
     assert "NUMBA_CACHE_DIR" not in os.environ and config.CACHE_DIR == ""
 
 
 def test_set_num_threads_applies_in_every_thread_and_caps_at_numbas_pool(monkeypatch):
     import numba
 
+    from caudal.framework import threads
+
+    monkeypatch.setattr(threads, "_enabled", False)  # as CAUDAL_THREAD_POLICY=library
     monkeypatch.setattr(loops, "_num_threads", None)
     limit = numba.config.NUMBA_NUM_THREADS
+    seen = []
+
+    def run_one():
+        ones = np.ones(BIG, np.float32)
+        loops.VARIANTS["ReluGrad"](np, ones, ones)
+        seen.append(numba.get_num_threads())
+
     try:
         loops.set_num_threads(1)
-        assert numba.get_num_threads() == 1
-        seen = []
-
-        def other_thread():
-            ones = np.ones(BIG, np.float32)
-            loops.VARIANTS["ReluGrad"](np, ones, ones)
-            seen.append(numba.get_num_threads())
-
-        worker = threading.Thread(target=other_thread)
+        worker = threading.Thread(target=run_one)
         worker.start()
         worker.join()
         assert seen == [1]
         loops.set_num_threads(limit + 100)
-        assert loops._num_threads == limit and numba.get_num_threads() == limit
+        run_one()
+        assert seen == [1, limit]
     finally:
         numba.set_num_threads(limit)
 
@@ -552,3 +559,21 @@ def test_threads_are_sized_to_the_pass(monkeypatch):
     loops._run(kernel, np.ones(16, np.float32))
     loops._run(kernel, np.ones(loops.PARALLEL_ELEMENTS, np.float32))
     assert seen == [1, 2]
+
+
+def test_a_numba_that_fails_to_load_warns_once_and_the_ops_run_on_numpy(monkeypatch):
+    def broken():
+        raise ImportError("numba is broken")
+
+    monkeypatch.setattr(loops, "_kernel_module", None)
+    monkeypatch.setattr(loops, "_unavailable", "")
+    monkeypatch.setattr(loops, "_configure_numba", broken)
+    x = np.random.default_rng(3).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    attrs = _pool_attrs((2, 2), (2, 2), "SAME", "NHWC")
+    with pytest.warns(RuntimeWarning, match=r"the fast_cpu kernels of 'loops' could not be loaded "
+                                            r"\(ImportError: numba is broken\); their ops run on NumPy"):
+        got = loops.VARIANTS["MaxPool"](np, x, **attrs)
+    np.testing.assert_array_equal(got, _numpy("MaxPool")(np, x, **attrs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(loops.VARIANTS["MaxPool"](np, x, **attrs), got)

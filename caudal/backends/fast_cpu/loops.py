@@ -28,10 +28,12 @@ and `set_num_threads(n)` sets how many threads the kernels use.
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +60,7 @@ _prepare_lock = threading.Lock()
 _prepared = False
 _num_threads: int | None = None
 _launch_lock = threading.Lock()  # numba's workqueue aborts the process when two threads launch at once
+_unavailable = ""  # why numba failed to load, once it has
 _called: set[Any] = set()  # kernels called once already (compiled or loaded from the cache)
 _reported_compile = False
 _logger = logging.getLogger("caudal")
@@ -74,14 +77,16 @@ def cache_dir() -> str:
 
 
 def prepare() -> None:
-    """Sets NUMBA_CACHE_DIR to `cache_dir()` unless the user set it or the directory cannot be
-    made (numba then caches next to this package), and prefers the threading layers in
-    `THREADING_LAYERS` unless NUMBA_THREADING_LAYER is set. Idempotent; call it before the
-    first kernel runs: numba fixes both when a kernel is defined and first launched."""
+    """Checks that numba is installed (without importing it: that waits for the first kernel
+    call, so a Session that runs none of these ops never pays for it) and sets NUMBA_CACHE_DIR
+    to `cache_dir()` unless the user set it or the directory cannot be made (numba then caches
+    next to this package). Idempotent."""
     global _prepared
     with _prepare_lock:
         if _prepared:
             return
+        if importlib.util.find_spec("numba") is None:
+            raise ImportError("numba is not installed (pip install 'caudal[fast]')")
         if not os.environ.get("NUMBA_CACHE_DIR"):
             path = cache_dir()
             try:
@@ -90,47 +95,62 @@ def prepare() -> None:
                 path = ""
             if path and os.access(path, os.W_OK):
                 os.environ["NUMBA_CACHE_DIR"] = path
-        from numba.core import config
-
-        config.CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR", "")
-        if not os.environ.get("NUMBA_THREADING_LAYER"):
-            config.THREADING_LAYER_PRIORITY = list(THREADING_LAYERS)
-            config.THREADING_LAYER = "default"
         _prepared = True
 
 
-def _kernels() -> Any:
-    """The numba kernel module, imported after `prepare()`."""
-    global _kernel_module
-    if _kernel_module is None:
-        prepare()
-        from caudal.backends.fast_cpu import _loop_kernels
+def _configure_numba() -> None:
+    """numba's cache directory, and the threading layers in `THREADING_LAYERS` unless
+    NUMBA_THREADING_LAYER is set: numba fixes both when a kernel is defined and first launched."""
+    from numba.core import config
 
+    config.CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR", "")
+    if not os.environ.get("NUMBA_THREADING_LAYER"):
+        config.THREADING_LAYER_PRIORITY = list(THREADING_LAYERS)
+        config.THREADING_LAYER = "default"
+
+
+class KernelsUnavailable(RuntimeError):
+    """numba failed to load at a kernel's first call; the ops run their NumPy kernels."""
+
+
+def _kernels() -> Any:
+    """The numba kernel module, imported at the first kernel call. A failure there is reported
+    once with a warning, and every kernel of this module then runs its NumPy variant."""
+    global _kernel_module, _unavailable
+    if _kernel_module is None:
+        if _unavailable:
+            raise KernelsUnavailable(_unavailable)
+        try:
+            prepare()
+            _configure_numba()
+            from caudal.backends.fast_cpu import _loop_kernels
+        except Exception as error:  # a broken numba must never stop a program
+            _unavailable = f"{type(error).__name__}: {error}"
+            warnings.warn(f"caudal: the fast_cpu kernels of 'loops' could not be loaded ({_unavailable}); "
+                          "their ops run on NumPy", RuntimeWarning, stacklevel=3)
+            raise KernelsUnavailable(_unavailable) from error
         _kernel_module = _loop_kernels
     return _kernel_module
 
 
 def set_num_threads(n: int) -> None:
-    """numba's `set_num_threads` for the kernels, process-wide (numba's own setting is per
-    thread, so each kernel call applies it in its thread). Counts above numba's thread pool
-    (NUMBA_NUM_THREADS, the cores by default) use the whole pool; `n` must be a positive integer."""
+    """The threads the kernels use when caudal's thread sizing is off (CAUDAL_THREAD_POLICY=library),
+    capped at numba's pool (NUMBA_NUM_THREADS, the cores by default) and applied in each thread
+    that runs a kernel; `n` must be a positive integer."""
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"The number of threads must be a positive integer, got {n!r}")
-    prepare()
-    import numba
-
-    _num_threads = min(int(n), numba.config.NUMBA_NUM_THREADS)
-    numba.set_num_threads(_num_threads)
+    _num_threads = int(n)
 
 
 def _threads_for(args: tuple) -> int | None:
     """The threads a kernel over `args` runs on: sized to its largest array (see
-    caudal.framework.threads), within numba's pool; None to keep `set_num_threads`'s count."""
-    if not thread_policy.enabled():
-        return _num_threads
+    caudal.framework.threads), within numba's pool; with the sizing off, `set_num_threads`'s
+    count (None: numba's own)."""
     import numba
 
+    if not thread_policy.enabled():
+        return None if _num_threads is None else min(_num_threads, numba.config.NUMBA_NUM_THREADS)
     elements = max((a.size for a in args if type(a) is np.ndarray), default=0)
     count = thread_policy.cap() if elements >= PARALLEL_ELEMENTS else 1
     return min(count, numba.config.NUMBA_NUM_THREADS)
@@ -417,15 +437,31 @@ _NUMPY_MOMENTUM = _fallback("ApplyMomentum")
 _NUMPY_ADAM = _fallback("ApplyAdam")
 _NUMPY_RMS_PROP = _fallback("ApplyRMSProp")
 
-VARIANTS: dict[str, Callable] = {
-    "MaxPool": _max_pool,
-    "MaxPoolGrad": _max_pool_grad,
-    "AvgPool": _avg_pool,
-    "AvgPoolGrad": _avg_pool_grad,
-    "ReluGrad": _relu_grad,
-    "BiasAdd": _bias_add,
-    "ApplyGradientDescent": _apply_gradient_descent,
-    "ApplyMomentum": _apply_momentum,
-    "ApplyAdam": _apply_adam,
-    "ApplyRMSProp": _apply_rms_prop,
-}
+
+
+def _guarded(kernel: Callable, fallback: Callable) -> Callable:
+    """`kernel`, or `fallback` (the NumPy variant) from the moment numba fails to load."""
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not _unavailable:
+            try:
+                return kernel(*args, **kwargs)
+            except KernelsUnavailable:
+                pass
+        return fallback(*args, **kwargs)
+
+    guarded.__doc__ = kernel.__doc__
+    return guarded
+
+
+VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type, kernel, fallback in (
+    ("MaxPool", _max_pool, _NUMPY_MAX_POOL),
+    ("MaxPoolGrad", _max_pool_grad, _NUMPY_MAX_POOL_GRAD),
+    ("AvgPool", _avg_pool, _NUMPY_AVG_POOL),
+    ("AvgPoolGrad", _avg_pool_grad, _NUMPY_AVG_POOL_GRAD),
+    ("ReluGrad", _relu_grad, _NUMPY_RELU_GRAD),
+    ("BiasAdd", _bias_add, _NUMPY_BIAS_ADD),
+    ("ApplyGradientDescent", _apply_gradient_descent, _NUMPY_GRADIENT_DESCENT),
+    ("ApplyMomentum", _apply_momentum, _NUMPY_MOMENTUM),
+    ("ApplyAdam", _apply_adam, _NUMPY_ADAM),
+    ("ApplyRMSProp", _apply_rms_prop, _NUMPY_RMS_PROP),
+)}

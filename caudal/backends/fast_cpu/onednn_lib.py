@@ -355,8 +355,18 @@ def load() -> Library:
                 raise OSError("oneDNN (libdnnl.so.3) was not found under "
                               f"{os.path.join(sys.prefix, 'lib')} nor on the library path: install caudal's "
                               "'fast' extra (pip install onednn-cpu-gomp)")
+            _passive_openmp_waits()
             _library = open_library(path)
         return _library
+
+
+def _passive_openmp_waits() -> None:
+    """Unless the user chose, OpenMP's idle threads sleep at once instead of spinning: GNU OpenMP
+    reads OMP_WAIT_POLICY when it is loaded (with libdnnl, here), and spinning threads take the
+    cores from the Python thread and from other processes (a busy machine ran a step 10x slower).
+    Waking sleeping threads costs tens of microseconds, and only convolutions large enough to
+    be worth threads (caudal.framework.threads) run on more than one."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 # ------------------------------------------------------------------ threads
