@@ -59,12 +59,17 @@ def test_each_task_gets_tf_config_and_a_failure_stops_the_cluster(tmp_path: Any)
 
 def test_the_chief_ending_stops_the_others_and_gives_its_status(tmp_path: Any) -> None:
     script = tmp_path / "task.py"
-    script.write_text(textwrap.dedent("""
+    marker = tmp_path / "worker_started"
+    script.write_text(textwrap.dedent(f"""
         import json, os, sys, time
         task = json.loads(os.environ["TF_CONFIG"])["task"]
         print("started", flush=True)
         if task["type"] == "chief":
+            deadline = time.monotonic() + 30
+            while not os.path.exists({str(marker)!r}) and time.monotonic() < deadline:
+                time.sleep(0.02)  # the worker has printed its line before the chief ends
             sys.exit(0)
+        open({str(marker)!r}, "w").close()
         time.sleep(60)
     """))
     launcher = _launch("--chief", "--workers", "1", "--ps", "0", str(script))

@@ -26,7 +26,7 @@ def predict_input():
 def test_binary_classifier_reports_tfs_metrics_and_predictions_with_a_vocabulary(tmp_path):
     labels = np.where(BINARY == 1, "yes", "no")
     e = estimator.DNNClassifier([4], COLUMNS, model_dir=str(tmp_path), label_vocabulary=["no", "yes"],
-                                optimizer="Adam")
+                                optimizer="Adam", config=estimator.RunConfig(tf_random_seed=1))
     e.train(inputs(labels), steps=30)
     metrics = e.evaluate(inputs(labels, epochs=1))
     assert sorted(metrics) == ["accuracy", "accuracy_baseline", "auc", "auc_precision_recall", "average_loss",
