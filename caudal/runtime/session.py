@@ -35,6 +35,7 @@ from caudal import errors
 from caudal.framework.graph import Graph, get_default_graph
 from caudal.framework.sparse_tensor import SparseTensor
 from caudal.framework.tensor import Tensor
+from caudal.runtime import float_env
 from caudal.runtime.feeds import convert_feed_value, sparse_feed_items
 from caudal.runtime.fetches import FetchStructure
 from caudal.runtime.plan import DEAD, Plan, build_plan
@@ -183,7 +184,7 @@ class BaseSession:
 
     def _call_plan(self, plan: Plan, ctx: RunContext, feed_values: list[Any]) -> tuple:
         try:
-            with np.errstate(all="ignore"):
+            with float_env.kernel_environment():  # NumPy errors ignored, denormals flushed (as TF's kernels)
                 return plan.function(ctx, *feed_values)
         except Exception as e:
             raise _as_op_error(e, plan, sys.exc_info()[2]) from e
