@@ -3,7 +3,6 @@ tests/fixtures/queue_scenarios.py run here and are compared with what TensorFlow
 (tests/fixtures/queues/tf_results.json, written by tests/fixtures/make_queue_fixtures.py)."""
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import pathlib
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 
 import caudal
-from caudal.ops.queue_ops import TOP_LEVEL_NAMES
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "fixtures"))
 import queue_scenarios  # noqa: E402
@@ -22,17 +20,7 @@ import queue_scenarios  # noqa: E402
 EXPECTED = json.loads((pathlib.Path(__file__).parent / "fixtures" / "queues" / "tf_results.json").read_text())
 
 
-class QueueNamespace:
-    """caudal, with the queue family's top-level names (tf.FIFOQueue, ...) read from their modules."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name in TOP_LEVEL_NAMES:
-            module, attribute = TOP_LEVEL_NAMES[name]
-            return getattr(importlib.import_module(module), attribute)
-        return getattr(caudal, name)
-
-
-tf = QueueNamespace()
+tf = caudal  # the queue family is in the top-level namespace, loaded on first use
 
 # Where caudal differs for reasons outside the queue family, the comparison looks past it:
 # convert_to_tensor's wording, the repr of shapes and tensors, and the names of the nodes of

@@ -39,29 +39,11 @@ from caudal.framework.tensor_shape import Dimension, TensorShape, as_shape, unkn
 from caudal.ops import _queue_state as state
 
 __all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue", "QUEUE_OP_TYPES",
-           "TOP_LEVEL_NAMES", "queue_of"]
+           "queue_of"]
 
 QUEUE_OP_TYPES = ["FIFOQueueV2", "PaddingFIFOQueueV2", "RandomShuffleQueueV2", "PriorityQueueV2", "QueueEnqueueV2",
                   "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueCloseV2",
                   "QueueSizeV2", "QueueIsClosedV2"]
-
-# The top-level names of the queue family (`tf.FIFOQueue`, ...): name -> (module, attribute).
-TOP_LEVEL_NAMES = {
-    "QueueBase": ("caudal.ops.queue_ops", "QueueBase"),
-    "FIFOQueue": ("caudal.ops.queue_ops", "FIFOQueue"),
-    "PaddingFIFOQueue": ("caudal.ops.queue_ops", "PaddingFIFOQueue"),
-    "RandomShuffleQueue": ("caudal.ops.queue_ops", "RandomShuffleQueue"),
-    "PriorityQueue": ("caudal.ops.queue_ops", "PriorityQueue"),
-    "ConditionalAccumulator": ("caudal.ops.accumulator_ops", "ConditionalAccumulator"),
-    "ConditionalAccumulatorBase": ("caudal.ops.accumulator_ops", "ConditionalAccumulatorBase"),
-    "ReaderBase": ("caudal.ops.reader_ops", "ReaderBase"),
-    "WholeFileReader": ("caudal.ops.reader_ops", "WholeFileReader"),
-    "TextLineReader": ("caudal.ops.reader_ops", "TextLineReader"),
-    "FixedLengthRecordReader": ("caudal.ops.reader_ops", "FixedLengthRecordReader"),
-    "TFRecordReader": ("caudal.ops.reader_ops", "TFRecordReader"),
-    "IdentityReader": ("caudal.ops.reader_ops", "IdentityReader"),
-    "count_up_to": ("caudal.ops.counter_ops", "count_up_to"),
-}
 
 _STATE_CLASSES = {
     "FIFOQueueV2": state.FIFOQueueState,
