@@ -11,13 +11,14 @@ MonitoredTrainingSession until the global step reaches --last_step. It prints wh
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from distributed_trainer import TRUE_W, linear_model, serve_this_task  # noqa: E402
+
 import caudal as tf  # noqa: E402
 
 
@@ -32,21 +33,12 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--num_tokens", type=int, default=-1)
     args = parser.parse_args()
-    config = json.loads(os.environ["TF_CONFIG"])
-    cluster = tf.train.ClusterSpec(config["cluster"])
-    job, index = config["task"]["type"], config["task"]["index"]
-    server = tf.train.Server(cluster, job_name=job, task_index=index)
-    print(f"serving {job}:{index}", flush=True)
-    if job == "ps":
-        server.join()
+    task = serve_this_task()
+    if task is None:
         return
+    server, cluster, index = task
     with tf.device(tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=cluster)):
-        x = tf.placeholder(tf.float32, [None, 4])
-        y = tf.placeholder(tf.float32, [None, 1])
-        w = tf.Variable(tf.zeros([4, 1]), name="w")
-        b = tf.Variable(0.0, name="b")
-        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
-        global_step = tf.train.get_or_create_global_step()
+        x, y, loss, global_step = linear_model()
         optimizer = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.1),
                                                    replicas_to_aggregate=args.replicas,
                                                    total_num_replicas=args.replicas)
@@ -55,14 +47,13 @@ def main() -> None:
     hooks = [optimizer.make_session_run_hook(is_chief, num_tokens=args.num_tokens),
              tf.train.StopAtStepHook(last_step=args.last_step), _Announce()]
     rng = np.random.default_rng(index)
-    true_w = np.array([[1.0], [-2.0], [0.5], [3.0]], np.float32)
     with tf.train.MonitoredTrainingSession(master=server.target, is_chief=is_chief, hooks=hooks,
                                            save_checkpoint_secs=None, save_checkpoint_steps=None,
                                            save_summaries_steps=None, save_summaries_secs=None,
                                            log_step_count_steps=0, stop_grace_period_secs=2) as sess:
         while not sess.should_stop():
             xs = rng.standard_normal((32, 4)).astype(np.float32)
-            token, value = sess.run([train_op, loss], {x: xs, y: xs @ true_w + 0.5})
+            token, value = sess.run([train_op, loss], {x: xs, y: xs @ TRUE_W + 0.5})
             print(f"step {token} loss {value:.6f}", flush=True)
     with tf.Session(server.target) as plain:
         print(f"done at step {plain.run(global_step)}", flush=True)

@@ -30,6 +30,34 @@ class _Announce(tf.train.SessionRunHook):
         print(f"session at step {session.run(self._global_step)}", flush=True)
 
 
+# The linear model the workers fit: y = x @ TRUE_W + 0.5.
+TRUE_W = np.array([[1.0], [-2.0], [0.5], [3.0]], np.float32)
+
+
+def serve_this_task() -> tuple[tf.train.Server, tf.train.ClusterSpec, int] | None:
+    """Starts this task's server from TF_CONFIG and prints "serving JOB:INDEX"; a ps task then serves
+    until killed (None), a worker gets (server, cluster, task index)."""
+    config = json.loads(os.environ["TF_CONFIG"])
+    cluster = tf.train.ClusterSpec(config["cluster"])
+    job, index = config["task"]["type"], config["task"]["index"]
+    server = tf.train.Server(cluster, job_name=job, task_index=index)
+    print(f"serving {job}:{index}", flush=True)
+    if job == "ps":
+        server.join()
+        return None
+    return server, cluster, index
+
+
+def linear_model() -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(x, y, squared-error loss, global step) of a 4-input linear model with weights w and b."""
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.placeholder(tf.float32, [None, 1])
+    w = tf.Variable(tf.zeros([4, 1]), name="w")
+    b = tf.Variable(0.0, name="b")
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
+    return x, y, loss, tf.train.get_or_create_global_step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--last_step", type=int, default=200)
@@ -38,24 +66,14 @@ def main() -> None:
     parser.add_argument("--save_steps", type=int, default=20)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="log: %(message)s")
-    config = json.loads(os.environ["TF_CONFIG"])
-    cluster = tf.train.ClusterSpec(config["cluster"])
-    job, index = config["task"]["type"], config["task"]["index"]
-    server = tf.train.Server(cluster, job_name=job, task_index=index)
-    print(f"serving {job}:{index}", flush=True)
-    if job == "ps":
-        server.join()
+    task = serve_this_task()
+    if task is None:
         return
+    server, cluster, index = task
     with tf.device(tf.train.replica_device_setter(worker_device=f"/job:worker/task:{index}", cluster=cluster)):
-        x = tf.placeholder(tf.float32, [None, 4])
-        y = tf.placeholder(tf.float32, [None, 1])
-        w = tf.Variable(tf.zeros([4, 1]), name="w")
-        b = tf.Variable(0.0, name="b")
-        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
-        global_step = tf.train.get_or_create_global_step()
+        x, y, loss, global_step = linear_model()
         train_op = tf.train.GradientDescentOptimizer(0.05).minimize(loss, global_step=global_step)
     rng = np.random.default_rng(index)
-    true_w = np.array([[1.0], [-2.0], [0.5], [3.0]], np.float32)
     hooks = [tf.train.StopAtStepHook(last_step=args.last_step), _Announce(global_step)]
     with tf.train.MonitoredTrainingSession(master=server.target, is_chief=index == 0,
                                            checkpoint_dir=args.checkpoint_dir, hooks=hooks,
@@ -64,7 +82,7 @@ def main() -> None:
         step = None
         while not sess.should_stop():
             xs = rng.standard_normal((16, 4)).astype(np.float32)
-            _, step = sess.run([train_op, global_step], {x: xs, y: xs @ true_w + 0.5})
+            _, step = sess.run([train_op, global_step], {x: xs, y: xs @ TRUE_W + 0.5})
             print(f"step {step}", flush=True)
             time.sleep(args.step_sleep)
     print(f"done at step {step}", flush=True)
