@@ -54,3 +54,30 @@ def test_flushing_can_be_turned_off() -> None:
             "    assert sess.run(x * 1.0, {x: np.array([1e-39], np.float32)})[0] > 0\n")
     env = dict(os.environ, CAUDAL_FLUSH_DENORMALS="0")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+
+
+@needs_fenv
+def test_a_nested_run_leaves_the_modes_to_the_outer_run() -> None:
+    inner_x = tf.placeholder(tf.float32, [3])
+    inner = inner_x * 1.0
+    sess = tf.Session()
+
+    def run_inside(value: np.ndarray) -> np.ndarray:
+        return sess.run(inner, {inner_x: value})
+
+    x = tf.placeholder(tf.float32, [3])
+    nested = tf.py_func(run_inside, [x], tf.float32)
+    after = nested * 1.0
+    with sess:
+        first, second = sess.run([nested, after], {x: DENORMALS})
+    np.testing.assert_array_equal(first, [0, 0, 1])
+    np.testing.assert_array_equal(second, [0, 0, 1])
+    assert DENORMALS[0] * np.float32(1.0) > 0
+
+
+def test_numpy_error_state_is_restored_after_a_run() -> None:
+    x = tf.placeholder(tf.float32, [2])
+    with np.errstate(divide="raise"):
+        with tf.Session() as sess:
+            sess.run(x / 0.0, {x: np.array([1.0, 2.0], np.float32)})
+        assert np.geterr()["divide"] == "raise"

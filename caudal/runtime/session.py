@@ -183,11 +183,13 @@ class BaseSession:
         return [_owned(v) for v in results]
 
     def _call_plan(self, plan: Plan, ctx: RunContext, feed_values: list[Any]) -> tuple:
+        environment = float_env.enter()  # NumPy errors ignored, denormals flushed (as TF's kernels)
         try:
-            with float_env.kernel_environment():  # NumPy errors ignored, denormals flushed (as TF's kernels)
-                return plan.function(ctx, *feed_values)
+            return plan.function(ctx, *feed_values)
         except Exception as e:
             raise _as_op_error(e, plan, sys.exc_info()[2]) from e
+        finally:
+            float_env.leave(environment)
 
     def _plan(self, fetch_list: tuple[Any, ...], feeds: tuple[Tensor, ...]) -> Plan:
         if self._plans_version != self._graph._mutation_version:
