@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -31,6 +32,12 @@ STEPS = ["data-written", "index-written", "sources-synced", "journal-written", "
 def _temporaries(directory: str) -> list[str]:
     return [p for p in glob.glob(os.path.join(directory, "**", "*"), recursive=True)
             if durable.TEMP_MARK in os.path.basename(p) or p.endswith(".index.commit")]
+
+
+def _join_background_removals() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "caudal-retired-checkpoint-files":
+            thread.join(30)
 
 
 def _build(sharded: bool):
@@ -62,6 +69,7 @@ def _restored_version(saver, variables, prefix: str, graph) -> int:
 @pytest.mark.parametrize("sharded", [False, True], ids=["plain", "sharded"])
 @pytest.mark.parametrize("step", STEPS)
 def test_crash_at_each_step_leaves_old_or_new_checkpoint(tmp_path, monkeypatch, step, sharded):
+    monkeypatch.setattr(durable, "RETIRE_IN_BACKGROUND_BYTES", 0)  # replaced files keep a second name, as large ones
     graph, sess, saver, variables, assign = _build(sharded)
     work = tmp_path / "work"
     work.mkdir()
@@ -91,7 +99,34 @@ def test_crash_at_each_step_leaves_old_or_new_checkpoint(tmp_path, monkeypatch, 
     _set(sess, assign, graph, 3)
     saver.save(sess, killed_prefix)
     assert _restored_version(saver, variables, killed_prefix, graph) == 3
+    _join_background_removals()
     assert _temporaries(snapshots[-1]) == []
+
+
+def test_replaced_large_files_are_freed_in_the_background(tmp_path, monkeypatch):
+    retired = []
+    remove = durable._remove_in_background
+    monkeypatch.setattr(durable, "_remove_in_background", lambda paths: (retired.extend(paths), remove(paths)))
+    prefix = str(tmp_path / "model.ckpt")
+    graph = tf.Graph()
+    with graph.as_default():
+        v = tf.Variable(np.zeros([durable.RETIRE_IN_BACKGROUND_BYTES // 4 + 1], np.float32), name="v")
+        bump = tf.assign_add(v, tf.ones_like(v))
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            saver.save(sess, prefix)
+            data = prefix + ".data-00000-of-00001"
+            old_inode = os.stat(data).st_ino
+            sess.run(bump)
+            saver.save(sess, prefix)
+            assert os.stat(data).st_ino != old_inode
+            assert [os.path.basename(p).split(durable.TEMP_MARK)[0] for p in retired] == [os.path.basename(data)]
+            _join_background_removals()
+            assert _temporaries(str(tmp_path)) == []
+            sess.run(v.assign(tf.zeros_like(v)))
+            saver.restore(sess, prefix)
+            assert np.all(sess.run(v) == 1.0)
 
 
 def test_graph_free_reader_finishes_a_committed_save(tmp_path, monkeypatch):

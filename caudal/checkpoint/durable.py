@@ -11,7 +11,10 @@ leaves the old checkpoint or the new one, never new data under an old index:
    rename (paths relative to its directory), is written under a temporary name, fsynced and renamed into place;
    that rename, once the directory is synced, is the commit point;
 3. the renames are done (data files first, the index last), the directory is
-   synced and the journal removed.
+   synced and the journal removed. A large file being replaced keeps a second
+   name (a temporary one) through its rename, and a background thread removes
+   it: freeing a file's blocks takes the filesystem about 25 ms per 100 MB
+   (ext4), which would otherwise be spent inside the save.
 
 Before that point the old files are untouched; after it, anyone who opens the
 prefix (a reader, or the next save) first finishes the journal's renames
@@ -28,6 +31,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -137,9 +141,41 @@ def commit_renames(prefix: str, renames: list[tuple[str, str]]) -> None:
     _apply_journal(journal, renames)
 
 
+RETIRE_IN_BACKGROUND_BYTES = 1 << 20
+
+
+def _retire(target: str) -> str | None:
+    """A second (temporary) name for a large `target` about to be replaced, or None: the rename then
+    drops one name of the old file, not its blocks, and `_remove_in_background` frees them."""
+    try:
+        if os.stat(target).st_size < RETIRE_IN_BACKGROUND_BYTES:
+            return None
+        retired = temporary_name(target)
+        os.link(target, retired)
+    except (OSError, NotImplementedError):
+        return None  # no such file, or no hard links here: the rename frees the old file itself
+    return retired
+
+
+def _remove_in_background(paths: list[str]) -> None:
+    """Removes `paths` on a (non-daemon) thread, so the interpreter waits for it at exit; a process
+    killed first leaves them as temporaries that the next save removes."""
+    def remove_all() -> None:
+        for path in paths:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    threading.Thread(target=remove_all, name="caudal-retired-checkpoint-files").start()
+
+
 def _apply_journal(journal: str, renames: list[tuple[str, str]]) -> None:
     directories: set[str] = set()
+    retired = []
     for i, (source, target) in enumerate(renames):
+        old = _retire(target)
+        if old is not None:
+            retired.append(old)
         try:
             os.replace(source, target)
         except FileNotFoundError:
@@ -156,6 +192,8 @@ def _apply_journal(journal: str, renames: list[tuple[str, str]]) -> None:
     except FileNotFoundError:
         pass
     fsync_dir(os.path.dirname(os.path.abspath(journal)))
+    if retired:
+        _remove_in_background(retired)
 
 
 def _read_journal(journal: str) -> list[tuple[str, str]] | None:
