@@ -39,7 +39,12 @@ class _DTypeName:
         return f"tf.{self.dtype.name}"
 
 
-def _checker(specs: Any) -> Callable[[Any], tuple]:
+def _checker(specs: Any, fresh: bool = False) -> Callable[[Any], tuple]:
+    """A function checking one yielded element against `specs` and converting it to arrays of their dtypes.
+
+    Each element is copied (the generator may reuse its buffers, as TF's copy into tensors allows), unless
+    `fresh`: a generator marked `yields_fresh_arrays` (caudal's own) hands over new arrays it keeps no
+    reference to."""
     flat_specs = structure.flatten(specs)
     # What each component's check needs, worked out once rather than per element.
     plans = [(spec, spec.dtype is dtypes_lib.string, spec.dtype.is_integer, spec.dtype.as_numpy_dtype,
@@ -56,7 +61,7 @@ def _checker(specs: Any) -> Callable[[Any], tuple]:
                 array = np.asarray(value)
                 if array.dtype.kind in "USO" or (array.dtype.kind == "f" and is_integer):
                     raise ValueError("not convertible")
-                array = array.astype(np_dtype)
+                array = array.astype(np_dtype, copy=not fresh)
         except (TypeError, ValueError):
             raise errors.InvalidArgumentError(
                 None, None, f"TypeError: `generator` yielded an element that did not match the expected structure. "
@@ -93,7 +98,8 @@ def _shape_text(shape: Any) -> str:
 def _kernel_value(ctx: Any, op: Any, *args: Any) -> pipeline.DatasetValue:
     fn = op._attrs["_generator"].fn
     values = tuple(np.asarray(a) for a in args)
-    return pipeline.GeneratorValue(lambda: fn(*values), _checker(op._attrs["_specs"].specs))
+    fresh = getattr(fn, "yields_fresh_arrays", False)
+    return pipeline.GeneratorValue(lambda: fn(*values), _checker(op._attrs["_specs"].specs, fresh))
 
 
 def from_generator(generator: Callable, output_types: Any, output_shapes: Any = None, args: Any = None) -> Any:

@@ -72,6 +72,8 @@ class _Feeder:
 class _QueueReplay:
     """The batches TF's feeding queue would give, as a generator function (one fresh pass per call)."""
 
+    yields_fresh_arrays = True  # each batch is gathered anew (`from_generator` need not copy it)
+
     def __init__(self, columns: list[np.ndarray], batch_size: int, num_epochs: int | None, shuffle: bool,
                  capacity: int, min_after_dequeue: int, num_threads: int, seed: Any):
         self._columns = columns
