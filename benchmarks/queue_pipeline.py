@@ -77,25 +77,12 @@ def _write_records(path: str) -> None:
             writer.write(example.SerializeToString())
 
 
-class _CaudalNamespace:
-    """caudal as `tf`, with the queue family's top-level names read from their modules."""
-
-    def __getattr__(self, name: str) -> object:
-        import importlib
-
-        import caudal
-        from caudal.ops.queue_ops import TOP_LEVEL_NAMES
-
-        if name in TOP_LEVEL_NAMES and not hasattr(caudal, name):
-            module, attribute = TOP_LEVEL_NAMES[name]
-            return getattr(importlib.import_module(module), attribute)
-        return getattr(caudal, name)
-
-
 def _caudal_rate(path: str, batches: int, threads: int) -> float:
     namespace: dict = {}
     exec(PIPELINE, namespace)
-    return namespace["rate"](_CaudalNamespace(), path, batches, threads)
+    import caudal as tf
+
+    return namespace["rate"](tf, path, batches, threads)
 
 
 def _child(command: list[str]) -> dict:
