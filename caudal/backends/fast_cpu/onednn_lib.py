@@ -107,6 +107,9 @@ _DECLARATIONS: dict[str, tuple[Any, list[Any]]] = {
     "dnnl_primitive_create": (_STATUS, [_out_handle, _handle]),
     "dnnl_primitive_execute": (_STATUS, [_handle, _handle, ctypes.c_int, ctypes.POINTER(ExecArg)]),
     "dnnl_primitive_destroy": (_STATUS, [_handle]),
+    "dnnl_sgemm": (_STATUS, [ctypes.c_char, ctypes.c_char, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                             ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                             ctypes.c_float, ctypes.c_void_p, ctypes.c_int64]),
 }
 
 

@@ -1,0 +1,112 @@
+"""MatMul on oneDNN's sgemm (fast_cpu) against the NumPy variant it replaces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from caudal.framework.registry import get_op_def
+
+onednn_lib = pytest.importorskip("caudal.backends.fast_cpu.onednn_lib")
+try:
+    onednn_lib.load()
+except (OSError, ImportError) as _error:
+    pytest.skip(f"oneDNN is not available: {_error}", allow_module_level=True)
+
+from caudal.backends.fast_cpu import gemm  # noqa: E402
+
+pytestmark = pytest.mark.fast_cpu
+
+
+@pytest.fixture(autouse=True)
+def prepared() -> None:
+    from caudal.backends.fast_cpu import backend
+
+    backend.load_kernels()  # what the first fast_cpu Session does (it prepares gemm once)
+    gemm.prepare()
+
+
+@pytest.fixture
+def sgemm_calls(monkeypatch: pytest.MonkeyPatch) -> list:
+    from caudal.framework import threads
+
+    monkeypatch.setattr(threads, "others_idle", lambda: False)  # every product here has one thread
+    calls: list = []
+    real = gemm._sgemm
+    monkeypatch.setattr(gemm, "_sgemm", lambda *args: (calls.append(args[:5]), real(*args))[1])
+    return calls
+
+
+def _numpy(a, b, **attrs):
+    return get_op_def("MatMul").variants["numpy"](np, a, b, **attrs)
+
+
+def _operands(m: int, k: int, n: int, transpose_a: bool, transpose_b: bool, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((k, m) if transpose_a else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if transpose_b else (k, n)).astype(np.float32)
+    return a, b
+
+
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_b", [False, True])
+@pytest.mark.parametrize("layout", ["c", "transposed view", "strided"])
+def test_products_match_numpy(transpose_a, transpose_b, layout, sgemm_calls):
+    a, b = _operands(128, 156, 512, transpose_a, transpose_b)
+    if layout == "transposed view":
+        a, b = np.ascontiguousarray(a.T).T, np.ascontiguousarray(b.T).T
+    elif layout == "strided":
+        a = np.repeat(a, 2, axis=1)[:, ::2]
+    attrs = dict(transpose_a=transpose_a, transpose_b=transpose_b)
+    got = gemm.matmul(np, a, b, **attrs)
+    assert got.dtype == np.float32 and got.shape == (128, 512) and got.flags.c_contiguous and got.flags.owndata
+    np.testing.assert_allclose(got, _numpy(a, b, **attrs), rtol=1e-5, atol=1e-4)
+    assert len(sgemm_calls) == 1
+
+
+def test_small_products_and_other_dtypes_run_numpy(sgemm_calls):
+    a, b = _operands(4, 5, 6, False, False)
+    np.testing.assert_array_equal(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b)
+    a64, b64 = (x.astype(np.float64) for x in _operands(128, 156, 512, False, False))
+    np.testing.assert_array_equal(gemm.matmul(np, a64, b64, transpose_a=False, transpose_b=False), a64 @ b64)
+    assert sgemm_calls == []
+
+
+def test_mismatched_inner_dimensions_raise_the_numpy_variants_error(sgemm_calls):
+    a, b = _operands(128, 156, 512, False, False)
+    with pytest.raises(ValueError) as ours:
+        gemm.matmul(np, a, b[:100], transpose_a=False, transpose_b=False)
+    with pytest.raises(ValueError) as numpys:
+        _numpy(a, b[:100], transpose_a=False, transpose_b=False)
+    assert str(ours.value) == str(numpys.value)
+    assert sgemm_calls == []
+
+
+def test_a_session_on_fast_cpu_runs_matmul_on_onednn(sgemm_calls):
+    import caudal as tf
+
+    config = tf.ConfigProto()
+    config.experimental.executor_type = "fast_cpu"
+    a, b = _operands(64, 300, 200, False, False)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 300])
+        w = tf.constant(b)
+        y = tf.matmul(x, w)
+        dw = tf.gradients(tf.reduce_sum(y * y), w)[0]
+        with tf.Session(config=config) as sess:
+            got, got_dw = sess.run([y, dw], {x: a})
+    np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(got_dw, a.T @ (2 * (a @ b)), rtol=1e-4, atol=1e-3)
+    assert len(sgemm_calls) == 2  # the product and its weight gradient (x's is pruned)
+
+
+def test_products_given_several_threads_run_on_numpys_blas(sgemm_calls, monkeypatch):
+    from caudal.framework import threads
+
+    a, b = _operands(128, 156, 512, False, False)
+    monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
+    np.testing.assert_array_equal(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b)
+    assert sgemm_calls == []
+    monkeypatch.setattr(threads, "threads_for", lambda flops: 1)
+    gemm.matmul(np, a, b, transpose_a=False, transpose_b=False)
+    assert len(sgemm_calls) == 1
