@@ -86,6 +86,7 @@ class QueueState:
         self.closing = False  # a close waits for the pending enqueues
         self.cancellations = 0  # closes that cancelled pending enqueues
         self.pending_enqueues = 0
+        self.waiting_enqueues: collections.deque = collections.deque()  # their turns, first come first served
         self.version = 0
         self.checked_ops: dict[Any, bool] = {}  # enqueue op -> its static types and shapes fit this queue
 
@@ -152,10 +153,11 @@ class QueueState:
         return errors.CancelledError(None, op, f"{self.kind} '{self.name}' is closed.")
 
     def enqueue(self, ctx: Any, elements: list[tuple], op: Any) -> None:
-        """Adds `elements` in order, waiting for room; see the module docstring."""
+        """Adds `elements` in order, waiting for room; enqueues that wait are served in the order
+        they came, as TF's queues serve them. See the module docstring."""
         if self.closed or self.closing:
             raise self._closed_error(op)
-        if len(elements) <= self.capacity - len(self):  # room for all: no wait (the common case)
+        if not self.waiting_enqueues and len(elements) <= self.capacity - len(self):  # no wait: the common case
             record = self._push(elements)
             self.version += 1
             ctx.on_rollback(self._undo_push(ctx, elements, record, self.version))
@@ -163,25 +165,27 @@ class QueueState:
             return
         cancellations = self.cancellations
         remaining = elements
+        turn = object()
+        self.waiting_enqueues.append(turn)
         self.pending_enqueues += 1
         try:
             while remaining:
                 room = self.capacity - len(self)
-                if room > 0:
+                if room > 0 and self.waiting_enqueues[0] is turn:
                     added, remaining = remaining[:room], remaining[room:]
                     record = self._push(added)
                     self.version += 1
                     ctx.on_rollback(self._undo_push(ctx, added, record, self.version))
                     ctx.notify()
                     continue
-                ctx.wait(lambda: self.cancellations != cancellations or len(self) < self.capacity,
-                         _ENQUEUE_CANCELLED)
+                ctx.wait(lambda: self.cancellations != cancellations
+                         or (self.waiting_enqueues[0] is turn and len(self) < self.capacity), _ENQUEUE_CANCELLED)
                 if self.cancellations != cancellations:
                     raise errors.CancelledError(None, op, _ENQUEUE_CANCELLED)
         finally:
+            self.waiting_enqueues.remove(turn)
             self.pending_enqueues -= 1
-            if self.closing:
-                ctx.notify()
+            ctx.notify()
 
     def dequeue(self, ctx: Any, count: int, op: Any, up_to: bool = False) -> list[tuple]:
         """Takes `count` elements (fewer from a closed queue with `up_to`), waiting for them."""

@@ -180,8 +180,10 @@ def _check_types(queue: state.QueueState, components: tuple, op: Any) -> None:
 
 
 def _statically_checked(queue: state.QueueState, op: Any) -> bool:
-    """Whether every value `op` enqueues fits `queue` by the static dtypes and fully known static shapes
-    of its inputs, so that the run-time checks can be skipped (decided once per queue and op)."""
+    """Whether every value `op` enqueues has `queue`'s dtypes by the static dtypes of its inputs and its
+    shapes by their fully known static shapes, so that the run-time check is only that each value's
+    shape is the one declared (`set_shape` promises a shape that the kernel may not keep, and TF's
+    queue checks it): decided once per queue and op."""
     known = queue.checked_ops.get(op)
     if known is None:
         values = op._inputs[1:]
@@ -198,7 +200,7 @@ def _enqueue_kernel(ctx: Any, handle: Any, *components: Any, op: Any) -> None:
     element = tuple([np.asarray(c) for c in components])
     if ctx.feeds:
         element = tuple([ctx.keep(c) for c in element])
-    if not _statically_checked(queue, op):
+    if not _statically_checked(queue, op) or any(c.shape != dims for c, dims in zip(element, queue.shapes)):
         _check_types(queue, element, op)
         queue.check_element(element, op)
     queue.enqueue(ctx, [element], op)

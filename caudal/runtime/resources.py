@@ -15,7 +15,8 @@ Everything a run can change lives in one `ResourceStore` per Session:
   stacks of a gradient loop), in `RunContext.step`; they vanish with the run.
 
 So "a `Session.run` that raises changes nothing" holds for every kind of
-state, and two Sessions on one graph share nothing.
+state (for a run that waited, from its wait on; see below), and two Sessions
+on one graph share nothing.
 
 Blocking runs. A queue's dequeue waits for another run to enqueue, so a run
 may have to wait for another one. Stateful runs hold the Session's lock, and a
@@ -23,9 +24,13 @@ kernel that must wait calls `ctx.wait(ready, ...)`, which waits on a condition
 of that lock: the lock is released while the run waits (the enqueuing run can
 take it) and taken again before `ready()` is checked, so a waiting run never
 blocks the run it waits for. Kernels that change what others wait for call
-`ctx.notify()`. While a run waits, other runs may commit: on waking, it takes
-their variable values for every variable it has not written itself (its own
-writes stay), so its commit loses nothing they wrote. Resources that other
+`ctx.notify()`. A run about to wait first makes its variable writes so far
+visible (TF's writes are visible at once), so a run that starts meanwhile reads
+them: two enqueues of `assign_add(counter, 1)` waiting on a full queue give
+two values, not one twice; those writes stay if the run later fails. While a
+run waits, other runs may commit: on waking, it takes their variable values
+for every variable it has not written since, so its commit loses nothing they
+wrote. Resources that other
 runs may change while a run waits (queues, readers) are not snapshotted:
 their kernels log an undo action per change (`ctx.on_rollback`), which a
 failed run carries out in reverse order. A wait raises `CancelledError` when
@@ -158,6 +163,11 @@ class RunContext:
         deadline."""
         session = self.session
         condition = session._run_state_changed
+        if self.variables is not self.store.variables and not ready():
+            # Writes so far become visible before waiting, as TF's are at once: a run that starts
+            # meanwhile reads them (two waiting `assign_add`s never give the same value).
+            self.store.variables = self.variables
+            self.variables = dict(self.variables)
         base = self.store.variables
         deadline = self.deadline
         while True:
