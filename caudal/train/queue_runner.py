@@ -58,6 +58,7 @@ class QueueRunner:
         self._lock = threading.Lock()
         self._runs_per_session: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._exceptions_raised: list[BaseException] = []
+        self._batched: dict[Any, Any] = {}  # enqueue op -> its batched form, or None
 
     @property
     def queue(self) -> Any:
@@ -93,7 +94,7 @@ class QueueRunner:
         """Runs `enqueue_op` until its input ends, the coordinator stops, or it fails."""
         counted = True
         try:
-            enqueue = sess.make_callable(enqueue_op)
+            enqueue = self._enqueue_callable(sess, enqueue_op)
             while not (coord is not None and coord.should_stop()):
                 try:
                     enqueue()
@@ -119,6 +120,22 @@ class QueueRunner:
             if counted:
                 with self._lock:
                     self._runs_per_session[sess] -= 1
+
+    def _enqueue_callable(self, sess: Any, enqueue_op: Any) -> Any:
+        """One run of `enqueue_op`, or of its batched form for a record pipeline on a local Session
+        (caudal.train.batched_enqueue)."""
+        from caudal.runtime.session import BaseSession
+
+        if isinstance(sess, BaseSession) and sess._remote is None and sess.graph is enqueue_op.graph:
+            with self._lock:
+                if enqueue_op not in self._batched:
+                    from caudal.train.batched_enqueue import batched_enqueue
+
+                    self._batched[enqueue_op] = batched_enqueue(enqueue_op)
+                batched = self._batched[enqueue_op]
+            if batched is not None:
+                return lambda: batched(sess)
+        return sess.make_callable(enqueue_op)
 
     def _close_on_stop(self, sess: Any, coord: Any) -> None:
         """Waits for the stop request, then closes the queue, cancelling pending enqueues."""
