@@ -304,6 +304,7 @@ _LAZY_SUBMODULES = {
     "lookup": "caudal.lookup",
     "estimator": "caudal.estimator",
     "distribute": "caudal.distribute",
+    "queue": "caudal.queue",
 }
 
 

@@ -314,3 +314,15 @@ def test_import_caudal_loads_none_of_these_modules():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=os.path.dirname(HERE), check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_tf_queue_names_the_queue_classes() -> None:
+    import caudal as tf_
+
+    for name in ("FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase", "RandomShuffleQueue"):
+        assert getattr(tf_.queue, name) is getattr(tf_, name)
+    with tf_.Graph().as_default():
+        queue = tf_.queue.FIFOQueue(2, tf_.int32, shapes=[[]])
+        with tf_.Session() as sess:
+            sess.run(queue.enqueue([7]))
+            assert sess.run(queue.dequeue()) == 7
