@@ -157,3 +157,15 @@ def test_waiting_enqueues_are_served_in_turn_and_see_earlier_writes():
         for thread in threads:
             thread.join(10)
         assert sess.run(counter) == 3
+
+
+def test_a_closed_session_is_refused_as_by_one_record_runs(tmp_path):
+    path = _write(tmp_path / "a.tfrecord", [_example(bytes([i] * 4), i) for i in range(5)])
+    image, label = _pipeline([path])
+    queue = FIFOQueue(100, [tf.float32, tf.int64], shapes=[[4], []])
+    batched = batching.batched_enqueue(queue.enqueue([image, label]))
+    sess = tf.Session()
+    sess.run(tf.local_variables_initializer())
+    sess.close()
+    with pytest.raises(RuntimeError, match="Attempted to use a closed Session."):
+        batched(sess)

@@ -73,6 +73,8 @@ class BatchedEnqueue:
         self._per_record: dict[Any, Any] = {}
 
     def __call__(self, sess: Any) -> None:
+        if sess._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
         keys, values = sess._execute(self._read_outputs, (), [])
         try:
             sess._execute((self._enqueue_many,), self._records, [keys, values])
