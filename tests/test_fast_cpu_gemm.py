@@ -5,12 +5,9 @@ import numpy as np
 import pytest
 
 from caudal.framework.registry import get_op_def
+from tests.onednn_fixtures import require_onednn
 
-onednn_lib = pytest.importorskip("caudal.backends.fast_cpu.onednn_lib")
-try:
-    onednn_lib.load()
-except (OSError, ImportError) as _error:
-    pytest.skip(f"oneDNN is not available: {_error}", allow_module_level=True)
+require_onednn()
 
 from caudal.backends.fast_cpu import gemm  # noqa: E402
 

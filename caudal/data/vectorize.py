@@ -26,7 +26,7 @@ from caudal.framework.tensor_shape import as_shape
 from caudal.runtime.plan import build_plan
 from caudal.runtime.resources import RunContext
 
-__all__ = ["BatchedFunction", "vectorize", "VectorizedMapIterator"]
+__all__ = ["BatchedFunction", "copy_batched", "vectorize", "VectorizedMapIterator"]
 
 _UNARY = frozenset([
     "Cast", "Identity", "StopGradient", "Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log",
@@ -70,6 +70,23 @@ def _batchable(op: Any, batched: list[bool]) -> bool:
                 and int(op._attrs.get("num_sparse", 0)) == 0 and not op._attrs.get("ragged_value_types")
                 and all(s is not None and None not in s for s in shapes))
     return False
+
+
+def copy_batched(graph: Graph, op: Any, mapped: dict[Any, tuple[Any, bool]]) -> bool:
+    """Copies `op` into `graph` on its inputs' copies in `mapped` ({tensor: (copy, batched)}) and maps its
+    outputs, batched when an input is; False (nothing copied) when `op` is stateful or cannot take its
+    batched inputs."""
+    if get_op_def(op.type).stateful:
+        return False
+    inputs = [mapped[t] for t in op.inputs]
+    batched = [b for _, b in inputs]
+    if any(batched) and not _batchable(op, batched):
+        return False
+    attrs = {k: v for k, v in op._attrs.items() if k != "_output_shapes"}
+    copy = graph.create_op(op.type, [t for t, _ in inputs], attrs, op.name)
+    for old, new in zip(op.outputs, copy.outputs):
+        mapped[old] = (new, any(batched))
+    return True
 
 
 class BatchedFunction:
@@ -128,16 +145,8 @@ def vectorize(function: Any) -> BatchedFunction | None:
                 mapped[out] = (new, False)
                 new_captures[out] = new
                 continue
-            if get_op_def(op.type).stateful:
+            if not copy_batched(graph, op, mapped):
                 return None
-            inputs = [mapped[t] for t in op.inputs]
-            batched = [b for _, b in inputs]
-            if any(batched) and not _batchable(op, batched):
-                return None
-            attrs = {k: v for k, v in op._attrs.items() if k != "_output_shapes"}
-            copy = graph.create_op(op.type, [t for t, _ in inputs], attrs, op.name)
-            for old, new in zip(op.outputs, copy.outputs):
-                mapped[old] = (new, any(batched))
     outputs = [mapped[t] for t in function.outputs]
     return BatchedFunction(graph, [new_arguments[a] for a in function.arguments],
                            [new_captures[c] for c in function._inner_captures],

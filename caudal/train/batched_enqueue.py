@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 
 from caudal import errors
-from caudal.data.vectorize import _batchable
+from caudal.data.vectorize import copy_batched
 from caudal.framework import dtypes
 from caudal.framework.graph import Graph
-from caudal.framework.registry import get_op_def
 from caudal.framework.tensor_shape import TensorShape
 
 __all__ = ["RECORDS_PER_RUN", "BatchedEnqueue", "batched_enqueue"]
@@ -109,36 +108,27 @@ def batched_enqueue(enqueue_op: Any) -> BatchedEnqueue | None:
     graph = Graph()
     mapped: dict[Any, tuple[Any, bool]] = {}
 
-    def copy(op: Any, inputs: list[Any], name: str | None = None, attrs: dict | None = None) -> Any:
-        attrs = {k: v for k, v in (op._attrs if attrs is None else attrs).items() if k != "_output_shapes"}
-        return graph.create_op(op if isinstance(op, str) else op.type, inputs, attrs,
-                               name if name is not None else op.name)
+    def copy(op: Any) -> Any:
+        """The same resource op (name and attributes) in `graph`: the Session's same reader or queue."""
+        attrs = {k: v for k, v in op._attrs.items() if k != "_output_shapes"}
+        return graph.create_op(op.type, [], attrs, op.name).outputs[0]
 
     with graph.as_default():
-        reader, filenames = copy(reader_op, []).outputs[0], copy(filenames_op, []).outputs[0]
         count = graph.create_op("Const", [], {"dtype": dtypes.int64, "value": np.asarray(RECORDS_PER_RUN, np.int64)},
                                 "records_per_run").outputs[0]
-        read_up_to = copy("ReaderReadUpToV2", [reader, filenames, count], read.name + "_batched", {})
+        read_up_to = graph.create_op("ReaderReadUpToV2", [copy(reader_op), copy(filenames_op), count], {},
+                                     read.name + "_batched")
         records = tuple(graph.create_op("Placeholder", [], {"dtype": dtypes.string, "shape": TensorShape([None])},
                                         f"{read.name}_batched_{i}").outputs[0] for i in range(2))
         for old, new in zip(read.outputs, records):
             mapped[old] = (new, True)
         for op in ops:
-            if op in (read, reader_op, filenames_op):
-                continue
-            if get_op_def(op.type).stateful:
+            if op not in (read, reader_op, filenames_op) and not copy_batched(graph, op, mapped):
                 return None
-            inputs = [mapped[t] for t in op.inputs]
-            batched = [b for _, b in inputs]
-            if any(batched) and not _batchable(op, batched):
-                return None
-            new_op = copy(op, [t for t, _ in inputs])
-            for old, new in zip(op.outputs, new_op.outputs):
-                mapped[old] = (new, any(batched))
         components = [mapped[t] for t in enqueue_op.inputs[1:]]
         if not all(b for _, b in components):
             return None
-        queue = copy(queue_op, []).outputs[0]
-        enqueue_many = copy("QueueEnqueueManyV2", [queue] + [t for t, _ in components], enqueue_op.name + "_batched",
-                            enqueue_op._attrs)
+        attrs = {k: v for k, v in enqueue_op._attrs.items() if k != "_output_shapes"}
+        enqueue_many = graph.create_op("QueueEnqueueManyV2", [copy(queue_op)] + [t for t, _ in components], attrs,
+                                       enqueue_op.name + "_batched")
     return BatchedEnqueue(enqueue_op, read, graph, tuple(read_up_to.outputs), records, enqueue_many)
