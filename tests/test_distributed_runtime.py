@@ -349,3 +349,81 @@ def test_the_rendezvous_keeps_nothing_of_a_cancelled_step() -> None:
     rendezvous.abort(3, tf.errors.CancelledError(None, None, "step 3 was cancelled"))
     waiter.join(5)
     assert not waiter.is_alive() and rendezvous._slots == {}
+
+
+def _transfer_groups(sess: tf.Session) -> dict[tuple[str, int], list[list[str]]]:
+    """The transfer groups of every partition the session registered: task -> [[tensor names]]."""
+    from caudal.ops.sendrecv_ops import TRANSFER_GROUP_ATTR
+
+    found: dict[tuple[str, int], list[list[str]]] = {}
+    for plan in sess._remote._plans.values():
+        for part in plan.partitions:
+            groups: dict[int, list[str]] = {}
+            for node in part.graph_def.node:
+                if node.op == "_Recv":
+                    groups.setdefault(node.attr[TRANSFER_GROUP_ATTR].i or -len(groups) - 1, []).append(
+                        node.attr["tensor_name"].s.decode())
+            found.setdefault(part.task, []).extend(groups.values())
+    return found
+
+
+def test_a_training_step_pulls_its_variables_and_its_gradients_in_one_request_each(
+        cluster: dict[str, Any], transport: str, monkeypatch: Any) -> None:
+    requests: list[int] = []
+    single, grouped = rpc.GrpcWorkerClient.recv_tensor_async, rpc.GrpcWorkerClient.recv_tensors_async
+    monkeypatch.setattr(rpc.GrpcWorkerClient, "recv_tensor_async",
+                        lambda self, step, key: requests.append(1) or single(self, step, key))
+    monkeypatch.setattr(rpc.GrpcWorkerClient, "recv_tensors_async",
+                        lambda self, step, keys: requests.append(len(keys)) or grouped(self, step, keys))
+    rng = np.random.default_rng(1)
+    images, labels = rng.standard_normal([8, 6]).astype(np.float32), rng.integers(0, 3, 8)
+    results = []
+    with tf.Graph().as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=1)):
+            x, y = tf.placeholder(tf.float32, [None, 6]), tf.placeholder(tf.int64, [None])
+            w1 = tf.Variable(rng.standard_normal([6, 5]).astype(np.float32), name="w1")
+            b1 = tf.Variable(tf.zeros([5]), name="b1")
+            w2 = tf.Variable(rng.standard_normal([5, 3]).astype(np.float32), name="w2")
+            logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        for target in ("", cluster["worker"].target):
+            with tf.Session(target) as sess:
+                sess.run(tf.global_variables_initializer())
+                requests.clear()
+                losses = [sess.run([train, loss], {x: images, y: labels})[1] for _ in range(3)]
+                results.append((losses, sess.run([w1, b1, w2])))
+                if target:
+                    groups = _transfer_groups(sess)
+    _assert_same(results[1], results[0])
+    # In a step the worker pulls the variables' reads, the ps the learning rate and the three gradients;
+    # the train op (a NoOp run after the three updates) runs on the ps, so no signal comes back.
+    worker_groups, ps_groups = (sorted(map(sorted, groups[task])) for task in (("worker", 0), ("ps", 0)))
+    assert worker_groups == [["b1/read:0", "w1/read:0", "w2/read:0"]], worker_groups
+    assert ["GradientDescent/learning_rate:0", "gradients/MatMul_1_grad/MatMul_1:0",
+            "gradients/MatMul_grad/MatMul_1:0", "gradients/add_grad/Sum:0"] in ps_groups, ps_groups
+    if transport == "grpc only":
+        assert requests == [3] * 3, requests  # one request a step from the worker, for three tensors
+
+
+def test_sends_that_wait_for_the_receiver_between_them_are_pulled_apart(cluster: dict[str, Any],
+                                                                           transport: str) -> None:
+    """The ps sends `a`, then needs `b` from the worker, which needs `a`, before it can send `c`: a
+    worker waiting for `a` and `c` together would wait for itself."""
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.Variable([1.0, 2.0], name="a")
+        b = a * 3.0                                  # on the worker
+        with tf.device("/job:ps/task:0"):
+            c = b + a                                # on the ps, after it received b
+        total = c * 10.0 + a                         # the worker receives a and c
+        with tf.Session(cluster["worker"].target) as sess:
+            sess.run(a.initializer)
+            finished: list[Any] = []
+            runner = threading.Thread(target=lambda: finished.append(sess.run(total)), daemon=True)
+            runner.start()
+            runner.join(30)
+            assert finished, "the run waited forever"
+            np.testing.assert_array_equal(finished[0], [41.0, 82.0])
+            groups = _transfer_groups(sess)
+    assert sorted(map(sorted, groups[("worker", 0)])) == [["a/read:0"], ["add:0"]], groups

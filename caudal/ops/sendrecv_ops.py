@@ -20,10 +20,13 @@ from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 
-__all__ = ["STEP_KEY", "rendezvous_key"]
+__all__ = ["STEP_KEY", "TRANSFER_GROUP_ATTR", "rendezvous_key"]
 
 # Where a worker puts the step (its rendezvous and its way to other tasks) in `ctx.step`.
 STEP_KEY = "caudal.distributed.step"
+# caudal's attr ("_"-prefixed, as TF's internal attrs are) on the _Recvs of a partition that the
+# worker pulls from their sending task in one request: those with the same nonzero number.
+TRANSFER_GROUP_ATTR = "_transfer_group"
 
 
 def rendezvous_key(send_device: str, incarnation: int, recv_device: str, tensor_name: str) -> str:

@@ -18,7 +18,9 @@ would be), and every control edge between tasks into a dummy constant sent the s
 tensors become Placeholders of the tasks that consume them. Each task's nodes are written in one
 order shared by all tasks (each `_Send` right after its producer, each `_Recv` right before its
 first consumer), so partitions that run their ops in that order never wait on each other in a
-cycle. A `tf.while_loop` must keep its body on one task.
+cycle. Receives whose sends follow one another on their task with nothing between that waits are
+marked as one transfer group, pulled in one request (a training step's variable reads from a ps
+task, its gradients back). A `tf.while_loop` must keep its body on one task.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from caudal.framework.graph import Operation
 from caudal.framework.graph_io import _input_name, attr_value_from_python, node_def_of
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
+from caudal.ops.sendrecv_ops import TRANSFER_GROUP_ATTR
 from caudal.runtime import frames
 from caudal.runtime.distributed.worker import task_device
 
@@ -268,6 +271,7 @@ def build_distributed_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], 
 
             raise errors.InvalidArgumentError(None, op, missing_feed_message(op))
     task_of = place(order, cluster, default)
+    _run_signals_where_they_wait(order, needed, set(targets), task_of)
     position = {op: i for i, op in enumerate(order)}
     dead = _may_be_dead(order, fed, needed)
     names = _Names(order[0]._graph if order else None)
@@ -303,6 +307,8 @@ def build_distributed_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], 
             name, "Placeholder", [], {"dtype": (t.dtype.base_dtype, "type"), "shape": (t.shape, "shape")},
             task_device(*task))))
     recv_of: dict[tuple[Any, Task], str] = {}
+    # (tensor_name, recv_device) -> the order keys of its _Send and _Recv, and the _Recv NodeDef
+    transfers: dict[tuple[str, str], tuple[tuple, tuple, Any]] = {}
     for (item, dst), first in first_use.items():
         is_control = isinstance(item, Operation)
         producer = item if is_control else item._op
@@ -333,9 +339,10 @@ def build_distributed_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], 
                                            {"T": (dtype, "type"), **transfer}, send_device)))
         recv = names.make(f"_recv_{base}")
         recv_of[(item, dst)] = recv
-        nodes[dst].append(((first - 0.5, 1), _node(
-            recv, "_Recv", [], {"tensor_type": (dtype, "type"), **transfer, "shape": (shape, "shape"),
-                                "may_be_dead": (producer in dead, "bool")}, recv_device)))
+        recv_node = _node(recv, "_Recv", [], {"tensor_type": (dtype, "type"), **transfer, "shape": (shape, "shape"),
+                                              "may_be_dead": (producer in dead, "bool")}, recv_device)
+        transfers[(tag, recv_device)] = (send_key, (first - 0.5, 1), recv_node)
+        nodes[dst].append(((first - 0.5, 1), recv_node))
 
     for op in order:
         task = task_of[op]
@@ -358,12 +365,81 @@ def build_distributed_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], 
     for i, f in enumerate(fetches):
         if isinstance(f, Tensor) and f not in fed:
             partition(task_of[f._op]).fetches.append((f.name, i))
+    ordered = {task: sorted(entries, key=lambda entry: entry[0]) for task, entries in nodes.items()}
+    may_wait = {op.name for op in order if op._op_def.stateful and not _NEVER_WAITS.match(op._type)}
+    _group_transfers(ordered, may_wait, transfers)
     for task, part in partitions.items():
         graph_def = graph_pb2.GraphDef()
-        for _, node in sorted(nodes[task], key=lambda entry: entry[0]):
+        for _, node in ordered[task]:
             graph_def.node.add().CopyFrom(node)
         part.graph_def = graph_def
     return DistributedPlan(sorted(partitions.values(), key=lambda p: p.task), fed_fetches, len(fetches))
+
+
+def _run_signals_where_they_wait(order: list[Operation], needed: set[Operation], targets: set[Operation],
+                                 task_of: dict[Operation, Task]) -> None:
+    """Moves a NoOp that is only run (a target such as `minimize`'s train op, nothing in the run
+    waiting on it) and whose control inputs are all on one other task to that task: it signals
+    nothing anyone sees, so it runs where its inputs finish instead of waiting for them over the
+    wire."""
+    waited_on = {c for op in order for c in op._control_inputs}
+    for op in order:
+        if op._type != "NoOp" or op not in targets or op in waited_on or op._inputs:
+            continue
+        tasks = {task_of[c] for c in op._control_inputs if c in needed}
+        if len(tasks) == 1:
+            task_of[op] = tasks.pop()
+
+
+# Stateful ops that never wait: variables and their updates (what a ps task runs between the sends of
+# a training step). Any other stateful op may wait (queues, readers, accumulators, py_func).
+_NEVER_WAITS = re.compile(r"(VariableV2|VarHandleOp|ReadVariableOp|Assign(Add|Sub)?(VariableOp)?"
+                          r"|(Resource)?(Sparse)?Apply\w+|(Resource)?Scatter\w+|CountUpTo)$")
+
+
+def _group_transfers(ordered: dict[Task, list[tuple[tuple, Any]]], may_wait: set[str],
+                     transfers: dict[tuple[str, str], tuple[tuple, tuple, Any]]) -> None:
+    """Marks the receives that may be pulled in one request (`TRANSFER_GROUP_ATTR`).
+
+    Every task runs its nodes in the shared order. A receiver that waits for a whole group at the
+    first of its receives (order key `first`) waits for the sender to reach the group's last send.
+    So a group holds sends one task makes to one other task in its order with nothing between them
+    that could wait for the receiver past `first`: no stateful op that may wait (a queue, a reader,
+    ...), and no _Recv except of a tensor the receiver sends before `first` (the gradients a ps
+    applies between the updates it signals back). Groups of one stay single RecvTensor calls."""
+    def key_of(node: Any) -> tuple[str, str]:
+        return node.attr["tensor_name"].s.decode(), node.attr["recv_device"].s.decode()
+
+    groups: list[list[Any]] = []
+    for task_nodes in ordered.values():
+        # recv_device -> [the group's _Recv nodes, its earliest receive key, the keys of the sends
+        # the sender received from that device since the group began]
+        open_groups: dict[str, list[Any]] = {}
+        for _, node in task_nodes:
+            if node.op == "_Send":
+                _, recv_key, recv = transfers[key_of(node)]
+                recv_device = node.attr["recv_device"].s.decode()
+                group = open_groups.get(recv_device)
+                if group is not None:
+                    first = min(group[1], recv_key)
+                    if all(sent < first for sent in group[2]):
+                        group[0].append(recv)
+                        group[1] = first
+                        continue
+                open_groups[recv_device] = [[recv], recv_key, []]
+                groups.append(open_groups[recv_device][0])
+            elif node.op == "_Recv":
+                send_device = node.attr["send_device"].s.decode()
+                for device in list(open_groups):
+                    if device == send_device:
+                        open_groups[device][2].append(transfers[key_of(node)][0])
+                    else:
+                        del open_groups[device]
+            elif node.name in may_wait:
+                open_groups.clear()
+    for number, group in enumerate(g for g in groups if len(g) > 1):
+        for recv in group:
+            recv.attr[TRANSFER_GROUP_ATTR].i = number + 1
 
 
 _ZERO = np.zeros((), np.int32)

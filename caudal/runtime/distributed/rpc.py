@@ -22,10 +22,9 @@ import grpc
 import numpy as np
 
 from caudal import errors
-from caudal.framework import dtypes as dtypes_lib
-from caudal.framework.tensor_util import MakeNdarray, make_tensor_proto, shape_to_proto
-from caudal.proto import tensor_pb2, tensorflow_server_pb2, worker_pb2
-from caudal.runtime.plan import DEAD
+from caudal.proto import tensorflow_server_pb2, worker_pb2
+from caudal.runtime.distributed import tensor_coding
+from caudal.runtime.distributed.tensor_coding import tensor_from_proto, tensor_to_proto
 
 __all__ = ["SERVICE", "CHANNEL_OPTIONS", "serve", "worker_client", "register_local", "unregister_local",
            "tensor_to_proto", "tensor_from_proto"]
@@ -39,6 +38,8 @@ SERVER_OPTIONS = [("grpc.max_send_message_length", -1), ("grpc.max_receive_messa
                   ("grpc.so_reuseport", 0)]
 _SERVICE_ERROR = "caudal-error"  # trailing metadata: the status comes from the service, not the transport
 
+# name -> (request class, response class); RecvTensor and RecvTensors answer with bytes their
+# service methods wrote (tensor_coding), which their clients read back the same way.
 _METHODS = {
     "GetStatus": (worker_pb2.GetStatusRequest, worker_pb2.GetStatusResponse),
     "CreateWorkerSession": (worker_pb2.CreateWorkerSessionRequest, worker_pb2.CreateWorkerSessionResponse),
@@ -50,35 +51,9 @@ _METHODS = {
     "CleanupAll": (worker_pb2.CleanupAllRequest, worker_pb2.CleanupAllResponse),
     "RecvTensor": (worker_pb2.RecvTensorRequest, worker_pb2.RecvTensorResponse),
     "GetServerDef": (worker_pb2.GetStatusRequest, tensorflow_server_pb2.ServerDef),
+    "RecvTensors": (worker_pb2.RecvTensorsRequest, worker_pb2.RecvTensorsResponse),
 }
 _STATUS_BY_CODE = {code.value[0]: code for code in grpc.StatusCode}
-
-
-# ------------------------------------------------------------------ tensors
-_SIMPLE_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.float16, np.int8, np.int16, np.int32,
-                                                 np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_,
-                                                 np.complex64, np.complex128))
-
-
-def tensor_to_proto(value: Any) -> tensor_pb2.TensorProto:
-    """A TensorProto of `value`: numbers as raw little-endian bytes (`tensor_content`), as TF sends."""
-    array = np.asarray(value)
-    if array.dtype in _SIMPLE_DTYPES and array.dtype.byteorder in "=|<":
-        proto = tensor_pb2.TensorProto(dtype=dtypes_lib.as_dtype(array.dtype).as_datatype_enum,
-                                       tensor_shape=shape_to_proto(list(array.shape)))
-        proto.tensor_content = np.ascontiguousarray(array).tobytes()
-        return proto
-    return make_tensor_proto(array)
-
-
-def tensor_from_proto(proto: tensor_pb2.TensorProto) -> Any:
-    """The array a TensorProto holds (read-only when it is a view of the message's bytes)."""
-    if proto.tensor_content:
-        np_dtype = np.dtype(dtypes_lib.as_dtype(proto.dtype).as_numpy_dtype)
-        if np_dtype in _SIMPLE_DTYPES:
-            array = np.frombuffer(proto.tensor_content, dtype=np_dtype)
-            return array.reshape([d.size for d in proto.tensor_shape.dim])
-    return MakeNdarray(proto)
 
 
 # ------------------------------------------------------------------ errors
@@ -99,7 +74,12 @@ def _rpc_error(error: grpc.RpcError, address: str) -> errors.OpError:
 
 
 # ------------------------------------------------------------------ serving
-def _handler(method: Callable[[Any], Any], request_cls: Any, response_cls: Any) -> grpc.RpcMethodHandler:
+_CODED_RESPONSES = {"RecvTensor": tensor_coding.decode_recv_tensor_response,
+                    "RecvTensors": tensor_coding.decode_recv_tensors_response}
+
+
+def _handler(method: Callable[[Any], Any], request_cls: Any, response_cls: Any,
+             coded: bool = False) -> grpc.RpcMethodHandler:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return method(request)
@@ -111,7 +91,7 @@ def _handler(method: Callable[[Any], Any], request_cls: Any, response_cls: Any) 
             context.abort(grpc.StatusCode.INTERNAL, f"{type(e).__name__}: {e}")
 
     return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=request_cls.FromString,
-                                               response_serializer=response_cls.SerializeToString)
+                                               response_serializer=None if coded else response_cls.SerializeToString)
 
 
 class _ProtoService:
@@ -169,11 +149,13 @@ class _ProtoService:
         self._service.cleanup_all(list(request.container))
         return worker_pb2.CleanupAllResponse()
 
-    def RecvTensor(self, request: Any) -> Any:  # noqa: N802
+    def RecvTensor(self, request: Any) -> bytes:  # noqa: N802
         value = self._service.recv_tensor(request.step_id, request.rendezvous_key)
-        if value is DEAD:
-            return worker_pb2.RecvTensorResponse(is_dead=True)
-        return worker_pb2.RecvTensorResponse(tensor=tensor_to_proto(value))
+        return tensor_coding.encode_recv_tensor_response(value)
+
+    def RecvTensors(self, request: Any) -> bytes:  # noqa: N802
+        return tensor_coding.encode_recv_tensors_response(
+            [self._service.recv_tensor(request.step_id, key) for key in request.rendezvous_key])
 
 
 def serve(service: Any, bind_address: str, max_workers: int = 128) -> tuple[grpc.Server, int]:
@@ -183,7 +165,7 @@ def serve(service: Any, bind_address: str, max_workers: int = 128) -> tuple[grpc
     from concurrent import futures
 
     proto_service = _ProtoService(service)
-    handlers = {name: _handler(getattr(proto_service, name), request_cls, response_cls)
+    handlers = {name: _handler(getattr(proto_service, name), request_cls, response_cls, name in _CODED_RESPONSES)
                 for name, (request_cls, response_cls) in _METHODS.items()}
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="caudal-worker"),
                          handlers=[grpc.method_handlers_generic_handler(SERVICE, handlers)],
@@ -207,7 +189,8 @@ class GrpcWorkerClient:
         self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
         self._calls = {name: self._channel.unary_unary(f"/{SERVICE}/{name}",
                                                        request_serializer=request_cls.SerializeToString,
-                                                       response_deserializer=response_cls.FromString)
+                                                       response_deserializer=_CODED_RESPONSES.get(
+                                                           name, response_cls.FromString))
                        for name, (request_cls, response_cls) in _METHODS.items()}
 
     def _call(self, name: str, request: Any, timeout: float | None = None, wait: bool = False) -> Any:
@@ -280,12 +263,25 @@ class GrpcWorkerClient:
 
         def result() -> Any:
             try:
-                response = future.result()
+                return future.result()
             except grpc.RpcError as e:
                 raise _rpc_error(e, self.address) from None
-            return DEAD if response.is_dead else tensor_from_proto(response.tensor)
 
         return result
+
+    def recv_tensors_async(self, step_id: int, keys: list[str]) -> list[Callable[[], Any]]:
+        """Asks for the tensors of `keys` (a transfer group) in one call now; returns a function per
+        key that waits for the answer and gives that key's tensor."""
+        future = self._calls["RecvTensors"].future(worker_pb2.RecvTensorsRequest(step_id=step_id,
+                                                                                 rendezvous_key=keys))
+
+        def result(index: int) -> Any:
+            try:
+                return future.result()[index]
+            except grpc.RpcError as e:
+                raise _rpc_error(e, self.address) from None
+
+        return [lambda index=index: result(index) for index in range(len(keys))]
 
     def cleanup_graph(self, step_id: int, timeout: float | None = None) -> None:
         self._call("CleanupGraph", worker_pb2.CleanupGraphRequest(step_id=step_id), timeout)
@@ -349,6 +345,10 @@ class LocalWorkerClient:
         """The sender runs in this process: the returned function waits on its rendezvous."""
         service = self._live()
         return lambda: service.recv_tensor(step_id, key)
+
+    def recv_tensors_async(self, step_id: int, keys: list[str]) -> list[Callable[[], Any]]:
+        """In this process each key is waited for on its own."""
+        return [self.recv_tensor_async(step_id, key) for key in keys]
 
     def cleanup_graph(self, step_id: int, timeout: float | None = None) -> None:
         self._live().cleanup_graph(step_id)

@@ -128,12 +128,18 @@ class _Step:
 
     __slots__ = ("service", "step_id", "holds_lock", "pending")
 
-    def __init__(self, service: WorkerService, step_id: int, holds_lock: bool, receives: list[tuple[str, str]]):
+    def __init__(self, service: WorkerService, step_id: int, holds_lock: bool,
+                 receives: list[tuple[str, list[str]]]):
         self.service = service
         self.step_id = step_id
         self.holds_lock = holds_lock
-        self.pending = {key: service.client_for_device(device).recv_tensor_async(step_id, key)
-                        for device, key in receives}
+        self.pending: dict[str, Any] = {}
+        for device, keys in receives:
+            client = service.client_for_device(device)
+            if len(keys) == 1:
+                self.pending[keys[0]] = client.recv_tensor_async(step_id, keys[0])
+            else:
+                self.pending.update(zip(keys, client.recv_tensors_async(step_id, keys)))
 
     def send(self, key: str, value: Any) -> None:
         self.service.rendezvous.send(self.step_id, key, value)
@@ -201,6 +207,26 @@ def _recv_key(op: Any) -> str:
                           attrs["tensor_name"])
 
 
+def _receives(graph: Graph) -> list[tuple[str, list[str]]]:
+    """What a step of the partition asks for when it starts: (sending device, rendezvous keys), one
+    entry per transfer group (pulled in one request) and per receive outside a group."""
+    from caudal.ops.sendrecv_ops import TRANSFER_GROUP_ATTR
+
+    receives: list[tuple[str, list[str]]] = []
+    groups: dict[tuple[str, int], list[str]] = {}
+    for op in graph.get_operations():
+        if op.type == "_Recv":
+            device, group = op._attrs["send_device"], op._attrs.get(TRANSFER_GROUP_ATTR, 0)
+            if not group:
+                receives.append((device, [_recv_key(op)]))
+            elif (device, group) in groups:
+                groups[(device, group)].append(_recv_key(op))
+            else:
+                groups[(device, group)] = [_recv_key(op)]
+                receives.append((device, groups[(device, group)]))
+    return receives
+
+
 class _WorkerSession:
     """What one client session keeps on this task: its partitions, and its resources (random streams,
     iterators, ...: shared by its partitions, as a local Session's are by its plans). Its variables
@@ -238,8 +264,7 @@ class _Partition:
         self.targets = [op for op in self.graph.get_operations()
                         if op.type not in ("Placeholder", "VariableV2") and not op._control_outputs
                         and not any(t._consumers for t in op.outputs)]
-        self.receives = [(op._attrs["send_device"], _recv_key(op)) for op in self.graph.get_operations()
-                         if op.type == "_Recv"]
+        self.receives = _receives(self.graph)
         for op in self.graph.get_operations():
             if op.type == "VariableV2":
                 service.containers[op.name] = op._attrs.get("container", "") or ""
