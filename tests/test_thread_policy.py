@@ -34,12 +34,27 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
 
 def test_the_middle_band_follows_the_machines_load(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threads, "cap", lambda: 4)
+    monkeypatch.setattr(threads, "_serving", False)
+    middle = (threads.IDLE_PARALLEL_FLOPS + threads.PARALLEL_FLOPS) / 2
     for idle in (True, False):
         monkeypatch.setattr(threads, "others_idle", lambda idle=idle: idle)
         assert threads.threads_for(threads.IDLE_PARALLEL_FLOPS - 1) == 1
         assert threads.threads_for(threads.PARALLEL_FLOPS) == 4
-        middle = (threads.IDLE_PARALLEL_FLOPS + threads.PARALLEL_FLOPS) / 2
         assert threads.threads_for(middle) == (4 if idle else 1)
+    threads.serving_tasks()  # a process serving a cluster task: the middle band on one thread
+    assert (threads.threads_for(middle), threads.threads_for(threads.PARALLEL_FLOPS)) == (1, 4)
+
+
+def test_a_server_marks_its_process_as_serving_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("grpc")
+    import caudal as tf
+
+    monkeypatch.setattr(threads, "_serving", False)
+    server = tf.train.Server.create_local_server()
+    try:
+        assert threads._serving
+    finally:
+        server.stop()
 
 
 def test_other_processes_cpu_time_is_the_machines_less_this_processs(monkeypatch: pytest.MonkeyPatch,

@@ -18,7 +18,11 @@ core over the last `LOAD_WINDOW_S`: the machine's busy time from /proc/stat
 less this process's own CPU time, sampled at most once per window). A
 128x784x512 product ran 1.7x faster on two threads of an idle 2-core machine,
 and 1.5x slower beside one busy process. Where /proc/stat is missing the
-middle band runs on one thread. `cap()` is the number of CPUs this process may run on, or what the
+middle band runs on one thread, and so it does in a process that serves a
+`tf.train.Server` (`serving_tasks()`): the cluster's other tasks wait on its
+steps rather than leave their cores free, and its gRPC threads need the core
+that OpenBLAS's spinning threads would take (an MLP worker with its ps on a
+2-core machine ran 166 steps/s so against 121). `cap()` is the number of CPUs this process may run on, or what the
 user set: `ConfigProto.intra_op_parallelism_threads` (the last Session
 created with a nonzero value; process-wide, where TF's pools are per
 Session), else `OMP_NUM_THREADS` / `OPENBLAS_NUM_THREADS` / `MKL_NUM_THREADS`.
@@ -37,7 +41,7 @@ import time
 from typing import Any
 
 __all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "cap", "set_cap", "threads_for", "blas_threads_for", "enabled",
-           "others_idle"]
+           "others_idle", "serving_tasks"]
 
 # About 1 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
 PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
@@ -93,11 +97,20 @@ def set_cap(count: int) -> None:
     _blas_threads = 0  # switch again at the next product
 
 
+_serving = False
+
+
+def serving_tasks() -> None:
+    """Marks this process as serving a cluster task: the middle band runs on one thread from now on."""
+    global _serving
+    _serving = True
+
+
 def threads_for(flops: float) -> int:
     """The threads a kernel of `flops` arithmetic operations runs on."""
     if flops >= PARALLEL_FLOPS:
         return cap()
-    if flops < IDLE_PARALLEL_FLOPS:
+    if flops < IDLE_PARALLEL_FLOPS or _serving:
         return 1
     return cap() if others_idle() else 1
 

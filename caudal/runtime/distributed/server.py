@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from caudal import errors
+from caudal.framework import threads
 from caudal.runtime.distributed.cluster import ClusterSpec
 
 __all__ = ["Server"]
@@ -99,6 +100,7 @@ class Server:
         self._started = False
         self._stopped = threading.Event()
         rpc.register_local(address, self._service)
+        threads.serving_tasks()
         if start:
             self.start()
 
