@@ -73,7 +73,8 @@ def test_weights_change_the_loss_as_a_weighted_sum(tmp_path):
 def test_regressor_with_label_dimension_two(tmp_path):
     y = np.stack([X[:, 0] + X[:, 1], X[:, 0] - X[:, 1]], axis=1)
     e = estimator.DNNRegressor([5], COLUMNS, model_dir=str(tmp_path), label_dimension=2,
-                               optimizer=lambda: tf.train.AdamOptimizer(0.05))
+                               optimizer=lambda: tf.train.AdamOptimizer(0.05),
+                               config=estimator.RunConfig(tf_random_seed=1))
     e.train(inputs(y), steps=60)
     metrics = e.evaluate(inputs(y, epochs=1))
     assert sorted(metrics) == ["average_loss", "global_step", "label/mean", "loss", "prediction/mean"]
