@@ -12,7 +12,7 @@ import pytest
 
 import caudal as tf
 from caudal.runtime.distributed import rpc
-from tests.distributed_cluster import free_port, loopback_cluster, server_process
+from tests.distributed_cluster import Process, free_port, loopback_cluster, server_process
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +231,30 @@ def test_list_devices_names_every_task(cluster: dict[str, Any]) -> None:
     with tf.Graph().as_default(), tf.Session(cluster["worker"].target) as sess:
         names = [d.name for d in sess.list_devices()]
     assert names == ["/job:ps/replica:0/task:0/device:CPU:0", "/job:worker/replica:0/task:0/device:CPU:0"]
+
+
+def test_list_devices_keeps_to_the_device_filters(cluster: dict[str, Any]) -> None:
+    config = tf.ConfigProto(device_filters=["/job:ps"])
+    with tf.Graph().as_default(), tf.Session(cluster["worker"].target, config=config) as sess:
+        assert [d.name for d in sess.list_devices()] == ["/job:ps/replica:0/task:0/device:CPU:0"]
+    config = tf.ConfigProto(device_filters=["/job:worker/task:0/device:CPU:0", "/job:ps/task:3"])
+    with tf.Graph().as_default(), tf.Session(cluster["worker"].target, config=config) as sess:
+        assert [d.name for d in sess.list_devices()] == ["/job:worker/replica:0/task:0/device:CPU:0"]
+
+
+def test_a_server_whose_object_the_program_dropped_goes_on_serving() -> None:
+    code = ("import gc, caudal as tf\n"
+            "target = tf.train.Server.create_local_server().target\n"
+            "gc.collect()\n"
+            "print('ready', target, flush=True)\n"
+            "import time; time.sleep(120)\n")
+    process = Process(["-c", code], timeout=60)
+    try:
+        target = process.wait_for_line("ready").split()[1]
+        with tf.Graph().as_default(), tf.Session(target) as sess:
+            assert sess.run(tf.constant(2.0) * 3.0) == 6.0
+    finally:
+        process.kill()
 
 
 def test_a_target_where_nothing_listens_is_unavailable_within_the_deadline() -> None:

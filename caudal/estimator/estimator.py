@@ -32,6 +32,7 @@ from caudal.estimator import model_fn as model_fn_lib
 from caudal.estimator.mode_keys import ModeKeys
 from caudal.estimator.run_config import RunConfig, TaskType, get_default_session_config
 from caudal.estimator.warm_starting import default_warm_start_settings, warm_start
+from caudal.train.device_setter import STANDARD_PS_OPS, replica_device_setter
 from caudal.train.session_run_hook import SessionRunHook
 
 __all__ = ["Estimator"]
@@ -131,6 +132,16 @@ def _assert_members_are_not_overridden(obj: Any) -> None:
                          f"{overridden}")
 
 
+def _replica_device_setter(config: RunConfig) -> Any:
+    """TF's default `device_fn` in a cluster with ps tasks: `replica_device_setter` placing the variables
+    on the ps tasks round-robin and everything else on this task; None without ps tasks."""
+    if config.num_ps_replicas <= 0:
+        return None
+    worker_device = f"/job:{config.task_type}/task:{config.task_id}" if config.task_type else "/job:worker"
+    return replica_device_setter(ps_tasks=config.num_ps_replicas, worker_device=worker_device, merge_devices=True,
+                                 ps_ops=list(STANDARD_PS_OPS), cluster=config.cluster_spec)
+
+
 def _config_with_model_dir(config: Any, model_dir: Any) -> RunConfig:
     """TF's `maybe_overwrite_model_dir_and_session_config`: the config, with the model_dir (a new temporary
     directory, logged, when neither names one) and a default session config."""
@@ -192,7 +203,7 @@ class Estimator:
         self._model_dir = self._config.model_dir
         self._session_config = self._config.session_config
         _logger.info("Using config: %s", str(vars(self._config)))
-        self._device_fn = self._config.device_fn
+        self._device_fn = self._config.device_fn or _replica_device_setter(self._config)
         if model_fn is None:
             raise ValueError("model_fn must be provided to Estimator.")
         model_fn_lib.verify_model_fn_args(model_fn, params)

@@ -14,6 +14,8 @@ import logging
 import os
 from typing import Any
 
+from caudal.runtime.distributed.cluster import ClusterSpec
+
 __all__ = ["RunConfig", "TaskType", "get_default_session_config"]
 
 _logger = logging.getLogger("caudal")
@@ -37,54 +39,25 @@ class TaskType:
     EVALUATOR = "evaluator"
 
 
-class ClusterSpec:
-    """The jobs and task addresses of `TF_CONFIG["cluster"]` (the parts of `tf.train.ClusterSpec` RunConfig uses).
-
-    A job is a list of addresses (task i at position i) or a dict {index: address}.
-    """
-
-    def __init__(self, cluster: dict[str, Any] | None = None):
-        self._cluster: dict[str, dict[int, str]] = {}
-        for job, tasks in (cluster or {}).items():
-            if isinstance(tasks, dict):
-                self._cluster[job] = {int(i): address for i, address in tasks.items()}
-            else:
-                self._cluster[job] = dict(enumerate(tasks))
-
-    def __bool__(self) -> bool:
-        return bool(self._cluster)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ClusterSpec) and self._cluster == other._cluster
-
-    def __repr__(self) -> str:
-        return f"ClusterSpec({self.as_dict()})"
-
-    @property
-    def jobs(self) -> list[str]:
-        return list(self._cluster)
-
-    def job_tasks(self, job_name: str) -> list[str | None]:
-        """The addresses of `job_name`'s tasks, by index (None for a missing index)."""
-        tasks = self._cluster.get(job_name)
-        if tasks is None:
-            raise ValueError(f"No such job in cluster: {job_name!r}")
-        return [tasks.get(i) for i in range(max(tasks) + 1)] if tasks else []
-
-    def as_dict(self) -> dict[str, Any]:
-        """Each job as a list of addresses when its indices are 0..n-1, else as a dict."""
-        result: dict[str, Any] = {}
-        for job, tasks in self._cluster.items():
-            dense = sorted(tasks) == list(range(len(tasks)))
-            result[job] = [tasks[i] for i in range(len(tasks))] if dense else dict(tasks)
-        return result
-
-
 def get_default_session_config() -> Any:
     """The session config an Estimator uses when none is given: `ConfigProto(allow_soft_placement=True)`."""
     from caudal.proto.config_pb2 import ConfigProto
 
     return ConfigProto(allow_soft_placement=True)
+
+
+def _distributed_session_config(task_type: str, task_id: int) -> Any:
+    """TF's session config of a task in a cluster (when none is given): its sessions see the ps tasks
+    and its own task only (a ps task: every task); None for an evaluator. TF also sets a graph
+    rewriter option, which caudal's ConfigProto does not model."""
+    from caudal.proto.config_pb2 import ConfigProto
+
+    filters = {TaskType.MASTER: ["/job:ps", "/job:master"], TaskType.CHIEF: ["/job:ps", "/job:chief"],
+               TaskType.WORKER: ["/job:ps", f"/job:worker/task:{task_id}"],
+               TaskType.PS: ["/job:ps", "/job:worker", "/job:chief", "/job:master"]}.get(task_type)
+    if filters is None:
+        return None
+    return ConfigProto(allow_soft_placement=True, device_filters=filters)
 
 
 def _path_to_str(path: Any) -> Any:
@@ -243,6 +216,9 @@ class RunConfig:
             session_creation_timeout_secs=session_creation_timeout_secs,
             checkpoint_save_graph_def=checkpoint_save_graph_def)
         self._init_distributed_setting_from_environment_var(tf_config)
+        if not self._session_config and self._cluster_spec:
+            RunConfig._replace(self, allowed_properties_list=_DEFAULT_REPLACEABLE_LIST,
+                               session_config=_distributed_session_config(self._task_type, self._task_id))
 
     def _init_distributed_setting_from_environment_var(self, tf_config: dict) -> None:
         service = tf_config.get("service")

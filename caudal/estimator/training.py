@@ -6,8 +6,17 @@ exporters) after every checkpoint but the first, at most once per
 `throttle_secs`, and once more at the end if the last checkpoint was not
 evaluated. It returns `(metrics of the last evaluation, export results)`.
 An `evaluator` task evaluates each new checkpoint of `model_dir` until
-`max_steps`; the other distributed tasks need `tf.train.Server`, which
-caudal does not have, and raise NotImplementedError.
+`max_steps`.
+
+With a cluster in `TF_CONFIG` each task does what TF's training executor
+does for its type: a `ps` task starts its `tf.train.Server` and serves until
+it is stopped; `chief`, `worker` and `master` tasks start theirs, then train
+through it (the Estimator places its variables on the ps tasks with
+`replica_device_setter`; the chief initialises, restores and saves, the
+workers wait for it); worker `i` first waits `min(60, 5 (i + 1))` seconds
+(`RunConfig(experimental_max_worker_delay_secs=...)` lowers the 60), and a
+`master` also evaluates after its checkpoints as the local executor does.
+These tasks return None, as TF's do.
 """
 from __future__ import annotations
 
@@ -249,7 +258,76 @@ def train_and_evaluate(estimator: Any, train_spec: TrainSpec, eval_spec: EvalSpe
     if config.task_type == "local":
         raise ValueError("`task.type` in TF_CONFIG cannot be `local`. Leaving `cluster` and `task` properties in "
                          "TF_CONFIG absent triggers train and evaluate `Estimator` locally (non-distributed).")
-    if config.task_type == TaskType.EVALUATOR:
-        return _run_evaluator(estimator, train_spec, eval_spec)
-    raise NotImplementedError(f"train_and_evaluate as task type {config.task_type!r} needs tf.train.Server, which "
-                              "caudal does not have; run without a cluster in TF_CONFIG.")
+    tasks = {TaskType.CHIEF: _run_chief, TaskType.WORKER: _run_worker, TaskType.MASTER: _run_master,
+             TaskType.PS: _run_ps, TaskType.EVALUATOR: _run_evaluator}
+    run = tasks.get(config.task_type)
+    if run is None:
+        raise ValueError(f"Task type {config.task_type} is not supported. Supported task types are "
+                         f"{sorted(tasks)}")
+    run(estimator, train_spec, eval_spec)
+    return None
+
+
+_MAX_DELAY_SECS = 60
+_DELAY_SECS_PER_WORKER = 5
+_TRAINER_JOBS = ("chief", "master", "worker")
+
+
+def _start_std_server(config: Any) -> Any:
+    """This task's `tf.train.Server`, started; None for a cluster of one trainer (TF starts none then)."""
+    if not config.cluster_spec or not config.task_type or config.task_id is None:
+        raise RuntimeError("Could not start server; be sure to specify cluster_spec, task_type, and task in "
+                           "RunConfig or set the TF_CONFIG environment variable.")
+    if not config.master:
+        jobs = config.cluster_spec.jobs
+        if len(jobs) == 1 and len(config.cluster_spec.job_tasks(jobs[0])) == 1 and config.task_type in _TRAINER_JOBS:
+            _logger.info("Skip starting Tensorflow server as there is only one node in the cluster.")
+            return None
+        raise RuntimeError("Could not start server; be sure to specify master in RunConfig or set the TF_CONFIG "
+                           "environment variable.")
+    from caudal.proto.config_pb2 import ConfigProto
+    from caudal.runtime.distributed.server import Server
+
+    _logger.info("Start Tensorflow server.")
+    server = Server(config.cluster_spec, job_name=config.task_type, task_index=config.task_id,
+                    config=ConfigProto(log_device_placement=False), start=False, protocol=config.protocol)
+    server.start()
+    return server
+
+
+def _start_distributed_training(estimator: Any, train_spec: TrainSpec, saving_listeners: tuple = ()) -> None:
+    from caudal.estimator.run_config import TaskType
+
+    config = estimator.config
+    _start_std_server(config)  # before the delay, so the other tasks can reach this one meanwhile
+    delay = 0
+    if config.task_type == TaskType.WORKER:
+        most = _MAX_DELAY_SECS
+        if config.experimental_max_worker_delay_secs is not None:
+            most = int(config.experimental_max_worker_delay_secs)
+        delay = min(most, (config.task_id + 1) * _DELAY_SECS_PER_WORKER)
+    if delay > 0:
+        _logger.info("Waiting %d secs before starting training.", delay)
+        time.sleep(delay)
+    estimator.train(input_fn=train_spec.input_fn, max_steps=train_spec.max_steps, hooks=list(train_spec.hooks),
+                    saving_listeners=saving_listeners)
+
+
+def _run_chief(estimator: Any, train_spec: TrainSpec, eval_spec: EvalSpec) -> None:
+    _start_distributed_training(estimator, train_spec, train_spec.saving_listeners)
+
+
+def _run_worker(estimator: Any, train_spec: TrainSpec, eval_spec: EvalSpec) -> None:
+    _start_distributed_training(estimator, train_spec)
+
+
+def _run_master(estimator: Any, train_spec: TrainSpec, eval_spec: EvalSpec) -> None:
+    """Trains as the chief and evaluates (and exports) after its checkpoints, as the local executor does."""
+    evaluator = _Evaluator(estimator, eval_spec, train_spec.max_steps)
+    listener = _NewCheckpointListenerForEvaluate(evaluator, eval_spec.throttle_secs)
+    _start_distributed_training(estimator, train_spec, train_spec.saving_listeners + (listener,))
+
+
+def _run_ps(estimator: Any, train_spec: TrainSpec, eval_spec: EvalSpec) -> None:
+    """Serves this parameter server's variables until the process is stopped."""
+    _start_std_server(estimator.config).join()

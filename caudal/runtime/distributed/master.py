@@ -26,6 +26,7 @@ import threading
 from typing import Any
 
 from caudal import errors
+from caudal.framework.device_spec import DeviceSpec
 from caudal.framework.tensor import Tensor
 from caudal.runtime.distributed import rpc
 from caudal.runtime.distributed.cluster import ClusterSpec
@@ -53,6 +54,16 @@ def connect_timeout(config: Any) -> float:
     if config is not None and config.operation_timeout_in_ms > 0:
         return config.operation_timeout_in_ms / 1000.0
     return float(os.environ.get("CAUDAL_GRPC_CONNECT_TIMEOUT", CONNECT_TIMEOUT_SECS))
+
+
+def _names_task(spec: DeviceSpec, job: str, index: int) -> bool:
+    return spec.job in (None, job) and spec.task in (None, index)
+
+
+def _matches(spec: DeviceSpec, device: DeviceSpec) -> bool:
+    """Whether the fully named `device` is one that the partial `spec` names."""
+    return all(getattr(spec, field) in (None, getattr(device, field))
+               for field in ("job", "replica", "task", "device_type", "device_index"))
 
 
 def _cluster_of(target: str, timeout: float) -> tuple[Any, ClusterSpec, tuple[str, int]]:
@@ -155,13 +166,20 @@ class RemoteMaster:
         return results
 
     def list_devices(self) -> list[Any]:
+        """The devices of every task, or, when the session's ConfigProto has `device_filters`, of the
+        tasks those name (TF's sessions ignore the devices no filter matches)."""
         from caudal.backends.numpy_backend import DeviceAttributes
 
+        filters = [DeviceSpec.from_string(f) for f in getattr(self._config, "device_filters", ())]
         devices = []
         for job in self.cluster.jobs:
             for index in self.cluster.task_indices(job):
+                if filters and not any(_names_task(f, job, index) for f in filters):
+                    continue
                 for attrs in self._task((job, index))[0].get_status(timeout=self._timeout):
-                    devices.append(DeviceAttributes(attrs.name, attrs.device_type, attrs.memory_limit))
+                    name = DeviceSpec.from_string(attrs.name)
+                    if not filters or any(_matches(f, name) for f in filters):
+                        devices.append(DeviceAttributes(attrs.name, attrs.device_type, attrs.memory_limit))
         return devices
 
     def close(self) -> None:

@@ -23,6 +23,10 @@ from caudal.runtime.distributed.cluster import ClusterSpec
 
 __all__ = ["Server"]
 
+# The started servers not yet stopped: referenced here so that gRPC's server, which stops when its
+# Python object is collected, keeps serving a task whose program dropped its Server.
+_SERVING: set[Server] = set()
+
 
 def _make_server_def(server_or_cluster_def: Any, job_name: str | None, task_index: int | None,
                      protocol: str | None, config: Any) -> Any:
@@ -115,10 +119,12 @@ class Server:
         return "grpc://" + self._address
 
     def start(self) -> None:
-        """Starts serving (a server made with `start=False`)."""
+        """Starts serving (a server made with `start=False`). As in TF, a started server serves until
+        it is stopped or the process ends, whether or not the program keeps this object."""
         if not self._started:
             self._grpc.start()
             self._started = True
+            _SERVING.add(self)
 
     def join(self) -> None:
         """Blocks until the server stops (for a parameter server: forever, as in TF)."""
@@ -134,6 +140,7 @@ class Server:
         rpc.unregister_local(self._service)
         self._grpc.stop(grace).wait()
         self._stopped.set()
+        _SERVING.discard(self)
 
     @staticmethod
     def create_local_server(config: Any = None, start: bool = True) -> Server:
