@@ -76,6 +76,24 @@ def test_a_master_task_trains_and_evaluates_after_its_checkpoints(tmp_path: Any)
     assert steps[-1] == max_steps and float(output.split("accuracy ")[-1].split()[0]) > 0.9, output
 
 
+def test_the_launcher_runs_an_estimator_cluster_with_an_evaluator(tmp_path: Any) -> None:
+    model_dir = str(tmp_path / "model")
+    launcher = Process(["-m", "caudal.distribute.launch", "--chief", "--ps", "1", "--workers", "1", "--evaluator",
+                        "--timeout", "100", TRAINER, "--model_dir", model_dir, "--max_steps", "150"],
+                       timeout=120, group=True)
+    try:
+        assert launcher.wait(110) == 0, launcher.output()
+    finally:
+        launcher.kill()
+    output = launcher.output()
+    for role in ("chief:0", "worker:0", "ps:0", "evaluator:0"):
+        assert f"[{role}] task {role} " in output, output
+    assert launcher.lines_with("[chief:0] train_and_evaluate returned None")
+    last = re.findall(r"\[evaluator:0\] evaluated at step (\d+): accuracy ([\d.]+)", output)[-1]
+    assert int(last[0]) >= 150 and float(last[1]) > 0.9, output
+    assert launcher.lines_with("[evaluator:0] train_and_evaluate returned None")
+
+
 def test_each_task_gets_tfs_device_function_and_session_config(monkeypatch: Any) -> None:
     cluster = {"chief": ["127.0.0.1:1"], "ps": ["127.0.0.1:2", "127.0.0.1:3"], "worker": ["127.0.0.1:4"]}
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))

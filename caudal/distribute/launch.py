@@ -6,13 +6,15 @@ Every task runs the same program (`train.py ARGS`, or `-m module ARGS`) in its o
     {"cluster": {"ps": ["127.0.0.1:p0"], "worker": ["127.0.0.1:p1", "127.0.0.1:p2"]},
      "task": {"type": "worker", "index": 0}}
 
-(ports chosen free on `--host`; `--chief` adds a "chief" job of one task). Each line a task
-prints is prefixed with its role (`[ps:0] `, `[worker:1] `). The chief is the "chief" task, else
-worker 0. The launcher stops everything (SIGTERM, then SIGKILL after `--grace` seconds) when the
-chief ends, when any task fails (a non-zero exit or a signal), after `--timeout` seconds, on
-Ctrl-C or on SIGTERM; its exit status is the chief's, the failing task's (128 + the signal that
-killed it), 124 on timeout, 130 on Ctrl-C, 143 on SIGTERM. Parameter servers
-block in `server.join()` and are stopped this way.
+(ports chosen free on `--host`; `--chief` adds a "chief" job of one task; `--evaluator` adds an
+"evaluator" task outside the cluster, as TF's Estimators expect it). Each line a task prints is
+prefixed with its role (`[ps:0] `, `[worker:1] `). The chief is the "chief" task, else worker 0.
+The launcher stops everything (SIGTERM, then SIGKILL after `--grace` seconds) when the chief ends
+(and the evaluator, which evaluates the last checkpoint first), when any task fails (a non-zero
+exit or a signal), after `--timeout` seconds, on Ctrl-C or on SIGTERM; its exit status is the
+chief's (else the evaluator's), the failing task's (128 + the signal that killed it), 124 on
+timeout, 130 on Ctrl-C, 143 on SIGTERM. Parameter servers block in `server.join()` and are
+stopped this way.
 
 The tasks are started with `subprocess` (a fresh interpreter each: nothing is forked from a
 process that loaded gRPC), and the launcher itself never imports gRPC. The same program runs on
@@ -112,6 +114,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ps", type=int, default=1, help="parameter-server tasks (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="worker tasks (default 2)")
     parser.add_argument("--chief", action="store_true", help="add a 'chief' job of one task (else worker 0 leads)")
+    parser.add_argument("--evaluator", action="store_true",
+                        help="add an 'evaluator' task (tf.estimator.train_and_evaluate's); the launcher waits for it")
     parser.add_argument("--host", default="127.0.0.1", help="address the tasks listen on (default 127.0.0.1)")
     parser.add_argument("--timeout", type=float, default=0, help="stop everything after this many seconds")
     parser.add_argument("--grace", type=float, default=5.0, help="seconds between SIGTERM and SIGKILL")
@@ -142,6 +146,10 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
     lock = threading.Lock()
     tasks = [Task(job, index, command, cluster, out, lock) for job in cluster for index in range(len(cluster[job]))]
     chief = tasks[0] if args.chief else next(t for t in tasks if t.job == "worker" and t.index == 0)
+    leaders = [chief]
+    if args.evaluator:
+        leaders.append(Task("evaluator", 0, command, cluster, out, lock))
+        tasks.append(leaders[-1])
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     status = 0
     if threading.current_thread() is threading.main_thread():
@@ -154,8 +162,8 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
                 _say(out, lock, f"[launch] {failed.role} ended with status {status}: stopping the cluster")
                 status = status if status > 0 else 128 - status
                 break
-            if chief.process.poll() is not None:
-                status = chief.process.returncode
+            if all(t.process.poll() is not None for t in leaders):
+                status = chief.process.returncode or leaders[-1].process.returncode
                 break
             if deadline is not None and time.monotonic() > deadline:
                 _say(out, lock, f"[launch] timed out after {args.timeout:g} s: stopping the cluster")
