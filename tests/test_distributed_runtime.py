@@ -451,3 +451,18 @@ def test_sends_that_wait_for_the_receiver_between_them_are_pulled_apart(cluster:
             np.testing.assert_array_equal(finished[0], [41.0, 82.0])
             groups = _transfer_groups(sess)
     assert sorted(map(sorted, groups[("worker", 0)])) == [["a/read:0"], ["add:0"]], groups
+
+
+def test_call_threads_never_queue_a_call_behind_a_waiting_one() -> None:
+    threads = rpc._CallThreads()
+    released = threading.Event()
+    first = threads.submit(lambda request: (request, released.wait(10))[0], "waits")
+    second = threads.submit(lambda request: (request, released.set())[0], "releases")  # needs a second thread
+    assert (second.result(10), first.result(10)) == ("releases", "waits")
+
+    def failing(request: Any) -> None:
+        raise ValueError(request)
+
+    with pytest.raises(ValueError, match="^bad$"):
+        threads.submit(failing, "bad").result(10)
+    assert threads.submit(lambda request: request * 2, 21).result(10) == 42  # an idle thread is reused
