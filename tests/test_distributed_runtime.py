@@ -391,8 +391,23 @@ def _transfer_groups(sess: tf.Session) -> dict[tuple[str, int], list[list[str]]]
     return found
 
 
+def _training_step(rng: Any) -> tuple:
+    with tf.device(tf.train.replica_device_setter(ps_tasks=1)):
+        x, y = tf.placeholder(tf.float32, [None, 6]), tf.placeholder(tf.int64, [None])
+        w1 = tf.Variable(rng.standard_normal([6, 5]).astype(np.float32), name="w1")
+        b1 = tf.Variable(tf.zeros([5]), name="b1")
+        w2 = tf.Variable(rng.standard_normal([5, 3]).astype(np.float32), name="w2")
+        logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    return x, y, [w1, b1, w2], loss, train
+
+
 def test_a_training_step_pulls_its_variables_and_its_gradients_in_one_request_each(
         cluster: dict[str, Any], transport: str, monkeypatch: Any) -> None:
+    from caudal.runtime.distributed import master
+
+    monkeypatch.setattr(master, "RELAY", False)  # TF's partitions, the tasks pulling from each other
     requests: list[int] = []
     single, grouped = rpc.GrpcWorkerClient.recv_tensor_async, rpc.GrpcWorkerClient.recv_tensors_async
     monkeypatch.setattr(rpc.GrpcWorkerClient, "recv_tensor_async",
@@ -403,14 +418,7 @@ def test_a_training_step_pulls_its_variables_and_its_gradients_in_one_request_ea
     images, labels = rng.standard_normal([8, 6]).astype(np.float32), rng.integers(0, 3, 8)
     results = []
     with tf.Graph().as_default():
-        with tf.device(tf.train.replica_device_setter(ps_tasks=1)):
-            x, y = tf.placeholder(tf.float32, [None, 6]), tf.placeholder(tf.int64, [None])
-            w1 = tf.Variable(rng.standard_normal([6, 5]).astype(np.float32), name="w1")
-            b1 = tf.Variable(tf.zeros([5]), name="b1")
-            w2 = tf.Variable(rng.standard_normal([5, 3]).astype(np.float32), name="w2")
-            logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-            train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        x, y, (w1, b1, w2), loss, train = _training_step(rng)
         for target in ("", cluster["worker"].target):
             with tf.Session(target) as sess:
                 sess.run(tf.global_variables_initializer())
@@ -428,6 +436,40 @@ def test_a_training_step_pulls_its_variables_and_its_gradients_in_one_request_ea
             "gradients/MatMul_grad/MatMul_1:0", "gradients/add_grad/Sum:0"] in ps_groups, ps_groups
     if transport == "grpc only":
         assert requests == [3] * 3, requests  # one request a step from the worker, for three tensors
+
+
+def test_a_relayed_training_step_is_two_calls_to_the_ps_and_no_pull(cluster: dict[str, Any],
+                                                                      monkeypatch: Any) -> None:
+    """The worker's client runs the worker's partition in its own process, so it relays: per step a
+    RunGraph on the ps for the variables, then one with the gradients (relay.py)."""
+    calls: list[str] = []
+    for name in ("recv_tensor_async", "recv_tensors_async", "run_graph_async"):
+        original = getattr(rpc.GrpcWorkerClient, name)
+        monkeypatch.setattr(rpc.GrpcWorkerClient, name,
+                            lambda self, *args, _name=name, _original=original: calls.append(_name) or
+                            _original(self, *args))
+    rng = np.random.default_rng(1)
+    images, labels = rng.standard_normal([8, 6]).astype(np.float32), rng.integers(0, 3, 8)
+    results = []
+    with tf.Graph().as_default():
+        x, y, variables, loss, train = _training_step(rng)
+        for target in ("", cluster["worker"].target):
+            with tf.Session(target) as sess:
+                sess.run(tf.global_variables_initializer())
+                sess.run([train, loss], {x: images, y: labels})
+                calls.clear()
+                losses = [sess.run([train, loss], {x: images, y: labels})[1] for _ in range(3)]
+                step_calls = list(calls)
+                results.append((losses, sess.run(variables)))
+                if target:
+                    [plan] = [p for p in sess._remote._plans.values() if p.relay is not None and p.fetch_count == 2]
+    _assert_same(results[1], results[0])
+    pre, local, post = plan.relay
+    assert [s.partition.task for s in (*pre, local, *post)] == [("ps", 0), ("worker", 0), ("ps", 0)]
+    assert sorted(name for name, _ in pre[0].relay_fetches) == ["b1/read:0", "w1/read:0", "w2/read:0"]
+    assert not any(n.op in ("_Send", "_Recv") for s in (*pre, local, *post) for n in s.partition.graph_def.node)
+    assert {n.op for n in post[0].partition.graph_def.node} >= {"ApplyGradientDescent", "VariableV2", "Placeholder"}
+    assert step_calls == ["run_graph_async"] * 6, step_calls
 
 
 def test_sends_that_wait_for_the_receiver_between_them_are_pulled_apart(cluster: dict[str, Any],

@@ -30,11 +30,15 @@ from caudal.framework.device_spec import DeviceSpec
 from caudal.framework.tensor import Tensor
 from caudal.runtime.distributed import rpc
 from caudal.runtime.distributed.cluster import ClusterSpec
-from caudal.runtime.distributed.partition import DistributedPlan, build_distributed_plan
+from caudal.runtime.distributed.partition import DistributedPlan, Partition, build_distributed_plan
+from caudal.runtime.distributed.relay import relay_stages
+from caudal.runtime.distributed.worker import task_device
 
 __all__ = ["RemoteMaster", "parse_target", "connect_timeout", "reset"]
 
 _SCHEME = "grpc://"
+# Whether runs whose tasks all trade tensors with this process's task alone relay them (relay.py).
+RELAY = True
 CONNECT_TIMEOUT_SECS = 30.0
 
 
@@ -111,6 +115,11 @@ class RemoteMaster:
             if plan is None:
                 plan = build_distributed_plan(fetch_list, feeds, self.cluster, self.task,
                                               lambda task: self._task(task)[1])
+                if RELAY and isinstance(self._task(self.task)[0], rpc.LocalWorkerClient):
+                    stages = relay_stages(plan.partitions, self.task, lambda task: task_device(*task), Partition)
+                    if stages is not None:
+                        plan.relay = stages
+                        plan.partitions = [s.partition for s in (*stages[0], stages[1], *stages[2])]
                 self._plans[key] = plan
             if not plan.registered:
                 for part in plan.partitions:
@@ -137,6 +146,8 @@ class RemoteMaster:
 
     def _execute_step(self, plan: DistributedPlan, results: list[Any], step_id: int, on_failure: _StepCleanup,
                       feed_values: list[Any]) -> list[Any]:
+        if plan.relay is not None:
+            return self._execute_relayed(plan.relay, results, step_id, on_failure, feed_values)
         remote, local = [], []
         for part in plan.partitions:
             client = self._tasks[part.task][0]
@@ -163,6 +174,42 @@ class RemoteMaster:
         for part in plan.partitions:
             for (_, index), value in zip(part.fetches, outcomes[id(part)]):
                 results[index] = value
+        return results
+
+    def _execute_relayed(self, stages: tuple, results: list[Any], step_id: int, on_failure: _StepCleanup,
+                         feed_values: list[Any]) -> list[Any]:
+        """A relayed run (caudal.runtime.distributed.relay): the pre stages, the local stage in this
+        thread, the post stages; the tensors between them pass through here."""
+        pre, local, post = stages
+        relayed: dict[int, Any] = {}
+        for group in (pre, [local], post):
+            calls = []
+            for stage in group:
+                part = stage.partition
+                feeds = [(name, feed_values[j]) for name, j in part.feeds]
+                feeds += [(name, relayed[slot]) for name, slot in stage.relay_feeds]
+                fetches = [name for name, _ in part.fetches] + [name for name, _ in stage.relay_fetches]
+                try:
+                    call = self._tasks[part.task][0].run_graph_async(self.handle, part.graph_handle, step_id, feeds,
+                                                                     fetches, on_failure, len(stage.relay_fetches))
+                except errors.OpError as e:
+                    on_failure()
+                    call = _raiser(e)
+                calls.append((stage, call))
+            outcomes: dict[int, Any] = {}
+            for stage, call in calls:
+                _collect(call, outcomes, id(stage))
+            failures = [outcome for outcome in outcomes.values() if isinstance(outcome, BaseException)]
+            if failures:
+                on_failure()
+                raise _root_error(failures)
+            for stage, _ in calls:
+                values = outcomes[id(stage)]
+                count = len(stage.partition.fetches)
+                for (_, index), value in zip(stage.partition.fetches, values[:count]):
+                    results[index] = value
+                for (_, slot), value in zip(stage.relay_fetches, values[count:]):
+                    relayed[slot] = value
         return results
 
     def list_devices(self) -> list[Any]:

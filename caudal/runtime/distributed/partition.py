@@ -62,13 +62,14 @@ class Partition:
 class DistributedPlan:
     """A run signature split by task; `fed_fetches` are fetches answered from the feeds."""
 
-    __slots__ = ("partitions", "fed_fetches", "fetch_count", "registered")
+    __slots__ = ("partitions", "fed_fetches", "fetch_count", "registered", "relay")
 
     def __init__(self, partitions: list[Partition], fed_fetches: list[tuple[int, int]], fetch_count: int):
         self.partitions = partitions
         self.fed_fetches = fed_fetches
         self.fetch_count = fetch_count
         self.registered = False
+        self.relay: Any = None  # (pre stages, local stage, post stages) of caudal.runtime.distributed.relay
 
 
 # ------------------------------------------------------------------ placement

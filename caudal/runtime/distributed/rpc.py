@@ -77,10 +77,13 @@ def _rpc_error(error: grpc.RpcError, address: str) -> errors.OpError:
 
 # ------------------------------------------------------------------ serving
 _CODED_RESPONSES = {"RecvTensor": tensor_coding.decode_recv_tensor_response,
-                    "RecvTensors": tensor_coding.decode_recv_tensors_response}
+                    "RecvTensors": tensor_coding.decode_recv_tensors_response,
+                    "RunGraph": tensor_coding.decode_run_graph_response}
+# Requests the client writes as bytes and the server reads with these.
+_CODED_REQUESTS = {"RunGraph": tensor_coding.decode_run_graph_request}
 
 
-def _handler(method: Callable[[Any], Any], request_cls: Any, response_cls: Any,
+def _handler(method: Callable[[Any], Any], request_cls: Callable[[bytes], Any], response_cls: Any,
              coded: bool = False) -> grpc.RpcMethodHandler:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         try:
@@ -92,7 +95,7 @@ def _handler(method: Callable[[Any], Any], request_cls: Any, response_cls: Any,
             context.set_trailing_metadata(((_SERVICE_ERROR, "1"),))
             context.abort(grpc.StatusCode.INTERNAL, f"{type(e).__name__}: {e}")
 
-    return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=request_cls.FromString,
+    return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=request_cls,
                                                response_serializer=None if coded else response_cls.SerializeToString)
 
 
@@ -125,23 +128,16 @@ class _ProtoService:
         self._service.deregister_graph(request.session_handle, request.graph_handle)
         return worker_pb2.DeregisterGraphResponse()
 
-    def RunGraph(self, request: Any) -> Any:  # noqa: N802
-        response = worker_pb2.RunGraphResponse()
+    def RunGraph(self, request: tuple[Any, list[tuple[str, Any]]]) -> bytes:  # noqa: N802
+        request, feeds = request  # tensor_coding.decode_run_graph_request
         try:
-            feeds = [(named.name, tensor_from_proto(named.tensor)) for named in request.send]
             values = self._service.run_graph(request.session_handle, request.graph_handle, request.step_id, feeds,
                                              list(request.recv_key))
         except errors.OpError as e:
             if not request.store_errors_in_response_body:
                 raise
-            response.status_code = e.error_code
-            response.status_error_message = e.message
-            return response
-        for name, value in zip(request.recv_key, values):
-            named = response.recv.add()
-            named.name = name
-            named.tensor.CopyFrom(tensor_to_proto(value))
-        return response
+            return tensor_coding.encode_run_graph_response([], e.error_code, e.message)
+        return tensor_coding.encode_run_graph_response(list(zip(request.recv_key, values)))
 
     def CleanupGraph(self, request: Any) -> Any:  # noqa: N802
         self._service.cleanup_graph(request.step_id)
@@ -167,7 +163,8 @@ def serve(service: Any, bind_address: str, max_workers: int = 128) -> tuple[grpc
     from concurrent import futures
 
     proto_service = _ProtoService(service)
-    handlers = {name: _handler(getattr(proto_service, name), request_cls, response_cls, name in _CODED_RESPONSES)
+    handlers = {name: _handler(getattr(proto_service, name), _CODED_REQUESTS.get(name, request_cls.FromString),
+                               response_cls, name in _CODED_RESPONSES)
                 for name, (request_cls, response_cls) in _METHODS.items()}
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="caudal-worker"),
                          handlers=[grpc.method_handlers_generic_handler(SERVICE, handlers)],
@@ -234,7 +231,8 @@ class GrpcWorkerClient:
         self.address = address
         self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
         self._calls = {name: self._channel.unary_unary(f"/{SERVICE}/{name}",
-                                                       request_serializer=request_cls.SerializeToString,
+                                                       request_serializer=None if name in _CODED_REQUESTS
+                                                       else request_cls.SerializeToString,
                                                        response_deserializer=_CODED_RESPONSES.get(
                                                            name, response_cls.FromString))
                        for name, (request_cls, response_cls) in _METHODS.items()}
@@ -271,32 +269,30 @@ class GrpcWorkerClient:
             session_handle=handle, create_worker_session_called=True, graph_handle=graph_handle), timeout)
 
     def run_graph_async(self, handle: str, graph_handle: str, step_id: int, feeds: list[tuple[str, Any]],
-                        fetches: list[str], on_failure: Callable[[], None]) -> Callable[[], list[Any]]:
-        """Starts the run; returns a function that waits for it and gives the fetched values.
+                        fetches: list[str], on_failure: Callable[[], None], relayed: int = 0
+                        ) -> Callable[[], list[Any]]:
+        """Starts the run; returns a function that waits for it and gives the fetched values (the last
+        `relayed` of them read-only, as received, for another partition to take as feeds).
         `on_failure()` is called as soon as the run fails."""
         request = worker_pb2.RunGraphRequest(session_handle=handle, create_worker_session_called=True,
                                              graph_handle=graph_handle, step_id=step_id, recv_key=fetches,
                                              store_errors_in_response_body=True)
-        for name, value in feeds:
-            named = request.send.add()
-            named.name = name
-            named.tensor.CopyFrom(tensor_to_proto(value))
-        future = _CALL_THREADS.submit(self._calls["RunGraph"], request)
+        future = _CALL_THREADS.submit(self._calls["RunGraph"], tensor_coding.encode_run_graph_request(request, feeds))
 
         def done(finished: Any) -> None:
-            if finished.cancelled() or finished.exception() is not None or finished.result().status_code:
+            if finished.cancelled() or finished.exception() is not None or finished.result()[0].status_code:
                 on_failure()
 
         future.add_done_callback(done)
 
         def result() -> list[Any]:
             try:
-                response = future.result()
+                response, values = future.result()
             except grpc.RpcError as e:
                 raise _rpc_error(e, self.address) from None
             if response.status_code:
                 raise _op_error(response.status_code, response.status_error_message)
-            return [_owned(tensor_from_proto(named.tensor)) for named in response.recv]
+            return _owned_but(values, relayed)
 
         return result
 
@@ -371,7 +367,8 @@ class LocalWorkerClient:
         self._live().deregister_graph(handle, graph_handle)
 
     def run_graph_async(self, handle: str, graph_handle: str, step_id: int, feeds: list[tuple[str, Any]],
-                        fetches: list[str], on_failure: Callable[[], None]) -> Callable[[], list[Any]]:
+                        fetches: list[str], on_failure: Callable[[], None], relayed: int = 0
+                        ) -> Callable[[], list[Any]]:
         """The run happens when the returned function is called (in the caller's thread)."""
         service = self._live()
 
@@ -381,7 +378,7 @@ class LocalWorkerClient:
             except BaseException:
                 on_failure()
                 raise
-            return [_owned(v) for v in values]
+            return _owned_but(values, relayed)
 
         return result
 
@@ -411,6 +408,12 @@ def _owned(value: Any) -> Any:
             return value[()]
         return value.copy()
     return value
+
+
+def _owned_but(values: list[Any], relayed: int) -> list[Any]:
+    """`values` owned by the caller, but for the last `relayed`, which go on to another partition."""
+    kept = len(values) - relayed
+    return [_owned(v) for v in values[:kept]] + list(values[kept:])
 
 
 _lock = threading.Lock()

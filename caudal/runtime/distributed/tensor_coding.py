@@ -1,17 +1,21 @@
-"""The bytes of RecvTensorResponse messages, written and read without protobuf message objects.
+"""The bytes of the messages that carry tensors, written and read without protobuf message objects.
 
 A received tensor is most of a step's traffic (a ps task's variables, a worker's gradients).
 Through protobuf objects its bytes would be copied five times on the way out (`tobytes`, into
 the TensorProto, into the response, into the list, by serialization) and twice on the way in.
 These functions write the same wire bytes that `RecvTensorResponse.SerializeToString()` gives
 (TensorFlow's grpc tensor coding does the same in C++), copying a tensor's memory once, and read
-them back as arrays that view the received buffer. Anything but a plain number array (strings,
-resources, empty arrays, a TensorProto with other fields) goes through the protobuf classes.
+them back as arrays that view the received buffer; RunGraph's feeds (`RunGraphRequest.send`) and
+fetches (`RunGraphResponse.recv`) are coded the same way, its other fields by protobuf. Anything
+but a plain number array (strings, resources, empty arrays, a TensorProto with other fields) goes
+through the protobuf classes.
 
 The messages (caudal/proto/worker.proto, tensor.proto, tensor_shape.proto), by field number:
 RecvTensorsResponse{1: repeated RecvTensorResponse}, RecvTensorResponse{1: TensorProto tensor,
 2: bool is_dead}, TensorProto{1: DataType dtype, 2: TensorShapeProto tensor_shape, 4: bytes
-tensor_content}, TensorShapeProto{2: repeated Dim}, Dim{1: int64 size}.
+tensor_content}, TensorShapeProto{2: repeated Dim}, Dim{1: int64 size}; RunGraphRequest{3: repeated
+NamedTensorProto send, ...}, RunGraphResponse{1: repeated NamedTensorProto recv, ...},
+NamedTensorProto{1: string name, 2: TensorProto tensor}.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from caudal.proto import tensor_pb2, worker_pb2
 from caudal.runtime.plan import DEAD
 
 __all__ = ["tensor_to_proto", "tensor_from_proto", "encode_recv_tensor_response", "encode_recv_tensors_response",
-           "decode_recv_tensor_response", "decode_recv_tensors_response"]
+           "decode_recv_tensor_response", "decode_recv_tensors_response", "encode_run_graph_request",
+           "decode_run_graph_request", "encode_run_graph_response", "decode_run_graph_response"]
 
 _LEN = 2  # the wire type of length-delimited fields
 _DEAD_RESPONSE = bytes([2 << 3, 1])  # RecvTensorResponse{is_dead: true}
@@ -185,3 +190,74 @@ def decode_recv_tensors_response(data: bytes) -> list[Any]:
     view = memoryview(data)
     return [_decode_response(view, start, end) for number, wire, start, end in _fields(view, 0, len(view))
             if number == 1 and wire == _LEN]
+
+
+# ------------------------------------------------------------------ RunGraph
+def _size(parts: list[Any]) -> int:
+    return sum(len(part) if isinstance(part, bytes) else part.nbytes for part in parts)
+
+
+def _named_tensors(number: int, items: list[tuple[str, Any]]) -> list[Any]:
+    """Field `number` of a message, a NamedTensorProto for each (name, value)."""
+    parts: list[Any] = []
+    for name, value in items:
+        encoded = name.encode()
+        tensor = _tensor_parts(value)
+        named = [_field(1, len(encoded)) + encoded + _field(2, _size(tensor))] + tensor
+        parts.append(_field(number, _size(named)))
+        parts.extend(named)
+    return parts
+
+
+def _split_named(data: memoryview, number: int) -> tuple[bytes, list[tuple[str, Any]]]:
+    """The bytes of every field but `number` (a message protobuf can parse), and the (name, value) of
+    each NamedTensorProto in field `number`."""
+    rest: list[Any] = []
+    named: list[tuple[str, Any]] = []
+    at, end = 0, len(data)
+    while at < end:
+        start = at
+        key, at = _read_varint(data, at)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            _, at = _read_varint(data, at)
+        elif wire == _LEN:
+            size, at = _read_varint(data, at)
+            if field == number:
+                name, tensor = "", None
+                for inner, inner_wire, begin, stop in _fields(data, at, at + size):
+                    if inner == 1 and inner_wire == _LEN:
+                        name = bytes(data[begin:stop]).decode()
+                    elif inner == 2 and inner_wire == _LEN:
+                        tensor = _decode_tensor(data, begin, stop)
+                named.append((name, tensor if tensor is not None else tensor_from_proto(tensor_pb2.TensorProto())))
+                at += size
+                continue
+            at += size
+        else:
+            raise ValueError(f"unexpected wire type {wire}")
+        rest.append(data[start:at])
+    return b"".join(rest), named
+
+
+def encode_run_graph_request(request: worker_pb2.RunGraphRequest, feeds: list[tuple[str, Any]]) -> bytes:
+    """The bytes of `request` with `feeds` as its `send` tensors."""
+    return b"".join([request.SerializeToString(), *_named_tensors(3, feeds)])
+
+
+def decode_run_graph_request(data: bytes) -> tuple[worker_pb2.RunGraphRequest, list[tuple[str, Any]]]:
+    """A RunGraphRequest's bytes as (the request without `send`, its (name, value) feeds)."""
+    rest, feeds = _split_named(memoryview(data), 3)
+    return worker_pb2.RunGraphRequest.FromString(rest), feeds
+
+
+def encode_run_graph_response(values: list[tuple[str, Any]], status_code: int = 0, message: str = "") -> bytes:
+    """The bytes of a RunGraphResponse: the fetched (name, value)s, or an error's code and message."""
+    status = worker_pb2.RunGraphResponse(status_code=status_code, status_error_message=message)
+    return b"".join([*_named_tensors(1, values), status.SerializeToString()])
+
+
+def decode_run_graph_response(data: bytes) -> tuple[worker_pb2.RunGraphResponse, list[Any]]:
+    """A RunGraphResponse's bytes as (the response without `recv`, the fetched values in order)."""
+    rest, values = _split_named(memoryview(data), 1)
+    return worker_pb2.RunGraphResponse.FromString(rest), [value for _, value in values]
