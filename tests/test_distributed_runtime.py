@@ -446,8 +446,8 @@ def test_a_relayed_training_step_is_two_calls_to_the_ps_and_no_pull(cluster: dic
     for name in ("recv_tensor_async", "recv_tensors_async", "run_graph_async"):
         original = getattr(rpc.GrpcWorkerClient, name)
         monkeypatch.setattr(rpc.GrpcWorkerClient, name,
-                            lambda self, *args, _name=name, _original=original: calls.append(_name) or
-                            _original(self, *args))
+                            lambda self, *args, _name=name, _original=original, **kwargs: calls.append(_name) or
+                            _original(self, *args, **kwargs))
     rng = np.random.default_rng(1)
     images, labels = rng.standard_normal([8, 6]).astype(np.float32), rng.integers(0, 3, 8)
     results = []

@@ -190,8 +190,9 @@ class RemoteMaster:
                 feeds += [(name, relayed[slot]) for name, slot in stage.relay_feeds]
                 fetches = [name for name, _ in part.fetches] + [name for name, _ in stage.relay_fetches]
                 try:
-                    call = self._tasks[part.task][0].run_graph_async(self.handle, part.graph_handle, step_id, feeds,
-                                                                     fetches, on_failure, len(stage.relay_fetches))
+                    call = self._tasks[part.task][0].run_graph_async(
+                        self.handle, part.graph_handle, step_id, feeds, fetches, on_failure, len(stage.relay_fetches),
+                        deferred=len(group) == 1)
                 except errors.OpError as e:
                     on_failure()
                     call = _raiser(e)

@@ -269,15 +269,35 @@ class GrpcWorkerClient:
             session_handle=handle, create_worker_session_called=True, graph_handle=graph_handle), timeout)
 
     def run_graph_async(self, handle: str, graph_handle: str, step_id: int, feeds: list[tuple[str, Any]],
-                        fetches: list[str], on_failure: Callable[[], None], relayed: int = 0
-                        ) -> Callable[[], list[Any]]:
+                        fetches: list[str], on_failure: Callable[[], None], relayed: int = 0,
+                        deferred: bool = False) -> Callable[[], list[Any]]:
         """Starts the run; returns a function that waits for it and gives the fetched values (the last
         `relayed` of them read-only, as received, for another partition to take as feeds).
-        `on_failure()` is called as soon as the run fails."""
+        `on_failure()` is called as soon as the run fails. `deferred`: the call is made by the
+        returned function, in its caller's thread (for a caller with nothing to do meanwhile)."""
         request = worker_pb2.RunGraphRequest(session_handle=handle, create_worker_session_called=True,
                                              graph_handle=graph_handle, step_id=step_id, recv_key=fetches,
                                              store_errors_in_response_body=True)
-        future = _CALL_THREADS.submit(self._calls["RunGraph"], tensor_coding.encode_run_graph_request(request, feeds))
+        data = tensor_coding.encode_run_graph_request(request, feeds)
+
+        def answer(response: Any, values: list[Any]) -> list[Any]:
+            if response.status_code:
+                raise _op_error(response.status_code, response.status_error_message)
+            return _owned_but(values, relayed)
+
+        if deferred:
+            def call_now() -> list[Any]:
+                try:
+                    response, values = self._calls["RunGraph"](data)
+                except grpc.RpcError as e:
+                    on_failure()
+                    raise _rpc_error(e, self.address) from None
+                if response.status_code:
+                    on_failure()
+                return answer(response, values)
+
+            return call_now
+        future = _CALL_THREADS.submit(self._calls["RunGraph"], data)
 
         def done(finished: Any) -> None:
             if finished.cancelled() or finished.exception() is not None or finished.result()[0].status_code:
@@ -290,9 +310,7 @@ class GrpcWorkerClient:
                 response, values = future.result()
             except grpc.RpcError as e:
                 raise _rpc_error(e, self.address) from None
-            if response.status_code:
-                raise _op_error(response.status_code, response.status_error_message)
-            return _owned_but(values, relayed)
+            return answer(response, values)
 
         return result
 
@@ -367,8 +385,8 @@ class LocalWorkerClient:
         self._live().deregister_graph(handle, graph_handle)
 
     def run_graph_async(self, handle: str, graph_handle: str, step_id: int, feeds: list[tuple[str, Any]],
-                        fetches: list[str], on_failure: Callable[[], None], relayed: int = 0
-                        ) -> Callable[[], list[Any]]:
+                        fetches: list[str], on_failure: Callable[[], None], relayed: int = 0,
+                        deferred: bool = True) -> Callable[[], list[Any]]:
         """The run happens when the returned function is called (in the caller's thread)."""
         service = self._live()
 
