@@ -12,7 +12,7 @@ import pytest
 
 import caudal as tf
 from caudal.runtime.distributed import rpc
-from tests.distributed_cluster import Process, free_port, loopback_cluster, server_process
+from tests.distributed_cluster import Process, free_port, kill_all, loopback_cluster, server_process
 
 
 @pytest.fixture(scope="module")
@@ -492,7 +492,28 @@ def test_sends_that_wait_for_the_receiver_between_them_are_pulled_apart(cluster:
             assert finished, "the run waited forever"
             np.testing.assert_array_equal(finished[0], [41.0, 82.0])
             groups = _transfer_groups(sess)
+            assert all(plan.relay is None for plan in sess._remote._plans.values())  # c goes back: no relay
     assert sorted(map(sorted, groups[("worker", 0)])) == [["a/read:0"], ["add:0"]], groups
+
+
+def test_tensors_between_two_ps_tasks_keep_the_pulls() -> None:
+    spec = loopback_cluster(ps=2, worker=1)
+    servers = [server_process(spec, "ps", i) for i in range(2)]
+    worker = tf.train.Server(spec, job_name="worker", task_index=0)
+    try:
+        with tf.Graph().as_default():
+            with tf.device("/job:ps/task:0"):
+                a = tf.Variable([1.0, 2.0], name="a")
+            with tf.device("/job:ps/task:1"):
+                b = a * 2.0                           # ps 1 reads ps 0's variable
+            x = tf.placeholder(tf.float32, [2])
+            with tf.Session(worker.target) as sess:
+                sess.run(a.initializer)
+                np.testing.assert_array_equal(sess.run(b + x, {x: [1.0, 1.0]}), [3.0, 5.0])
+                assert [plan.relay for plan in sess._remote._plans.values()][-1] is None
+    finally:
+        worker.stop()
+        kill_all(servers)
 
 
 def test_call_threads_never_queue_a_call_behind_a_waiting_one() -> None:
