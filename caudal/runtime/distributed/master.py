@@ -188,10 +188,10 @@ class RemoteMaster:
                 part = stage.partition
                 feeds = [(name, feed_values[j]) for name, j in part.feeds]
                 feeds += [(name, relayed[slot]) for name, slot in stage.relay_feeds]
-                fetches = [name for name, _ in part.fetches] + [name for name, _ in stage.relay_fetches]
                 try:
                     call = self._tasks[part.task][0].run_graph_async(
-                        self.handle, part.graph_handle, step_id, feeds, fetches, on_failure, len(stage.relay_fetches),
+                        self.handle, part.graph_handle, step_id, feeds, stage.fetch_names, on_failure,
+                        len(stage.relay_fetches),
                         deferred=len(group) == 1)
                 except errors.OpError as e:
                     on_failure()
@@ -201,8 +201,7 @@ class RemoteMaster:
             for stage, call in calls:
                 _collect(call, outcomes, id(stage))
             failures = [outcome for outcome in outcomes.values() if isinstance(outcome, BaseException)]
-            if failures:
-                on_failure()
+            if failures:  # each failed call has started the step's cleanup (on_failure)
                 raise _root_error(failures)
             for stage, _ in calls:
                 values = outcomes[id(stage)]

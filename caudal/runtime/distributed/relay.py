@@ -34,14 +34,16 @@ _COPYABLE = frozenset(["VariableV2", "Variable", "VarHandleOp", "Const", "Placeh
 class Stage:
     """One RunGraph of a relayed run: a partition (its task, GraphDef, handle, user feeds and fetches)
     and the relayed tensors it takes (`relay_feeds`: Placeholder name, slot) and gives
-    (`relay_fetches`: tensor name, slot)."""
+    (`relay_fetches`: tensor name, slot); `fetch_names` are what its RunGraph asks for, the user's
+    fetches first."""
 
-    __slots__ = ("partition", "relay_feeds", "relay_fetches")
+    __slots__ = ("partition", "relay_feeds", "relay_fetches", "fetch_names")
 
     def __init__(self, partition: Any):
         self.partition = partition
         self.relay_feeds: list[tuple[str, int]] = []
         self.relay_fetches: list[tuple[str, int]] = []
+        self.fetch_names: list[str] = []
 
 
 def _producer(name: str) -> str:
@@ -95,14 +97,11 @@ def _split(part: Any, local_device: str) -> tuple[list[Any], list[Any], dict, di
             if node.name not in post and any(_producer(i) in post for i in node.input):
                 post.add(node.name)
                 changed = True
-    sends = {n.name for n in nodes if n.op == "_Send"}
-    if sends & post:
+    sends = [n for n in nodes if n.op == "_Send"]
+    if any(n.name in post for n in sends):
         return None
-    fetched: dict[tuple[str, str], str] = {}
-    for node in nodes:
-        if node.op == "_Send":
-            fetched[(_attr(node, "tensor_name"), local_device)] = _tensor(node.input[0])
-    pre = [n for n in nodes if n.name not in post and n.name not in sends]
+    fetched = {(_attr(n, "tensor_name"), local_device): _tensor(n.input[0]) for n in sends}
+    pre = [n for n in nodes if n.name not in post and n.op != "_Send"]
     copies: dict[str, Any] = {}
 
     def copy(name: str) -> bool:
@@ -180,10 +179,6 @@ def relay_stages(partitions: list[Any], local_task: tuple, device_of: Any,
             elif stages is pre_stages and (stage.relay_fetches or stage_part.fetches
                                            or any(n.op not in _COPYABLE for n in nodes)):
                 stages.append(stage)
-        pre_names = {n.name for n in pre_nodes}
-        post_names = {n.name for n in post_nodes}
-        if any(_producer(name) not in pre_names | post_names for name, _ in part.fetches):
-            return None
     # The local partition: its _Recvs from the pre stages become Placeholders, its _Sends fetches.
     [part] = local
     local_part = make_partition(local_task)
@@ -208,4 +203,6 @@ def relay_stages(partitions: list[Any], local_task: tuple, device_of: Any,
             if key not in slots:
                 return None
             stage.relay_feeds.append((name, slots[key]))
+    for stage in (*pre_stages, local_stage, *post_stages):
+        stage.fetch_names = [name for name, _ in stage.partition.fetches] + [name for name, _ in stage.relay_fetches]
     return pre_stages, local_stage, post_stages

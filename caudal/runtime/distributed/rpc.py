@@ -83,7 +83,7 @@ _CODED_RESPONSES = {"RecvTensor": tensor_coding.decode_recv_tensor_response,
 _CODED_REQUESTS = {"RunGraph": tensor_coding.decode_run_graph_request}
 
 
-def _handler(method: Callable[[Any], Any], request_cls: Callable[[bytes], Any], response_cls: Any,
+def _handler(method: Callable[[Any], Any], read_request: Callable[[bytes], Any], response_cls: Any,
              coded: bool = False) -> grpc.RpcMethodHandler:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         try:
@@ -95,7 +95,7 @@ def _handler(method: Callable[[Any], Any], request_cls: Callable[[bytes], Any], 
             context.set_trailing_metadata(((_SERVICE_ERROR, "1"),))
             context.abort(grpc.StatusCode.INTERNAL, f"{type(e).__name__}: {e}")
 
-    return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=request_cls,
+    return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=read_request,
                                                response_serializer=None if coded else response_cls.SerializeToString)
 
 

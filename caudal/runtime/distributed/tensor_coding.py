@@ -85,11 +85,15 @@ def _tensor_parts(value: Any) -> list[Any]:
     return [b"\x08" + _varint(enum) + _field(2, len(dims)) + dims + _field(4, data.nbytes), data]
 
 
+def _size(parts: list[Any]) -> int:
+    return sum(len(part) if isinstance(part, bytes) else part.nbytes for part in parts)
+
+
 def _response_parts(value: Any) -> list[Any]:
     if value is DEAD:
         return [_DEAD_RESPONSE]
     tensor = _tensor_parts(value)
-    return [_field(1, sum(len(part) if isinstance(part, bytes) else part.nbytes for part in tensor))] + tensor
+    return [_field(1, _size(tensor))] + tensor
 
 
 def encode_recv_tensor_response(value: Any) -> bytes:
@@ -102,7 +106,7 @@ def encode_recv_tensors_response(values: list[Any]) -> bytes:
     parts: list[Any] = []
     for value in values:
         response = _response_parts(value)
-        parts.append(_field(1, sum(len(part) if isinstance(part, bytes) else part.nbytes for part in response)))
+        parts.append(_field(1, _size(response)))
         parts.extend(response)
     return b"".join(parts)
 
@@ -193,10 +197,6 @@ def decode_recv_tensors_response(data: bytes) -> list[Any]:
 
 
 # ------------------------------------------------------------------ RunGraph
-def _size(parts: list[Any]) -> int:
-    return sum(len(part) if isinstance(part, bytes) else part.nbytes for part in parts)
-
-
 def _named_tensors(number: int, items: list[tuple[str, Any]]) -> list[Any]:
     """Field `number` of a message, a NamedTensorProto for each (name, value)."""
     parts: list[Any] = []
@@ -224,13 +224,13 @@ def _split_named(data: memoryview, number: int) -> tuple[bytes, list[tuple[str, 
         elif wire == _LEN:
             size, at = _read_varint(data, at)
             if field == number:
-                name, tensor = "", None
+                name, tensor = "", (at, at)  # no tensor field: an empty TensorProto
                 for inner, inner_wire, begin, stop in _fields(data, at, at + size):
                     if inner == 1 and inner_wire == _LEN:
                         name = bytes(data[begin:stop]).decode()
                     elif inner == 2 and inner_wire == _LEN:
-                        tensor = _decode_tensor(data, begin, stop)
-                named.append((name, tensor if tensor is not None else tensor_from_proto(tensor_pb2.TensorProto())))
+                        tensor = (begin, stop)
+                named.append((name, _decode_tensor(data, *tensor)))
                 at += size
                 continue
             at += size
