@@ -5,7 +5,8 @@ classes) trains `--steps` steps (2,000) from `numpy_input_fn` batches of 100 (sh
 evaluates once on the 2,000 test images. The wall time of each (model_dir creation to the evaluation's
 result) is measured in a fresh child process: caudal's in this interpreter's, TensorFlow's in the `--tf`
 interpreter's (TensorFlow removed Estimators in 2.16: use one with tensorflow 2.15 and tensorflow-estimator
-2.15), alternately, `--rounds` times. Target: caudal's total time <= 0.5x TensorFlow's.
+2.15), alternately, `--rounds` times. caudal's bytecode is written first, as a regular install does (see
+_bytecode.py). Target: caudal's total time <= 0.5x TensorFlow's.
 
     python benchmarks/estimator.py                          # caudal only
     python benchmarks/estimator.py --tf /path/to/python     # and TensorFlow 2.15, alternately
@@ -18,6 +19,8 @@ import os
 import subprocess
 import sys
 import tempfile
+
+import _bytecode
 
 RUN = r'''
 def run(tf, estimator, fc, data_path, model_dir, steps):
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args()
     print(f"OpenBLAS kernels: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset: detected)')}")
+    _bytecode.compile_caudal()
     with tempfile.TemporaryDirectory() as tmp:
         data_path = os.path.join(tmp, "mnist.npz")
         _write_data(data_path)
