@@ -68,8 +68,8 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     flag_b, ldb, b = _operand(b, transpose_b)
     result = np.empty((m, n), _F32)
     lib_module.apply_thread_count(1)
-    status = _sgemm(flag_a, flag_b, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
-                    result.ctypes.data, n)
+    address = lib_module.address
+    status = _sgemm(flag_a, flag_b, m, n, k, 1.0, address(a), lda, address(b), ldb, 0.0, address(result), n)
     if status != 0:
         return _numpy_matmul(xp, a, b, transpose_a=flag_a == b"T", transpose_b=flag_b == b"T")
     return result

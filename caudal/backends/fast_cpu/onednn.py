@@ -50,6 +50,7 @@ from caudal.backends.fast_cpu.onednn_lib import (
     QUERY_WEIGHTS_MD,
     DnnlError,
     Library,
+    address,
     exec_args,
     load,
 )
@@ -142,10 +143,10 @@ class _Plan:
         """Runs on `arrays` (one per port, in port order); the caller holds `_lock`."""
         scratch = _scratchpad(self.scratchpad_bytes)
         for port, array in zip(self.ports, arrays, strict=True):
-            port.user.bind(array.ctypes.data)
+            port.user.bind(address(array))
         for primitive, args, scratch_memory in self.steps:
             if scratch_memory is not None:
-                scratch_memory.bind(scratch.ctypes.data)
+                scratch_memory.bind(address(scratch))
             self.lib.execute(primitive, args)
 
 

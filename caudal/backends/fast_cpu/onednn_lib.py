@@ -27,7 +27,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DnnlError", "Library", "MemoryDesc", "Primitive", "load", "find_library_path", "open_library",
+__all__ = ["DnnlError", "Library", "MemoryDesc", "Primitive", "address", "load", "find_library_path", "open_library",
            "check_version", "set_num_threads", "ARG_SRC", "ARG_DST", "ARG_WEIGHTS", "ARG_DIFF_SRC", "ARG_DIFF_DST",
            "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_FROM", "ARG_TO"]
 
@@ -422,6 +422,19 @@ def apply_thread_count(count: int) -> int:
         _libgomp().omp_set_num_threads(count)
         _thread_state.applied = count
     return count
+
+
+_from_buffer = ctypes.c_char.from_buffer
+_addressof = ctypes.addressof
+
+
+def address(array: Any) -> int:
+    """The address of a C-contiguous array's first byte: `array.ctypes.data` in a third of its time (a
+    ctypes view of a writable buffer; read-only arrays take the slower way)."""
+    try:
+        return _addressof(_from_buffer(array))
+    except (TypeError, ValueError):
+        return array.ctypes.data
 
 
 def max_threads() -> int:
