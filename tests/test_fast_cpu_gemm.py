@@ -9,7 +9,7 @@ from tests.onednn_fixtures import require_onednn
 
 require_onednn()
 
-from caudal.backends.fast_cpu import gemm  # noqa: E402
+from caudal.backends.fast_cpu import gemm, onednn_lib  # noqa: E402
 
 pytestmark = pytest.mark.fast_cpu
 
@@ -100,10 +100,23 @@ def test_a_session_on_fast_cpu_runs_matmul_on_onednn(sgemm_calls):
 def test_products_given_several_threads_run_on_numpys_blas(sgemm_calls, monkeypatch):
     from caudal.framework import threads
 
-    a, b = _operands(128, 156, 512, False, False)
+    a, b = _operands(128, 784, 512, False, False)  # 103 MFLOP, above SINGLE_FLOPS
+    assert 2 * 128 * 784 * 512 >= gemm.SINGLE_FLOPS
     monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
     np.testing.assert_array_equal(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b)
     assert sgemm_calls == []
     monkeypatch.setattr(threads, "threads_for", lambda flops: 1)
     gemm.matmul(np, a, b, transpose_a=False, transpose_b=False)
     assert len(sgemm_calls) == 1
+
+
+def test_products_under_single_flops_run_on_one_onednn_thread_whatever_the_policy(sgemm_calls, monkeypatch):
+    from caudal.framework import threads
+
+    a, b = _operands(128, 156, 512, False, False)  # an LSTM step's 20 MFLOP product
+    assert gemm.MIN_FLOPS <= 2 * 128 * 156 * 512 < gemm.SINGLE_FLOPS
+    monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
+    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b, rtol=1e-5,
+                               atol=1e-4)
+    assert sgemm_calls == [(b"N", b"N", 128, 512, 156)]
+    assert onednn_lib.max_threads() == 1
