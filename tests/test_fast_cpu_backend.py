@@ -133,6 +133,7 @@ def test_products_run_on_threads_sized_to_their_work(monkeypatch) -> None:
         pytest.skip("NumPy's BLAS is not one threadpoolctl controls")
     monkeypatch.setattr(threads, "_cap", 2)
     monkeypatch.setattr(threads, "_blas_threads", 0)
+    monkeypatch.setattr(threads, "_blas_single", False)  # as in a process where fast_cpu never loaded
 
     def blas_threads() -> int:
         counts = {controller.get_num_threads() for controller in threads._blas_controllers()}

@@ -40,7 +40,8 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "cap", "set_cap", "threads_for", "blas_threads_for", "enabled",
+__all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "cap", "set_cap", "threads_for", "blas_threads_for",
+           "blas_single_thread", "enabled",
            "others_idle", "serving_tasks"]
 
 # About 1 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
@@ -173,12 +174,28 @@ def _blas_controllers() -> list[Any]:
     return _blas
 
 
+_blas_single = False
+
+
+def blas_single_thread() -> None:
+    """Keeps NumPy's BLAS on one thread from now on. The fast_cpu backend calls this once oneDNN runs the
+    products that deserve threads: OpenBLAS's idle threads spin, and beside OpenMP's threads they made
+    a LeNet step 1.5-2x slower than with OpenBLAS on one thread (see caudal.backends.fast_cpu.gemm)."""
+    global _blas_single, _blas_threads
+    if not enabled():
+        return
+    _blas_single = True
+    for controller in _blas_controllers():
+        controller.set_num_threads(1)
+    _blas_threads = 1
+
+
 def blas_threads_for(flops: float) -> None:
     """Sets NumPy's BLAS to the threads a product of `flops` arithmetic operations runs on."""
     global _blas_threads
     if not enabled():
         return
-    count = threads_for(flops)
+    count = 1 if _blas_single else threads_for(flops)
     if count != _blas_threads:
         for controller in _blas_controllers():
             controller.set_num_threads(count)

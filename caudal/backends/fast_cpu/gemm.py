@@ -1,19 +1,21 @@
 """MatMul on oneDNN's sgemm, for the `fast_cpu` backend.
 
-TF's CPU MatMul runs on oneDNN (or Eigen); NumPy's runs on OpenBLAS. On one
-thread, for the products training steps are made of (a batch of 100-128
-against a few hundred units), oneDNN's JIT sgemm measured 7-15% faster than
-OpenBLAS on an AVX-512 machine (128x784 by 784x512: 654 us against 772 us).
-On two threads it was as often slower: its OpenMP threads sleep between
-regions (OMP_WAIT_POLICY=PASSIVE, see onednn_lib) and waking them costs more
-than OpenBLAS's spinning threads do. So `VARIANTS` maps MatMul to a kernel
-that runs the products `caudal.framework.threads` gives one thread on oneDNN
-and the rest on NumPy's BLAS, except that products under `SINGLE_FLOPS` run on
-one oneDNN thread whatever the policy says: on a 2-core AVX-512 machine,
-oneDNN on one thread ran the 20 MFLOP products of an LSTM step (128x156 by
-156x512) and an MNIST MLP (100x784 by 784x128) in 96-125 us, OpenBLAS on two
-threads in 60-150 us with its SkylakeX kernels and 99-151 us with its Haswell
-ones (`OPENBLAS_CORETYPE=Haswell`), and it leaves the other core free.
+TF's CPU MatMul runs on oneDNN (or Eigen); NumPy's runs on OpenBLAS. For the
+products training steps are made of (a batch of 100-128 against a few hundred
+units), oneDNN's JIT sgemm measured faster than OpenBLAS on an AVX-512 machine
+on one thread (128x156 by 156x512: 96-125 us against 185-200 us with
+OpenBLAS's Haswell kernels, 102-138 us with its SkylakeX ones), and as fast as
+OpenBLAS on two threads. So `VARIANTS` maps MatMul to a kernel that runs
+float32 products on oneDNN: on one thread under `SINGLE_FLOPS` (its OpenMP
+threads sleep between regions, see onednn_lib, and waking them cost more than
+such a product gains: an LSTM step ran 1.34x slower), else on the threads
+`caudal.framework.threads` gives them.
+
+Once this module has loaded, NumPy's BLAS stays on one thread for the rest of
+the process (`threads.blas_single_thread`): its threads spin after each call
+and took the second core from OpenMP's, so that a LeNet step ran in 63-72 ms
+with OpenBLAS free to use two threads against 36-55 ms without (the
+products it still runs are small: bias gradients, odd dtypes).
 
 Only float32 matrices of at least `MIN_FLOPS` arithmetic go to oneDNN (below
 that the ctypes call costs more than it saves); everything else, and every
@@ -48,6 +50,7 @@ def prepare() -> None:
 
     _sgemm = lib_module.load().dll.dnnl_sgemm
     _numpy_matmul = get_op_def("MatMul").variants["numpy"]
+    thread_policy.blas_single_thread()
 
 
 def _operand(x: np.ndarray, transposed: bool) -> tuple[bytes, int, np.ndarray]:
@@ -68,13 +71,12 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
     k_b, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
     flops = 2.0 * m * n * k
-    if (k != k_b or flops < MIN_FLOPS or not thread_policy.enabled()
-            or (flops >= SINGLE_FLOPS and thread_policy.threads_for(flops) != 1)):
+    if k != k_b or flops < MIN_FLOPS or not thread_policy.enabled():
         return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
     flag_a, lda, a = _operand(a, transpose_a)
     flag_b, ldb, b = _operand(b, transpose_b)
     result = np.empty((m, n), _F32)
-    lib_module.apply_thread_count(1)
+    lib_module.apply_thread_count(1 if flops < SINGLE_FLOPS else thread_policy.threads_for(flops))
     address = lib_module.address
     status = _sgemm(flag_a, flag_b, m, n, k, 1.0, address(a), lda, address(b), ldb, 0.0, address(result), n)
     if status != 0:
