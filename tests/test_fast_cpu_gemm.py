@@ -97,32 +97,42 @@ def test_a_session_on_fast_cpu_runs_matmul_on_onednn(sgemm_calls):
     assert len(sgemm_calls) == 2  # the product and its weight gradient (x's is pruned)
 
 
-def test_products_given_several_threads_run_on_as_many_onednn_threads(sgemm_calls, monkeypatch):
+def test_threaded_products_run_on_numpys_blas_until_a_convolution_ran(sgemm_calls, monkeypatch):
     from caudal.framework import threads
 
+    monkeypatch.setattr(threads, "_blas_single", False)
     a, b = _operands(128, 784, 512, False, False)  # 103 MFLOP, above SINGLE_FLOPS
     assert 2 * 128 * 784 * 512 >= gemm.SINGLE_FLOPS
     monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
-    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b, rtol=1e-5,
-                               atol=1e-3)
-    assert onednn_lib.max_threads() == 2
+    np.testing.assert_array_equal(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b)
+    assert sgemm_calls == []
     monkeypatch.setattr(threads, "threads_for", lambda flops: 1)
     gemm.matmul(np, a, b, transpose_a=False, transpose_b=False)
-    assert onednn_lib.max_threads() == 1
-    assert len(sgemm_calls) == 2
+    assert len(sgemm_calls) == 1 and onednn_lib.max_threads() == 1
 
 
-def test_numpys_blas_stays_on_one_thread_once_onednn_runs_the_products(monkeypatch):
+def test_after_a_convolution_numpys_blas_keeps_one_thread_and_products_run_on_onednn(sgemm_calls, monkeypatch):
     from threadpoolctl import threadpool_info
 
+    from caudal.backends.fast_cpu import onednn
     from caudal.framework import threads
 
-    gemm.prepare()
-    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
-    assert blas and all(info["num_threads"] == 1 for info in blas)
+    monkeypatch.setattr(threads, "_blas_single", False)
     monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    attrs = dict(strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC",
+                 dilations=[1, 1, 1, 1])
+    onednn.VARIANTS["Conv2D"](np, x, w, **attrs)
+    assert threads.blas_is_single()
+    assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
     threads.blas_threads_for(1e12)
     assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
+    a, b = _operands(128, 784, 512, False, False)
+    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b, rtol=1e-5,
+                               atol=1e-3)
+    assert len(sgemm_calls) == 1 and onednn_lib.max_threads() == 2
 
 
 def test_products_under_single_flops_run_on_one_onednn_thread_whatever_the_policy(sgemm_calls, monkeypatch):

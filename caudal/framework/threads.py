@@ -41,7 +41,7 @@ import time
 from typing import Any
 
 __all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "cap", "set_cap", "threads_for", "blas_threads_for",
-           "blas_single_thread", "enabled",
+           "blas_single_thread", "blas_is_single", "enabled",
            "others_idle", "serving_tasks"]
 
 # About 1 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
@@ -178,16 +178,22 @@ _blas_single = False
 
 
 def blas_single_thread() -> None:
-    """Keeps NumPy's BLAS on one thread from now on. The fast_cpu backend calls this once oneDNN runs the
-    products that deserve threads: OpenBLAS's idle threads spin, and beside OpenMP's threads they made
-    a LeNet step 1.5-2x slower than with OpenBLAS on one thread (see caudal.backends.fast_cpu.gemm)."""
+    """Keeps NumPy's BLAS on one thread from now on. The fast_cpu backend calls this when it first runs a
+    convolution on oneDNN's OpenMP threads, and runs every product on oneDNN from then on: OpenBLAS's
+    idle threads spin, and beside OpenMP's they made a LeNet step 1.5-2x slower than with OpenBLAS on
+    one thread (see caudal.backends.fast_cpu.gemm)."""
     global _blas_single, _blas_threads
-    if not enabled():
+    if not enabled() or _blas_single:
         return
     _blas_single = True
     for controller in _blas_controllers():
         controller.set_num_threads(1)
     _blas_threads = 1
+
+
+def blas_is_single() -> bool:
+    """Whether `blas_single_thread` was called in this process."""
+    return _blas_single
 
 
 def blas_threads_for(flops: float) -> None:

@@ -2,20 +2,20 @@
 
 TF's CPU MatMul runs on oneDNN (or Eigen); NumPy's runs on OpenBLAS. For the
 products training steps are made of (a batch of 100-128 against a few hundred
-units), oneDNN's JIT sgemm measured faster than OpenBLAS on an AVX-512 machine
-on one thread (128x156 by 156x512: 96-125 us against 185-200 us with
-OpenBLAS's Haswell kernels, 102-138 us with its SkylakeX ones), and as fast as
-OpenBLAS on two threads. So `VARIANTS` maps MatMul to a kernel that runs
-float32 products on oneDNN: on one thread under `SINGLE_FLOPS` (its OpenMP
+units), oneDNN's JIT sgemm measured faster than OpenBLAS on one thread on an
+AVX-512 machine (128x156 by 156x512: 96-125 us against 185-200 us with
+OpenBLAS's Haswell kernels, 102-138 us with its SkylakeX ones), and about as
+fast as OpenBLAS on two. So `VARIANTS` maps MatMul to a kernel that runs
+float32 products on oneDNN on one thread under `SINGLE_FLOPS` (its OpenMP
 threads sleep between regions, see onednn_lib, and waking them cost more than
-such a product gains: an LSTM step ran 1.34x slower), else on the threads
-`caudal.framework.threads` gives them.
-
-Once this module has loaded, NumPy's BLAS stays on one thread for the rest of
-the process (`threads.blas_single_thread`): its threads spin after each call
-and took the second core from OpenMP's, so that a LeNet step ran in 63-72 ms
-with OpenBLAS free to use two threads against 36-55 ms without (the
-products it still runs are small: bias gradients, odd dtypes).
+such a product gains: an LSTM step ran 1.34x slower). Larger products get the
+threads `caudal.framework.threads` gives them: one on oneDNN; more on
+OpenBLAS, whose spinning threads wake sooner (128x784 by 784x512 on two
+threads: 353 us against oneDNN's 543 us with the SkylakeX kernels) - until the
+process runs a convolution on oneDNN. From then on NumPy's BLAS stays on one
+thread and every product runs on oneDNN (`threads.blas_single_thread`):
+OpenBLAS's spinning threads took the second core from OpenMP's, and a LeNet
+step ran in 63-72 ms with them against 36-55 ms without.
 
 Only float32 matrices of at least `MIN_FLOPS` arithmetic go to oneDNN (below
 that the ctypes call costs more than it saves); everything else, and every
@@ -50,7 +50,6 @@ def prepare() -> None:
 
     _sgemm = lib_module.load().dll.dnnl_sgemm
     _numpy_matmul = get_op_def("MatMul").variants["numpy"]
-    thread_policy.blas_single_thread()
 
 
 def _operand(x: np.ndarray, transposed: bool) -> tuple[bytes, int, np.ndarray]:
@@ -73,10 +72,13 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     flops = 2.0 * m * n * k
     if k != k_b or flops < MIN_FLOPS or not thread_policy.enabled():
         return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+    threads = 1 if flops < SINGLE_FLOPS else thread_policy.threads_for(flops)
+    if threads > 1 and not thread_policy.blas_is_single():
+        return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
     flag_a, lda, a = _operand(a, transpose_a)
     flag_b, ldb, b = _operand(b, transpose_b)
     result = np.empty((m, n), _F32)
-    lib_module.apply_thread_count(1 if flops < SINGLE_FLOPS else thread_policy.threads_for(flops))
+    lib_module.apply_thread_count(threads)
     address = lib_module.address
     status = _sgemm(flag_a, flag_b, m, n, k, 1.0, address(a), lda, address(b), ldb, 0.0, address(result), n)
     if status != 0:
