@@ -97,21 +97,31 @@ def test_a_session_on_fast_cpu_runs_matmul_on_onednn(sgemm_calls):
     assert len(sgemm_calls) == 2  # the product and its weight gradient (x's is pruned)
 
 
-def test_threaded_products_run_on_numpys_blas_until_a_convolution_ran(sgemm_calls, monkeypatch):
+@pytest.mark.parametrize("count", [1, 2])
+def test_products_run_on_the_onednn_threads_the_policy_gives(sgemm_calls, monkeypatch, count):
     from caudal.framework import threads
 
     monkeypatch.setattr(threads, "_blas_single", False)
-    a, b = _operands(128, 784, 512, False, False)  # 103 MFLOP, above SINGLE_FLOPS
-    assert 2 * 128 * 784 * 512 >= gemm.SINGLE_FLOPS
-    monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
-    np.testing.assert_array_equal(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b)
+    a, b = _operands(128, 156, 512, False, False)  # an LSTM step's 20 MFLOP product
+    monkeypatch.setattr(threads, "threads_for", lambda flops: count)
+    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b, rtol=1e-5,
+                               atol=1e-4)
+    assert sgemm_calls == [(b"N", b"N", 128, 512, 156)]
+    assert onednn_lib.max_threads() == count
+    assert threads.blas_is_single() == (count > 1)  # one pool of threads once oneDNN's run in parallel
+
+
+def test_the_library_thread_policy_leaves_products_to_numpy(sgemm_calls, monkeypatch):
+    from caudal.framework import threads
+
+    a, b = _operands(128, 156, 512, False, False)
+    monkeypatch.setattr(threads, "enabled", lambda: False)
+    np.testing.assert_array_equal(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False),
+                                  _numpy(a, b, transpose_a=False, transpose_b=False))
     assert sgemm_calls == []
-    monkeypatch.setattr(threads, "threads_for", lambda flops: 1)
-    gemm.matmul(np, a, b, transpose_a=False, transpose_b=False)
-    assert len(sgemm_calls) == 1 and onednn_lib.max_threads() == 1
 
 
-def test_after_a_convolution_numpys_blas_keeps_one_thread_and_products_run_on_onednn(sgemm_calls, monkeypatch):
+def test_after_a_threaded_convolution_numpys_blas_keeps_one_thread(monkeypatch):
     from threadpoolctl import threadpool_info
 
     from caudal.backends.fast_cpu import onednn
@@ -129,19 +139,19 @@ def test_after_a_convolution_numpys_blas_keeps_one_thread_and_products_run_on_on
     assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
     threads.blas_threads_for(1e12)
     assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
-    a, b = _operands(128, 784, 512, False, False)
-    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b, rtol=1e-5,
-                               atol=1e-3)
-    assert len(sgemm_calls) == 1 and onednn_lib.max_threads() == 2
 
 
-def test_products_under_single_flops_run_on_one_onednn_thread_whatever_the_policy(sgemm_calls, monkeypatch):
-    from caudal.framework import threads
+@pytest.mark.parametrize("preset", [{}, {"OMP_WAIT_POLICY": "PASSIVE"}, {"GOMP_SPINCOUNT": "0"}])
+def test_openmp_threads_spin_briefly_unless_the_user_chose(monkeypatch, preset):
+    import os
 
-    a, b = _operands(128, 156, 512, False, False)  # an LSTM step's 20 MFLOP product
-    assert gemm.MIN_FLOPS <= 2 * 128 * 156 * 512 < gemm.SINGLE_FLOPS
-    monkeypatch.setattr(threads, "threads_for", lambda flops: 2)
-    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=False), a @ b, rtol=1e-5,
-                               atol=1e-4)
-    assert sgemm_calls == [(b"N", b"N", 128, 512, 156)]
-    assert onednn_lib.max_threads() == 1
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in preset.items():
+        monkeypatch.setenv(name, value)
+    onednn_lib._bounded_openmp_waits()
+    if preset:
+        assert {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")} == {
+            "OMP_WAIT_POLICY": preset.get("OMP_WAIT_POLICY"), "GOMP_SPINCOUNT": preset.get("GOMP_SPINCOUNT")}
+    else:
+        assert (os.environ["OMP_WAIT_POLICY"], os.environ["GOMP_SPINCOUNT"]) == ("ACTIVE", onednn_lib.SPIN_COUNT)

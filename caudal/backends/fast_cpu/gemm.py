@@ -4,18 +4,14 @@ TF's CPU MatMul runs on oneDNN (or Eigen); NumPy's runs on OpenBLAS. For the
 products training steps are made of (a batch of 100-128 against a few hundred
 units), oneDNN's JIT sgemm measured faster than OpenBLAS on one thread on an
 AVX-512 machine (128x156 by 156x512: 96-125 us against 185-200 us with
-OpenBLAS's Haswell kernels, 102-138 us with its SkylakeX ones), and about as
-fast as OpenBLAS on two. So `VARIANTS` maps MatMul to a kernel that runs
-float32 products on oneDNN on one thread under `SINGLE_FLOPS` (its OpenMP
-threads sleep between regions, see onednn_lib, and waking them cost more than
-such a product gains: an LSTM step ran 1.34x slower). Larger products get the
-threads `caudal.framework.threads` gives them: one on oneDNN; more on
-OpenBLAS, whose spinning threads wake sooner (128x784 by 784x512 on two
-threads: 353 us against oneDNN's 543 us with the SkylakeX kernels) - until the
-process runs a convolution on oneDNN. From then on NumPy's BLAS stays on one
-thread and every product runs on oneDNN (`threads.blas_single_thread`):
-OpenBLAS's spinning threads took the second core from OpenMP's, and a LeNet
-step ran in 63-72 ms with them against 36-55 ms without.
+OpenBLAS's Haswell kernels, 102-138 us with its SkylakeX ones), and with its
+OpenMP threads spinning briefly between regions (see onednn_lib) as fast or
+faster on two. So `VARIANTS` maps MatMul to a kernel that runs float32
+products on oneDNN with the threads `caudal.framework.threads` gives them.
+The first product or convolution given more than one thread holds NumPy's
+BLAS to one thread for the rest of the process (`threads.blas_single_thread`):
+OpenBLAS's threads spin too, and beside OpenMP's they took the second core
+from them (a LeNet step: 63-74 ms with both pools, 36-52 ms with one).
 
 Only float32 matrices of at least `MIN_FLOPS` arithmetic go to oneDNN (below
 that the ctypes call costs more than it saves); everything else, and every
@@ -34,10 +30,9 @@ import numpy as np
 from caudal.backends.fast_cpu import onednn_lib as lib_module
 from caudal.framework import threads as thread_policy
 
-__all__ = ["VARIANTS", "prepare", "MIN_FLOPS", "SINGLE_FLOPS", "matmul"]
+__all__ = ["VARIANTS", "prepare", "MIN_FLOPS", "matmul"]
 
 MIN_FLOPS = 1 << 20
-SINGLE_FLOPS = 1 << 25
 _F32 = np.dtype(np.float32)
 _sgemm: Any = None
 _numpy_matmul: Any = None
@@ -72,9 +67,9 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     flops = 2.0 * m * n * k
     if k != k_b or flops < MIN_FLOPS or not thread_policy.enabled():
         return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
-    threads = 1 if flops < SINGLE_FLOPS else thread_policy.threads_for(flops)
+    threads = thread_policy.threads_for(flops)
     if threads > 1 and not thread_policy.blas_is_single():
-        return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+        thread_policy.blas_single_thread()
     flag_a, lda, a = _operand(a, transpose_a)
     flag_b, ldb, b = _operand(b, transpose_b)
     result = np.empty((m, n), _F32)

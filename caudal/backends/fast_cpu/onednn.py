@@ -21,8 +21,8 @@ grouped convolutions with one group per input channel.
   for C-contiguous native float32 arrays.
 - Executions hold one lock (one engine, one stream, one scratchpad per
   process); every result is a fresh array the caller owns.
-- The first convolution keeps NumPy's BLAS on one thread for the rest of the
-  process, and products then run on oneDNN (see `gemm`): OpenBLAS's spinning
+- The first convolution on more than one thread keeps NumPy's BLAS on one
+  thread for the rest of the process (see `gemm`): OpenBLAS's spinning
   threads and OpenMP's fought over the cores.
 """
 from __future__ import annotations
@@ -186,9 +186,9 @@ def _run(key: tuple, build: Callable[[Library], _Plan], arrays: Sequence[np.ndar
     remembered, so the caller's NumPy path runs from then on without retrying)."""
     with _lock:
         if thread_policy.enabled():
-            if not thread_policy.blas_is_single():
-                thread_policy.blas_single_thread()  # one pool of threads from now on (see gemm)
             threads = lib_module.apply_thread_count(thread_policy.threads_for(flops))
+            if threads > 1 and not thread_policy.blas_is_single():
+                thread_policy.blas_single_thread()  # one pool of threads from now on (see gemm)
         else:
             threads = lib_module.apply_num_threads()
         key = key + (threads,)
