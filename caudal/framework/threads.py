@@ -28,7 +28,9 @@ created with a nonzero value; process-wide, where TF's pools are per
 Session), else `OMP_NUM_THREADS` / `OPENBLAS_NUM_THREADS` / `MKL_NUM_THREADS`.
 NumPy's BLAS is switched through threadpoolctl's handle on the library
 (about a microsecond per switch, and only when the count changes); where no
-BLAS threadpoolctl knows is loaded, nothing is switched.
+BLAS threadpoolctl knows is loaded, nothing is switched. Once the fast_cpu
+backend has run a kernel on several of oneDNN's OpenMP threads, NumPy's BLAS
+stays on one (`blas_single_thread`): one pool of threads per process.
 `CAUDAL_THREAD_POLICY=library` leaves every library's own threading alone, and
 `CAUDAL_PARALLEL_FLOPS` and `CAUDAL_IDLE_PARALLEL_FLOPS` move the thresholds
 (all read once per process).
