@@ -180,10 +180,10 @@ _blas_single = False
 
 
 def blas_single_thread() -> None:
-    """Keeps NumPy's BLAS on one thread from now on. The fast_cpu backend calls this when it first runs a
-    product or a convolution on more than one of oneDNN's OpenMP threads: OpenBLAS's idle threads spin,
-    and beside OpenMP's they made a LeNet step 1.5-2x slower than with OpenBLAS on one thread (see
-    caudal.backends.fast_cpu.gemm)."""
+    """Keeps NumPy's BLAS on one thread from now on (a no-op once done). The fast_cpu backend calls this
+    whenever it runs a product or a convolution on more than one of oneDNN's OpenMP threads: OpenBLAS's
+    idle threads spin, and beside OpenMP's they made a LeNet step 1.5-2x slower than with OpenBLAS on
+    one thread (see caudal.backends.fast_cpu.gemm)."""
     global _blas_single, _blas_threads
     if not enabled() or _blas_single:
         return

@@ -68,7 +68,7 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     if k != k_b or flops < MIN_FLOPS or not thread_policy.enabled():
         return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
     threads = thread_policy.threads_for(flops)
-    if threads > 1 and not thread_policy.blas_is_single():
+    if threads > 1:
         thread_policy.blas_single_thread()
     flag_a, lda, a = _operand(a, transpose_a)
     flag_b, ldb, b = _operand(b, transpose_b)

@@ -187,7 +187,7 @@ def _run(key: tuple, build: Callable[[Library], _Plan], arrays: Sequence[np.ndar
     with _lock:
         if thread_policy.enabled():
             threads = lib_module.apply_thread_count(thread_policy.threads_for(flops))
-            if threads > 1 and not thread_policy.blas_is_single():
+            if threads > 1:
                 thread_policy.blas_single_thread()  # one pool of threads from now on (see gemm)
         else:
             threads = lib_module.apply_num_threads()

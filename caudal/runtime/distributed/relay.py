@@ -68,6 +68,15 @@ def _placeholder(recv: Any) -> Any:
     return node
 
 
+def _clone(node: Any, inputs: Any) -> Any:
+    """A copy of `node` whose inputs are `inputs`."""
+    clone = type(node)()
+    clone.CopyFrom(node)
+    del clone.input[:]
+    clone.input.extend(inputs)
+    return clone
+
+
 def _graph(nodes: list[Any]) -> Any:
     from caudal.proto import graph_pb2
 
@@ -110,11 +119,7 @@ def _split(part: Any, local_device: str) -> tuple[list[Any], list[Any], dict, di
         node = by_name[name]
         if node.op not in _COPYABLE or any(not i.startswith("^") and not copy(_producer(i)) for i in node.input):
             return False
-        clone = type(node)()
-        clone.CopyFrom(node)
-        del clone.input[:]
-        clone.input.extend(i for i in node.input if not i.startswith("^"))
-        copies[name] = clone
+        copies[name] = _clone(node, [i for i in node.input if not i.startswith("^")])
         return True
 
     post_nodes: list[Any] = []
@@ -126,20 +131,18 @@ def _split(part: Any, local_device: str) -> tuple[list[Any], list[Any], dict, di
             fed[(_attr(node, "tensor_name"), _attr(node, "recv_device"))] = node.name
             post_nodes.append(_placeholder(node))
             continue
-        clone = type(node)()
-        clone.CopyFrom(node)
-        del clone.input[:]
+        inputs = []
         for i in node.input:
             source = _producer(i)
             if source in post:
-                clone.input.append(i)
+                inputs.append(i)
             elif i.startswith("^"):
                 continue  # the pre stage has run before this one
             elif copy(source):
-                clone.input.append(i)
+                inputs.append(i)
             else:
                 return None
-        post_nodes.append(clone)
+        post_nodes.append(_clone(node, inputs))
     return pre, list(copies.values()) + post_nodes, fetched, fed
 
 

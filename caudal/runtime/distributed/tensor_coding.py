@@ -214,29 +214,19 @@ def _split_named(data: memoryview, number: int) -> tuple[bytes, list[tuple[str, 
     each NamedTensorProto in field `number`."""
     rest: list[Any] = []
     named: list[tuple[str, Any]] = []
-    at, end = 0, len(data)
-    while at < end:
-        start = at
-        key, at = _read_varint(data, at)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            _, at = _read_varint(data, at)
-        elif wire == _LEN:
-            size, at = _read_varint(data, at)
-            if field == number:
-                name, tensor = "", (at, at)  # no tensor field: an empty TensorProto
-                for inner, inner_wire, begin, stop in _fields(data, at, at + size):
-                    if inner == 1 and inner_wire == _LEN:
-                        name = bytes(data[begin:stop]).decode()
-                    elif inner == 2 and inner_wire == _LEN:
-                        tensor = (begin, stop)
-                named.append((name, _decode_tensor(data, *tensor)))
-                at += size
-                continue
-            at += size
+    field_start = 0  # each field's key starts where the one before it ends
+    for field, wire, begin, end in _fields(data, 0, len(data)):
+        if field == number and wire == _LEN:
+            name, tensor = "", (begin, begin)  # no tensor field: an empty TensorProto
+            for inner, inner_wire, inner_begin, inner_end in _fields(data, begin, end):
+                if inner == 1 and inner_wire == _LEN:
+                    name = bytes(data[inner_begin:inner_end]).decode()
+                elif inner == 2 and inner_wire == _LEN:
+                    tensor = (inner_begin, inner_end)
+            named.append((name, _decode_tensor(data, *tensor)))
         else:
-            raise ValueError(f"unexpected wire type {wire}")
-        rest.append(data[start:at])
+            rest.append(data[field_start:end])
+        field_start = end
     return b"".join(rest), named
 
 
