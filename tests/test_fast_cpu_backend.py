@@ -182,11 +182,11 @@ def test_a_fast_cpu_session_imports_numba_only_when_a_loop_kernel_runs() -> None
     code = ("import sys, numpy as np, caudal as tf\n"
             "config = tf.ConfigProto()\n"
             "config.experimental.executor_type = 'fast_cpu'\n"
-            "x = tf.placeholder(tf.float32, [1, 4, 4, 1])\n"
+            "x = tf.placeholder(tf.float32, [1, 256, 256, 1])\n"
             "with tf.Session(config=config) as sess:\n"
-            "    sess.run(x + 1, {x: np.ones([1, 4, 4, 1])})\n"
+            "    sess.run(tf.nn.max_pool(x + 1, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'), {x: np.ones([1, 256, 256, 1])})\n"
             "    assert 'numba' not in sys.modules\n"
-            "    sess.run(tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'), {x: np.ones([1, 4, 4, 1])})\n"
+            "    sess.run(tf.gradients(tf.nn.relu(x), x), {x: np.ones([1, 256, 256, 1])})\n"
             "from caudal.backends.fast_cpu import backend\n"
             "assert 'numba' in sys.modules or backend.loaded_modules()['loops'] != 'loaded'\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -61,7 +61,8 @@ from caudal.framework import threads as thread_policy
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, shape_nhwc, spatial
 
-__all__ = ["VARIANTS", "load", "prepare", "set_num_threads", "cache_info", "clear_cache", "CACHE_SIZE"]
+__all__ = ["VARIANTS", "Plan", "run_plan", "contiguous", "activation_layout", "load", "prepare", "set_num_threads",
+           "cache_info", "clear_cache", "CACHE_SIZE"]
 
 CACHE_SIZE = 64
 
@@ -74,7 +75,7 @@ def prepare() -> Library:
 
 
 # ------------------------------------------------------------------ layouts
-def _activation(shape: Sequence[int], data_format: str) -> tuple[list[int], list[int]]:
+def activation_layout(shape: Sequence[int], data_format: str) -> tuple[list[int], list[int]]:
     """oneDNN's (N, C, H, W) dims of an activation of `shape`, and the strides of its layout."""
     if data_format == "NHWC":
         n, h, w, c = shape
@@ -118,22 +119,47 @@ class _Port:
                 self.reorder_args = [(ARG_FROM, self.user), (ARG_TO, self.memory)]
 
 
-class _Plan:
-    """A primitive with its ports and the reorders around it, ready to run on arrays."""
+class Plan:
+    """Primitives with their ports and the reorders around them, ready to run on arrays.
 
-    def __init__(self, lib: Library, primitive: Any, ports: Sequence[tuple[int, int, Any, bool]]):
+    `add` appends a primitive: its ports are bound to the caller's arrays on each run (in the
+    order of all ports added), its `private` arguments to buffers the plan keeps (a workspace),
+    and `shared` arguments to memories an earlier primitive of the plan returned from `add`.
+    """
+
+    def __init__(self, lib: Library, primitive: Any = None, ports: Sequence[tuple[int, int, Any, bool]] = ()):
         self.lib = lib
-        self.primitive = primitive
-        self.ports = [_Port(lib, primitive, arg, query, md, output) for arg, query, md, output in ports]
+        self.ports: list[_Port] = []
         self.steps: list[tuple[Any, Any, Any]] = []  # (primitive, exec args, scratchpad memory)
-        before = [p for p in self.ports if p.reorder is not None and p.arg not in _OUTPUT_ARGS]
-        after = [p for p in self.ports if p.reorder is not None and p.arg in _OUTPUT_ARGS]
-        for port in before:
-            self._add_step(port.reorder, port.reorder_args)
-        self._add_step(primitive, [(p.arg, p.memory) for p in self.ports])
-        for port in after:
-            self._add_step(port.reorder, port.reorder_args)
+        self.buffers: list[np.ndarray] = []  # the private arguments' buffers and memories, kept while the plan lives
+        self.private: list[Any] = []
+        self.scratchpad_bytes = 0
+        if primitive is not None:
+            self.add(primitive, ports)
+
+    def add(self, primitive: Any, ports: Sequence[tuple[int, int, Any, bool]],
+            private: Sequence[tuple[int, int]] = (), shared: dict[int, Any] | None = None) -> dict[int, Any]:
+        lib = self.lib
+        added = [_Port(lib, primitive, arg, query, md, output) for arg, query, md, output in ports]
+        self.ports += added
+        pairs = [(p.arg, p.memory) for p in added] + list((shared or {}).items())
+        kept = {}
+        for arg, query in private:
+            wanted = primitive.query_md(query)
+            self.buffers.append(np.empty(max(lib.md_size(wanted), 1), np.uint8))
+            kept[arg] = lib.memory(wanted)
+            kept[arg].bind(self.buffers[-1].ctypes.data)
+            self.private.append(kept[arg])
+            pairs.append((arg, kept[arg]))
+        for port in added:
+            if port.reorder is not None and port.arg not in _OUTPUT_ARGS:
+                self._add_step(port.reorder, port.reorder_args)
+        self._add_step(primitive, pairs)
+        for port in added:
+            if port.reorder is not None and port.arg in _OUTPUT_ARGS:
+                self._add_step(port.reorder, port.reorder_args)
         self.scratchpad_bytes = max(step[0].scratchpad_bytes for step in self.steps)
+        return kept
 
     def _add_step(self, primitive: Any, pairs: list) -> None:
         scratch = None
@@ -156,7 +182,7 @@ class _Plan:
 _OUTPUT_ARGS = frozenset([ARG_DST, ARG_DIFF_SRC, ARG_DIFF_WEIGHTS])
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple, _Plan | None] = OrderedDict()
+_cache: OrderedDict[tuple, Plan | None] = OrderedDict()
 _scratch = np.empty(0, np.uint8)
 
 
@@ -180,7 +206,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _run(key: tuple, build: Callable[[Library], _Plan], arrays: Sequence[np.ndarray], flops: float) -> bool:
+def run_plan(key: tuple, build: Callable[[Library], Plan], arrays: Sequence[np.ndarray], flops: float) -> bool:
     """Runs the plan of `key` (built by `build` the first time) on `arrays`, on the OpenMP threads
     its `flops` deserve (caudal.framework.threads); False when oneDNN cannot (the failure is
     remembered, so the caller's NumPy path runs from then on without retrying)."""
@@ -219,7 +245,7 @@ def _usable(*arrays: Any) -> bool:
     return all(isinstance(a, np.ndarray) and a.dtype == np.float32 and a.ndim == 4 and a.size for a in arrays)
 
 
-def _contiguous(array: np.ndarray) -> np.ndarray:
+def contiguous(array: np.ndarray) -> np.ndarray:
     return array if array.flags.c_contiguous else np.ascontiguousarray(array)
 
 
@@ -271,9 +297,9 @@ class _Family:
 
     def _mds(self, lib: Library, x_shape: Sequence[int], w_shape: Sequence[int], y_shape: Sequence[int],
              data_format: str) -> tuple:
-        x_md = lib.strided_md(*_activation(x_shape, data_format))
+        x_md = lib.strided_md(*activation_layout(x_shape, data_format))
         w_dims, w_strides = _filter(w_shape, self.depthwise)
-        y_md = lib.strided_md(*_activation(y_shape, data_format))
+        y_md = lib.strided_md(*activation_layout(y_shape, data_format))
         return x_md, lib.strided_md(w_dims, w_strides), lib.any_md(w_dims), y_md
 
     def forward(self, xp: Any, x: Any, w: Any, *, strides: list, padding: str, explicit_paddings: list,
@@ -288,17 +314,17 @@ class _Family:
             return _numpy_variant(self.names[0])(xp, x, w, **attrs)
         out_hw, geometry = found
         y = np.empty(_output_shape(x.shape, out_hw, out_channels, data_format), np.float32)
-        x, w = _contiguous(x), _contiguous(w)
+        x, w = contiguous(x), contiguous(w)
 
-        def build(lib: Library) -> _Plan:
+        def build(lib: Library) -> Plan:
             x_md, w_md, w_any, y_md = self._mds(lib, x.shape, w.shape, y.shape, data_format)
             primitive = lib.convolution_forward(x_md.handle, w_any.handle, y_md.handle, geometry)
-            return _Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
+            return Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
                                           (ARG_WEIGHTS, QUERY_WEIGHTS_MD, w_md, False),
                                           (ARG_DST, QUERY_DST_MD, y_md, True)])
 
         key = (self.names[0], x.shape, w.shape, data_format, geometry)
-        if not _run(key, build, [x, w, y], self.flops(y.size, w.shape)):
+        if not run_plan(key, build, [x, w, y], self.flops(y.size, w.shape)):
             return _numpy_variant(self.names[0])(xp, x, w, **attrs)
         return y
 
@@ -319,17 +345,17 @@ class _Family:
             return _numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
         geometry = found[1]
         dx = np.empty(x_shape, np.float32)
-        w, dy = _contiguous(w), _contiguous(dy)
+        w, dy = contiguous(w), contiguous(dy)
 
-        def build(lib: Library) -> _Plan:
+        def build(lib: Library) -> Plan:
             x_md, w_md, w_any, y_md = self._mds(lib, x_shape, w.shape, dy.shape, data_format)
             primitive = lib.convolution_backward_data(x_md.handle, w_any.handle, y_md.handle, geometry)
-            return _Plan(lib, primitive, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
+            return Plan(lib, primitive, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
                                           (ARG_WEIGHTS, QUERY_WEIGHTS_MD, w_md, False),
                                           (ARG_DIFF_SRC, QUERY_DIFF_SRC_MD, x_md, True)])
 
         key = (self.names[1], x_shape, w.shape, data_format, geometry)
-        if not _run(key, build, [dy, w, dx], self.flops(dy.size, w.shape)):
+        if not run_plan(key, build, [dy, w, dx], self.flops(dy.size, w.shape)):
             return _numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
         return dx
 
@@ -350,17 +376,17 @@ class _Family:
             return _numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
         geometry = found[1]
         dw = np.empty(w_shape, np.float32)
-        x, dy = _contiguous(x), _contiguous(dy)
+        x, dy = contiguous(x), contiguous(dy)
 
-        def build(lib: Library) -> _Plan:
+        def build(lib: Library) -> Plan:
             x_md, w_md, w_any, y_md = self._mds(lib, x.shape, w_shape, dy.shape, data_format)
             primitive = lib.convolution_backward_weights(x_md.handle, w_any.handle, y_md.handle, geometry)
-            return _Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
+            return Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
                                           (ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
                                           (ARG_DIFF_WEIGHTS, QUERY_DIFF_WEIGHTS_MD, w_md, True)])
 
         key = (self.names[2], x.shape, w_shape, data_format, geometry)
-        if not _run(key, build, [x, dy, dw], self.flops(dy.size, w_shape)):
+        if not run_plan(key, build, [x, dy, dw], self.flops(dy.size, w_shape)):
             return _numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
         return dw
 

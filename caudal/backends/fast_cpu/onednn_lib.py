@@ -1,4 +1,5 @@
-"""A ctypes binding of oneDNN 3.x's stable C API (`dnnl.h`), as much of it as the convolution kernels use.
+"""A ctypes binding of oneDNN 3.x's stable C API (`dnnl.h`), as much of it as the convolution and pooling
+kernels use.
 
 The library is the `onednn-cpu-gomp` wheel's `libdnnl.so.3` (oneDNN 3.2, GNU
 OpenMP), found under the environment's prefix or on the loader's path, and
@@ -29,7 +30,7 @@ from typing import Any
 
 __all__ = ["DnnlError", "Library", "MemoryDesc", "Primitive", "address", "load", "find_library_path", "open_library",
            "check_version", "set_num_threads", "ARG_SRC", "ARG_DST", "ARG_WEIGHTS", "ARG_DIFF_SRC", "ARG_DIFF_DST",
-           "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_FROM", "ARG_TO"]
+           "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_WORKSPACE", "ARG_FROM", "ARG_TO"]
 
 # ------------------------------------------------------------ v3.2 constants
 SUCCESS = 0
@@ -39,14 +40,17 @@ F32 = 3  # dnnl_data_type_t
 FORMAT_TAG_ANY = 1  # dnnl_format_tag_t
 CPU = 1  # dnnl_engine_kind_t
 STREAM_DEFAULT_FLAGS = 1  # dnnl_stream_default_flags (= dnnl_stream_in_order)
-FORWARD_TRAINING = 64  # dnnl_prop_kind_t
+FORWARD_TRAINING, FORWARD_INFERENCE = 64, 96  # dnnl_prop_kind_t
 CONVOLUTION_DIRECT = 1  # dnnl_alg_kind_t
+POOLING_MAX = 0x1FF
+POOLING_AVG_EXCLUDE_PADDING = 0x3FF
 SCRATCHPAD_MODE_USER = 1  # dnnl_scratchpad_mode_t
 QUERY_SRC_MD, QUERY_DIFF_SRC_MD, QUERY_WEIGHTS_MD, QUERY_DIFF_WEIGHTS_MD = 129, 130, 131, 132  # dnnl_query_t
-QUERY_DST_MD, QUERY_DIFF_DST_MD, QUERY_SCRATCHPAD_MD = 133, 134, 136
+QUERY_DST_MD, QUERY_DIFF_DST_MD, QUERY_WORKSPACE_MD, QUERY_SCRATCHPAD_MD = 133, 134, 135, 136
 ARG_SRC = ARG_FROM = 1  # DNNL_ARG_*
 ARG_DST = ARG_TO = 17
 ARG_WEIGHTS = 33
+ARG_WORKSPACE = 64
 ARG_SCRATCHPAD = 80
 ARG_DIFF_SRC = 129
 ARG_DIFF_DST = 145
@@ -101,6 +105,12 @@ _DECLARATIONS: dict[str, tuple[Any, list[Any]]] = {
     "dnnl_convolution_backward_weights_primitive_desc_create": (
         _STATUS, [_out_handle, _handle, ctypes.c_int, _handle, _handle, _handle, _handle, _dims, _dims, _dims,
                   _dims, _handle, _handle]),
+    "dnnl_pooling_forward_primitive_desc_create": (
+        _STATUS, [_out_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, _dims, _dims, _dims, _dims,
+                  _dims, _handle]),
+    "dnnl_pooling_backward_primitive_desc_create": (
+        _STATUS, [_out_handle, _handle, ctypes.c_int, _handle, _handle, _dims, _dims, _dims, _dims, _dims,
+                  _handle, _handle]),
     "dnnl_reorder_primitive_desc_create": (_STATUS, [_out_handle, _handle, _handle, _handle, _handle, _handle]),
     "dnnl_primitive_desc_query_md": (ctypes.c_void_p, [_handle, ctypes.c_int, ctypes.c_int]),
     "dnnl_primitive_desc_destroy": (_STATUS, [_handle]),
@@ -301,6 +311,24 @@ class Library:
         return self._primitive("dnnl_convolution_backward_weights_primitive_desc_create", self.engine,
                                CONVOLUTION_DIRECT, src, diff_weights, None, diff_dst, *map(dims, geometry),
                                hint.handle, self._attr.handle, hint=hint)
+
+    def pooling_forward(self, algorithm: int, src: int, dst: int, geometry: Sequence[Sequence[int]],
+                        training: bool = False) -> Primitive:
+        """A pooling; `geometry` is (strides, kernel, dilation, pad_l, pad_r). A training max pooling also
+        writes each window's argmax to its workspace."""
+        return self._primitive("dnnl_pooling_forward_primitive_desc_create", self.engine,
+                               FORWARD_TRAINING if training else FORWARD_INFERENCE, algorithm, src, dst,
+                               *map(dims, geometry), self._attr.handle)
+
+    def pooling_backward(self, algorithm: int, diff_src: int, diff_dst: int,
+                         geometry: Sequence[Sequence[int]]) -> tuple[Primitive, Primitive]:
+        """The backward pooling and the forward one it was hinted with (a max pooling's backward reads
+        the argmax the forward wrote to the workspace)."""
+        hint = self._pd("dnnl_pooling_forward_primitive_desc_create", self.engine, FORWARD_TRAINING, algorithm,
+                        diff_src, diff_dst, *map(dims, geometry), self._attr.handle)
+        backward = self._primitive("dnnl_pooling_backward_primitive_desc_create", self.engine, algorithm, diff_src,
+                                   diff_dst, *map(dims, geometry), hint.handle, self._attr.handle, hint=hint)
+        return backward, Primitive(self, hint)
 
     def reorder(self, src: int, dst: int) -> Primitive:
         return self._primitive("dnnl_reorder_primitive_desc_create", src, self.engine, dst, self.engine,

@@ -1,0 +1,198 @@
+"""oneDNN kernels of max and average pooling and their gradients, for the `fast_cpu` backend.
+
+`VARIANTS` maps MaxPool, MaxPoolGrad, AvgPool and AvgPoolGrad to kernels with
+the parameters of their NumPy variants (`caudal.ops.pooling_ops`), NHWC or
+NCHW, SAME, VALID or (MaxPool) EXPLICIT padding. They run oneDNN's pooling
+primitives, as TensorFlow 2.21 does for these ops in a graph on an x86 CPU
+(its `_MklNative*Pool*` kernels), so the results are TF's:
+
+- MaxPool: each window starts from the lowest float32 and takes an element
+  only when it is strictly greater, so a NaN is never taken and a window of
+  NaN or -inf elements gives -3.4028235e38. MaxPoolGrad runs the forward
+  pooling again to find each window's argmax (the first element of that
+  rule; the window's first element when none is taken) and sends the
+  gradient there. The NumPy variants follow TF's Eigen kernels instead, which
+  TF runs when oneDNN is off and in constant folding: a NaN that comes first
+  in its window wins there. Both agree wherever no window holds a NaN or only
+  -inf.
+- AvgPool divides by the count of real elements of each window, as TF.
+
+Everything else runs the op's NumPy variant: dtypes other than float32, empty
+tensors, windows or strides over the batch or channels, shapes the geometry
+rejects (so errors are the NumPy variant's). Non-contiguous inputs are copied
+first. Plans are cached with the convolutions' (`onednn`), per shape and
+thread count; a shape oneDNN cannot pool is remembered and runs on NumPy.
+Results are fresh arrays the caller owns.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from caudal.backends.fast_cpu import onednn
+from caudal.backends.fast_cpu.onednn_lib import (
+    ARG_DIFF_DST,
+    ARG_DIFF_SRC,
+    ARG_DST,
+    ARG_SRC,
+    ARG_WORKSPACE,
+    POOLING_AVG_EXCLUDE_PADDING,
+    POOLING_MAX,
+    QUERY_DIFF_DST_MD,
+    QUERY_DIFF_SRC_MD,
+    QUERY_DST_MD,
+    QUERY_SRC_MD,
+    QUERY_WORKSPACE_MD,
+    Library,
+)
+from caudal.ops._conv_kernels import spatial_geometry
+from caudal.ops.conv_ops import explicit_nhwc
+
+__all__ = ["VARIANTS", "prepare", "ELEMENT_FLOPS"]
+
+prepare = onednn.prepare
+
+# A pass over `n` elements is sized for threads as `n * ELEMENT_FLOPS` flops (caudal.framework.threads):
+# from 2^21 elements (8 MB of float32) it runs on every core, as the numba loops do.
+ELEMENT_FLOPS = 64
+
+
+def _numpy_variant(op_type: str) -> Callable:
+    from caudal.framework.registry import get_op_def
+
+    return get_op_def(op_type).variants["numpy"]
+
+
+def _usable(*arrays: Any) -> bool:
+    """Whether every array is a non-empty native float32 ndarray of rank 4."""
+    return all(type(a) is np.ndarray and a.dtype == np.float32 and a.ndim == 4 and a.size for a in arrays)
+
+
+def _geometry(in_shape: Sequence[int], ksize: Sequence[int], strides: Sequence[int], padding: str,
+              explicit_paddings: Sequence[int], data_format: str) -> tuple[tuple[int, ...], tuple] | None:
+    """(the pooled shape, oneDNN's (strides, kernel, dilation, pad_l, pad_r)), or None when the window
+    moves over the batch or channels or TF's geometry rejects the shapes."""
+    if data_format not in ("NHWC", "NCHW") or len(ksize) != 4 or len(strides) != 4:
+        return None
+    h_axis = 1 if data_format == "NHWC" else 2
+    c_axis = 3 if data_format == "NHWC" else 1
+    if ksize[0] != 1 or ksize[c_axis] != 1 or strides[0] != 1 or strides[c_axis] != 1:
+        return None
+    k = (int(ksize[h_axis]), int(ksize[h_axis + 1]))
+    s = (int(strides[h_axis]), int(strides[h_axis + 1]))
+    in_hw = (in_shape[h_axis], in_shape[h_axis + 1])
+    try:
+        out_hw, ((top, _), (left, _)) = spatial_geometry(in_hw, k, s, (1, 1), padding,
+                                                          explicit_nhwc(explicit_paddings, data_format))
+    except ValueError:
+        return None
+    if min(out_hw) <= 0 or min(k) <= 0 or min(s) <= 0:
+        return None
+    # oneDNN's right padding is what makes (in + left + right - k) / s + 1 the pooled size
+    right = tuple((o - 1) * st + kk - size - lo for o, st, kk, size, lo in zip(out_hw, s, k, in_hw, (top, left)))
+    n, c = in_shape[0], in_shape[c_axis]
+    out_shape = (n, *out_hw, c) if data_format == "NHWC" else (n, c, *out_hw)
+    return out_shape, (s, k, (0, 0), (top, left), right)
+
+
+def _md(lib: Library, shape: Sequence[int], data_format: str) -> Any:
+    return lib.strided_md(*onednn.activation_layout(shape, data_format))
+
+
+def _flops(elements: int) -> float:
+    return float(elements * ELEMENT_FLOPS)
+
+
+def _pool(op_type: str, algorithm: int, x: Any, attrs: dict) -> Any:
+    found = _geometry(x.shape, attrs["ksize"], attrs["strides"], attrs["padding"],
+                      attrs.get("explicit_paddings", ()), attrs["data_format"]) if _usable(x) else None
+    if found is None:
+        return _numpy_variant(op_type)(np, x, **attrs)
+    out_shape, geometry = found
+    data_format = attrs["data_format"]
+    x = onednn.contiguous(x)
+    y = np.empty(out_shape, np.float32)
+
+    def build(lib: Library) -> onednn.Plan:
+        x_md, y_md = _md(lib, x.shape, data_format), _md(lib, out_shape, data_format)
+        primitive = lib.pooling_forward(algorithm, x_md.handle, y_md.handle, geometry)
+        return onednn.Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
+                                            (ARG_DST, QUERY_DST_MD, y_md, True)])
+
+    if not onednn.run_plan((op_type, x.shape, data_format, geometry), build, [x, y], _flops(x.size)):
+        return _numpy_variant(op_type)(np, x, **attrs)
+    return y
+
+
+def max_pool(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, explicit_paddings: list,
+             data_format: str) -> Any:
+    """MaxPool on oneDNN (see the module docstring for NaN and -inf)."""
+    return _pool("MaxPool", POOLING_MAX, x, dict(ksize=ksize, strides=strides, padding=padding,
+                                                  explicit_paddings=explicit_paddings, data_format=data_format))
+
+
+def avg_pool(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, data_format: str) -> Any:
+    """AvgPool on oneDNN: window sums over the count of their real elements."""
+    return _pool("AvgPool", POOLING_AVG_EXCLUDE_PADDING, x, dict(ksize=ksize, strides=strides, padding=padding,
+                                                                  data_format=data_format))
+
+
+def max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: list, padding: str,
+                  explicit_paddings: list, data_format: str) -> Any:
+    """MaxPoolGrad on oneDNN: the forward pooling of x finds each argmax again, the backward one sends
+    dy there. `y` (the forward's result) is only checked for its shape."""
+    attrs = dict(ksize=ksize, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                 data_format=data_format)
+    found = _geometry(x.shape, ksize, strides, padding, explicit_paddings, data_format) if _usable(x, y, dy) else None
+    if found is None or y.shape != found[0] or dy.shape != found[0]:
+        return _numpy_variant("MaxPoolGrad")(xp, x, y, dy, **attrs)
+    out_shape, geometry = found
+    x, dy = onednn.contiguous(x), onednn.contiguous(dy)
+    dx = np.empty(x.shape, np.float32)
+
+    def build(lib: Library) -> onednn.Plan:
+        x_md, y_md = _md(lib, x.shape, data_format), _md(lib, out_shape, data_format)
+        backward, forward = lib.pooling_backward(POOLING_MAX, x_md.handle, y_md.handle, geometry)
+        plan = onednn.Plan(lib)
+        kept = plan.add(forward, [(ARG_SRC, QUERY_SRC_MD, x_md, False)],
+                        private=[(ARG_DST, QUERY_DST_MD), (ARG_WORKSPACE, QUERY_WORKSPACE_MD)])
+        plan.add(backward, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
+                            (ARG_DIFF_SRC, QUERY_DIFF_SRC_MD, x_md, True)],
+                 shared={ARG_WORKSPACE: kept[ARG_WORKSPACE]})
+        return plan
+
+    key = ("MaxPoolGrad", x.shape, data_format, geometry)
+    if not onednn.run_plan(key, build, [x, dy, dx], _flops(x.size)):
+        return _numpy_variant("MaxPoolGrad")(xp, x, y, dy, **attrs)
+    return dx
+
+
+def avg_pool_grad(xp: Any, orig_input_shape: Any, grad: Any, *, ksize: list, strides: list, padding: str,
+                  data_format: str) -> Any:
+    """AvgPoolGrad on oneDNN: each gradient, over its window's count of real elements, spread over them."""
+    attrs = dict(ksize=ksize, strides=strides, padding=padding, data_format=data_format)
+    x_shape = tuple(int(d) for d in np.asarray(orig_input_shape).reshape(-1))
+    found = None
+    if _usable(grad) and len(x_shape) == 4 and min(x_shape) > 0:
+        found = _geometry(x_shape, ksize, strides, padding, (), data_format)
+    if found is None or grad.shape != found[0]:
+        return _numpy_variant("AvgPoolGrad")(xp, orig_input_shape, grad, **attrs)
+    out_shape, geometry = found
+    grad = onednn.contiguous(grad)
+    dx = np.empty(x_shape, np.float32)
+
+    def build(lib: Library) -> onednn.Plan:
+        x_md, y_md = _md(lib, x_shape, data_format), _md(lib, out_shape, data_format)
+        backward, _ = lib.pooling_backward(POOLING_AVG_EXCLUDE_PADDING, x_md.handle, y_md.handle, geometry)
+        return onednn.Plan(lib, backward, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
+                                           (ARG_DIFF_SRC, QUERY_DIFF_SRC_MD, x_md, True)])
+
+    if not onednn.run_plan(("AvgPoolGrad", x_shape, data_format, geometry), build, [grad, dx], _flops(dx.size)):
+        return _numpy_variant("AvgPoolGrad")(xp, orig_input_shape, grad, **attrs)
+    return dx
+
+
+VARIANTS: dict[str, Callable] = {"MaxPool": max_pool, "MaxPoolGrad": max_pool_grad, "AvgPool": avg_pool,
+                                 "AvgPoolGrad": avg_pool_grad}
