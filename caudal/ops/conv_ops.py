@@ -19,7 +19,7 @@ from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.constant_value import constant_value
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
-from caudal.framework.registry import register_op
+from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _conv_kernels as K
@@ -354,6 +354,51 @@ for _family, (_fwd, _bin, _bfil) in _COMPUTE.items():
                 kernel=_backprop_filter_kernel(getattr(K, _bfil)),
                 variants={"numpy": _backprop_filter_kernel(getattr(KN, _bfil))},
                 grad=_backprop_filter_grad(_family), fresh=True)
+
+
+# -------------------------------------------------------------- _FusedConv2D
+FUSED_OPS = (("BiasAdd",), ("BiasAdd", "Relu"))  # the fused_ops lists _FusedConv2D runs here
+
+
+def _fused_ops(fused_ops: Sequence[Any]) -> tuple[str, ...]:
+    ops = tuple(op.decode() if isinstance(op, bytes) else str(op) for op in fused_ops)
+    if ops not in FUSED_OPS:
+        raise ValueError(f"_FusedConv2D: fused_ops {list(ops)} is not supported (only {[list(f) for f in FUSED_OPS]})")
+    return ops
+
+
+def _fused_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1, 2), ("input", "filter", "bias"))
+    _rules.check_dtype(ctx, 0, CONV_TYPES, "input")
+    _fused_ops(ctx.attrs.get("fused_ops", ()))
+    return [(dtype, TensorShape(_geometry(ctx, CONV2D, rank4(ctx, 0), rank4(ctx, 1))))]
+
+
+def _fused_kernel(forward: Any, in_place: bool):
+    def kernel(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding: str, explicit_paddings: list,
+               data_format: str, dilations: list, fused_ops: list) -> Any:
+        ops = _fused_ops(fused_ops)
+        y = forward(xp, x, w, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                    data_format=data_format, dilations=dilations)
+        b = xp.reshape(bias, (1, 1, 1, -1) if data_format == "NHWC" else (1, -1, 1, 1))
+        if not in_place:
+            y = y + b
+            return xp.maximum(y, xp.zeros_like(y)) if ops[-1] == "Relu" else y
+        np.add(y, b, out=y)
+        if ops[-1] == "Relu":
+            np.maximum(y, 0, out=y)
+        return y
+
+    return kernel
+
+
+# TF's grappler op for Conv2D followed by BiasAdd (and Relu): a plan runs the pattern as this op on a
+# backend with its own variant (see caudal.runtime.fusion). Its portable and NumPy kernels are the
+# three ops in turn, the reference for the fused variants.
+register_op("_FusedConv2D", infer=_fused_infer,
+            kernel=_fused_kernel(_forward_kernel(K.conv2d), in_place=False),
+            variants={"numpy": _fused_kernel(_forward_kernel(KN.conv2d), in_place=True)},
+            grad=NOT_DIFFERENTIABLE, fresh=True)
 
 
 # ------------------------------------------------------------ public wrappers

@@ -13,6 +13,13 @@ arithmetic around them. `broadcast_reductions` finds the patterns whose intermed
 nothing else uses, and `broadcast_reduction_kernel` runs one as a single call: `grad` itself
 when both shapes are equal and hold no 1 (where the five ops return it unchanged too), else
 the same five kernels in turn, so values, dtypes and errors are the same.
+
+`Relu(Conv2D(x, w) + bias)`, the layer of every CNN, is three passes over the convolution's
+output. On a backend with its own `_FusedConv2D` kernel (fast_cpu: oneDNN's bias and ReLU
+post-op, the fusion TF's grappler makes on CPU) `conv_bias_relus` finds the patterns whose
+intermediate values nothing else reads, and the plan runs each as one `_FusedConv2D` call. The
+gradient needs none of the intermediate values (ReluGrad reads the Relu's result, the bias
+gradient sums it, the convolution's gradients read x and w).
 """
 from __future__ import annotations
 
@@ -22,9 +29,11 @@ from typing import Any
 import numpy as np
 
 from caudal.framework.graph import Operation
+from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 
-__all__ = ["broadcast_reductions", "broadcast_reduction_kernel"]
+__all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "runs_fused_convolutions",
+           "fused_conv_def", "FusedCall"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -89,3 +98,110 @@ def broadcast_reduction_kernel(parts: Parts, reshape: Operation, kernel_of: Call
         return reshape_kernel(xp, sum_kernel(xp, grad, axes, **sum_kwargs), sx, **reshape_kwargs)
 
     return reduce_to_shape_of
+
+
+# ------------------------------------------------------------ convolution, bias and ReLU
+# (Conv2D, the AddV2/Add/BiasAdd of its bias, the bias tensor): the ops a fused Relu absorbs.
+ConvParts = tuple[Operation, Operation, Tensor]
+
+_SHAPE_ONLY = frozenset(["Shape", "Size", "Rank", "ShapeN"])  # ops that read only their input's shape
+_ADDS = frozenset(["AddV2", "Add", "BiasAdd"])
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _bias_of(add: Operation, conv_out: Tensor) -> Tensor | None:
+    """The bias `add` adds to `conv_out` per channel, or None when it adds something else."""
+    if len(add._inputs) != 2 or conv_out not in add._inputs:
+        return None
+    data_format = _text(conv_out._op._attrs.get("data_format", "NHWC"))
+    channels = conv_out.shape.dims[-1 if data_format == "NHWC" else 1] if conv_out.shape.rank == 4 else None
+    if add._type == "BiasAdd":
+        if add._inputs[0] is not conv_out or _text(add._attrs.get("data_format", "NHWC")) != data_format:
+            return None
+        bias = add._inputs[1]
+    else:
+        if data_format != "NHWC":
+            return None  # AddV2 broadcasts a [C] bias over the last axis only
+        bias = add._inputs[1] if add._inputs[0] is conv_out else add._inputs[0]
+    if bias.shape.rank != 1 or channels is None or bias.shape.dims[0] != channels:
+        return None
+    return bias
+
+
+_CONDITIONAL_OPS = frozenset(["Switch", "Merge"])  # tf.cond's ops: their outputs may be dead
+
+
+def fused_conv_def() -> Any:
+    return get_op_def("_FusedConv2D")
+
+
+def runs_fused_convolutions(variant_names: tuple[str, ...]) -> bool:
+    """Whether a backend has its own `_FusedConv2D` kernel (NumPy's is the three ops in turn)."""
+    variants = fused_conv_def().variants
+    return any(name in variants for name in variant_names if name != "numpy")
+
+
+class FusedCall:
+    """The op a fused call stands for where the plan expects an Operation: its definition and type."""
+
+    __slots__ = ("_op_def", "_type")
+
+    def __init__(self, op_def: Any):
+        self._op_def = op_def
+        self._type = op_def.type
+
+
+def conv_bias_relus(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]
+                    ) -> dict[Operation, ConvParts]:
+    """The Relu ops of `ops` (a pruned plan in run order, without loops; none with conditionals) that end
+    `Relu(Conv2D(x, w) + bias)` with a float32 [C] bias per output channel, with the ops they absorb.
+
+    A backend with a `_FusedConv2D` kernel runs such a pattern as one call (TF's grappler
+    rewrites the same pattern into `_FusedConv2D`). Only where the convolution's and the sum's
+    values are used by nothing else in the plan (ops that read only their shape, such as the
+    gradient's Shape ops, may use them once the Relu has run: they are given the Relu's result,
+    of the same shape), neither is fetched, none of the three is fed, and none takes part in a
+    control dependency.
+    """
+    if any(op._type in _CONDITIONAL_OPS for op in ops):
+        return {}
+    position = {op: i for i, op in enumerate(ops)}
+    fed = set(feeds)
+    fetched = {f._op if isinstance(f, Tensor) else f for f in fetches}
+
+    def only_shapes_after(t: Tensor, allowed: Operation, after: int) -> bool:
+        for consumer in t._consumers:
+            if consumer not in position or consumer is allowed:
+                continue
+            if consumer._type not in _SHAPE_ONLY or position[consumer] < after:
+                return False
+        return True
+
+    found: dict[Operation, ConvParts] = {}
+    for relu in ops:
+        if relu._type != "Relu" or len(relu._inputs) != 1:
+            continue
+        add = relu._inputs[0]._op
+        if add._type not in _ADDS or add not in position:
+            continue
+        conv_out = next((t for t in add._inputs if t._op._type == "Conv2D"), None)
+        if conv_out is None or conv_out._op not in position:
+            continue
+        conv = conv_out._op
+        if conv._attrs.get("T") is None or getattr(conv._attrs["T"], "name", conv._attrs["T"]) != "float32":
+            continue
+        bias = _bias_of(add, conv_out)
+        if bias is None:
+            continue
+        parts = (conv, add, relu)
+        if conv in fetched or add in fetched or any(
+                p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in parts):
+            continue
+        here = position[relu]
+        if not (only_shapes_after(conv_out, add, here) and only_shapes_after(add._outputs[0], relu, here)):
+            continue
+        found[relu] = (conv, add, bias)
+    return found

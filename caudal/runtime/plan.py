@@ -221,6 +221,9 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     emitter.after_writes = _after_writes(ops)
     emitter.fused = fusion.broadcast_reductions(ops, fetches, feeds)
     emitter.absorbed = {part for parts in emitter.fused.values() for part in parts}
+    if not plan.loops and fusion.runs_fused_convolutions(emitter.variant_names):
+        emitter.conv_fusions = fusion.conv_bias_relus(items, fetches, feeds)
+        emitter.absorbed.update(op for conv, add, _ in emitter.conv_fusions.values() for op in (conv, add))
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -291,6 +294,7 @@ class _Emitter:
         self.writes_variables = False
         self.stateful = False
         self.fused: dict[Operation, fusion.Parts] = {}  # ops run as one call with the ops they absorb
+        self.conv_fusions: dict[Operation, fusion.ConvParts] = {}
         self.absorbed: set[Operation] = set()
 
     # ------------------------------------------------------------ helpers
@@ -406,6 +410,9 @@ class _Emitter:
             return  # computed by the fused call that uses it
         if op in self.fused:
             self.emit_broadcast_reduction(op, self.fused[op])
+            return
+        if op in self.conv_fusions:
+            self.emit_fused_conv(op, *self.conv_fusions[op])
             return
         op_def = op._op_def
         fed = self.fed
@@ -548,6 +555,23 @@ class _Emitter:
         else:
             self.add(f"{output} = {call}", parts[2])
         self.calls.append(_Call(len(self.lines) - 1, reshape, kernel_name, args, [output], bool(dead)))
+
+    def emit_fused_conv(self, relu: Operation, conv: Operation, add: Operation, bias: Tensor) -> None:
+        """Relu(Conv2D(x, w) + bias) as one `_FusedConv2D` call (see `fusion.conv_bias_relus`); the
+        convolution's and the sum's values, read after it only for their shape, name its result."""
+        fused_def = fusion.fused_conv_def()
+        kernel_name = f"k{relu._id}"
+        self.env[kernel_name] = fused_def.kernel_for(*self.variant_names)
+        args = [self.input_of(conv._inputs[0], conv), self.input_of(conv._inputs[1], conv), self.input_of(bias, add)]
+        kwargs = dict(conv._op_def.kernel_kwargs(conv), fused_ops=["BiasAdd", "Relu"])
+        for j, value in enumerate(kwargs.values()):
+            self.env[f"a{relu._id}_{j}"] = value
+        call_args = args + [f"{attr}=a{relu._id}_{j}" for j, attr in enumerate(kwargs)]
+        output = self.fresh()
+        for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
+            self.names[t] = output
+        self.calls.append(_Call(len(self.lines), fusion.FusedCall(fused_def), kernel_name, args, [output], False))
+        self.add(f"{output} = {kernel_name}(xp, {', '.join(call_args)})", conv)
 
     def _scalar_constant(self, name: str) -> str:
         """A 0-d constant as a NumPy scalar, whose arithmetic with the scalars a loop counter

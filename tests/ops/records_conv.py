@@ -104,6 +104,15 @@ def _nhwc(x):
 
 EXPLICIT = [[0, 0], [1, 2], [0, 1], [0, 0]]
 
+def _fused_conv2d(x, w, b, fused_ops):
+    """TF's grappler op for Conv2D + BiasAdd (+ Relu), stride 2, SAME; plans make it (caudal.runtime.fusion)."""
+    from caudal.framework.graph import apply_op
+
+    return apply_op("_FusedConv2D", [x, w, b], dict(T=x.dtype, strides=[1, 2, 2, 1], padding="SAME",
+                                                     explicit_paddings=[], data_format="NHWC",
+                                                     dilations=[1, 1, 1, 1], fused_ops=fused_ops), "FusedConv2D")
+
+
 RECORDS = [
     OpRecord("conv2d_valid", lambda x, w: tf.nn.conv2d(x, w, [1, 1, 1, 1], "VALID"), ref_conv2d,
              [uniform(2, 5, 5, 3), uniform(3, 3, 3, 4)], rtol=1e-4, atol=1e-5),
@@ -127,6 +136,12 @@ RECORDS = [
     OpRecord("conv2d_int32", lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"),
              lambda x, w: ref_conv2d(x.astype(np.int64), w, (1, 1), "SAME").astype(np.int32),
              [integers(1, 4, 4, 2), integers(3, 3, 2, 2)]),
+    OpRecord("fused_conv2d_bias_relu", lambda x, w, b: _fused_conv2d(x, w, b, ["BiasAdd", "Relu"]),
+             lambda x, w, b: np.maximum(ref_conv2d(x, w, (2, 2), "SAME") + b, 0),
+             [uniform(2, 6, 7, 3), uniform(3, 3, 3, 4), uniform(4)], grad=False, rtol=1e-4, atol=1e-5),
+    OpRecord("fused_conv2d_bias", lambda x, w, b: _fused_conv2d(x, w, b, ["BiasAdd"]),
+             lambda x, w, b: ref_conv2d(x, w, (2, 2), "SAME") + b,
+             [uniform(1, 5, 5, 2), uniform(2, 2, 2, 3), uniform(3)], grad=False, rtol=1e-4, atol=1e-5),
     OpRecord("conv2d_backprop_input",
              lambda s, w, dy: tf.nn.conv2d_backprop_input(s, w, dy, [1, 2, 2, 1], "SAME"),
              lambda s, w, dy: ref_conv2d_backprop_input(tuple(s), w, dy, (2, 2), "SAME"),

@@ -36,6 +36,7 @@ import numpy as np
 
 from caudal.backends.fast_cpu import onednn_lib as lib_module
 from caudal.backends.fast_cpu.onednn_lib import (
+    ARG_BIAS,
     ARG_DIFF_DST,
     ARG_DIFF_SRC,
     ARG_DIFF_WEIGHTS,
@@ -45,6 +46,7 @@ from caudal.backends.fast_cpu.onednn_lib import (
     ARG_SRC,
     ARG_TO,
     ARG_WEIGHTS,
+    QUERY_BIAS_MD,
     QUERY_DIFF_DST_MD,
     QUERY_DIFF_SRC_MD,
     QUERY_DIFF_WEIGHTS_MD,
@@ -328,6 +330,41 @@ class _Family:
             return _numpy_variant(self.names[0])(xp, x, w, **attrs)
         return y
 
+    def fused_forward(self, xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding: str,
+                      explicit_paddings: list, data_format: str, dilations: list, fused_ops: list) -> Any:
+        """_FusedConv2D: the convolution, its bias added per output channel and (fused_ops BiasAdd,
+        Relu) ReLU applied, in one pass over the output (oneDNN's bias and post-op)."""
+        attrs = dict(strides=strides, padding=padding, explicit_paddings=explicit_paddings, data_format=data_format,
+                     dilations=dilations, fused_ops=fused_ops)
+        ops = tuple(op.decode() if isinstance(op, bytes) else op for op in fused_ops)
+        found = None
+        if ops in (("BiasAdd",), ("BiasAdd", "Relu")) and _usable(x, w) and type(bias) is np.ndarray \
+                and bias.dtype == np.float32 and bias.shape == (w.shape[3],):
+            channels = shape_nhwc(x.shape, data_format)[3]
+            if self.out_channels(channels, w.shape):
+                found = _geometry(x.shape, w.shape[:2], strides, dilations, padding, explicit_paddings, data_format)
+        if found is None:
+            return _numpy_variant("_FusedConv2D")(xp, x, w, bias, **attrs)
+        out_hw, geometry = found
+        y = np.empty(_output_shape(x.shape, out_hw, w.shape[3], data_format), np.float32)
+        x, w, bias = contiguous(x), contiguous(w), contiguous(bias)
+        relu = ops[-1] == "Relu"
+
+        def build(lib: Library) -> Plan:
+            x_md, w_md, w_any, y_md = self._mds(lib, x.shape, w.shape, y.shape, data_format)
+            b_md = lib.strided_md([w.shape[3]], [1])
+            primitive = lib.convolution_forward(x_md.handle, w_any.handle, y_md.handle, geometry, bias=b_md.handle,
+                                                relu=relu)
+            return Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
+                                         (ARG_WEIGHTS, QUERY_WEIGHTS_MD, w_md, False),
+                                         (ARG_BIAS, QUERY_BIAS_MD, b_md, False),
+                                         (ARG_DST, QUERY_DST_MD, y_md, True)])
+
+        key = ("_FusedConv2D", x.shape, w.shape, data_format, geometry, relu)
+        if not run_plan(key, build, [x, w, bias, y], self.flops(y.size, w.shape)):
+            return _numpy_variant("_FusedConv2D")(xp, x, w, bias, **attrs)
+        return y
+
     def backprop_input(self, xp: Any, input_sizes: Any, w: Any, dy: Any, *, strides: list, padding: str,
                        explicit_paddings: list, data_format: str, dilations: list) -> Any:
         attrs = dict(strides=strides, padding=padding, explicit_paddings=explicit_paddings, data_format=data_format,
@@ -395,7 +432,7 @@ _CONV2D = _Family("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", depth
 _DEPTHWISE = _Family("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
                      "DepthwiseConv2dNativeBackpropFilter", depthwise=True)
 
-VARIANTS: dict[str, Callable] = {}
+VARIANTS: dict[str, Callable] = {"_FusedConv2D": _CONV2D.fused_forward}
 for _family in (_CONV2D, _DEPTHWISE):
     VARIANTS.update(zip(_family.names, (_family.forward, _family.backprop_input, _family.backprop_filter),
                         strict=True))

@@ -30,7 +30,7 @@ from typing import Any
 
 __all__ = ["DnnlError", "Library", "MemoryDesc", "Primitive", "address", "load", "find_library_path", "open_library",
            "check_version", "set_num_threads", "ARG_SRC", "ARG_DST", "ARG_WEIGHTS", "ARG_DIFF_SRC", "ARG_DIFF_DST",
-           "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_WORKSPACE", "ARG_FROM", "ARG_TO"]
+           "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_WORKSPACE", "ARG_BIAS", "ARG_FROM", "ARG_TO"]
 
 # ------------------------------------------------------------ v3.2 constants
 SUCCESS = 0
@@ -42,14 +42,17 @@ CPU = 1  # dnnl_engine_kind_t
 STREAM_DEFAULT_FLAGS = 1  # dnnl_stream_default_flags (= dnnl_stream_in_order)
 FORWARD_TRAINING, FORWARD_INFERENCE = 64, 96  # dnnl_prop_kind_t
 CONVOLUTION_DIRECT = 1  # dnnl_alg_kind_t
+ELTWISE_RELU = 0x20
 POOLING_MAX = 0x1FF
 POOLING_AVG_EXCLUDE_PADDING = 0x3FF
 SCRATCHPAD_MODE_USER = 1  # dnnl_scratchpad_mode_t
 QUERY_SRC_MD, QUERY_DIFF_SRC_MD, QUERY_WEIGHTS_MD, QUERY_DIFF_WEIGHTS_MD = 129, 130, 131, 132  # dnnl_query_t
 QUERY_DST_MD, QUERY_DIFF_DST_MD, QUERY_WORKSPACE_MD, QUERY_SCRATCHPAD_MD = 133, 134, 135, 136
+QUERY_BIAS_MD = (QUERY_WEIGHTS_MD, 1)  # a convolution's bias is its second weights argument
 ARG_SRC = ARG_FROM = 1  # DNNL_ARG_*
 ARG_DST = ARG_TO = 17
 ARG_WEIGHTS = 33
+ARG_BIAS = 41
 ARG_WORKSPACE = 64
 ARG_SCRATCHPAD = 80
 ARG_DIFF_SRC = 129
@@ -96,6 +99,10 @@ _DECLARATIONS: dict[str, tuple[Any, list[Any]]] = {
     "dnnl_primitive_attr_create": (_STATUS, [_out_handle]),
     "dnnl_primitive_attr_set_scratchpad_mode": (_STATUS, [_handle, ctypes.c_int]),
     "dnnl_primitive_attr_destroy": (_STATUS, [_handle]),
+    "dnnl_primitive_attr_set_post_ops": (_STATUS, [_handle, _handle]),
+    "dnnl_post_ops_create": (_STATUS, [_out_handle]),
+    "dnnl_post_ops_append_eltwise": (_STATUS, [_handle, ctypes.c_int, ctypes.c_float, ctypes.c_float]),
+    "dnnl_post_ops_destroy": (_STATUS, [_handle]),
     "dnnl_convolution_forward_primitive_desc_create": (
         _STATUS, [_out_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, _handle, _handle,
                   _dims, _dims, _dims, _dims, _handle]),
@@ -177,9 +184,11 @@ class Primitive:
     def handle(self) -> int:
         return self._primitive.handle
 
-    def query_md(self, what: int) -> int:
-        """The (borrowed) memory descriptor `what` of this primitive's descriptor; valid while it lives."""
-        return self.lib.dll.dnnl_primitive_desc_query_md(self._pd.handle, what, 0)
+    def query_md(self, what: int | tuple[int, int]) -> int:
+        """The (borrowed) memory descriptor `what` (a query, or a query and an index) of this primitive's
+        descriptor; valid while it lives."""
+        query, index = what if isinstance(what, tuple) else (what, 0)
+        return self.lib.dll.dnnl_primitive_desc_query_md(self._pd.handle, query, index)
 
 
 class Memory(_Owned):
@@ -288,11 +297,29 @@ class Library:
         self.check(function, getattr(self.dll, function)(ctypes.byref(out), *args))
         return _Owned(out.value, self.dll.dnnl_primitive_desc_destroy)
 
-    def convolution_forward(self, src: int, weights: int, dst: int, geometry: Sequence[Sequence[int]]) -> Primitive:
-        """A forward-training direct convolution without bias; `geometry` is (strides, dilates, pad_l, pad_r)."""
+    def convolution_forward(self, src: int, weights: int, dst: int, geometry: Sequence[Sequence[int]],
+                            bias: int | None = None, relu: bool = False) -> Primitive:
+        """A forward-training direct convolution; `geometry` is (strides, dilates, pad_l, pad_r). With
+        `bias` (a descriptor) it adds a bias per output channel, with `relu` it then applies ReLU in the
+        same pass (a post-op)."""
+        attr = self._attr if not relu else self._relu_attr()  # the descriptor keeps a copy
         return self._primitive("dnnl_convolution_forward_primitive_desc_create", self.engine, FORWARD_TRAINING,
-                               CONVOLUTION_DIRECT, src, weights, None, dst, *map(dims, geometry),
-                               self._attr.handle)
+                               CONVOLUTION_DIRECT, src, weights, bias, dst, *map(dims, geometry), attr.handle)
+
+    def _relu_attr(self) -> _Owned:
+        """Primitive attributes: the user scratchpad, and ReLU after the primitive's arithmetic."""
+        attr, post_ops = ctypes.c_void_p(), ctypes.c_void_p()
+        self.check("dnnl_primitive_attr_create", self.dll.dnnl_primitive_attr_create(ctypes.byref(attr)))
+        owned = _Owned(attr.value, self.dll.dnnl_primitive_attr_destroy)
+        self.check("dnnl_primitive_attr_set_scratchpad_mode",
+                   self.dll.dnnl_primitive_attr_set_scratchpad_mode(attr.value, SCRATCHPAD_MODE_USER))
+        self.check("dnnl_post_ops_create", self.dll.dnnl_post_ops_create(ctypes.byref(post_ops)))
+        ops = _Owned(post_ops.value, self.dll.dnnl_post_ops_destroy)
+        self.check("dnnl_post_ops_append_eltwise", self.dll.dnnl_post_ops_append_eltwise(ops.handle, ELTWISE_RELU,
+                                                                                          0.0, 0.0))
+        self.check("dnnl_primitive_attr_set_post_ops", self.dll.dnnl_primitive_attr_set_post_ops(attr.value,
+                                                                                                  ops.handle))
+        return owned
 
     def convolution_backward_data(self, diff_src: int, weights: int, diff_dst: int,
                                   geometry: Sequence[Sequence[int]]) -> Primitive:

@@ -1,0 +1,174 @@
+"""Relu(Conv2D(x, w) + bias) run as one `_FusedConv2D` call (caudal.runtime.fusion) on a backend with
+its own kernel (fast_cpu), only where nothing else reads the intermediate values; the op's kernels
+against the three ops in turn."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.backends import fast_cpu
+from caudal.framework.graph import apply_op
+
+needs_onednn = pytest.mark.skipif(fast_cpu.onednn_library_path() is None, reason="oneDNN (the fast extra) is missing")
+
+
+def _session(backend: str) -> tf.Session:
+    config = tf.ConfigProto()
+    config.experimental.executor_type = backend
+    return tf.Session(config=config)
+
+
+def _fused_calls(sess: tf.Session) -> int:
+    return sum(plan.source.count("fused_ops=") for plan in sess._plans.values())
+
+
+def _layer(x, w, b, kind="add", data_format="NHWC"):
+    strides = [1, 1, 1, 1]
+    y = tf.nn.conv2d(x, w, strides=strides, padding="SAME", data_format=data_format)
+    y = tf.nn.bias_add(y, b, data_format=data_format) if kind == "bias_add" else (y + b if kind == "add" else b + y)
+    return tf.nn.relu(y)
+
+
+def _inputs(seed=0, shape=(3, 7, 6, 4), out=5):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape).astype(np.float32),
+            rng.standard_normal((3, 3, shape[3], out)).astype(np.float32),
+            (rng.standard_normal(out) * 0.5).astype(np.float32))
+
+
+def _run(backend, build, feeds_values, fetch_names=("y",)):
+    with tf.Graph().as_default():
+        fetches, feeds = build()
+        with _session(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            values = sess.run(fetches, dict(zip(feeds, feeds_values, strict=True)))
+            return values, _fused_calls(sess)
+
+
+def _training_graph(kind="add", data_format="NHWC"):
+    def build():
+        xv, wv, bv = _inputs()
+        if data_format == "NCHW":
+            xv = xv.transpose(0, 3, 1, 2)
+        x = tf.placeholder(tf.float32, [None, *xv.shape[1:]])
+        w = tf.Variable(wv)
+        b = tf.Variable(bv)
+        y = _layer(x, w, b, kind, data_format)
+        loss = tf.reduce_sum(y * y)
+        grads = tf.gradients(loss, [x, w, b])
+        return [y, loss, *grads], [x]
+
+    return build
+
+
+@needs_onednn
+@pytest.mark.parametrize("kind", ["add", "add_reversed", "bias_add"])
+def test_a_layer_and_its_gradients_run_fused_and_match_numpy(kind):
+    x = _inputs()[0]
+    fused, calls = _run("fast_cpu", _training_graph(kind), [x])
+    reference, reference_calls = _run("numpy", _training_graph(kind), [x])
+    assert calls == 1 and reference_calls == 0
+    for got, want in zip(fused, reference, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+@needs_onednn
+def test_nchw_runs_fused_with_bias_add_only():
+    x = _inputs()[0].transpose(0, 3, 1, 2).copy()
+    fused, calls = _run("fast_cpu", _training_graph("bias_add", "NCHW"), [x])
+    reference, _ = _run("numpy", _training_graph("bias_add", "NCHW"), [x])
+    assert calls == 1
+    for got, want in zip(fused, reference, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+def _variants():
+    """Graphs where an intermediate value is needed: none may be fused, all must give the values."""
+    def fetched_conv():
+        xv, wv, bv = _inputs()
+        x = tf.placeholder(tf.float32, xv.shape)
+        conv = tf.nn.conv2d(x, tf.constant(wv), [1, 1, 1, 1], "SAME")
+        return [tf.nn.relu(conv + bv), conv], [x]
+
+    def sum_used_twice():
+        xv, wv, bv = _inputs()
+        x = tf.placeholder(tf.float32, xv.shape)
+        pre = tf.nn.conv2d(x, tf.constant(wv), [1, 1, 1, 1], "SAME") + bv
+        return [tf.nn.relu(pre) + tf.sigmoid(pre)], [x]
+
+    def not_a_channel_bias():
+        xv, wv, _ = _inputs()
+        x = tf.placeholder(tf.float32, xv.shape)
+        return [tf.nn.relu(tf.nn.conv2d(x, tf.constant(wv), [1, 1, 1, 1], "SAME") + 0.5)], [x]
+
+    def control_dependency():
+        xv, wv, bv = _inputs()
+        x = tf.placeholder(tf.float32, xv.shape)
+        conv = tf.nn.conv2d(x, tf.constant(wv), [1, 1, 1, 1], "SAME")
+        with tf.control_dependencies([conv]):
+            marker = tf.identity(x)
+        return [tf.nn.relu(conv + bv), marker], [x]
+
+    def inside_a_cond():
+        xv, wv, bv = _inputs()
+        x = tf.placeholder(tf.float32, xv.shape)
+        flag = tf.placeholder(tf.bool, [])
+        y = tf.cond(flag, lambda: _layer(x, tf.constant(wv), tf.constant(bv)), lambda: x[..., :1] * 0 + 1)
+        return [y], [x, flag]
+
+    def float64():
+        xv, wv, bv = _inputs()
+        x = tf.placeholder(tf.float64, xv.shape)
+        return [_layer(x, tf.constant(wv.astype(np.float64)), tf.constant(bv.astype(np.float64)))], [x]
+
+    return {"fetched_conv": fetched_conv, "sum_used_twice": sum_used_twice, "not_a_channel_bias": not_a_channel_bias,
+            "control_dependency": control_dependency, "inside_a_cond": inside_a_cond, "float64": float64}
+
+
+@needs_onednn
+@pytest.mark.parametrize("name", list(_variants()))
+def test_patterns_whose_parts_are_needed_are_not_fused(name):
+    build = _variants()[name]
+    x = _inputs()[0]
+    values = [x.astype(np.float64)] if name == "float64" else [x]
+    if name == "inside_a_cond":
+        values.append(True)
+    got, calls = _run("fast_cpu", build, values)
+    want, _ = _run("numpy", build, values)
+    assert calls == 0
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def _fused(x, w, b, fused_ops):
+    return apply_op("_FusedConv2D", [x, w, b], dict(T=x.dtype, strides=[1, 2, 2, 1], padding="SAME",
+                                                     explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1],
+                                                     fused_ops=fused_ops), "fused")
+
+
+@pytest.mark.parametrize("fused_ops", [["BiasAdd"], [b"BiasAdd", b"Relu"]])
+def test_the_op_matches_the_three_ops_on_every_backend(fused_ops):
+    xv, wv, bv = _inputs(1, (2, 9, 7, 3), 4)
+    backends = ["portable", "numpy"] + (["fast_cpu"] if fast_cpu.onednn_library_path() else [])
+    for backend in backends:
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, xv.shape)
+            y = _fused(x, tf.constant(wv), tf.constant(bv), fused_ops)
+            assert y.shape.as_list() == [2, 5, 4, 4]
+            reference = tf.nn.bias_add(tf.nn.conv2d(x, wv, [1, 2, 2, 1], "SAME"), bv)
+            if len(fused_ops) == 2:
+                reference = tf.nn.relu(reference)
+            with _session(backend) as sess:
+                got, want = sess.run([y, reference], {x: xv})
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=backend)
+
+
+def test_bad_fused_ops_and_dtypes_are_refused_when_the_graph_is_built():
+    xv, wv, bv = _inputs()
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, xv.shape)
+        with pytest.raises(ValueError, match=r"fused_ops \['BiasAdd', 'Elu'\] is not supported"):
+            _fused(x, tf.constant(wv), tf.constant(bv), ["BiasAdd", "Elu"])
+        with pytest.raises(TypeError):
+            _fused(x, tf.constant(wv), tf.constant(bv.astype(np.float64)), ["BiasAdd"])
