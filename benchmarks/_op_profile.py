@@ -35,19 +35,21 @@ def _timed(op_type: str, kernel: Any) -> Any:
 
 
 def install() -> None:
-    """Times every kernel bound from now on (and every in-place kernel of the ops registered now)."""
+    """Times every kernel (and in-place kernel) bound from now on."""
     from caudal.framework import registry
 
     original = registry.OpDef.kernel_for
+    original_inplace = registry.OpDef.inplace_for
 
     def kernel_for(self: Any, *backends: str) -> Any:
         return _timed(self.type, original(self, *backends))
 
+    def inplace_for(self: Any, *backends: str) -> Any:
+        kernel = original_inplace(self, *backends)
+        return None if kernel is None else _timed(self.type, kernel)
+
     registry.OpDef.kernel_for = kernel_for
-    for op_type in registry.registered_op_types():
-        op_def = registry.get_op_def(op_type)
-        if op_def.inplace is not None:
-            op_def.inplace = _timed(op_type, op_def.inplace)
+    registry.OpDef.inplace_for = inplace_for
 
 
 def start() -> None:

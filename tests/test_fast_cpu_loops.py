@@ -262,6 +262,43 @@ def test_relu_grad_routes_float64_non_contiguous_and_broadcast_inputs_to_numpy(r
     assert ran == []
 
 
+@pytest.mark.parametrize("shape", [(128, 28, 28, 32), (BIG,), (7, 3)])
+def test_the_in_place_relu_grad_writes_into_the_gradient_and_matches_numpy(ran, shape):
+    rng = np.random.default_rng(len(shape) + 10)
+    x = rng.standard_normal(shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[:4] = [np.nan, -0.0, 0.0, np.inf]
+    g.reshape(-1)[4:7] = [np.nan, np.inf, -np.inf]
+    with np.errstate(invalid="ignore"):
+        want = _numpy("ReluGrad")(np, g, x)
+        got = loops.INPLACE_VARIANTS["ReluGrad"](np, g, x)
+    np.testing.assert_array_equal(got, want)
+    assert got is g or (x.size < loops.MIN_ELEMENTWISE_SIZE and np.shares_memory(got, g))
+    assert ran == (["relu_grad_into"] if x.size >= loops.MIN_ELEMENTWISE_SIZE else [])
+
+
+def test_plans_of_the_fast_cpu_backend_run_its_in_place_relu_grad(ran):
+    """A plan may overwrite ReluGrad's dead gradient: on fast_cpu with the loop, on numpy with NumPy's kernel."""
+    from caudal.backends.fast_cpu.backend import load_kernels
+
+    load_kernels()
+    op_def = get_op_def("ReluGrad")
+    assert op_def.inplace_for("fast_cpu", "numpy") is loops.INPLACE_VARIANTS["ReluGrad"]
+    assert op_def.inplace_for("numpy") is op_def.inplace
+    values = {}
+    xv = np.random.default_rng(2).standard_normal((4, 200, 100)).astype(np.float32)
+    for backend in ("numpy", "fast_cpu"):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, xv.shape)
+            loss = tf.reduce_sum(tf.square(tf.nn.relu(x * 2.0)))
+            config = tf.ConfigProto()
+            config.experimental.executor_type = backend
+            with tf.Session(config=config) as sess:
+                values[backend] = sess.run(tf.gradients(loss, x)[0], {x: xv})
+    np.testing.assert_allclose(values["fast_cpu"], values["numpy"], rtol=1e-6)
+    assert ran == ["relu_grad_into"]
+
+
 def test_relu_and_bias_add_grad_stay_on_numpy():
     """Their NumPy forms (in-place Relu, BLAS BiasAddGrad) were as fast: no loop replaces them."""
     assert "Relu" not in loops.VARIANTS and "BiasAddGrad" not in loops.VARIANTS

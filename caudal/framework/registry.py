@@ -79,7 +79,7 @@ class OpDef:
     """The definition of one op type; see the module docstring."""
 
     __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind", "fresh",
-                 "inplace", "variants", "control_flow", "expression")
+                 "inplace", "inplace_variants", "variants", "control_flow", "expression")
 
     def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
                  stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None,
@@ -95,6 +95,7 @@ class OpDef:
         self.bind = bind
         self.fresh = fresh
         self.inplace = inplace
+        self.inplace_variants: dict[str, Callable] = {}  # a backend's own in-place kernel, by backend name
         self.variants = dict(variants or {})
         self.control_flow = kernel is EXECUTOR
         self.expression = expression
@@ -107,6 +108,17 @@ class OpDef:
             if variant is not None:
                 return variant
         return self.kernel
+
+    def inplace_for(self, *backends: str) -> Callable | None:
+        """The in-place kernel a backend runs where a plan may overwrite the first input: the
+        in-place variant of the first of `backends` that has one, else `inplace` (None: none)."""
+        if self.inplace is None:
+            return None
+        for backend in backends:
+            variant = self.inplace_variants.get(backend)
+            if variant is not None:
+                return variant
+        return self.inplace
 
     def kernel_kwargs(self, op: Any) -> dict[str, Any]:
         """The keyword arguments the kernel takes for this node: attrs, bound values, `op`."""

@@ -228,7 +228,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
     if getattr(backend, "inplace_plans", False):
-        _donate_buffers(lines, levels, emitter.calls, results, emitter.env, emitter.headers)
+        _donate_buffers(lines, levels, emitter.calls, results, emitter.env, emitter.headers, emitter.variant_names)
     lines, step_ops = _insert_frees(lines, levels, step_ops, emitter.headers, results)
     header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
     body = lines + [f"    return ({', '.join(results)}{',' if results else ''})"]
@@ -705,10 +705,12 @@ def _definitions(lines: list[str]) -> dict[str, int]:
 
 
 def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], results: list[str],
-                    env: dict[str, Any], headers: frozenset[int] | set[int] = frozenset()) -> None:
+                    env: dict[str, Any], headers: frozenset[int] | set[int] = frozenset(),
+                    variant_names: tuple[str, ...] = ()) -> None:
     """Switches calls to their op's in-place kernel where the first argument may be overwritten
-    (also ahead of a backend's own variant: writing in place was as fast as numba's threads on the
-    bias and ReLU passes, and much faster where their variants hand small arrays to NumPy).
+    (the backend's own in-place variant where it has one, `OpDef.inplace_for`; else NumPy's, also
+    ahead of a backend's own variant: writing in place was as fast as numba's threads on the bias
+    and ReLU passes, and much faster where their variants hand small arrays to NumPy).
 
     A value may be overwritten by the call that uses it last when it was returned by a `fresh`
     op (so no variable, feed, constant or other value shares its memory), is not fetched, and
@@ -743,12 +745,13 @@ def _donate_buffers(lines: list[str], levels: list[int], calls: list[_Call], res
 
     for call in calls:
         op_def = call.op._op_def
-        if op_def.inplace is not None and call.args:
+        inplace = op_def.inplace_for(*variant_names)
+        if inplace is not None and call.args:
             name = f"{call.kernel_name}_inplace"
             if may_overwrite(call.args[0], call):
-                env[name] = op_def.inplace
+                env[name] = inplace
             elif call.op._type in _COMMUTATIVE and len(call.args) == 2 and may_overwrite(call.args[1], call):
-                env[name] = _into_second(op_def.inplace)
+                env[name] = _into_second(inplace)
             if name in env:
                 lines[call.line] = lines[call.line].replace(f"{call.kernel_name}(", f"{name}(", 1)
         if op_def.fresh:

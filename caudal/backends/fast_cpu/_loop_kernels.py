@@ -269,6 +269,14 @@ def relu_grad(gradients, features):
 
 
 @njit(**_JIT)
+def relu_grad_into(gradients, features):
+    """relu_grad written into `gradients` (one pass, no temporary)."""
+    for i in prange(gradients.size):
+        gradients[i] = gradients[i] * np.float32(features[i] > 0)
+    return gradients
+
+
+@njit(**_JIT)
 def bias_add_last(value, bias):
     """value (rows, C) + bias (C,)."""
     rows, c = value.shape
