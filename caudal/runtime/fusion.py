@@ -20,6 +20,10 @@ post-op, the fusion TF's grappler makes on CPU) `conv_bias_relus` finds the patt
 intermediate values nothing else reads, and the plan runs each as one `_FusedConv2D` call. The
 gradient needs none of the intermediate values (ReluGrad reads the Relu's result, the bias
 gradient sums it, the convolution's gradients read x and w).
+
+The gradient of a ReLU followed by a max pooling, `ReluGrad(MaxPoolGrad(x, y, dy), x)`, is
+computed as `MaxPoolGrad(x, y, ReluGrad(dy, y))` (`relu_grads_of_max_pool_grads`): the same
+numbers from a pass over the pooled gradient instead of the input-sized one.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "runs_fused_convolutions",
-           "fused_conv_def", "FusedCall"]
+           "fused_conv_def", "FusedCall", "relu_grads_of_max_pool_grads"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -204,4 +208,39 @@ def conv_bias_relus(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple
         if not (only_shapes_after(conv_out, add, here) and only_shapes_after(add._outputs[0], relu, here)):
             continue
         found[relu] = (conv, add, bias)
+    return found
+
+
+# ------------------------------------------------------------ max pooling's gradient, then ReLU's
+def relu_grads_of_max_pool_grads(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]
+                                 ) -> dict[Operation, Operation]:
+    """The ReluGrad ops of `ops` (a pruned plan without loops) that take the gradient of a ReLU
+    through a max pooling, `ReluGrad(MaxPoolGrad(x, y, dy), x)` with x the ReLU's result, mapped to
+    their MaxPoolGrad; only where nothing else reads that MaxPoolGrad's result, neither op is fed
+    and neither takes part in a control dependency.
+
+    The plan computes such a pair as `MaxPoolGrad(x, y, ReluGrad(dy, y))`: the same numbers (each
+    gradient goes to its window's maximum, whose ReLU mask is the pooled value's), from a ReLU pass
+    over the pooled gradient instead of the input-sized one (a quarter of it under 2x2 pooling).
+    """
+    if any(op._type in _CONDITIONAL_OPS for op in ops):
+        return {}
+    members = set(ops)
+    fed = set(feeds)
+    fetched = {f._op if isinstance(f, Tensor) else f for f in fetches}
+    found: dict[Operation, Operation] = {}
+    for relu_grad in ops:
+        if relu_grad._type != "ReluGrad" or len(relu_grad._inputs) != 2:
+            continue
+        pool_grad = relu_grad._inputs[0]._op
+        if pool_grad._type != "MaxPoolGrad" or pool_grad not in members or pool_grad in fetched:
+            continue
+        if relu_grad._inputs[1] is not pool_grad._inputs[0]:
+            continue
+        if {c for c in pool_grad._outputs[0]._consumers if c in members} != {relu_grad}:
+            continue
+        if any(p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs)
+               for p in (pool_grad, relu_grad)):
+            continue
+        found[relu_grad] = pool_grad
     return found

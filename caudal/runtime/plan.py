@@ -44,7 +44,10 @@ from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
 from caudal.runtime import frames, fusion
+from caudal.runtime.dead import DEAD
 from caudal.runtime.feeds import missing_feed_message
+from caudal.runtime.fused_emission import Call as _Call
+from caudal.runtime.fused_emission import FusedEmission
 
 __all__ = ["DEAD", "Plan", "build_plan", "prune_and_order"]
 
@@ -63,16 +66,6 @@ _COMMUTATIVE = frozenset(["AddV2", "Mul"])
 _FOLD_LIMIT = 1 << 16
 
 
-class _Dead:
-    """The value of a tensor on a tf.cond branch that was not taken."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "DEAD"
-
-
-DEAD: Any = _Dead()
 _MERGE_INDEX = tuple(np.array(i, np.int32) for i in range(64))
 
 
@@ -221,9 +214,12 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     emitter.after_writes = _after_writes(ops)
     emitter.fused = fusion.broadcast_reductions(ops, fetches, feeds)
     emitter.absorbed = {part for parts in emitter.fused.values() for part in parts}
-    if not plan.loops and fusion.runs_fused_convolutions(emitter.variant_names):
-        emitter.conv_fusions = fusion.conv_bias_relus(items, fetches, feeds)
-        emitter.absorbed.update(op for conv, add, _ in emitter.conv_fusions.values() for op in (conv, add))
+    if not plan.loops:
+        if fusion.runs_fused_convolutions(emitter.variant_names):
+            emitter.conv_fusions = fusion.conv_bias_relus(items, fetches, feeds)
+            emitter.absorbed.update(op for conv, add, _ in emitter.conv_fusions.values() for op in (conv, add))
+        emitter.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
+        emitter.absorbed.update(emitter.pooled_relu_grads.values())
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -262,7 +258,7 @@ def _check_loop_boundaries(loops: list[frames.Loop], fetches: tuple[Any, ...], f
                 raise InvalidArgumentError(None, consumer, f"Cannot feed {t.name}: it is used inside a while loop")
 
 
-class _Emitter:
+class _Emitter(FusedEmission):
     """Writes the lines of one plan function; see the module docstring."""
 
     def __init__(self, backend: Any, fed: set[Tensor], feeds: tuple[Tensor, ...],
@@ -295,6 +291,7 @@ class _Emitter:
         self.stateful = False
         self.fused: dict[Operation, fusion.Parts] = {}  # ops run as one call with the ops they absorb
         self.conv_fusions: dict[Operation, fusion.ConvParts] = {}
+        self.pooled_relu_grads: dict[Operation, Operation] = {}  # ReluGrad -> the MaxPoolGrad it reads
         self.absorbed: set[Operation] = set()
 
     # ------------------------------------------------------------ helpers
@@ -412,8 +409,17 @@ class _Emitter:
             self.emit_broadcast_reduction(op, self.fused[op])
             return
         if op in self.conv_fusions:
-            self.emit_fused_conv(op, *self.conv_fusions[op])
-            return
+            conv, add, bias = self.conv_fusions[op]
+            if not any(map(self.may_be_dead, (*conv._inputs, bias))):
+                self.emit_fused_conv(op, conv, add, bias)
+                return
+            self.emit_unfused(conv, add)
+        if op in self.pooled_relu_grads:
+            pool_grad = self.pooled_relu_grads[op]
+            if not any(map(self.may_be_dead, pool_grad._inputs)):
+                self.emit_pooled_relu_grad(op, pool_grad)
+                return
+            self.emit_unfused(pool_grad)
         op_def = op._op_def
         fed = self.fed
         ref_inputs = op_def.ref_inputs
@@ -535,44 +541,6 @@ class _Emitter:
             if op_def.ref_inputs:
                 self.writes_variables = True
 
-    def emit_broadcast_reduction(self, reshape: Operation, parts: fusion.Parts) -> None:
-        """A broadcast gradient's Shape, Shape, BroadcastGradientArgs, Sum and Reshape as one call
-        (see `caudal.runtime.fusion`); its errors name the BroadcastGradientArgs."""
-        grad, x = parts[3]._inputs[0], parts[0]._inputs[0]
-        kernel_name = f"k{reshape._id}"
-        self.env[kernel_name] = fusion.broadcast_reduction_kernel(
-            parts, reshape, lambda op: op._op_def.kernel_for(*self.variant_names))
-        args = [self.value_of(grad), self.value_of(x)]
-        output = self.fresh()
-        self.names[reshape._outputs[0]] = output
-        call = f"{kernel_name}(xp, {', '.join(args)})"
-        dead = [name for t, name in zip((grad, x), args) if self.may_be_dead(t)]
-        if dead:
-            self.env["DEAD"] = DEAD
-            self.dead_ops.add(reshape)
-            self.live_expr[reshape] = output
-            self.add(f"{output} = DEAD if {' or '.join(f'{name} is DEAD' for name in dead)} else {call}", parts[2])
-        else:
-            self.add(f"{output} = {call}", parts[2])
-        self.calls.append(_Call(len(self.lines) - 1, reshape, kernel_name, args, [output], bool(dead)))
-
-    def emit_fused_conv(self, relu: Operation, conv: Operation, add: Operation, bias: Tensor) -> None:
-        """Relu(Conv2D(x, w) + bias) as one `_FusedConv2D` call (see `fusion.conv_bias_relus`); the
-        convolution's and the sum's values, read after it only for their shape, name its result."""
-        fused_def = fusion.fused_conv_def()
-        kernel_name = f"k{relu._id}"
-        self.env[kernel_name] = fused_def.kernel_for(*self.variant_names)
-        args = [self.input_of(conv._inputs[0], conv), self.input_of(conv._inputs[1], conv), self.input_of(bias, add)]
-        kwargs = dict(conv._op_def.kernel_kwargs(conv), fused_ops=["BiasAdd", "Relu"])
-        for j, value in enumerate(kwargs.values()):
-            self.env[f"a{relu._id}_{j}"] = value
-        call_args = args + [f"{attr}=a{relu._id}_{j}" for j, attr in enumerate(kwargs)]
-        output = self.fresh()
-        for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
-            self.names[t] = output
-        self.calls.append(_Call(len(self.lines), fusion.FusedCall(fused_def), kernel_name, args, [output], False))
-        self.add(f"{output} = {kernel_name}(xp, {', '.join(call_args)})", conv)
-
     def _scalar_constant(self, name: str) -> str:
         """A 0-d constant as a NumPy scalar, whose arithmetic with the scalars a loop counter
         holds costs a fraction of a 0-d array's (same values); other names as they are."""
@@ -672,21 +640,6 @@ def _call_key(block: int, op: Operation, args: list[str], kwargs: dict[str, Any]
         return (block, op._type, tuple(args), tuple((k, type(v), _hashable(v)) for k, v in kwargs.items()))
     except TypeError:
         return None
-
-
-class _Call:
-    """One kernel call of a plan: its line, op, kernel name, data arguments and output names."""
-
-    __slots__ = ("line", "op", "kernel_name", "args", "outputs", "guarded")
-
-    def __init__(self, line: int, op: Operation, kernel_name: str, args: list[str], outputs: list[str],
-                 guarded: bool):
-        self.line = line
-        self.op = op
-        self.kernel_name = kernel_name
-        self.args = args
-        self.outputs = outputs
-        self.guarded = guarded
 
 
 _VALUE = re.compile(r"\bt\d+\b")

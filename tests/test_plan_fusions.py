@@ -1,6 +1,7 @@
-"""Relu(Conv2D(x, w) + bias) run as one `_FusedConv2D` call (caudal.runtime.fusion) on a backend with
-its own kernel (fast_cpu), only where nothing else reads the intermediate values; the op's kernels
-against the three ops in turn."""
+"""Patterns plans run fused (caudal.runtime.fusion): Relu(Conv2D(x, w) + bias) as one `_FusedConv2D`
+call on a backend with its own kernel (fast_cpu), only where nothing else reads the intermediate
+values, the op's kernels against the three ops in turn; and ReluGrad(MaxPoolGrad(x, y, dy), x) as
+MaxPoolGrad(x, y, ReluGrad(dy, y)), bit for bit."""
 from __future__ import annotations
 
 import numpy as np
@@ -172,3 +173,52 @@ def test_bad_fused_ops_and_dtypes_are_refused_when_the_graph_is_built():
             _fused(x, tf.constant(wv), tf.constant(bv), ["BiasAdd", "Elu"])
         with pytest.raises(TypeError):
             _fused(x, tf.constant(wv), tf.constant(bv.astype(np.float64)), ["BiasAdd"])
+
+
+# ------------------------------------------------------------ ReluGrad of a MaxPoolGrad
+def _pooled_relu_graph(xv, ksize, strides, padding):
+    x = tf.placeholder(tf.float32, xv.shape)
+    pooled = tf.nn.max_pool(tf.nn.relu(x), ksize, strides, padding)
+    scale = np.linspace(-3, 3, int(np.prod(pooled.shape.as_list()))).astype(np.float32).reshape(pooled.shape.as_list())
+    scale.reshape(-1)[:3] = [np.inf, -np.inf, np.nan]
+    loss = tf.reduce_sum(pooled * tf.constant(scale))
+    grad = tf.gradients(loss, x)[0]
+    assert grad.op.type == "ReluGrad" and grad.op.inputs[0].op.type == "MaxPoolGrad"
+    return x, grad, grad.op.inputs[0]
+
+
+def _step_types(sess):
+    (plan,) = [p for p in sess._plans.values() if p.source.count("\n") > 3][-1:]
+    return [op.type for op in plan.step_ops if op is not None]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "fast_cpu", "portable"])
+@pytest.mark.parametrize("ksize,strides,padding", [([1, 2, 2, 1], [1, 2, 2, 1], "SAME"),
+                                                   ([1, 3, 3, 1], [1, 1, 1, 1], "SAME"),
+                                                   ([1, 3, 3, 1], [1, 2, 2, 1], "VALID")])
+def test_relu_grad_through_a_max_pool_grad_runs_on_the_pooled_gradient(backend, ksize, strides, padding):
+    if backend == "fast_cpu" and not fast_cpu.installed():
+        pytest.skip("the fast extra is not installed")
+    rng = np.random.default_rng(4)
+    xv = rng.integers(-2, 3, (2, 7, 6, 5)).astype(np.float32)  # ties, zeros, negative windows
+    xv[0, 0, 0, :2] = [np.nan, -np.inf]
+    with tf.Graph().as_default():
+        x, grad, pool_grad = _pooled_relu_graph(xv, ksize, strides, padding)
+        with _session(backend) as sess:
+            with np.errstate(invalid="ignore"):
+                fused = sess.run(grad, {x: xv})
+                types = _step_types(sess)
+                separate, _ = sess.run([grad, pool_grad], {x: xv})  # MaxPoolGrad fetched: run as it is
+    assert types.index("ReluGrad") < types.index("MaxPoolGrad")
+    np.testing.assert_array_equal(fused, separate)
+
+
+def test_a_max_pool_grad_read_elsewhere_is_not_rewritten():
+    xv = np.random.default_rng(5).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        x, grad, pool_grad = _pooled_relu_graph(xv, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+        total = grad + tf.reduce_sum(pool_grad)
+        with _session("numpy") as sess:
+            sess.run(total, {x: xv})
+            types = _step_types(sess)
+    assert types.index("MaxPoolGrad") < types.index("ReluGrad")

@@ -1,0 +1,100 @@
+"""The plan emitter's calls of fused patterns (see `caudal.runtime.fusion`), and `Call`, the record
+of one kernel call a plan makes (which `plan._donate_buffers` reads to run kernels in place)."""
+from __future__ import annotations
+
+from typing import Any
+
+from caudal.framework.graph import Operation
+from caudal.framework.tensor import Tensor
+from caudal.runtime import fusion
+from caudal.runtime.dead import DEAD
+
+__all__ = ["Call", "FusedEmission"]
+
+
+class Call:
+    """One kernel call of a plan: its line, op, kernel name, data arguments and output names."""
+
+    __slots__ = ("line", "op", "kernel_name", "args", "outputs", "guarded")
+
+    def __init__(self, line: int, op: Operation, kernel_name: str, args: list[str], outputs: list[str],
+                 guarded: bool):
+        self.line = line
+        self.op = op
+        self.kernel_name = kernel_name
+        self.args = args
+        self.outputs = outputs
+        self.guarded = guarded
+
+
+class FusedEmission:
+    """Methods of `plan._Emitter` that write one call for a pattern of ops (`fused`, `conv_fusions`,
+    `pooled_relu_grads`): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
+
+    env: dict[str, Any]
+    names: dict[Tensor, str]
+    calls: list[Call]
+    variant_names: tuple[str, ...]
+
+    def emit_broadcast_reduction(self, reshape: Operation, parts: fusion.Parts) -> None:
+        """A broadcast gradient's Shape, Shape, BroadcastGradientArgs, Sum and Reshape as one call
+        (see `caudal.runtime.fusion`); its errors name the BroadcastGradientArgs."""
+        grad, x = parts[3]._inputs[0], parts[0]._inputs[0]
+        kernel_name = f"k{reshape._id}"
+        self.env[kernel_name] = fusion.broadcast_reduction_kernel(
+            parts, reshape, lambda op: op._op_def.kernel_for(*self.variant_names))
+        args = [self.value_of(grad), self.value_of(x)]
+        output = self.fresh()
+        self.names[reshape._outputs[0]] = output
+        call = f"{kernel_name}(xp, {', '.join(args)})"
+        dead = [name for t, name in zip((grad, x), args) if self.may_be_dead(t)]
+        if dead:
+            self.env["DEAD"] = DEAD
+            self.dead_ops.add(reshape)
+            self.live_expr[reshape] = output
+            self.add(f"{output} = DEAD if {' or '.join(f'{name} is DEAD' for name in dead)} else {call}", parts[2])
+        else:
+            self.add(f"{output} = {call}", parts[2])
+        self.calls.append(Call(len(self.lines) - 1, reshape, kernel_name, args, [output], bool(dead)))
+
+    def emit_fused_conv(self, relu: Operation, conv: Operation, add: Operation, bias: Tensor) -> None:
+        """Relu(Conv2D(x, w) + bias) as one `_FusedConv2D` call (see `fusion.conv_bias_relus`); the
+        convolution's and the sum's values, read after it only for their shape, name its result."""
+        args = [self.input_of(conv._inputs[0], conv), self.input_of(conv._inputs[1], conv), self.input_of(bias, add)]
+        kwargs = dict(conv._op_def.kernel_kwargs(conv), fused_ops=["BiasAdd", "Relu"])
+        output = self.emit_plain_call(relu, args, fusion.fused_conv_def(), kwargs, step_op=conv)
+        for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
+            self.names[t] = output
+
+    def emit_unfused(self, *ops: Operation) -> None:
+        """Emits absorbed `ops` as themselves, where a fused call cannot run (an input may be dead)."""
+        for op in ops:
+            self.absorbed.discard(op)
+            self.emit_op(op)
+
+    def emit_pooled_relu_grad(self, relu_grad: Operation, pool_grad: Operation) -> None:
+        """ReluGrad(MaxPoolGrad(x, y, dy), x) as MaxPoolGrad(x, y, ReluGrad(dy, y)) (see
+        `fusion.relu_grads_of_max_pool_grads`)."""
+        x, y, dy = (self.input_of(t, pool_grad) for t in pool_grad._inputs)
+        masked = self.emit_plain_call(relu_grad, [dy, y])
+        self.names[relu_grad._outputs[0]] = self.emit_plain_call(pool_grad, [x, y, masked])
+
+    def emit_plain_call(self, op: Operation, args: list[str], op_def: Any = None, kwargs: dict | None = None,
+                         step_op: Operation | None = None) -> str:
+        """A call on the values named `args` (none dead) of `op`'s kernel with its attrs, or of
+        `op_def`'s kernel with `kwargs` (a fused op standing for `op`, attributed to `step_op`);
+        the name of its output."""
+        fused = op_def is not None
+        op_def = op_def if fused else op._op_def
+        kwargs = op_def.kernel_kwargs(op) if kwargs is None else kwargs
+        kernel_name = f"k{op._id}"
+        self.env[kernel_name] = op_def.kernel_for(*self.variant_names)
+        attr_args = []
+        for j, (attr, value) in enumerate(kwargs.items()):
+            self.env[f"a{op._id}_{j}"] = value
+            attr_args.append(f"{attr}=a{op._id}_{j}")
+        output = self.fresh()
+        self.calls.append(Call(len(self.lines), fusion.FusedCall(op_def) if fused else op, kernel_name, args, [output],
+                               False))
+        self.add(f"{output} = {kernel_name}(xp, {', '.join(args + attr_args)})", step_op or op)
+        return output
