@@ -594,8 +594,12 @@ def test_threads_are_sized_to_the_pass(monkeypatch):
         seen.append(numba.get_num_threads())
 
     loops._run(kernel, np.ones(16, np.float32))
-    loops._run(kernel, np.ones(loops.PARALLEL_ELEMENTS, np.float32))
-    assert seen == [1, 2]
+    loops._run(kernel, np.ones(1 << 21, np.float32))  # 8 MB: every core
+    monkeypatch.setattr(threads, "others_idle", lambda: True)
+    loops._run(kernel, np.ones(1 << 18, np.float32))  # 1 MB: every core while other processes idle
+    monkeypatch.setattr(threads, "others_idle", lambda: False)
+    loops._run(kernel, np.ones(1 << 18, np.float32))
+    assert seen == [1, 2, 2, 1]
 
 
 def test_a_numba_that_fails_to_load_warns_once_and_the_ops_run_on_numpy(monkeypatch):

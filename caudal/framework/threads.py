@@ -42,7 +42,8 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "cap", "set_cap", "threads_for", "blas_threads_for",
+__all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "ELEMENT_FLOPS", "cap", "set_cap", "threads_for",
+           "threads_for_pass", "blas_threads_for",
            "blas_single_thread", "blas_is_single", "enabled",
            "others_idle", "serving_tasks"]
 
@@ -50,6 +51,9 @@ __all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "cap", "set_cap", "threads_f
 PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
 # About 0.15 ms: smaller kernels gain less from a second thread than waking it costs.
 IDLE_PARALLEL_FLOPS = min(int(os.environ.get("CAUDAL_IDLE_PARALLEL_FLOPS", "") or (1 << 24)), PARALLEL_FLOPS)
+# A memory-bound pass over n elements is sized as n * ELEMENT_FLOPS flops: all cores from 2^21
+# elements (8 MB of float32), from 2^18 while other processes leave the cores idle.
+ELEMENT_FLOPS = 64
 LOAD_WINDOW_S = 0.2
 IDLE_BELOW_CORES = 0.5
 
@@ -116,6 +120,11 @@ def threads_for(flops: float) -> int:
     if flops < IDLE_PARALLEL_FLOPS or _serving:
         return 1
     return cap() if others_idle() else 1
+
+
+def threads_for_pass(elements: int) -> int:
+    """The threads a memory-bound pass over `elements` values runs on (see ELEMENT_FLOPS)."""
+    return threads_for(elements * ELEMENT_FLOPS)
 
 
 def _read_busy_seconds() -> float | None:

@@ -73,9 +73,6 @@ _unavailable = ""  # why numba failed to load, once it has
 _called: set[Any] = set()  # kernels called once already (compiled or loaded from the cache)
 _reported_compile = False
 _logger = logging.getLogger("caudal")
-# A memory-bound pass over fewer elements (8 MB of float32) runs on one thread: below that, a
-# second thread saves less than a descheduled one costs on a busy machine.
-PARALLEL_ELEMENTS = 1 << 21
 
 
 # ------------------------------------------------------------------ set-up
@@ -161,8 +158,7 @@ def _threads_for(args: tuple) -> int | None:
     if not thread_policy.enabled():
         return None if _num_threads is None else min(_num_threads, numba.config.NUMBA_NUM_THREADS)
     elements = max((a.size for a in args if type(a) is np.ndarray), default=0)
-    count = thread_policy.cap() if elements >= PARALLEL_ELEMENTS else 1
-    return min(count, numba.config.NUMBA_NUM_THREADS)
+    return min(thread_policy.threads_for_pass(elements), numba.config.NUMBA_NUM_THREADS)
 
 
 def _run(kernel: Callable, *args: Any) -> Any:

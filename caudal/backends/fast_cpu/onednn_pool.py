@@ -47,17 +47,13 @@ from caudal.backends.fast_cpu.onednn_lib import (
     QUERY_WORKSPACE_MD,
     Library,
 )
+from caudal.framework import threads as thread_policy
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc
 
-__all__ = ["VARIANTS", "prepare", "ELEMENT_FLOPS"]
+__all__ = ["VARIANTS", "prepare"]
 
 prepare = onednn.prepare
-
-# A pass over `n` elements is sized for threads as `n * ELEMENT_FLOPS` flops (caudal.framework.threads):
-# from 2^21 elements (8 MB of float32) it runs on every core, as the numba loops do.
-ELEMENT_FLOPS = 64
-
 
 def _numpy_variant(op_type: str) -> Callable:
     from caudal.framework.registry import get_op_def
@@ -102,7 +98,8 @@ def _md(lib: Library, shape: Sequence[int], data_format: str) -> Any:
 
 
 def _flops(elements: int) -> float:
-    return float(elements * ELEMENT_FLOPS)
+    """The flops `onednn.run_plan` sizes threads by, for a memory-bound pass over `elements` values."""
+    return float(elements * thread_policy.ELEMENT_FLOPS)
 
 
 def _pool(op_type: str, algorithm: int, x: Any, attrs: dict) -> Any:
