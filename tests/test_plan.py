@@ -146,7 +146,26 @@ def test_equal_pure_ops_are_computed_once():
     with tf.Session() as sess:
         assert sess.run(total, {keep: 0.5}) == pytest.approx(8.0)
         source = _source(sess)
-    assert source.count(" = k") == 4  # two Subs, one Reciprocal, one AddN
+    computed = [line.strip() for line in source.splitlines() if " = " in line and "return" not in line]
+    assert len(computed) == 4, computed  # two Subs (scalar expressions), one Reciprocal, one AddN
+    assert sum(" - " in line for line in computed) == 2
+
+
+def test_scalar_arithmetic_runs_as_operators_outside_loops():
+    """NumPy's scalar operators cost a twentieth of a ufunc call on scalars: statically scalar Add,
+    Sub, Mul and comparisons are written as expressions; arrays keep their kernels."""
+    a = tf.placeholder(tf.float32, [])
+    v = tf.placeholder(tf.float32, [3])
+    y = (a + 2.0) * a - 1.0
+    z = (v + 2.0) * v
+    with tf.Session() as sess:
+        got_y, got_z = sess.run([y, z], {a: 3.0, v: [1, 2, 3]})
+        source = _source(sess)
+    assert got_y == pytest.approx(14.0) and np.asarray(got_y).dtype == np.float32
+    np.testing.assert_allclose(got_z, [3, 8, 15])
+    lines = [line.strip() for line in source.splitlines() if " = " in line and "return" not in line]
+    assert sum(" + " in line or " * " in line or " - " in line for line in lines) == 3
+    assert sum(line.split(" = ")[1].startswith("k") for line in lines) == 2  # the array Add and Mul
 
 
 def test_random_ops_and_ops_with_control_inputs_are_not_merged():

@@ -493,8 +493,10 @@ class _Emitter(FusedEmission):
                 if t not in fed:
                     names[t] = name
             return
-        if op_def.expression is not None and self.level > 1 and not guarded and self.inplace_plans:
-            # Inside a loop, an operator expression costs a fraction of a kernel call.
+        if (op_def.expression is not None and (self.level > 1 or op._outputs[0].shape.rank == 0)
+                and not guarded and self.inplace_plans):
+            # Inside a loop, or on scalars (NumPy's scalar operators: 0.04 us where np.add takes 0.8),
+            # an operator expression costs a fraction of a kernel call.
             outputs = [self.fresh()]
             names[op._outputs[0]] = outputs[0]
             operands = [self._scalar_constant(a) for a in args[1:]]
