@@ -183,10 +183,14 @@ def test_a_fast_cpu_session_imports_numba_only_when_a_loop_kernel_runs() -> None
             "config = tf.ConfigProto()\n"
             "config.experimental.executor_type = 'fast_cpu'\n"
             "x = tf.placeholder(tf.float32, [1, 256, 256, 1])\n"
+            "big = tf.placeholder(tf.float32, [1, 1024, 1024, 1])\n"
             "with tf.Session(config=config) as sess:\n"
-            "    sess.run(tf.nn.max_pool(x + 1, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'), {x: np.ones([1, 256, 256, 1])})\n"
-            "    assert 'numba' not in sys.modules\n"
-            "    sess.run(tf.gradients(tf.nn.relu(x), x), {x: np.ones([1, 256, 256, 1])})\n"
+            "    ones = np.ones([1, 256, 256, 1])\n"
+            "    sess.run(tf.nn.max_pool(x + 1, [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'), {x: ones})\n"
+            "    sess.run(tf.gradients(tf.reduce_sum(tf.square(tf.nn.relu(x * 2))), x), {x: ones})\n"
+            "    assert 'numba' not in sys.modules  # a 2^16 in-place pass is not worth loading it\n"
+            "    sess.run(tf.gradients(tf.reduce_sum(tf.square(tf.nn.relu(big * 2))), big),\n"
+            "             {big: np.ones([1, 1024, 1024, 1])})\n"
             "from caudal.backends.fast_cpu import backend\n"
             "assert 'numba' in sys.modules or backend.loaded_modules()['loops'] != 'loaded'\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -262,8 +262,17 @@ def test_relu_grad_routes_float64_non_contiguous_and_broadcast_inputs_to_numpy(r
     assert ran == []
 
 
+def test_the_in_place_relu_grad_loads_numba_only_for_a_pass_that_pays_for_it(ran, monkeypatch):
+    monkeypatch.setattr(loops, "_kernel_module", None)
+    g, x = np.ones(BIG, np.float32), np.ones(BIG, np.float32)
+    assert loops.INPLACE_VARIANTS["ReluGrad"](np, g, x) is g and ran == []
+    big = np.ones(loops.MIN_UPDATE_SIZE, np.float32)
+    assert loops.INPLACE_VARIANTS["ReluGrad"](np, big, big) is big and ran == ["relu_grad_into"]
+
+
 @pytest.mark.parametrize("shape", [(128, 28, 28, 32), (BIG,), (7, 3)])
 def test_the_in_place_relu_grad_writes_into_the_gradient_and_matches_numpy(ran, shape):
+    loops._kernels()  # numba loaded: every pass of 2^16 values or more runs the loop
     rng = np.random.default_rng(len(shape) + 10)
     x = rng.standard_normal(shape).astype(np.float32)
     g = rng.standard_normal(shape).astype(np.float32)
@@ -282,6 +291,7 @@ def test_plans_of_the_fast_cpu_backend_run_its_in_place_relu_grad(ran):
     from caudal.backends.fast_cpu.backend import load_kernels
 
     load_kernels()
+    loops._kernels()
     op_def = get_op_def("ReluGrad")
     assert op_def.inplace_for("fast_cpu", "numpy") is loops.INPLACE_VARIANTS["ReluGrad"]
     assert op_def.inplace_for("numpy") is op_def.inplace

@@ -337,10 +337,18 @@ def _relu_grad(xp: Any, gradients: Any, features: Any) -> Any:
     return _run(_kernels().relu_grad, gradients.reshape(-1), features.reshape(-1)).reshape(gradients.shape)
 
 
+def _loaded_or_worth(size: int) -> bool:
+    """Whether a pass over `size` values runs its loop: once numba is loaded, or when the pass is
+    large enough to pay for loading it (`MIN_UPDATE_SIZE`). Plans run in-place kernels on values
+    NumPy writes in place almost as fast, so loading numba for them alone (0.5 s) would cost a
+    short program (a Keras MLP fit) more than it saves."""
+    return _kernel_module is not None or size >= MIN_UPDATE_SIZE
+
+
 def _relu_grad_inplace(xp: Any, gradients: Any, features: Any) -> Any:
     """ReluGrad written into `gradients` where a plan may overwrite it: one parallel pass, where
     NumPy's in-place kernel makes a boolean temporary and a second pass."""
-    if not _large(gradients, features) or gradients.shape != features.shape:
+    if not _large(gradients, features) or gradients.shape != features.shape or not _loaded_or_worth(gradients.size):
         return _NUMPY_RELU_GRAD_INPLACE(xp, gradients, features)
     _run(_kernels().relu_grad_into, gradients.reshape(-1), features.reshape(-1))
     return gradients
