@@ -175,3 +175,34 @@ def test_results_are_fresh_arrays():
     dx = onednn_pool.VARIANTS["MaxPoolGrad"](np, x, first, first, **attrs)
     dx_again = onednn_pool.VARIANTS["MaxPoolGrad"](np, x, first, first, **attrs)
     assert not np.shares_memory(dx, dx_again)
+
+
+# ------------------------------------------------------ the argmax workspace a plan keeps
+@pytest.mark.parametrize("shape,k,s,padding", GEOMETRIES)
+def test_the_gradient_from_the_workspace_matches_the_gradient_that_pools_again(plans, shape, k, s, padding):
+    rng = np.random.default_rng(sum(shape) + 1)
+    x = rng.integers(-2, 3, shape).astype(np.float32)  # ties
+    x.reshape(-1)[:2] = [np.nan, -np.inf]
+    attrs = _attrs(k, s, padding, "NHWC")
+    y, workspace = onednn_pool.VARIANTS["_MaxPoolWithWorkspace"](np, x, **attrs)
+    np.testing.assert_array_equal(y, onednn_pool.VARIANTS["MaxPool"](np, x, **attrs))
+    assert workspace.dtype == np.uint8 and workspace.size == y.size
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    got = onednn_pool.VARIANTS["_MaxPoolGradWithWorkspace"](np, x, y, dy, workspace, **attrs)
+    np.testing.assert_array_equal(got, onednn_pool.VARIANTS["MaxPoolGrad"](np, x, y, dy, **attrs))
+    assert plans == ["_MaxPoolWithWorkspace", "MaxPool", "_MaxPoolGradWithWorkspace", "MaxPoolGrad"]
+
+
+def test_a_gradient_without_a_workspace_pools_again(plans):
+    """A workspace of the wrong size (NumPy's empty one, where the pooling ran there) is never read."""
+    x = np.random.default_rng(8).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    attrs = _attrs((2, 2), (2, 2), "VALID", "NHWC")
+    y = onednn_pool.VARIANTS["MaxPool"](np, x, **attrs)
+    dy = np.ones(y.shape, np.float32)
+    want = _numpy("MaxPoolGrad")(np, x, y, dy, **attrs)
+    for workspace in (np.zeros(0, np.uint8), np.zeros(3, np.uint8)):
+        got = onednn_pool.VARIANTS["_MaxPoolGradWithWorkspace"](np, x, y, dy, workspace, **attrs)
+        np.testing.assert_array_equal(got, want)
+    y64, workspace = onednn_pool.VARIANTS["_MaxPoolWithWorkspace"](np, x.astype(np.float64), **attrs)
+    assert y64.dtype == np.float64 and workspace.size == 0
+    assert plans == ["MaxPool", "MaxPoolGrad", "MaxPoolGrad"]

@@ -4,6 +4,8 @@ values, the op's kernels against the three ops in turn; and ReluGrad(MaxPoolGrad
 MaxPoolGrad(x, y, ReluGrad(dy, y)), bit for bit."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -222,3 +224,32 @@ def test_a_max_pool_grad_read_elsewhere_is_not_rewritten():
             sess.run(total, {x: xv})
             types = _step_types(sess)
     assert types.index("MaxPoolGrad") < types.index("ReluGrad")
+
+
+# ------------------------------------------------------------ MaxPool with its gradient
+@pytest.mark.skipif(not fast_cpu.installed() or fast_cpu.onednn_library_path() is None, reason="needs oneDNN")
+def test_a_max_pool_and_its_gradient_share_the_argmax_workspace_on_fast_cpu():
+    rng = np.random.default_rng(6)
+    xv = rng.integers(-2, 3, (2, 7, 6, 5)).astype(np.float32)
+    xv[0, 0, 0, 0] = np.nan
+    results = {}
+    for backend in ("fast_cpu", "numpy"):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, xv.shape)
+            pooled = tf.nn.max_pool(x * 1.5, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+            loss = tf.reduce_sum(pooled * np.linspace(-1, 1, 2 * 4 * 3 * 5).reshape(2, 4, 3, 5).astype(np.float32))
+            grad = tf.gradients(loss, x)[0]
+            with _session(backend) as sess:
+                results[backend] = sess.run([pooled, grad], {x: xv})
+                types = _step_types(sess)
+                lines = list(sess._plans.values())[0].source.splitlines()
+                separate = sess.run([grad, pooled], {x: xv})  # MaxPool fetched too: still paired
+        if backend == "fast_cpu":
+            assert "MaxPoolGrad" in types and "MaxPool" in types
+            # the pooling returns its workspace; the gradient takes x, y, dy and the workspace
+            assert any(re.match(r"\s+t\d+, t\d+ = k\d+\(xp, t\d+, ksize=", line) for line in lines)
+            assert any(re.match(r"\s+t\d+ = k\d+\(xp(, \w+){4}, ksize=", line) for line in lines)
+            np.testing.assert_array_equal(separate[0], results[backend][1])
+    # NaN: fast_cpu pools as TF's oneDNN kernels (never the NaN), NumPy as its Eigen kernels; elsewhere equal
+    keep = ~np.isnan(results["numpy"][0])
+    np.testing.assert_array_equal(results["fast_cpu"][0][keep], results["numpy"][0][keep])

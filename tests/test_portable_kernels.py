@@ -121,6 +121,11 @@ def test_gradients_agree_across_backends(record: OpRecord) -> None:
             np.testing.assert_allclose(p, n, rtol=record.rtol, atol=record.atol, err_msg=f"{record.id} {backend}")
 
 
+# Outputs whose contents belong to the kernel that wrote them: a max pooling's argmax workspace is oneDNN's
+# on fast_cpu and empty on NumPy (the gradient kernel of each backend reads its own).
+OPAQUE_OUTPUTS = frozenset([("_MaxPoolWithWorkspace", 1)])
+
+
 @pytest.mark.parametrize("record", RECORDS, ids=IDS)
 def test_kernels_never_write_into_their_inputs(record: OpRecord) -> None:
     """Each kernel of each op of the record's graph and of its gradient, called on read-only
@@ -154,7 +159,9 @@ def test_kernels_never_write_into_their_inputs(record: OpRecord) -> None:
                         continue
                     got = list(got) if len(op.outputs) != 1 else [got]
                     assert len(got) == len(results)
-                    for g, r in zip(got, results):
+                    for index, (g, r) in enumerate(zip(got, results)):
+                        if (op.type, index) in OPAQUE_OUTPUTS:
+                            continue
                         g, r = np.asarray(g), _as_array(r)
                         assert g.shape == r.shape and g.dtype == r.dtype, where
                         if r.dtype.kind in "fc":

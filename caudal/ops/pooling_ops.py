@@ -13,7 +13,7 @@ from typing import Any
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
-from caudal.framework.registry import register_op
+from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _conv_kernels as K
@@ -285,3 +285,49 @@ def _pick_input(input: Any, value: Any) -> Any:  # noqa: A002
     if input is not None and value is not None:
         raise ValueError("Cannot specify both 'input' and 'value'")
     return value if input is None else input
+
+
+# ------------------------------------------------ max pooling that keeps its argmax for the gradient
+def _workspace_pool_infer(ctx: InferContext) -> list:
+    return _pool_infer(_rules.REAL)(ctx) + [(dtypes_lib.uint8, TensorShape([None]))]
+
+
+def _workspace_grad_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1, 2), ("orig_input", "orig_output", "grad"))
+    _rules.check_dtype(ctx, 0, _rules.REAL, "orig_input")
+    _rules.check_dtype(ctx, 3, frozenset([dtypes_lib.uint8]), "workspace")
+    x = rank4(ctx, 0)
+    _pooled_shape(ctx, x)
+    return [(dtype, TensorShape(x))]
+
+
+def _workspace_pool_kernel(impl: Any) -> Any:
+    pool = _max_pool_kernel(impl)
+
+    def kernel(xp: Any, x: Any, *, ksize: list, strides: list, padding: str, explicit_paddings: list,
+               data_format: str) -> Any:
+        y = pool(xp, x, ksize=ksize, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                 data_format=data_format)
+        return y, xp.zeros((0,), dtype=xp.uint8)  # no workspace: the gradient finds the argmax again
+
+    return kernel
+
+
+def _workspace_grad_kernel(impl: Any) -> Any:
+    grad = _max_pool_grad_kernel(impl)
+
+    def kernel(xp: Any, x: Any, y: Any, dy: Any, workspace: Any, *, ksize: list, strides: list, padding: str,
+               explicit_paddings: list, data_format: str) -> Any:
+        return grad(xp, x, y, dy, ksize=ksize, strides=strides, padding=padding,
+                    explicit_paddings=explicit_paddings, data_format=data_format)
+
+    return kernel
+
+
+# MaxPool and MaxPoolGrad of the same window on the same values, as a plan pairs them on a backend with
+# its own variants (fast_cpu: oneDNN's argmax workspace, written by the pooling and read by its
+# gradient; see caudal.runtime.fusion). Their NumPy and portable kernels keep no workspace.
+register_op("_MaxPoolWithWorkspace", infer=_workspace_pool_infer, kernel=_workspace_pool_kernel(K),
+            variants={"numpy": _workspace_pool_kernel(KN)}, grad=NOT_DIFFERENTIABLE, fresh=True)
+register_op("_MaxPoolGradWithWorkspace", infer=_workspace_grad_infer, kernel=_workspace_grad_kernel(K),
+            variants={"numpy": _workspace_grad_kernel(KN)}, grad=NOT_DIFFERENTIABLE, fresh=True)

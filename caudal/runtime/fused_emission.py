@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from caudal.framework.graph import Operation
+from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 from caudal.runtime import fusion
 from caudal.runtime.dead import DEAD
@@ -29,10 +30,12 @@ class Call:
 
 class FusedEmission:
     """Methods of `plan._Emitter` that write one call for a pattern of ops (`fused`, `conv_fusions`,
-    `pooled_relu_grads`): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
+    `pooled_relu_grads`, `pool_pairs`): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
 
     env: dict[str, Any]
     names: dict[Tensor, str]
+    pool_pairs: dict[Operation, Operation]
+    workspaces: dict[Operation, str]
     calls: list[Call]
     variant_names: tuple[str, ...]
 
@@ -62,7 +65,7 @@ class FusedEmission:
         convolution's and the sum's values, read after it only for their shape, name its result."""
         args = [self.input_of(conv._inputs[0], conv), self.input_of(conv._inputs[1], conv), self.input_of(bias, add)]
         kwargs = dict(conv._op_def.kernel_kwargs(conv), fused_ops=["BiasAdd", "Relu"])
-        output = self.emit_plain_call(relu, args, fusion.fused_conv_def(), kwargs, step_op=conv)
+        output = self.emit_plain_call(relu, args, get_op_def("_FusedConv2D"), kwargs, step_op=conv)
         for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
             self.names[t] = output
 
@@ -77,13 +80,36 @@ class FusedEmission:
         `fusion.relu_grads_of_max_pool_grads`)."""
         x, y, dy = (self.input_of(t, pool_grad) for t in pool_grad._inputs)
         masked = self.emit_plain_call(relu_grad, [dy, y])
-        self.names[relu_grad._outputs[0]] = self.emit_plain_call(pool_grad, [x, y, masked])
+        self.names[relu_grad._outputs[0]] = self.emit_pool_grad(pool_grad, [x, y, masked])
+
+    def emit_pool_with_workspace(self, pool: Operation) -> None:
+        """A MaxPool whose gradient the plan computes as `_MaxPoolWithWorkspace`, which also returns
+        the argmax workspace (see `fusion.max_pool_pairs`)."""
+        pooled, workspace = self.fresh(), self.fresh()
+        self.names[pool._outputs[0]] = pooled
+        self.workspaces[pool] = workspace
+        op_def = get_op_def("_MaxPoolWithWorkspace")
+        args = [self.input_of(pool._inputs[0], pool)]
+        self.emit_plain_call(pool, args, op_def, pool._op_def.kernel_kwargs(pool), outputs=[pooled, workspace])
+
+    def emit_pool_grad(self, pool_grad: Operation, args: list[str]) -> str:
+        """MaxPoolGrad on the values named `args`: from its MaxPool's workspace when the plan kept one."""
+        pool = self.pool_grads_pool(pool_grad)
+        if pool is None:
+            return self.emit_plain_call(pool_grad, args)
+        return self.emit_plain_call(pool_grad, args + [self.workspaces[pool]], get_op_def("_MaxPoolGradWithWorkspace"),
+                                    pool_grad._op_def.kernel_kwargs(pool_grad))
+
+    def pool_grads_pool(self, pool_grad: Operation) -> Operation | None:
+        """The MaxPool whose workspace `pool_grad` reads, if the plan kept one."""
+        pool = self.pool_pairs.get(pool_grad)
+        return pool if pool in self.workspaces else None
 
     def emit_plain_call(self, op: Operation, args: list[str], op_def: Any = None, kwargs: dict | None = None,
-                         step_op: Operation | None = None) -> str:
+                         step_op: Operation | None = None, outputs: list[str] | None = None) -> str:
         """A call on the values named `args` (none dead) of `op`'s kernel with its attrs, or of
         `op_def`'s kernel with `kwargs` (a fused op standing for `op`, attributed to `step_op`);
-        the name of its output."""
+        the name of its (first) output, or the names `outputs` are assigned."""
         fused = op_def is not None
         op_def = op_def if fused else op._op_def
         kwargs = op_def.kernel_kwargs(op) if kwargs is None else kwargs
@@ -93,8 +119,8 @@ class FusedEmission:
         for j, (attr, value) in enumerate(kwargs.items()):
             self.env[f"a{op._id}_{j}"] = value
             attr_args.append(f"{attr}=a{op._id}_{j}")
-        output = self.fresh()
-        self.calls.append(Call(len(self.lines), fusion.FusedCall(op_def) if fused else op, kernel_name, args, [output],
+        outputs = outputs or [self.fresh()]
+        self.calls.append(Call(len(self.lines), fusion.FusedCall(op_def) if fused else op, kernel_name, args, outputs,
                                False))
-        self.add(f"{output} = {kernel_name}(xp, {', '.join(args + attr_args)})", step_op or op)
-        return output
+        self.add(f"{', '.join(outputs)} = {kernel_name}(xp, {', '.join(args + attr_args)})", step_op or op)
+        return outputs[0]

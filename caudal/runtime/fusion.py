@@ -36,8 +36,8 @@ from caudal.framework.graph import Operation
 from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 
-__all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "runs_fused_convolutions",
-           "fused_conv_def", "FusedCall", "relu_grads_of_max_pool_grads"]
+__all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
+           "FusedCall", "relu_grads_of_max_pool_grads", "max_pool_pairs"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -138,13 +138,10 @@ def _bias_of(add: Operation, conv_out: Tensor) -> Tensor | None:
 _CONDITIONAL_OPS = frozenset(["Switch", "Merge"])  # tf.cond's ops: their outputs may be dead
 
 
-def fused_conv_def() -> Any:
-    return get_op_def("_FusedConv2D")
-
-
-def runs_fused_convolutions(variant_names: tuple[str, ...]) -> bool:
-    """Whether a backend has its own `_FusedConv2D` kernel (NumPy's is the three ops in turn)."""
-    variants = fused_conv_def().variants
+def has_native_kernel(op_type: str, variant_names: tuple[str, ...]) -> bool:
+    """Whether a backend has its own kernel of the fused op `op_type` (NumPy's runs the ops it
+    stands for in turn, which is no faster)."""
+    variants = get_op_def(op_type).variants
     return any(name in variants for name in variant_names if name != "numpy")
 
 
@@ -243,4 +240,38 @@ def relu_grads_of_max_pool_grads(ops: list[Operation], fetches: tuple[Any, ...],
                for p in (pool_grad, relu_grad)):
             continue
         found[relu_grad] = pool_grad
+    return found
+
+
+# ------------------------------------------------------------ max pooling and its gradient
+_POOL_ATTRS = ("ksize", "strides", "padding", "explicit_paddings", "data_format")
+
+
+def max_pool_pairs(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]
+                   ) -> dict[Operation, Operation]:
+    """The MaxPoolGrad ops of `ops` (a pruned plan without loops; none with conditionals) mapped to
+    the MaxPool of the same window whose input and result they take, `MaxPoolGrad(x, MaxPool(x), dy)`.
+
+    A backend with its own `_MaxPoolWithWorkspace` runs such a MaxPool as that op, which also returns
+    where each window's maximum was, and the MaxPoolGrad as `_MaxPoolGradWithWorkspace`, which reads it
+    instead of pooling x again. Only where neither op's result is fed and neither takes part in a
+    control dependency.
+    """
+    if any(op._type in _CONDITIONAL_OPS for op in ops):
+        return {}
+    members = set(ops)
+    fed = set(feeds)
+    found: dict[Operation, Operation] = {}
+    for grad in ops:
+        if grad._type != "MaxPoolGrad" or len(grad._inputs) != 3:
+            continue
+        pool = grad._inputs[1]._op
+        if (pool._type != "MaxPool" or pool not in members or grad._inputs[1] is not pool._outputs[0]
+                or grad._inputs[0] is not pool._inputs[0]):
+            continue
+        if any(pool._attrs.get(name) != grad._attrs.get(name) for name in _POOL_ATTRS):
+            continue
+        if any(p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in (pool, grad)):
+            continue
+        found[grad] = pool
     return found

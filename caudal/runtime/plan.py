@@ -215,9 +215,12 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     emitter.fused = fusion.broadcast_reductions(ops, fetches, feeds)
     emitter.absorbed = {part for parts in emitter.fused.values() for part in parts}
     if not plan.loops:
-        if fusion.runs_fused_convolutions(emitter.variant_names):
+        if fusion.has_native_kernel("_FusedConv2D", emitter.variant_names):
             emitter.conv_fusions = fusion.conv_bias_relus(items, fetches, feeds)
             emitter.absorbed.update(op for conv, add, _ in emitter.conv_fusions.values() for op in (conv, add))
+        if fusion.has_native_kernel("_MaxPoolWithWorkspace", emitter.variant_names):
+            emitter.pool_pairs = fusion.max_pool_pairs(items, fetches, feeds)
+            emitter.paired_pools = set(emitter.pool_pairs.values())
         emitter.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
         emitter.absorbed.update(emitter.pooled_relu_grads.values())
     emitter.emit_items(items)
@@ -292,6 +295,9 @@ class _Emitter(FusedEmission):
         self.fused: dict[Operation, fusion.Parts] = {}  # ops run as one call with the ops they absorb
         self.conv_fusions: dict[Operation, fusion.ConvParts] = {}
         self.pooled_relu_grads: dict[Operation, Operation] = {}  # ReluGrad -> the MaxPoolGrad it reads
+        self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
+        self.paired_pools: set[Operation] = set()
+        self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
         self.absorbed: set[Operation] = set()
 
     # ------------------------------------------------------------ helpers
@@ -414,6 +420,13 @@ class _Emitter(FusedEmission):
                 self.emit_fused_conv(op, conv, add, bias)
                 return
             self.emit_unfused(conv, add)
+        if op in self.paired_pools and not self.may_be_dead(op._inputs[0]):
+            self.emit_pool_with_workspace(op)
+            return
+        if op in self.pool_pairs and self.pool_pairs[op] in self.workspaces \
+                and not any(map(self.may_be_dead, op._inputs)):
+            self.names[op._outputs[0]] = self.emit_pool_grad(op, [self.input_of(t, op) for t in op._inputs])
+            return
         if op in self.pooled_relu_grads:
             pool_grad = self.pooled_relu_grads[op]
             if not any(map(self.may_be_dead, pool_grad._inputs)):

@@ -107,6 +107,23 @@ def _avg_pool_backprop(x, dy, ksize, strides, padding):
     return tf.gradients(tf.nn.avg_pool(x, ksize, strides, padding), x, grad_ys=dy)[0]
 
 
+def _workspace_pool(x, ksize, strides, padding):
+    """_MaxPoolWithWorkspace's pooled result (plans pair MaxPool with its gradient: caudal.runtime.fusion)."""
+    from caudal.framework.graph import make_op
+
+    attrs = dict(T=x.dtype, ksize=[1, *ksize, 1], strides=[1, *strides, 1], padding=padding, explicit_paddings=[],
+                 data_format="NHWC")
+    return make_op("_MaxPoolWithWorkspace", [x], attrs, "MaxPoolWithWorkspace").outputs, attrs
+
+
+def _workspace_pool_grad(x, dy, ksize, strides, padding):
+    """_MaxPoolGradWithWorkspace from the workspace _MaxPoolWithWorkspace returned."""
+    from caudal.framework.graph import apply_op
+
+    (pooled, workspace), attrs = _workspace_pool(x, ksize, strides, padding)
+    return apply_op("_MaxPoolGradWithWorkspace", [x, pooled, dy, workspace], attrs, "MaxPoolGradWithWorkspace")
+
+
 RECORDS = [
     OpRecord("max_pool_2x2_tiles", lambda x: tf.nn.max_pool(x, 2, 2, "VALID"), ref_max_pool,
              [distinct(2, 4, 6, 3)]),
@@ -124,6 +141,11 @@ RECORDS = [
              lambda x: ref_max_pool(x, (3, 3), (1, 1)), [distinct(1, 4, 5, 2)]),
     OpRecord("max_pool1d_same", lambda x: tf.nn.max_pool1d(x, 3, 2, "SAME"),
              lambda x: ref_max_pool(x[:, None], (1, 3), (1, 2), "SAME")[:, 0], [distinct(2, 9, 3)]),
+    OpRecord("max_pool_with_workspace", lambda x: _workspace_pool(x, (3, 3), (2, 2), "SAME")[0][0],
+             lambda x: ref_max_pool(x, (3, 3), (2, 2), "SAME"), [distinct(2, 7, 6, 2)], grad=False),
+    OpRecord("max_pool_grad_with_workspace", lambda x, dy: _workspace_pool_grad(x, dy, (2, 2), (1, 1), "VALID"),
+             lambda x, dy: ref_max_pool_grad(x, dy, (2, 2), (1, 1)), [ties(2, 5, 4, 3), uniform(2, 4, 3, 3)],
+             grad=False),
     OpRecord("max_pool_grad_first_max_wins_ties",
              lambda x, dy: _max_pool_backprop(x, dy, 2, 1, "VALID"),
              lambda x, dy: ref_max_pool_grad(x, dy, (2, 2), (1, 1)), [ties(2, 5, 4, 3), uniform(2, 4, 3, 3)],

@@ -45,6 +45,7 @@ from caudal.backends.fast_cpu.onednn_lib import (
     QUERY_DST_MD,
     QUERY_SRC_MD,
     QUERY_WORKSPACE_MD,
+    DnnlError,
     Library,
 )
 from caudal.framework import threads as thread_policy
@@ -166,6 +167,78 @@ def max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: lis
     return dx
 
 
+class _Borrowed:
+    """A memory descriptor a primitive owns, where a port expects an owned one."""
+
+    def __init__(self, handle: int):
+        self.handle = handle
+
+
+def _workspace_bytes(out_shape: Sequence[int], geometry: tuple) -> int:
+    """The size of oneDNN's max-pooling workspace: an argmax per pooled value, one byte for windows of
+    fewer than 256 elements, else four (checked against the primitive's when a plan is built)."""
+    kernel = geometry[1]
+    return int(np.prod(out_shape)) * (1 if kernel[0] * kernel[1] < 256 else 4)
+
+
+def max_pool_with_workspace(xp: Any, x: Any, *, ksize: list, strides: list, padding: str,
+                            explicit_paddings: list, data_format: str) -> tuple[Any, Any]:
+    """_MaxPoolWithWorkspace: MaxPool, and the workspace in which oneDNN keeps each window's argmax
+    for `max_pool_grad_with_workspace` (empty where the pooling ran on NumPy)."""
+    attrs = dict(ksize=ksize, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                 data_format=data_format)
+    found = _geometry(x.shape, ksize, strides, padding, explicit_paddings, data_format) if _usable(x) else None
+    if found is None:
+        return _numpy_variant("MaxPool")(xp, x, **attrs), np.zeros(0, np.uint8)
+    out_shape, geometry = found
+    x = onednn.contiguous(x)
+    y = np.empty(out_shape, np.float32)
+    workspace = np.empty(_workspace_bytes(out_shape, geometry), np.uint8)
+
+    def build(lib: Library) -> onednn.Plan:
+        x_md, y_md = _md(lib, x.shape, data_format), _md(lib, out_shape, data_format)
+        primitive = lib.pooling_forward(POOLING_MAX, x_md.handle, y_md.handle, geometry, training=True)
+        ws_md = primitive.query_md(QUERY_WORKSPACE_MD)
+        if lib.md_size(ws_md) != workspace.nbytes:
+            raise DnnlError("dnnl_memory_desc_get_size", 3)  # a workspace of another kind: not handled here
+        return onednn.Plan(lib, primitive, [(ARG_SRC, QUERY_SRC_MD, x_md, False),
+                                            (ARG_DST, QUERY_DST_MD, y_md, True),
+                                            (ARG_WORKSPACE, QUERY_WORKSPACE_MD, _Borrowed(ws_md), True)])
+
+    if not onednn.run_plan(("_MaxPoolWithWorkspace", x.shape, data_format, geometry), build, [x, y, workspace],
+                           _flops(x.size)):
+        return _numpy_variant("MaxPool")(xp, x, **attrs), np.zeros(0, np.uint8)
+    return y, workspace
+
+
+def max_pool_grad_with_workspace(xp: Any, x: Any, y: Any, dy: Any, workspace: Any, *, ksize: list, strides: list,
+                                 padding: str, explicit_paddings: list, data_format: str) -> Any:
+    """_MaxPoolGradWithWorkspace: MaxPoolGrad from the argmax `max_pool_with_workspace` kept, without
+    pooling x again (`max_pool_grad` where there is no workspace)."""
+    attrs = dict(ksize=ksize, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                 data_format=data_format)
+    found = _geometry(x.shape, ksize, strides, padding, explicit_paddings, data_format) if _usable(x, y, dy) else None
+    if (found is None or y.shape != found[0] or dy.shape != found[0] or type(workspace) is not np.ndarray
+            or workspace.nbytes != _workspace_bytes(found[0], found[1])):
+        return max_pool_grad(xp, x, y, dy, **attrs)
+    out_shape, geometry = found
+    dy = onednn.contiguous(dy)
+    dx = np.empty(x.shape, np.float32)
+
+    def build(lib: Library) -> onednn.Plan:
+        x_md, y_md = _md(lib, x.shape, data_format), _md(lib, out_shape, data_format)
+        backward, _ = lib.pooling_backward(POOLING_MAX, x_md.handle, y_md.handle, geometry)
+        ws_md = backward.query_md(QUERY_WORKSPACE_MD)
+        return onednn.Plan(lib, backward, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
+                                           (ARG_WORKSPACE, QUERY_WORKSPACE_MD, _Borrowed(ws_md), False),
+                                           (ARG_DIFF_SRC, QUERY_DIFF_SRC_MD, x_md, True)])
+
+    key = ("_MaxPoolGradWithWorkspace", x.shape, data_format, geometry)
+    if not onednn.run_plan(key, build, [dy, workspace, dx], _flops(x.size)):
+        return max_pool_grad(xp, x, y, dy, **attrs)
+    return dx
+
+
 def avg_pool_grad(xp: Any, orig_input_shape: Any, grad: Any, *, ksize: list, strides: list, padding: str,
                   data_format: str) -> Any:
     """AvgPoolGrad on oneDNN: each gradient, over its window's count of real elements, spread over them."""
@@ -192,4 +265,5 @@ def avg_pool_grad(xp: Any, orig_input_shape: Any, grad: Any, *, ksize: list, str
 
 
 VARIANTS: dict[str, Callable] = {"MaxPool": max_pool, "MaxPoolGrad": max_pool_grad, "AvgPool": avg_pool,
-                                 "AvgPoolGrad": avg_pool_grad}
+                                 "AvgPoolGrad": avg_pool_grad, "_MaxPoolWithWorkspace": max_pool_with_workspace,
+                                 "_MaxPoolGradWithWorkspace": max_pool_grad_with_workspace}
