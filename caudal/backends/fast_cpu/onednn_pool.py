@@ -1,8 +1,9 @@
 """oneDNN kernels of max and average pooling and their gradients, for the `fast_cpu` backend.
 
-`VARIANTS` maps MaxPool, MaxPoolGrad, AvgPool and AvgPoolGrad to kernels with
-the parameters of their NumPy variants (`caudal.ops.pooling_ops`), NHWC or
-NCHW, SAME, VALID or (MaxPool) EXPLICIT padding. They run oneDNN's pooling
+`VARIANTS` maps MaxPool, MaxPoolGrad, AvgPool and AvgPoolGrad (and the
+workspace pair below) to kernels with the parameters of their NumPy variants
+(`caudal.ops.pooling_ops`), NHWC or NCHW, SAME, VALID or (MaxPool) EXPLICIT
+padding. They run oneDNN's pooling
 primitives, as TensorFlow 2.21 does for these ops in a graph on an x86 CPU
 (its `_MklNative*Pool*` kernels), so the results are TF's:
 
@@ -16,6 +17,11 @@ primitives, as TensorFlow 2.21 does for these ops in a graph on an x86 CPU
   in its window wins there. Both agree wherever no window holds a NaN or only
   -inf.
 - AvgPool divides by the count of real elements of each window, as TF.
+- `_MaxPoolWithWorkspace` and `_MaxPoolGradWithWorkspace`, which a plan runs
+  for a MaxPool and its MaxPoolGrad (`caudal.runtime.fusion.max_pool_pairs`),
+  pass oneDNN's argmax workspace from the pooling to its gradient, which then
+  does not pool x again; a workspace of the wrong size (NumPy's empty one) is
+  never read.
 
 Everything else runs the op's NumPy variant: dtypes other than float32, empty
 tensors, windows or strides over the batch or channels, shapes the geometry
