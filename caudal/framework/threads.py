@@ -45,7 +45,7 @@ from typing import Any
 __all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "ELEMENT_FLOPS", "cap", "set_cap", "threads_for",
            "threads_for_pass", "blas_threads_for",
            "blas_single_thread", "blas_is_single", "enabled",
-           "others_idle", "serving_tasks"]
+           "others_idle", "others_busy_recently", "serving_tasks"]
 
 # About 1 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
 PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
@@ -169,6 +169,34 @@ def others_idle() -> bool:
         _load_sample = (now, busy, own)
         _next_sample = now + LOAD_WINDOW_S
         return _others_idle
+
+
+def _sample() -> tuple[float, float, float] | None:
+    """(wall time, the machine's busy CPU seconds, this process's CPU seconds), or None."""
+    busy = _read_busy_seconds()
+    return None if busy is None else (time.monotonic(), busy, time.process_time())
+
+
+_import_sample = _sample()  # when caudal was imported: `others_busy_recently` measures from here
+
+
+def others_busy_recently(window_s: float = 0.05, longest_s: float = 1.0) -> bool:
+    """Whether other processes kept half a core or more busy over the time since caudal was
+    imported (at least `window_s`: waits for the rest), or, once that is over `longest_s`, over a
+    fresh `window_s`; False where the machine's busy time cannot be read."""
+    start = _import_sample
+    if start is None or time.monotonic() - start[0] > longest_s:
+        start = _sample()
+        if start is None:
+            return False
+    wait = start[0] + window_s - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    now = _sample()
+    if now is None:
+        return False
+    others = ((now[1] - start[1]) - (now[2] - start[2])) / max(now[0] - start[0], 1e-9)
+    return others >= IDLE_BELOW_CORES
 
 
 def _blas_controllers() -> list[Any]:

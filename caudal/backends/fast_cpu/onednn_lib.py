@@ -432,10 +432,18 @@ def _bounded_openmp_waits() -> None:
     CPU-bound process, whose core the spinning thread takes (20,000 turns: 79-85 ms). Threads spinning
     without end (ACTIVE alone) would take a core from other processes for good;
     `caudal.framework.threads` gives kernels under 2^27 flops a second thread only while other processes
-    leave the cores idle."""
+    leave the cores idle. Where other processes keep half a core or more busy when oneDNN loads
+    (`threads.others_busy_recently`), the threads sleep at once (PASSIVE) instead: beside a CPU-bound
+    process a LeNet step ran 50-57 ms sleeping against 57-63 ms spinning, alternating fresh processes
+    (an LSTM step 22-23 ms against 18-23). The choice holds for the process: GNU OpenMP reads it once."""
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
-        os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+        from caudal.framework import threads
+
+        if threads.others_busy_recently():
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        else:
+            os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
+            os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
 
 
 # ------------------------------------------------------------------ threads
