@@ -9,13 +9,12 @@ import os
 import numpy as np
 import pytest
 
-from caudal.backends import fast_cpu
+from caudal.framework.registry import get_op_def
+from tests.onednn_fixtures import require_onednn
 
-if fast_cpu.onednn_library_path() is None:
-    pytest.skip("oneDNN (the fast extra) is not installed", allow_module_level=True)
+require_onednn()
 
 from caudal.backends.fast_cpu import onednn, onednn_lib, onednn_pool  # noqa: E402
-from caudal.framework.registry import get_op_def  # noqa: E402
 
 pytestmark = pytest.mark.fast_cpu
 

@@ -386,12 +386,12 @@ _load_lock = threading.Lock()
 
 
 def find_library_path() -> str | None:
-    """libdnnl.so.3 under the environment's prefix (where the onednn-cpu-gomp wheel puts it), else where the
-    system's loader finds libdnnl; None when neither has it."""
-    path = os.path.join(sys.prefix, "lib", "libdnnl.so.3")
-    if os.path.exists(path):
-        return path
-    return ctypes.util.find_library("dnnl")
+    """libdnnl.so.3 under the environment's prefix or its base interpreter's (where the onednn-cpu-gomp
+    wheel puts it: `caudal.backends.fast_cpu.onednn_library_path`), else where the system's loader finds
+    libdnnl; None when none has it."""
+    from caudal.backends import fast_cpu
+
+    return fast_cpu.onednn_library_path() or ctypes.util.find_library("dnnl")
 
 
 def open_library(path: str) -> Library:
