@@ -170,27 +170,3 @@ def test_openmp_threads_sleep_at_once_when_other_processes_keep_the_machine_busy
         monkeypatch.delenv(name, raising=False)
     onednn_lib._bounded_openmp_waits()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and "GOMP_SPINCOUNT" not in os.environ
-
-
-def test_a_busy_machine_is_seen_from_proc_stat(monkeypatch):
-    """Other processes' CPU time over the window: the machine's busy time less this process's."""
-    from caudal.framework import threads
-
-    clock = {"wall": 100.0, "busy": 50.0, "own": 1.0}
-    monkeypatch.setattr(threads, "_sample", lambda: (clock["wall"], clock["busy"], clock["own"]))
-    monkeypatch.setattr(threads.time, "monotonic", lambda: clock["wall"])
-    monkeypatch.setattr(threads, "_import_sample", (99.99, 49.99, 1.0))
-
-    def sleep(seconds):  # another process ran a full core meanwhile, this one nothing
-        clock["wall"] += seconds
-        clock["busy"] += seconds
-
-    monkeypatch.setattr(threads.time, "sleep", sleep)
-    assert threads.others_busy_recently(window_s=0.05, longest_s=1.0)
-    clock["busy"] = 50.0
-    monkeypatch.setattr(threads.time, "sleep", lambda seconds: clock.update(wall=clock["wall"] + seconds))
-    assert not threads.others_busy_recently(window_s=0.05, longest_s=1.0)
-    monkeypatch.setattr(threads, "_read_busy_seconds", lambda: None)
-    monkeypatch.setattr(threads, "_sample", lambda: None)
-    monkeypatch.setattr(threads, "_import_sample", None)
-    assert not threads.others_busy_recently()

@@ -91,3 +91,25 @@ def test_the_machines_busy_time_is_read_where_linux_gives_it() -> None:
     first = threads._read_busy_seconds()
     assert first is not None and first > 0
     assert threads._read_busy_seconds() >= first
+
+
+def test_a_busy_machine_is_seen_from_proc_stat(monkeypatch):
+    """Other processes' CPU time over the window: the machine's busy time less this process's."""
+    clock = {"wall": 100.0, "busy": 50.0, "own": 1.0}
+    monkeypatch.setattr(threads, "_sample", lambda: (clock["wall"], clock["busy"], clock["own"]))
+    monkeypatch.setattr(threads.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(threads, "_import_sample", (99.99, 49.99, 1.0))
+
+    def sleep(seconds):  # another process ran a full core meanwhile, this one nothing
+        clock["wall"] += seconds
+        clock["busy"] += seconds
+
+    monkeypatch.setattr(threads.time, "sleep", sleep)
+    assert threads.others_busy_recently(window_s=0.05, longest_s=1.0)
+    clock["busy"] = 50.0
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: clock.update(wall=clock["wall"] + seconds))
+    assert not threads.others_busy_recently(window_s=0.05, longest_s=1.0)
+    monkeypatch.setattr(threads, "_read_busy_seconds", lambda: None)
+    monkeypatch.setattr(threads, "_sample", lambda: None)
+    monkeypatch.setattr(threads, "_import_sample", None)
+    assert not threads.others_busy_recently()
