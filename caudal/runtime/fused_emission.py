@@ -94,16 +94,11 @@ class FusedEmission:
 
     def emit_pool_grad(self, pool_grad: Operation, args: list[str]) -> str:
         """MaxPoolGrad on the values named `args`: from its MaxPool's workspace when the plan kept one."""
-        pool = self.pool_grads_pool(pool_grad)
-        if pool is None:
+        pool = self.pool_pairs.get(pool_grad)
+        if pool not in self.workspaces:
             return self.emit_plain_call(pool_grad, args)
         return self.emit_plain_call(pool_grad, args + [self.workspaces[pool]], get_op_def("_MaxPoolGradWithWorkspace"),
                                     pool_grad._op_def.kernel_kwargs(pool_grad))
-
-    def pool_grads_pool(self, pool_grad: Operation) -> Operation | None:
-        """The MaxPool whose workspace `pool_grad` reads, if the plan kept one."""
-        pool = self.pool_pairs.get(pool_grad)
-        return pool if pool in self.workspaces else None
 
     def emit_plain_call(self, op: Operation, args: list[str], op_def: Any = None, kwargs: dict | None = None,
                          step_op: Operation | None = None, outputs: list[str] | None = None) -> str:

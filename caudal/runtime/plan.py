@@ -423,8 +423,7 @@ class _Emitter(FusedEmission):
         if op in self.paired_pools and not self.may_be_dead(op._inputs[0]):
             self.emit_pool_with_workspace(op)
             return
-        if op in self.pool_pairs and self.pool_pairs[op] in self.workspaces \
-                and not any(map(self.may_be_dead, op._inputs)):
+        if self.pool_pairs.get(op) in self.workspaces and not any(map(self.may_be_dead, op._inputs)):
             self.names[op._outputs[0]] = self.emit_pool_grad(op, [self.input_of(t, op) for t in op._inputs])
             return
         if op in self.pooled_relu_grads:

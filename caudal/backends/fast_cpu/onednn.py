@@ -61,10 +61,10 @@ from caudal.backends.fast_cpu.onednn_lib import (
 )
 from caudal.framework import threads as thread_policy
 from caudal.ops._conv_kernels import spatial_geometry
-from caudal.ops.conv_ops import explicit_nhwc, shape_nhwc, spatial
+from caudal.ops.conv_ops import FUSED_OPS, explicit_nhwc, shape_nhwc, spatial
 
-__all__ = ["VARIANTS", "Plan", "run_plan", "contiguous", "activation_layout", "load", "prepare", "set_num_threads",
-           "cache_info", "clear_cache", "CACHE_SIZE"]
+__all__ = ["VARIANTS", "Plan", "run_plan", "contiguous", "usable", "numpy_variant", "activation_layout", "load",
+           "prepare", "set_num_threads", "cache_info", "clear_cache", "CACHE_SIZE"]
 
 CACHE_SIZE = 64
 
@@ -242,7 +242,7 @@ def run_plan(key: tuple, build: Callable[[Library], Plan], arrays: Sequence[np.n
 
 
 # ------------------------------------------------------------------ inputs
-def _usable(*arrays: Any) -> bool:
+def usable(*arrays: Any) -> bool:
     """Whether every array is a non-empty native float32 ndarray of rank 4."""
     return all(isinstance(a, np.ndarray) and a.dtype == np.float32 and a.ndim == 4 and a.size for a in arrays)
 
@@ -274,7 +274,7 @@ def _output_shape(in_shape: Sequence[int], out_hw: tuple[int, int], channels: in
 
 
 # ------------------------------------------------------------------ kernels
-def _numpy_variant(op_type: str) -> Callable:
+def numpy_variant(op_type: str) -> Callable:
     from caudal.framework.registry import get_op_def
 
     return get_op_def(op_type).variants["numpy"]
@@ -308,12 +308,12 @@ class _Family:
                 data_format: str, dilations: list) -> Any:
         attrs = dict(strides=strides, padding=padding, explicit_paddings=explicit_paddings, data_format=data_format,
                      dilations=dilations)
-        channels = shape_nhwc(x.shape, data_format)[3] if _usable(x, w) else None
+        channels = shape_nhwc(x.shape, data_format)[3] if usable(x, w) else None
         out_channels = self.out_channels(channels, w.shape) if channels is not None else None
         found = _geometry(x.shape, w.shape[:2], strides, dilations, padding, explicit_paddings,
                           data_format) if out_channels else None
         if found is None:
-            return _numpy_variant(self.names[0])(xp, x, w, **attrs)
+            return numpy_variant(self.names[0])(xp, x, w, **attrs)
         out_hw, geometry = found
         y = np.empty(_output_shape(x.shape, out_hw, out_channels, data_format), np.float32)
         x, w = contiguous(x), contiguous(w)
@@ -327,7 +327,7 @@ class _Family:
 
         key = (self.names[0], x.shape, w.shape, data_format, geometry)
         if not run_plan(key, build, [x, w, y], self.flops(y.size, w.shape)):
-            return _numpy_variant(self.names[0])(xp, x, w, **attrs)
+            return numpy_variant(self.names[0])(xp, x, w, **attrs)
         return y
 
     def fused_forward(self, xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding: str,
@@ -338,13 +338,13 @@ class _Family:
                      dilations=dilations, fused_ops=fused_ops)
         ops = tuple(op.decode() if isinstance(op, bytes) else op for op in fused_ops)
         found = None
-        if ops in (("BiasAdd",), ("BiasAdd", "Relu")) and _usable(x, w) and type(bias) is np.ndarray \
+        if ops in FUSED_OPS and usable(x, w) and type(bias) is np.ndarray \
                 and bias.dtype == np.float32 and bias.shape == (w.shape[3],):
             channels = shape_nhwc(x.shape, data_format)[3]
             if self.out_channels(channels, w.shape):
                 found = _geometry(x.shape, w.shape[:2], strides, dilations, padding, explicit_paddings, data_format)
         if found is None:
-            return _numpy_variant("_FusedConv2D")(xp, x, w, bias, **attrs)
+            return numpy_variant("_FusedConv2D")(xp, x, w, bias, **attrs)
         out_hw, geometry = found
         y = np.empty(_output_shape(x.shape, out_hw, w.shape[3], data_format), np.float32)
         x, w, bias = contiguous(x), contiguous(w), contiguous(bias)
@@ -362,7 +362,7 @@ class _Family:
 
         key = ("_FusedConv2D", x.shape, w.shape, data_format, geometry, relu)
         if not run_plan(key, build, [x, w, bias, y], self.flops(y.size, w.shape)):
-            return _numpy_variant("_FusedConv2D")(xp, x, w, bias, **attrs)
+            return numpy_variant("_FusedConv2D")(xp, x, w, bias, **attrs)
         return y
 
     def backprop_input(self, xp: Any, input_sizes: Any, w: Any, dy: Any, *, strides: list, padding: str,
@@ -371,7 +371,7 @@ class _Family:
                      dilations=dilations)
         x_shape = tuple(int(d) for d in np.asarray(input_sizes).reshape(-1))
         found = None
-        if _usable(w, dy) and len(x_shape) == 4 and min(x_shape) > 0:
+        if usable(w, dy) and len(x_shape) == 4 and min(x_shape) > 0:
             channels = shape_nhwc(x_shape, data_format)[3]
             out_channels = self.out_channels(channels, w.shape)
             found = _geometry(x_shape, w.shape[:2], strides, dilations, padding, explicit_paddings,
@@ -379,7 +379,7 @@ class _Family:
             if found is not None and dy.shape != _output_shape(x_shape, found[0], out_channels, data_format):
                 found = None
         if found is None:
-            return _numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
+            return numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
         geometry = found[1]
         dx = np.empty(x_shape, np.float32)
         w, dy = contiguous(w), contiguous(dy)
@@ -393,7 +393,7 @@ class _Family:
 
         key = (self.names[1], x_shape, w.shape, data_format, geometry)
         if not run_plan(key, build, [dy, w, dx], self.flops(dy.size, w.shape)):
-            return _numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
+            return numpy_variant(self.names[1])(xp, input_sizes, w, dy, **attrs)
         return dx
 
     def backprop_filter(self, xp: Any, x: Any, filter_sizes: Any, dy: Any, *, strides: list, padding: str,
@@ -402,7 +402,7 @@ class _Family:
                      dilations=dilations)
         w_shape = tuple(int(d) for d in np.asarray(filter_sizes).reshape(-1))
         found = None
-        if _usable(x, dy) and len(w_shape) == 4 and min(w_shape) > 0:
+        if usable(x, dy) and len(w_shape) == 4 and min(w_shape) > 0:
             channels = shape_nhwc(x.shape, data_format)[3]
             out_channels = self.out_channels(channels, w_shape)
             found = _geometry(x.shape, w_shape[:2], strides, dilations, padding, explicit_paddings,
@@ -410,7 +410,7 @@ class _Family:
             if found is not None and dy.shape != _output_shape(x.shape, found[0], out_channels, data_format):
                 found = None
         if found is None:
-            return _numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
+            return numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
         geometry = found[1]
         dw = np.empty(w_shape, np.float32)
         x, dy = contiguous(x), contiguous(dy)
@@ -424,7 +424,7 @@ class _Family:
 
         key = (self.names[2], x.shape, w_shape, data_format, geometry)
         if not run_plan(key, build, [x, dy, dw], self.flops(dy.size, w_shape)):
-            return _numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
+            return numpy_variant(self.names[2])(xp, x, filter_sizes, dy, **attrs)
         return dw
 
 

@@ -348,14 +348,18 @@ class Library:
                                *map(dims, geometry), self._attr.handle)
 
     def pooling_backward(self, algorithm: int, diff_src: int, diff_dst: int,
-                         geometry: Sequence[Sequence[int]]) -> tuple[Primitive, Primitive]:
-        """The backward pooling and the forward one it was hinted with (a max pooling's backward reads
-        the argmax the forward wrote to the workspace)."""
+                         geometry: Sequence[Sequence[int]]) -> Primitive:
+        """A backward pooling, hinted with a forward-training one (`hinted_forward` makes that forward
+        primitive: a max pooling's backward reads the argmax its forward wrote to the workspace)."""
         hint = self._pd("dnnl_pooling_forward_primitive_desc_create", self.engine, FORWARD_TRAINING, algorithm,
                         diff_src, diff_dst, *map(dims, geometry), self._attr.handle)
         backward = self._primitive("dnnl_pooling_backward_primitive_desc_create", self.engine, algorithm, diff_src,
                                    diff_dst, *map(dims, geometry), hint.handle, self._attr.handle, hint=hint)
-        return backward, Primitive(self, hint)
+        return backward
+
+    def hinted_forward(self, backward: Primitive) -> Primitive:
+        """The forward primitive of the descriptor `backward` was hinted with."""
+        return Primitive(self, backward._hint)
 
     def reorder(self, src: int, dst: int) -> Primitive:
         return self._primitive("dnnl_reorder_primitive_desc_create", src, self.engine, dst, self.engine,

@@ -61,16 +61,8 @@ from caudal.ops.conv_ops import explicit_nhwc
 __all__ = ["VARIANTS", "prepare"]
 
 prepare = onednn.prepare
-
-def _numpy_variant(op_type: str) -> Callable:
-    from caudal.framework.registry import get_op_def
-
-    return get_op_def(op_type).variants["numpy"]
-
-
-def _usable(*arrays: Any) -> bool:
-    """Whether every array is a non-empty native float32 ndarray of rank 4."""
-    return all(type(a) is np.ndarray and a.dtype == np.float32 and a.ndim == 4 and a.size for a in arrays)
+_numpy_variant = onednn.numpy_variant
+_usable = onednn.usable
 
 
 def _geometry(in_shape: Sequence[int], ksize: Sequence[int], strides: Sequence[int], padding: str,
@@ -158,7 +150,8 @@ def max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: lis
 
     def build(lib: Library) -> onednn.Plan:
         x_md, y_md = _md(lib, x.shape, data_format), _md(lib, out_shape, data_format)
-        backward, forward = lib.pooling_backward(POOLING_MAX, x_md.handle, y_md.handle, geometry)
+        backward = lib.pooling_backward(POOLING_MAX, x_md.handle, y_md.handle, geometry)
+        forward = lib.hinted_forward(backward)
         plan = onednn.Plan(lib)
         kept = plan.add(forward, [(ARG_SRC, QUERY_SRC_MD, x_md, False)],
                         private=[(ARG_DST, QUERY_DST_MD), (ARG_WORKSPACE, QUERY_WORKSPACE_MD)])
@@ -233,7 +226,7 @@ def max_pool_grad_with_workspace(xp: Any, x: Any, y: Any, dy: Any, workspace: An
 
     def build(lib: Library) -> onednn.Plan:
         x_md, y_md = _md(lib, x.shape, data_format), _md(lib, out_shape, data_format)
-        backward, _ = lib.pooling_backward(POOLING_MAX, x_md.handle, y_md.handle, geometry)
+        backward = lib.pooling_backward(POOLING_MAX, x_md.handle, y_md.handle, geometry)
         ws_md = backward.query_md(QUERY_WORKSPACE_MD)
         return onednn.Plan(lib, backward, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
                                            (ARG_WORKSPACE, QUERY_WORKSPACE_MD, _Borrowed(ws_md), False),
@@ -261,7 +254,7 @@ def avg_pool_grad(xp: Any, orig_input_shape: Any, grad: Any, *, ksize: list, str
 
     def build(lib: Library) -> onednn.Plan:
         x_md, y_md = _md(lib, x_shape, data_format), _md(lib, out_shape, data_format)
-        backward, _ = lib.pooling_backward(POOLING_AVG_EXCLUDE_PADDING, x_md.handle, y_md.handle, geometry)
+        backward = lib.pooling_backward(POOLING_AVG_EXCLUDE_PADDING, x_md.handle, y_md.handle, geometry)
         return onednn.Plan(lib, backward, [(ARG_DIFF_DST, QUERY_DIFF_DST_MD, y_md, False),
                                            (ARG_DIFF_SRC, QUERY_DIFF_SRC_MD, x_md, True)])
 
