@@ -10,6 +10,7 @@ drift on a shared machine affects least). Target (issue 3): ratio <= 1.15.
     python benchmarks/mlp.py                  # caudal (numpy backend) against NumPy by hand
     python benchmarks/mlp.py --backend jax    # caudal on jax against the step written with jax.jit
     python benchmarks/mlp.py --jax PYTHON     # caudal (default backend) against jax.jit run by PYTHON
+    python benchmarks/mlp.py --profile        # caudal's step (default backend): milliseconds per op type
 
 With `--backend jax` the contestants are caudal on the jax backend, the same
 step written by hand in JAX (one `jax.jit` of forward, `jax.grad` and Adam,
@@ -282,6 +283,22 @@ def main_against_jax(python: str, blocks: int, rounds: int = 3) -> None:
     print(f"ratio caudal/jax: {mine / theirs:.2f} (target <= 1.0)")
 
 
+def profile_ops(steps: int = 200) -> None:
+    """`--profile`: caudal's step on its default backend, milliseconds per op type (_op_profile.py)."""
+    import _op_profile
+
+    _op_profile.install()
+    step = caudal_step(_default_backend())
+    batches = make_batches(50)
+    for x, y in batches[:20]:
+        step(x, y)
+    _op_profile.start()
+    start = time.perf_counter()
+    for i in range(steps):
+        step(*batches[i % len(batches)])
+    print(_op_profile.report(steps, 1000 * (time.perf_counter() - start) / steps))
+
+
 def _default_backend() -> str:
     from caudal import backends
 
@@ -296,7 +313,11 @@ def main() -> None:
     parser.add_argument("--jax", metavar="PYTHON",
                         help="an interpreter with jax: caudal (default backend) against the step written with jax.jit")
     parser.add_argument("--jax-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help="caudal's step: milliseconds per op type")
     args = parser.parse_args()
+    if args.profile:
+        profile_ops()
+        return
     if args.jax_child:
         jax_child(args.blocks)
         return

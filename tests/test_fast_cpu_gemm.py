@@ -152,12 +152,12 @@ def test_openmp_threads_spin_briefly_unless_the_user_chose(monkeypatch, preset):
         monkeypatch.delenv(name, raising=False)
     for name, value in preset.items():
         monkeypatch.setenv(name, value)
-    onednn_lib._bounded_openmp_waits()
+    threads.bound_openmp_waits()
     if preset:
         assert {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")} == {
             "OMP_WAIT_POLICY": preset.get("OMP_WAIT_POLICY"), "GOMP_SPINCOUNT": preset.get("GOMP_SPINCOUNT")}
     else:
-        assert (os.environ["OMP_WAIT_POLICY"], os.environ["GOMP_SPINCOUNT"]) == ("ACTIVE", onednn_lib.SPIN_COUNT)
+        assert (os.environ["OMP_WAIT_POLICY"], os.environ["GOMP_SPINCOUNT"]) == ("ACTIVE", threads.SPIN_COUNT)
 
 
 def test_openmp_threads_sleep_at_once_when_other_processes_keep_the_machine_busy(monkeypatch):
@@ -168,5 +168,5 @@ def test_openmp_threads_sleep_at_once_when_other_processes_keep_the_machine_busy
     monkeypatch.setattr(threads, "others_busy_recently", lambda: True)
     for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
         monkeypatch.delenv(name, raising=False)
-    onednn_lib._bounded_openmp_waits()
+    threads.bound_openmp_waits()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and "GOMP_SPINCOUNT" not in os.environ

@@ -45,7 +45,8 @@ from typing import Any
 __all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "ELEMENT_FLOPS", "cap", "set_cap", "threads_for",
            "threads_for_pass", "blas_threads_for",
            "blas_single_thread", "blas_is_single", "enabled",
-           "others_idle", "others_busy_recently", "serving_tasks"]
+           "others_idle", "others_busy_recently", "serving_tasks", "bound_openmp_waits", "SPIN_COUNT",
+           "openmp_usable"]
 
 # About 1 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
 PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
@@ -197,6 +198,70 @@ def others_busy_recently(window_s: float = 0.05, longest_s: float = 1.0) -> bool
         return False
     others = ((now[1] - start[1]) - (now[2] - start[2])) / max(now[0] - start[0], 1e-9)
     return others >= IDLE_BELOW_CORES
+
+
+SPIN_COUNT = "10000"
+
+
+def bound_openmp_waits() -> None:
+    """Chooses how GNU OpenMP's idle threads wait, unless the user did (OMP_WAIT_POLICY or
+    GOMP_SPINCOUNT set). It reads both once, when it is loaded: the fast_cpu backend calls this
+    before it loads oneDNN or numba's OpenMP threading layer, which share the one libgomp.
+
+    By default the threads spin for GOMP_SPINCOUNT=10000 turns (about 0.65 ms on a 2-core AMD EPYC)
+    and then sleep. Threads that sleep at once (PASSIVE) take tens of microseconds to wake, more than
+    a 20 MFLOP product gains from a second thread (an LSTM step on two threads ran 1.34x its time on
+    one). Measured in fresh processes, an LSTM step ran 16.2 ms with 5,000 turns, 13.0-13.7 with
+    10,000, 14.3-14.8 with 20,000, and 17-23 ms sleeping on one thread; a LeNet step ran 35-43 ms with
+    10,000 turns against 37-43 ms sleeping, but 62-72 ms against 54-71 ms beside a CPU-bound process,
+    whose core the spinning thread takes (20,000 turns: 79-85 ms). Threads spinning without end
+    (ACTIVE alone) would take a core from other processes for good; `threads_for` gives kernels under
+    2^27 flops a second thread only while other processes leave the cores idle. Where other processes
+    keep half a core or more busy at the time (`others_busy_recently`), the threads sleep at once
+    (PASSIVE) instead: beside a CPU-bound process a LeNet step ran 50-57 ms sleeping against 57-63 ms
+    spinning, alternating fresh processes (an LSTM step 22-23 ms against 18-23)."""
+    global _openmp_started
+    _openmp_started = True
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        if others_busy_recently():
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        else:
+            os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
+            os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+
+
+_openmp_started = False  # this process loaded GNU OpenMP for caudal's kernels (bound_openmp_waits)
+_openmp_inherited = False  # it was forked from one that had
+_openmp_fallback_reported = False
+
+
+def openmp_usable() -> bool:
+    """False in a process forked after its parent loaded GNU OpenMP for caudal's kernels. The child
+    inherits libgomp's record of the parent's thread pool but not its threads: its next parallel region
+    (oneDNN's, even on one thread) waits for them for ever, and numba's OpenMP layer terminates the
+    process instead. The fast_cpu backend then runs NumPy's kernels there, and says so once (TF
+    sessions do not survive a fork either; caudal's run slower)."""
+    global _openmp_fallback_reported
+    if not _openmp_inherited:
+        return True
+    if not _openmp_fallback_reported:
+        _openmp_fallback_reported = True
+        import logging
+
+        logging.getLogger("caudal").warning(
+            "caudal: this process was forked after its parent started OpenMP threads for the fast_cpu "
+            "kernels, which cannot run in it; its ops run NumPy's kernels (start processes with the "
+            "'spawn' or 'forkserver' method to keep the fast kernels)")
+    return False
+
+
+def _after_fork_in_child() -> None:
+    global _openmp_inherited
+    _openmp_inherited = _openmp_inherited or _openmp_started
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _blas_controllers() -> list[Any]:

@@ -65,7 +65,7 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
     k_b, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
     flops = 2.0 * m * n * k
-    if k != k_b or flops < MIN_FLOPS or not thread_policy.enabled():
+    if k != k_b or flops < MIN_FLOPS or not thread_policy.enabled() or not thread_policy.openmp_usable():
         return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
     threads = thread_policy.threads_for(flops)
     if threads > 1:

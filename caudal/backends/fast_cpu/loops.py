@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from caudal.backends.fast_cpu import onednn_lib
 from caudal.framework import threads as thread_policy
 from caudal.framework.registry import get_op_def
 from caudal.ops._conv_kernels import spatial_geometry
@@ -57,11 +58,15 @@ MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops on fewer elements run NumPy's 
 # before it has paid for loading numba (about 0.5 s the first time in a process); on smaller
 # variables it would take thousands (a Keras MLP fit of three epochs ran 0.5 s slower).
 MIN_UPDATE_SIZE = 1 << 20
-# numba's threading layers in order of preference. The workqueue's threads sleep between kernels,
-# so they neither spin against OpenBLAS's and oneDNN's (GNU OpenMP) threads nor wait at an OpenMP
-# barrier for a thread the OS has parked: on a loaded machine numba's omp layer was several times
-# slower (benchmarks/loop_kernels.py). The workqueue runs one kernel at a time: `_launch_lock`.
-THREADING_LAYERS = ("workqueue", "omp", "tbb")
+# numba's threading layers in order of preference. The omp layer runs the loops on GNU OpenMP's
+# threads, the ones oneDNN runs on (both load the one libgomp): one pool, whose threads still spin
+# from the convolution before when a pass starts. numba's own workqueue threads instead waited for
+# the core that spinning thread held: in a LeNet step a ReluGrad over 802K values took 0.76 ms on
+# the workqueue and 0.21 on omp (RMSProp of 2048x512: 1.47 against 0.78 ms), and the whole step ran
+# 23.8-29.2 ms (median 26.7) against 24.9-34.8 (28.8), alternating fresh processes; beside a
+# CPU-bound process (where `threads_for_pass` gives most passes one thread) 48.6 against 48.2 ms, an
+# LSTM step 13.2-17.0 against 13.2-15.2 ms. The workqueue runs one kernel at a time: `_launch_lock`.
+THREADING_LAYERS = ("omp", "workqueue", "tbb")
 
 _F32 = np.dtype(np.float32)
 _kernel_module: Any = None
@@ -105,10 +110,12 @@ def prepare() -> None:
 
 
 def _configure_numba() -> None:
-    """numba's cache directory, and the threading layers in `THREADING_LAYERS` unless
-    NUMBA_THREADING_LAYER is set: numba fixes both when a kernel is defined and first launched."""
+    """numba's cache directory, the threading layers in `THREADING_LAYERS` unless
+    NUMBA_THREADING_LAYER is set (numba fixes both when a kernel is defined and first launched),
+    and OpenMP's wait policy (`threads.bound_openmp_waits`)."""
     from numba.core import config
 
+    thread_policy.bound_openmp_waits()  # before numba's omp layer loads libgomp, which reads it once
     config.CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR", "")
     if not os.environ.get("NUMBA_THREADING_LAYER"):
         config.THREADING_LAYER_PRIORITY = list(THREADING_LAYERS)
@@ -129,7 +136,12 @@ def _kernels() -> Any:
         try:
             prepare()
             _configure_numba()
+            import numba
+
             from caudal.backends.fast_cpu import _loop_kernels
+
+            numba.get_num_threads()  # starts numba's threading layer, which sets this thread's OpenMP count
+            onednn_lib.forget_thread_count()
         except Exception as error:  # a broken numba must never stop a program
             _unavailable = f"{type(error).__name__}: {error}"
             warnings.warn(f"caudal: the fast_cpu kernels of 'loops' could not be loaded ({_unavailable}); "
@@ -464,9 +476,10 @@ _NUMPY_RMS_PROP = _fallback("ApplyRMSProp")
 
 
 def _guarded(kernel: Callable, fallback: Callable) -> Callable:
-    """`kernel`, or `fallback` (the NumPy variant) from the moment numba fails to load."""
+    """`kernel`, or `fallback` (the NumPy variant) from the moment numba fails to load, and in a process
+    forked after OpenMP's threads started (`threads.openmp_usable`)."""
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if not _unavailable:
+        if not _unavailable and thread_policy.openmp_usable():
             try:
                 return kernel(*args, **kwargs)
             except KernelsUnavailable:

@@ -243,8 +243,10 @@ def run_plan(key: tuple, build: Callable[[Library], Plan], arrays: Sequence[np.n
 
 # ------------------------------------------------------------------ inputs
 def usable(*arrays: Any) -> bool:
-    """Whether every array is a non-empty native float32 ndarray of rank 4."""
-    return all(isinstance(a, np.ndarray) and a.dtype == np.float32 and a.ndim == 4 and a.size for a in arrays)
+    """Whether every array is a non-empty native float32 ndarray of rank 4, in a process where oneDNN's
+    OpenMP threads can run (`threads.openmp_usable`)."""
+    return thread_policy.openmp_usable() and all(
+        isinstance(a, np.ndarray) and a.dtype == np.float32 and a.ndim == 4 and a.size for a in arrays)
 
 
 def contiguous(array: np.ndarray) -> np.ndarray:

@@ -28,6 +28,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from caudal.framework import threads as thread_policy
+
 __all__ = ["DnnlError", "Library", "MemoryDesc", "Primitive", "address", "load", "find_library_path", "open_library",
            "check_version", "set_num_threads", "ARG_SRC", "ARG_DST", "ARG_WEIGHTS", "ARG_DIFF_SRC", "ARG_DIFF_DST",
            "ARG_DIFF_WEIGHTS", "ARG_SCRATCHPAD", "ARG_WORKSPACE", "ARG_BIAS", "ARG_FROM", "ARG_TO"]
@@ -417,37 +419,9 @@ def load() -> Library:
                 raise OSError("oneDNN (libdnnl.so.3) was not found under "
                               f"{os.path.join(sys.prefix, 'lib')} nor on the library path: install caudal's "
                               "'fast' extra (pip install onednn-cpu-gomp)")
-            _bounded_openmp_waits()
+            thread_policy.bound_openmp_waits()
             _library = open_library(path)
         return _library
-
-
-SPIN_COUNT = "10000"
-
-
-def _bounded_openmp_waits() -> None:
-    """Unless the user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set), OpenMP's idle threads spin for
-    GOMP_SPINCOUNT=10000 turns (about 0.65 ms on a 2-core AMD EPYC) before they sleep; GNU OpenMP reads
-    both when it is loaded (with libdnnl, here). Threads that sleep at once (PASSIVE) take tens of
-    microseconds to wake, more than a 20 MFLOP product gains from a second thread (an LSTM step on two
-    threads ran 1.34x its time on one). Measured in fresh processes, an LSTM step ran 16.2 ms with 5,000
-    turns, 13.0-13.7 with 10,000, 14.3-14.8 with 20,000, and 17-23 ms sleeping on one thread; a LeNet
-    step ran 35-43 ms with 10,000 turns against 37-43 ms sleeping, but 62-72 ms against 54-71 ms beside a
-    CPU-bound process, whose core the spinning thread takes (20,000 turns: 79-85 ms). Threads spinning
-    without end (ACTIVE alone) would take a core from other processes for good;
-    `caudal.framework.threads` gives kernels under 2^27 flops a second thread only while other processes
-    leave the cores idle. Where other processes keep half a core or more busy when oneDNN loads
-    (`threads.others_busy_recently`), the threads sleep at once (PASSIVE) instead: beside a CPU-bound
-    process a LeNet step ran 50-57 ms sleeping against 57-63 ms spinning, alternating fresh processes
-    (an LSTM step 22-23 ms against 18-23). The choice holds for the process: GNU OpenMP reads it once."""
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        from caudal.framework import threads
-
-        if threads.others_busy_recently():
-            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-        else:
-            os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
-            os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
 
 
 # ------------------------------------------------------------------ threads
@@ -500,6 +474,12 @@ def apply_thread_count(count: int) -> int:
         _libgomp().omp_set_num_threads(count)
         _thread_state.applied = count
     return count
+
+
+def forget_thread_count() -> None:
+    """Makes the next `apply_thread_count` or `apply_num_threads` in the calling thread set OpenMP's count
+    again: another user of the one libgomp changed it (numba's OpenMP layer does when it starts)."""
+    _thread_state.applied = 0
 
 
 _from_buffer = ctypes.c_char.from_buffer
