@@ -270,6 +270,18 @@ def test_the_in_place_relu_grad_loads_numba_only_for_a_pass_that_pays_for_it(ran
     assert loops.INPLACE_VARIANTS["ReluGrad"](np, big, big) is big and ran == ["relu_grad_into"]
 
 
+def test_an_update_loads_numba_only_when_it_pays_for_it(ran, monkeypatch):
+    monkeypatch.setattr(loops, "_kernel_module", None)
+    slots, inputs, attrs = OPTIMIZERS["ApplyRMSProp"]
+    for size, loaded in ((BIG, []), (loops.MIN_UPDATE_SIZE, ["rms_prop_update"])):
+        fast, _ = _optimizer_contexts(slots, (size,), np.random.default_rng(3))
+        grad = np.ones(size, np.float32)
+        loops.VARIANTS["ApplyRMSProp"](fast, *inputs(grad), **attrs, var="var", slots=slots,
+                                       op=SimpleNamespace(type="ApplyRMSProp"))
+        assert ran == loaded
+    assert loops._kernel_module is not None
+
+
 @pytest.mark.parametrize("shape", [(128, 28, 28, 32), (BIG,), (7, 3)])
 def test_the_in_place_relu_grad_writes_into_the_gradient_and_matches_numpy(ran, shape):
     loops._kernels()  # numba loaded: every pass of 2^16 values or more runs the loop
@@ -381,6 +393,7 @@ def _optimizer_contexts(slots, shape, rng):
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("shape", [(1024, 1030), (BIG,), (300,)])
 def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
+    loops._kernels()  # numba loaded: every update of 2^16 values or more runs the loop
     op_type = name.split("/")[0]
     slots, inputs, attrs = OPTIMIZERS[name]
     rng = np.random.default_rng(len(name) + len(shape))
@@ -403,7 +416,7 @@ def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
             np.testing.assert_array_equal(old[key], before[key])
     loop = {"ApplyGradientDescent": "gradient_descent_update", "ApplyMomentum": "momentum_update",
             "ApplyAdam": "adam_update", "ApplyRMSProp": "rms_prop_update"}[op_type]
-    assert ran == ([loop] * 4 if np.prod(shape) >= loops.MIN_UPDATE_SIZE else [])
+    assert ran == ([loop] * 4 if np.prod(shape) >= loops.MIN_ELEMENTWISE_SIZE else [])
 
 
 def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):

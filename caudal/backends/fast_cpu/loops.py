@@ -53,10 +53,11 @@ __all__ = ["VARIANTS", "prepare", "compile_all", "set_num_threads", "cache_dir",
            "MIN_UPDATE_SIZE", "THREADING_LAYERS"]
 
 MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops on fewer elements run NumPy's variant
-# Optimizer updates of smaller variables run NumPy's variant: one pass instead of NumPy's five to
-# eight saves about 2 ms a step on 2^20 float32s, so a program must run a few hundred steps
-# before it has paid for loading numba (about 0.5 s the first time in a process); on smaller
-# variables it would take thousands (a Keras MLP fit of three epochs ran 0.5 s slower).
+# Until numba is loaded, optimizer updates of smaller variables run NumPy's variant: one pass
+# instead of NumPy's five to eight saves about 2 ms a step on 2^20 float32s, so a program must run
+# a few hundred steps before it has paid for loading numba (about 0.5 s the first time in a
+# process); on smaller variables it would take thousands (a Keras MLP fit of three epochs ran 0.5 s
+# slower). Once it is loaded, updates of MIN_ELEMENTWISE_SIZE values or more run the loops.
 MIN_UPDATE_SIZE = 1 << 20
 # numba's threading layers in order of preference. The omp layer runs the loops on GNU OpenMP's
 # threads, the ones oneDNN runs on (both load the one libgomp): one pool, whose threads still spin
@@ -393,7 +394,7 @@ def _scalars_f32(*scalars: Any) -> bool:
 def _read_f32(ctx: Any, var: str, slots: tuple[str, ...], grad: Any) -> list[Any] | None:
     """[variable, slots...] as flat float32 arrays when all can be updated here, else None (the NumPy
     variant then runs, reading them again in the same order, so it raises TF's errors)."""
-    if not _is_f32(grad) or grad.size < MIN_UPDATE_SIZE:
+    if not _is_f32(grad) or grad.size < MIN_ELEMENTWISE_SIZE or not _loaded_or_worth(grad.size):
         return None
     values = []
     for name in (var, *slots):
