@@ -272,6 +272,7 @@ def test_the_in_place_relu_grad_loads_numba_only_for_a_pass_that_pays_for_it(ran
 
 def test_an_update_loads_numba_only_when_it_pays_for_it(ran, monkeypatch):
     monkeypatch.setattr(loops, "_kernel_module", None)
+    monkeypatch.setattr(loops, "_numpy_seconds", 0.0)
     slots, inputs, attrs = OPTIMIZERS["ApplyRMSProp"]
     for size, loaded in ((BIG, []), (loops.MIN_UPDATE_SIZE, ["rms_prop_update"])):
         fast, _ = _optimizer_contexts(slots, (size,), np.random.default_rng(3))
@@ -280,6 +281,31 @@ def test_an_update_loads_numba_only_when_it_pays_for_it(ran, monkeypatch):
                                        op=SimpleNamespace(type="ApplyRMSProp"))
         assert ran == loaded
     assert loops._kernel_module is not None
+
+
+def test_numba_loads_once_numpys_passes_have_taken_as_long_as_loading_it(ran, monkeypatch):
+    """Rent or buy: NumPy's time in passes a loop would run counts towards LOAD_SECONDS; small
+    passes, and passes once numba is loaded, do not count."""
+    monkeypatch.setattr(loops, "_kernel_module", None)
+    monkeypatch.setattr(loops, "_numpy_seconds", 0.0)
+    slots, inputs, attrs = OPTIMIZERS["ApplyAdam"]
+    kwargs = dict(attrs, var="var", slots=slots, op=SimpleNamespace(type="ApplyAdam"))
+    small, _ = _optimizer_contexts(slots, (300,), np.random.default_rng(4))
+    loops.VARIANTS["ApplyAdam"](small, *inputs(np.ones(300, np.float32)), **kwargs)
+    assert loops._numpy_seconds == 0.0
+    fast, reference = _optimizer_contexts(slots, (BIG,), np.random.default_rng(5))
+    grad = np.full(BIG, 0.5, np.float32)
+    loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
+    assert ran == [] and 0.0 < loops._numpy_seconds < loops.LOAD_SECONDS and loops._kernel_module is None
+    monkeypatch.setattr(loops, "_numpy_seconds", loops.LOAD_SECONDS)
+    loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
+    assert ran == ["adam_update"] and loops._kernel_module is not None
+    for _ in range(2):
+        _numpy("ApplyAdam")(reference, *inputs(grad), **kwargs)
+    _close(fast.variables["var"], reference.variables["var"], rtol=1e-6)
+    counted = loops._numpy_seconds
+    loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
+    assert loops._numpy_seconds == counted
 
 
 @pytest.mark.parametrize("shape", [(128, 28, 28, 32), (BIG,), (7, 3)])

@@ -50,15 +50,21 @@ from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, spatial
 
 __all__ = ["VARIANTS", "prepare", "compile_all", "set_num_threads", "cache_dir", "MIN_ELEMENTWISE_SIZE",
-           "MIN_UPDATE_SIZE", "THREADING_LAYERS"]
+           "MIN_UPDATE_SIZE", "LOAD_SECONDS", "THREADING_LAYERS"]
 
 MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops on fewer elements run NumPy's variant
-# Until numba is loaded, optimizer updates of smaller variables run NumPy's variant: one pass
-# instead of NumPy's five to eight saves about 2 ms a step on 2^20 float32s, so a program must run
-# a few hundred steps before it has paid for loading numba (about 0.5 s the first time in a
-# process); on smaller variables it would take thousands (a Keras MLP fit of three epochs ran 0.5 s
-# slower). Once it is loaded, updates of MIN_ELEMENTWISE_SIZE values or more run the loops.
+# Loading numba and its cached loops takes about 0.7 s the first time in a process (0.3 s to import
+# it, 0.4 s for the first parallel kernel), which a short program never earns back: a Keras MLP fit
+# of three epochs ran 0.5 s slower for it. So a pass of MIN_ELEMENTWISE_SIZE values or more runs
+# its loop once numba is loaded; before that, an optimizer update of MIN_UPDATE_SIZE values or
+# more (whose one pass instead of NumPy's five to eight saves about 2 ms on 2^20 float32s) loads
+# it, and so does a program once NumPy's variants of the passes a loop would replace have taken
+# LOAD_SECONDS in all (rent or buy: such a program spends at most about twice what it would had
+# it known its length; Adam on a 784x200 layer, 0.25 ms a step in NumPy, loads it after about
+# 2,800 steps and then runs its update in a fifth of the time).
 MIN_UPDATE_SIZE = 1 << 20
+LOAD_SECONDS = 0.7
+_numpy_seconds = 0.0  # NumPy's time in passes a loop would have run, before numba was loaded
 # numba's threading layers in order of preference. The omp layer runs the loops on GNU OpenMP's
 # threads, the ones oneDNN runs on (both load the one libgomp): one pool, whose threads still spin
 # from the convolution before when a pass starts. numba's own workqueue threads instead waited for
@@ -351,18 +357,30 @@ def _relu_grad(xp: Any, gradients: Any, features: Any) -> Any:
 
 
 def _loaded_or_worth(size: int) -> bool:
-    """Whether a pass over `size` values runs its loop: once numba is loaded, or when the pass is
-    large enough to pay for loading it (`MIN_UPDATE_SIZE`). Plans run in-place kernels on values
-    NumPy writes in place almost as fast, so loading numba for them alone (0.5 s) would cost a
-    short program (a Keras MLP fit) more than it saves."""
-    return _kernel_module is not None or size >= MIN_UPDATE_SIZE
+    """Whether a pass over `size` values runs its loop: once numba is loaded, when the pass is large
+    enough to pay for loading it (`MIN_UPDATE_SIZE`), or once NumPy's passes have taken as long as
+    loading it would (`LOAD_SECONDS`)."""
+    return _kernel_module is not None or size >= MIN_UPDATE_SIZE or _numpy_seconds >= LOAD_SECONDS
+
+
+def _numpy_pass(kernel: Callable, values: Any, *args: Any, **kwargs: Any) -> Any:
+    """`kernel(*args, **kwargs)`, NumPy's variant of a pass over `values`; while numba is not loaded,
+    the time of a pass its loop would run counts towards `LOAD_SECONDS`."""
+    global _numpy_seconds
+    if _kernel_module is not None or not _is_f32(values) or values.size < MIN_ELEMENTWISE_SIZE:
+        return kernel(*args, **kwargs)
+    start = time.perf_counter()
+    try:
+        return kernel(*args, **kwargs)
+    finally:
+        _numpy_seconds += time.perf_counter() - start
 
 
 def _relu_grad_inplace(xp: Any, gradients: Any, features: Any) -> Any:
     """ReluGrad written into `gradients` where a plan may overwrite it: one parallel pass, where
     NumPy's in-place kernel makes a boolean temporary and a second pass."""
     if not _large(gradients, features) or gradients.shape != features.shape or not _loaded_or_worth(gradients.size):
-        return _NUMPY_RELU_GRAD_INPLACE(xp, gradients, features)
+        return _numpy_pass(_NUMPY_RELU_GRAD_INPLACE, gradients, xp, gradients, features)
     _run(_kernels().relu_grad_into, gradients.reshape(-1), features.reshape(-1))
     return gradients
 
@@ -409,7 +427,7 @@ def _apply_gradient_descent(ctx: Any, alpha: Any, delta: Any, *, var: str, op: A
     """var - alpha * delta."""
     values = _read_f32(ctx, var, (), delta) if _scalars_f32(alpha) else None
     if values is None:
-        return _NUMPY_GRADIENT_DESCENT(ctx, alpha, delta, var=var, op=op)
+        return _numpy_pass(_NUMPY_GRADIENT_DESCENT, delta, ctx, alpha, delta, var=var, op=op)
     updated = _run(_kernels().gradient_descent_update, values[0], alpha[()], delta.reshape(-1))
     updated = updated.reshape(delta.shape)
     ctx.write(var, updated)
@@ -421,7 +439,8 @@ def _apply_momentum(ctx: Any, lr: Any, grad: Any, momentum: Any, *, use_nesterov
     """accum = accum * momentum + grad; var -= lr * accum (Nesterov: accum * momentum * lr + grad * lr)."""
     values = _read_f32(ctx, var, slots, grad) if _scalars_f32(lr, momentum) else None
     if values is None:
-        return _NUMPY_MOMENTUM(ctx, lr, grad, momentum, use_nesterov=use_nesterov, var=var, slots=slots, op=op)
+        return _numpy_pass(_NUMPY_MOMENTUM, grad, ctx, lr, grad, momentum, use_nesterov=use_nesterov, var=var,
+                           slots=slots, op=op)
     momentum_lr = momentum * lr
     new_accum, updated = _run(_kernels().momentum_update, values[0], values[1], lr[()], grad.reshape(-1),
                               momentum[()], np.float32(momentum_lr), bool(use_nesterov))
@@ -435,7 +454,8 @@ def _apply_adam(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, beta1: An
     scalars = (beta1_power, beta2_power, lr, beta1, beta2, epsilon)
     values = _read_f32(ctx, var, slots, grad) if _scalars_f32(*scalars) else None
     if values is None:
-        return _NUMPY_ADAM(ctx, *scalars, grad, use_nesterov=use_nesterov, var=var, slots=slots, op=op)
+        return _numpy_pass(_NUMPY_ADAM, grad, ctx, *scalars, grad, use_nesterov=use_nesterov, var=var,
+                           slots=slots, op=op)
     alpha = lr[()] * np.sqrt(1 - beta2_power[()]) / (1 - beta1_power[()])
     new_m, new_v, updated = _run(_kernels().adam_update, values[0], values[1], values[2], np.float32(alpha),
                                  beta1[()], np.float32(1 - beta1), np.float32(1 - beta2), epsilon[()],
@@ -448,7 +468,8 @@ def _apply_rms_prop(ctx: Any, lr: Any, rho: Any, momentum: Any, epsilon: Any, gr
     """ms += (g^2 - ms)(1 - rho); mom = mom * momentum + lr g / sqrt(ms + epsilon); var -= mom."""
     values = _read_f32(ctx, var, slots, grad) if _scalars_f32(lr, rho, momentum, epsilon) else None
     if values is None:
-        return _NUMPY_RMS_PROP(ctx, lr, rho, momentum, epsilon, grad, var=var, slots=slots, op=op)
+        return _numpy_pass(_NUMPY_RMS_PROP, grad, ctx, lr, rho, momentum, epsilon, grad, var=var, slots=slots,
+                           op=op)
     new_ms, new_mom, updated = _run(_kernels().rms_prop_update, values[0], values[1], values[2], lr[()],
                                     np.float32(1 - rho), momentum[()], epsilon[()], grad.reshape(-1))
     return _write(ctx, (slots[0], slots[1], var), (new_ms, new_mom, updated), grad.shape)
