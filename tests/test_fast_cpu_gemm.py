@@ -1,4 +1,5 @@
-"""MatMul on oneDNN's sgemm (fast_cpu) against the NumPy variant it replaces."""
+"""MatMul on oneDNN's sgemm and, for large products, its matmul primitive (fast_cpu) against the NumPy
+variant they replace."""
 from __future__ import annotations
 
 import numpy as np
@@ -58,6 +59,48 @@ def test_products_match_numpy(transpose_a, transpose_b, layout, sgemm_calls):
     assert got.dtype == np.float32 and got.shape == (128, 512) and got.flags.c_contiguous and got.flags.owndata
     np.testing.assert_allclose(got, _numpy(a, b, **attrs), rtol=1e-5, atol=1e-4)
     assert len(sgemm_calls) == 1
+
+
+@pytest.fixture
+def primitive_keys(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The layouts of the products run on oneDNN's matmul primitive."""
+    from caudal.backends.fast_cpu import onednn
+
+    keys: list = []
+    real = onednn.run_plan
+    monkeypatch.setattr(onednn, "run_plan", lambda key, *args: (keys.append(key[1:]), real(key, *args))[1])
+    return keys
+
+
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_b", [False, True])
+@pytest.mark.parametrize("layout", ["c", "transposed view", "strided"])
+def test_large_products_run_the_matmul_primitive_and_match_numpy(transpose_a, transpose_b, layout, sgemm_calls,
+                                                                 primitive_keys):
+    a, b = _operands(96, 700, 1024, transpose_a, transpose_b, seed=3)  # 2^27.0 flops
+    if layout == "transposed view":
+        a, b = np.ascontiguousarray(a.T).T, np.ascontiguousarray(b.T).T
+    elif layout == "strided":
+        b = np.repeat(b, 2, axis=0)[::2]
+    attrs = dict(transpose_a=transpose_a, transpose_b=transpose_b)
+    got = gemm.matmul(np, a, b, **attrs)
+    assert got.dtype == np.float32 and got.shape == (96, 1024) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, _numpy(a, b, **attrs), rtol=1e-5, atol=1e-3)
+    assert sgemm_calls == [] and len(primitive_keys) == 1
+    (shape_a, strides_a), (shape_b, strides_b) = primitive_keys[0]
+    assert shape_a == (96, 700) and shape_b == (700, 1024)
+    # each operand is read where it lies: a transposed operand by its strides, not copied
+    assert (strides_a == (1, 96)) == (transpose_a != (layout == "transposed view"))
+
+
+def test_a_product_the_primitive_cannot_run_falls_back_to_sgemm(sgemm_calls, monkeypatch):
+    from caudal.backends.fast_cpu import onednn
+
+    monkeypatch.setattr(onednn, "run_plan", lambda *args: False)
+    a, b = _operands(96, 700, 1024, False, True, seed=4)
+    got = gemm.matmul(np, a, b, transpose_a=False, transpose_b=True)
+    np.testing.assert_allclose(got, a @ b.T, rtol=1e-5, atol=1e-3)
+    assert sgemm_calls == [(b"N", b"T", 96, 1024, 700)]
 
 
 def test_small_products_and_other_dtypes_run_numpy(sgemm_calls):

@@ -121,6 +121,8 @@ _DECLARATIONS: dict[str, tuple[Any, list[Any]]] = {
         _STATUS, [_out_handle, _handle, ctypes.c_int, _handle, _handle, _dims, _dims, _dims, _dims, _dims,
                   _handle, _handle]),
     "dnnl_reorder_primitive_desc_create": (_STATUS, [_out_handle, _handle, _handle, _handle, _handle, _handle]),
+    "dnnl_matmul_primitive_desc_create": (_STATUS, [_out_handle, _handle, _handle, _handle, _handle, _handle,
+                                                    _handle]),
     "dnnl_primitive_desc_query_md": (ctypes.c_void_p, [_handle, ctypes.c_int, ctypes.c_int]),
     "dnnl_primitive_desc_destroy": (_STATUS, [_handle]),
     "dnnl_primitive_create": (_STATUS, [_out_handle, _handle]),
@@ -362,6 +364,11 @@ class Library:
     def hinted_forward(self, backward: Primitive) -> Primitive:
         """The forward primitive of the descriptor `backward` was hinted with."""
         return Primitive(self, backward._hint)
+
+    def matmul(self, src: int, weights: int, dst: int) -> Primitive:
+        """dst = src @ weights, each operand a descriptor of its logical 2-D shape and its strides."""
+        return self._primitive("dnnl_matmul_primitive_desc_create", self.engine, src, weights, None, dst,
+                               self._attr.handle)
 
     def reorder(self, src: int, dst: int) -> Primitive:
         return self._primitive("dnnl_reorder_primitive_desc_create", src, self.engine, dst, self.engine,
