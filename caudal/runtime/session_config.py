@@ -1,14 +1,18 @@
 """What a Session does with the ConfigProto fields that mean something for caudal.
 
-- `intra_op_parallelism_threads` (> 0): caudal's parallel work inside an op is
-  the BLAS library NumPy uses (matrix products, so convolutions). When
-  `threadpoolctl` is installed, the BLAS thread pools are limited to that many
-  threads for the whole process, from the Session's creation on (a later
-  Session that sets it again changes it; TensorFlow keeps the first session's
-  pool). Without threadpoolctl the field is accepted and has no effect: set
-  OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) before starting Python instead.
+- `intra_op_parallelism_threads` (> 0): the most threads any kernel's parallel
+  work runs on, process-wide from the Session's creation on (the last Session
+  that sets it wins; TensorFlow keeps a pool per Session):
+  `caudal.framework.threads` sizes the threads of NumPy's BLAS, oneDNN's and
+  numba's kernels up to it (the backend's `set_intra_op_threads`), and the BLAS
+  pools are limited to it through threadpoolctl where that is installed.
 - `inter_op_parallelism_threads`: a plan runs its ops one after another on the
   calling thread, so caudal uses one inter-op thread whatever the field says.
+  Running independent ops at once pays only where the kernels leave cores
+  idle: on a 2-core machine TensorFlow 2.21 ran the LeNet step of
+  `benchmarks/lenet.py` as fast with `inter_op_parallelism_threads=1` (25.7-34.6
+  ms a step over four fresh processes) as with its default pool (30.8-34.4 ms),
+  its convolutions and products already using both cores.
 - `log_device_placement=True`: the first time a plan of the Session needs an
   op, the op's placement is printed to stdout in TensorFlow's format,
   `Add: (AddV2): /job:localhost/replica:0/task:0/device:CPU:0`. On the NumPy
