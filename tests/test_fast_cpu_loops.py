@@ -550,6 +550,21 @@ def test_prepare_keeps_the_users_cache_dir_and_skips_one_it_cannot_create(monkey
     assert "NUMBA_CACHE_DIR" not in os.environ and config.CACHE_DIR == ""
 
 
+@pytest.mark.parametrize("vendor, first", [("GNU", "omp"), ("Intel", "workqueue"), ("", "workqueue")])
+def test_numbas_omp_layer_comes_first_only_on_onednns_gnu_openmp(monkeypatch, vendor, first):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "THREADING_LAYER_PRIORITY", list(config.THREADING_LAYER_PRIORITY))
+    monkeypatch.setattr(config, "THREADING_LAYER", config.THREADING_LAYER)
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
+    monkeypatch.delenv("NUMBA_THREADING_LAYER", raising=False)
+    monkeypatch.setattr(loops, "_openmp_vendor", lambda: vendor)
+    loops._configure_numba()
+    assert config.THREADING_LAYER_PRIORITY[0] == first
+    assert sorted(config.THREADING_LAYER_PRIORITY) == sorted(loops.THREADING_LAYERS)
+    assert loops._openmp_vendor() == vendor
+
+
 def test_set_num_threads_applies_in_every_thread_and_caps_at_numbas_pool(monkeypatch):
     import numba
 

@@ -72,7 +72,9 @@ _numpy_seconds = 0.0  # NumPy's time in passes a loop would have run, before num
 # the workqueue and 0.21 on omp (RMSProp of 2048x512: 1.47 against 0.78 ms), and the whole step ran
 # 23.8-29.2 ms (median 26.7) against 24.9-34.8 (28.8), alternating fresh processes; beside a
 # CPU-bound process (where `threads_for_pass` gives most passes one thread) 48.6 against 48.2 ms, an
-# LSTM step 13.2-17.0 against 13.2-15.2 ms. The workqueue runs one kernel at a time: `_launch_lock`.
+# LSTM step 13.2-17.0 against 13.2-15.2 ms. Where numba's omp layer is built on another OpenMP
+# runtime (Intel's or LLVM's, which conda builds may use), it would be a second pool beside oneDNN's,
+# so the workqueue comes first there. The workqueue runs one kernel at a time: `_launch_lock`.
 THREADING_LAYERS = ("omp", "workqueue", "tbb")
 
 _F32 = np.dtype(np.float32)
@@ -125,8 +127,21 @@ def _configure_numba() -> None:
     thread_policy.bound_openmp_waits()  # before numba's omp layer loads libgomp, which reads it once
     config.CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR", "")
     if not os.environ.get("NUMBA_THREADING_LAYER"):
-        config.THREADING_LAYER_PRIORITY = list(THREADING_LAYERS)
+        layers = list(THREADING_LAYERS)
+        if _openmp_vendor() != "GNU":  # not oneDNN's libgomp: a second pool, so the one that sleeps
+            layers.remove("workqueue")
+            layers.insert(0, "workqueue")
+        config.THREADING_LAYER_PRIORITY = layers
         config.THREADING_LAYER = "default"
+
+
+def _openmp_vendor() -> str:
+    """The OpenMP runtime numba's omp layer was built with ("GNU", "Intel", ...), or "" without one."""
+    try:
+        from numba.np.ufunc import omppool
+    except ImportError:
+        return ""
+    return str(getattr(omppool, "openmp_vendor", ""))
 
 
 class KernelsUnavailable(RuntimeError):
