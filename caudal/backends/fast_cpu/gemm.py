@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from caudal.backends.fast_cpu import onednn
 from caudal.backends.fast_cpu import onednn_lib as lib_module
 from caudal.framework import threads as thread_policy
 
@@ -100,8 +101,6 @@ def _layout(held: np.ndarray, transposed: bool) -> tuple[list[int], list[int]]:
 def _primitive_product(a: np.ndarray, transpose_a: bool, b: np.ndarray, transpose_b: bool, result: np.ndarray,
                        flops: float) -> bool:
     """result = op(a) @ op(b) on oneDNN's matmul primitive (a and b C-contiguous); False where it cannot run."""
-    from caudal.backends.fast_cpu import onednn
-
     layout_a, layout_b = _layout(a, transpose_a), _layout(b, transpose_b)
 
     def build(lib: Any) -> onednn.Plan:
