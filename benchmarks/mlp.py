@@ -24,6 +24,11 @@ With `--jax PYTHON` (an interpreter with jax, such as a scratch virtual
 environment), caudal on its default backend (`fast_cpu` when the fast extra is
 installed) runs here and the hand-written `jax.jit` step in a child process of
 PYTHON, alternately, three rounds each. Target (issue 16): caudal at most 1.0x.
+Both are timed in their steady state: jax's figure leaves out its first call
+(XLA's compilation), and caudal first runs the steps after which fast_cpu has
+loaded numba's loops (rent or buy, `caudal.backends.fast_cpu.loops.LOAD_SECONDS`:
+about 2,000 steps of this model, which a training run of a few epochs passes);
+its step time before that is printed too.
 """
 from __future__ import annotations
 
@@ -268,7 +273,13 @@ def main_against_jax(python: str, blocks: int, rounds: int = 3) -> None:
     import subprocess
 
     batches = make_batches(50)
-    step = caudal_step(_default_backend())
+    backend = _default_backend()
+    step = caudal_step(backend)
+    if backend == "fast_cpu":
+        before = statistics.median(time_interleaved({"caudal": step}, batches, blocks=blocks)["caudal"])
+        steps = _steps_until_loops_load(step, batches)
+        print(f"caudal (fast_cpu) before numba's loops load: {before:7.3f} ms per training step; "
+              f"they loaded after {steps} more steps")
     caudal_ms, jax_ms = [], []
     for _ in range(rounds):
         caudal_ms.append(statistics.median(time_interleaved({"caudal": step}, batches, blocks=blocks)["caudal"]))
@@ -281,6 +292,17 @@ def main_against_jax(python: str, blocks: int, rounds: int = 3) -> None:
     print(f"jax.jit by hand:  {theirs:7.3f} ms per training step ({', '.join(f'{t:.3f}' for t in jax_ms)}; "
           f"{python})")
     print(f"ratio caudal/jax: {mine / theirs:.2f} (target <= 1.0)")
+
+
+def _steps_until_loops_load(step, batches, limit: int = 10_000) -> int:
+    """Runs `step` until fast_cpu has loaded numba's loops (at most `limit` steps); returns how many ran."""
+    from caudal.backends.fast_cpu import loops
+
+    count = 0
+    while not loops.loaded() and count < limit:
+        step(*batches[count % len(batches)])
+        count += 1
+    return count
 
 
 def profile_ops(steps: int = 200) -> None:

@@ -306,6 +306,13 @@ def test_numba_loads_once_numpys_passes_have_taken_as_long_as_loading_it(ran, mo
     counted = loops._numpy_seconds
     loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
     assert loops._numpy_seconds == counted
+    # Once loaded, small updates run the loop too (its call costs less than NumPy's passes).
+    small_reference = _optimizer_contexts(slots, (300,), np.random.default_rng(4))[0]
+    _numpy("ApplyAdam")(small_reference, *inputs(np.ones(300, np.float32)), **kwargs)
+    loops.VARIANTS["ApplyAdam"](small, *inputs(np.ones(300, np.float32)), **kwargs)
+    _numpy("ApplyAdam")(small_reference, *inputs(np.ones(300, np.float32)), **kwargs)
+    assert ran == ["adam_update"] * 3
+    _close(small.variables["var"], small_reference.variables["var"], rtol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(128, 28, 28, 32), (BIG,), (7, 3)])
@@ -419,7 +426,7 @@ def _optimizer_contexts(slots, shape, rng):
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("shape", [(1024, 1030), (BIG,), (300,)])
 def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
-    loops._kernels()  # numba loaded: every update of 2^16 values or more runs the loop
+    loops._kernels()  # numba loaded: every float32 update of a vector or larger runs the loop
     op_type = name.split("/")[0]
     slots, inputs, attrs = OPTIMIZERS[name]
     rng = np.random.default_rng(len(name) + len(shape))
@@ -442,7 +449,7 @@ def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
             np.testing.assert_array_equal(old[key], before[key])
     loop = {"ApplyGradientDescent": "gradient_descent_update", "ApplyMomentum": "momentum_update",
             "ApplyAdam": "adam_update", "ApplyRMSProp": "rms_prop_update"}[op_type]
-    assert ran == ([loop] * 4 if np.prod(shape) >= loops.MIN_ELEMENTWISE_SIZE else [])
+    assert ran == [loop] * 4
 
 
 def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
