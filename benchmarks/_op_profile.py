@@ -1,6 +1,6 @@
 """Milliseconds per op type in caudal's timed steps (`--op-profile` of the benchmark scripts).
 
-Every kernel a plan binds (portable, variant or in-place) is wrapped in a timer keyed by its op
+Every kernel a plan binds (portable, variant, in-place or group) is wrapped in a timer keyed by its op
 type before the benchmark builds its Session, so plans call the timers; ops that call no kernel
 (control flow run by the executor, expressions inlined in loops) are not counted. The timers add
 about a microsecond per call, so the figures of fast elementwise ops are upper bounds.
@@ -48,8 +48,15 @@ def install() -> None:
         kernel = original_inplace(self, *backends)
         return None if kernel is None else _timed(self.type, kernel)
 
+    original_group = registry.OpDef.group_for
+
+    def group_for(self: Any, *backends: str) -> Any:
+        kernel = original_group(self, *backends)
+        return None if kernel is None else _timed(self.type, kernel)
+
     registry.OpDef.kernel_for = kernel_for
     registry.OpDef.inplace_for = inplace_for
+    registry.OpDef.group_for = group_for
 
 
 def start() -> None:

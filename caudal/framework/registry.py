@@ -29,6 +29,12 @@ An `OpDef` holds, side by side:
   portable kernel's parameters and results. The portable kernel stays the
   reference: it is what the op-record table checks on every backend.
 
+- a backend may also give `group_variants={backend name: kernel}`: one call
+  `group(ctx, ((args, kwargs), ...))` for a run of nodes of a stateful op
+  that a plan runs one after another, equal to calling the kernel on each
+  `(args, kwargs)` in turn (the optimizer updates of one step, whose shared
+  hyperparameters it then reads once).
+
 - optionally `expression`: the kernel as a Python operator expression over
   its inputs (`"{0} + {1}"`), giving the same values on NumPy arrays and
   scalars. The NumPy plan compiler writes it into loop bodies in place of a
@@ -79,7 +85,7 @@ class OpDef:
     """The definition of one op type; see the module docstring."""
 
     __slots__ = ("type", "infer", "kernel", "grad", "stateful", "ref_inputs", "kernel_attrs", "bind", "fresh",
-                 "inplace", "inplace_variants", "variants", "control_flow", "expression")
+                 "inplace", "inplace_variants", "group_variants", "variants", "control_flow", "expression")
 
     def __init__(self, type: str, infer: Callable, kernel: Callable, grad: Any,
                  stateful: bool, ref_inputs: tuple[int, ...], bind: Callable | None = None,
@@ -96,6 +102,7 @@ class OpDef:
         self.fresh = fresh
         self.inplace = inplace
         self.inplace_variants: dict[str, Callable] = {}  # a backend's own in-place kernel, by backend name
+        self.group_variants: dict[str, Callable] = {}  # a backend's kernel for a run of such nodes
         self.variants = dict(variants or {})
         self.control_flow = kernel is EXECUTOR
         self.expression = expression
@@ -119,6 +126,15 @@ class OpDef:
             if variant is not None:
                 return variant
         return self.inplace
+
+    def group_for(self, *backends: str) -> Callable | None:
+        """The group kernel of the first of `backends` that has one (None: the plan calls the kernel
+        once per node)."""
+        for backend in backends:
+            variant = self.group_variants.get(backend)
+            if variant is not None:
+                return variant
+        return None
 
     def kernel_kwargs(self, op: Any) -> dict[str, Any]:
         """The keyword arguments the kernel takes for this node: attrs, bound values, `op`."""

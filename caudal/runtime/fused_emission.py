@@ -9,6 +9,7 @@ from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 from caudal.runtime import fusion
 from caudal.runtime.dead import DEAD
+from caudal.runtime.frames import REF_PRODUCERS
 
 __all__ = ["Call", "FusedEmission"]
 
@@ -30,10 +31,17 @@ class Call:
 
 class FusedEmission:
     """Methods of `plan._Emitter` that write one call for a pattern of ops (`fused`, `conv_fusions`,
-    `pooled_relu_grads`, `pool_pairs`): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
+    `pooled_relu_grads`, `pool_pairs`, runs of nodes with a group kernel): they use its `env`, `names`,
+    `calls`, `add`, `fresh` and value lookups."""
 
     env: dict[str, Any]
     names: dict[Tensor, str]
+    fed: set[Tensor]
+    absorbed: set[Operation]
+    dead_ops: set[Operation]
+    variable_reads: dict[Tensor, str]
+    stateful: bool
+    writes_variables: bool
     pool_pairs: dict[Operation, Operation]
     workspaces: dict[Operation, str]
     calls: list[Call]
@@ -68,6 +76,58 @@ class FusedEmission:
         output = self.emit_plain_call(relu, args, get_op_def("_FusedConv2D"), kwargs, step_op=conv)
         for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
             self.names[t] = output
+
+    def group_run(self, items: list[Any], start: int) -> list[Operation]:
+        """The ops `items[start:]` begins with that one group kernel call can run (OpDef.group_for):
+        nodes of the op that has one on this backend, one after another in the plan, none with an
+        input that may be dead or that an earlier one of them computes or writes (a variable one of
+        them updates, read as another's input, must be read after that update). An empty list where
+        fewer than two such nodes follow."""
+        first = items[start]
+        if not isinstance(first, Operation) or first._op_def.group_for(*self.variant_names) is None:
+            return []
+        run: list[Operation] = []
+        written: set[str] = set()
+        for op in items[start:]:
+            if (not isinstance(op, Operation) or op._type != first._type or op in self.absorbed
+                    or not self._groupable(op, run, written)):
+                break
+            run.append(op)
+            bound = op._op_def.kernel_kwargs(op)
+            written.update((bound.get("var"), *bound.get("slots", ())))
+        return run if len(run) > 1 else []
+
+    def _groupable(self, op: Operation, run: list[Operation], written: set[str]) -> bool:
+        refs = op._op_def.ref_inputs
+        if (len(op._outputs) != 1 or op._outputs[0] in self.fed or op in self.dead_ops
+                or any(c in self.dead_ops or c in run for c in op._control_inputs)):
+            return False
+        for i, t in enumerate(op._inputs):
+            if i in refs:
+                continue
+            producer = t._op
+            variable = self.variable_reads.get(t) or (producer._name if producer._type in REF_PRODUCERS else None)
+            if self.may_be_dead(t) or producer in run or variable in written:
+                return False
+        return True
+
+    def emit_group(self, run: list[Operation]) -> None:
+        """`run` (see `group_run`) as one call of its op's group kernel, attributed to its first op."""
+        first = run[0]
+        op_def = first._op_def
+        kernel_name = f"g{first._id}"
+        self.env[kernel_name] = op_def.group_for(*self.variant_names)
+        entries, outputs = [], []
+        for op in run:
+            args = [self.input_of(t, op) for i, t in enumerate(op._inputs) if i not in op_def.ref_inputs]
+            self.env[f"a{op._id}"] = op_def.kernel_kwargs(op)
+            entries.append(f"(({', '.join(args)},), a{op._id})")
+            outputs.append(self.fresh())
+            self.names[op._outputs[0]] = outputs[-1]
+        self.add(f"{', '.join(outputs)} = {kernel_name}(ctx, ({', '.join(entries)}))", first)
+        self.stateful = True
+        if op_def.ref_inputs:
+            self.writes_variables = True
 
     def emit_unfused(self, *ops: Operation) -> None:
         """Emits absorbed `ops` as themselves, where a fused call cannot run (an input may be dead)."""

@@ -343,11 +343,19 @@ class _Emitter(FusedEmission):
 
     # -------------------------------------------------------------- items
     def emit_items(self, items: list[Any]) -> None:
-        for item in items:
+        i = 0
+        while i < len(items):
+            item = items[i]
+            run = self.group_run(items, i)
+            if run:
+                self.emit_group(run)
+                i += len(run)
+                continue
             if isinstance(item, frames.Loop):
                 self.emit_loop(item)
             else:
                 self.emit_op(item)
+            i += 1
 
     def emit_loop(self, loop: frames.Loop) -> None:
         """A frame as a Python `while`: loop variables are names rebound at the end of each pass."""

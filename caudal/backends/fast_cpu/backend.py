@@ -5,7 +5,8 @@ each kernel module in `KERNEL_MODULES` is imported, its `prepare()` (when it
 has one: finding the library, the numba cache directory, compiling) is
 called, and its `VARIANTS` are added to the op definitions as
 `variants["fast_cpu"]` (its `INPLACE_VARIANTS`, kernels that may write into
-their first input, as `inplace_variants["fast_cpu"]`). A module that raises while loading is skipped with
+their first input, as `inplace_variants["fast_cpu"]`; its `GROUP_VARIANTS`, kernels for a run of
+nodes, as `group_variants["fast_cpu"]`). A module that raises while loading is skipped with
 one `RuntimeWarning` naming the reason; its ops then run their NumPy
 variants. Loading that takes over a second (a first-ever numba compilation)
 is reported once at INFO level on the `caudal` logger.
@@ -40,6 +41,8 @@ def _load_module(name: str) -> Any:
         get_op_def(op_type).variants.setdefault("fast_cpu", kernel)
     for op_type, kernel in getattr(module, "INPLACE_VARIANTS", {}).items():
         get_op_def(op_type).inplace_variants.setdefault("fast_cpu", kernel)
+    for op_type, kernel in getattr(module, "GROUP_VARIANTS", {}).items():
+        get_op_def(op_type).group_variants.setdefault("fast_cpu", kernel)
     return module
 
 
