@@ -63,6 +63,9 @@ MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops on fewer elements run NumPy's 
 # it known its length; Adam on a 784x200 layer, 0.25 ms a step in NumPy, loads it after about
 # 2,800 steps and then runs its update in a fifth of the time).
 MIN_UPDATE_SIZE = 1 << 20
+# A group kernel updates variables of fewer values than this with one loop over them all (see
+# `_Update.apply_group`).
+PACKED_SIZE = 1 << 15
 LOAD_SECONDS = 0.7
 _numpy_seconds = 0.0  # NumPy's time in passes a loop would have run, before numba was loaded
 # numba's threading layers in order of preference. The omp layer runs the loops on GNU OpenMP's
@@ -483,39 +486,75 @@ class _Update:
     def apply_group(self, ctx: Any, calls: tuple[tuple[tuple, dict], ...]) -> tuple:
         """The op's group kernel (OpDef.group_variants): `apply` on each `(args, kwargs)` in turn, with
         the coefficients computed once for the calls that share their scalars (the same arrays) and
-        attrs, and one launch lock for all: an Adam step of ten variables of 10 to 157K values took
-        0.30 ms one by one and 0.XX ms as a group."""
+        attrs. Variables of fewer than `PACKED_SIZE` values that share them are updated by one loop
+        over their values put end to end (the new values are views of its results), where one call
+        each cost more than the arithmetic: the ten Adam updates of benchmarks/mlp.py (10 to 157K
+        values) took 0.29 ms one by one, 0.24 as a group and 0.22 with the nine small ones packed
+        (medians of 30 alternating blocks)."""
         if _kernel_module is None or _unavailable or not thread_policy.openmp_usable():
             return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
         loop = getattr(_kernel_module, self.loop)
         if loop not in _called:
             return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
-        results = []
+        results: list[Any] = [None] * len(calls)
         shared: tuple = ()
         coefficients: tuple[tuple, tuple] | None = None
+        packed: list[tuple[int, list[Any], tuple[str, ...], tuple]] = []  # (index, arrays, names, shape)
         with _launch_lock:
-            for args, kwargs in calls:
+            for index, (args, kwargs) in enumerate(calls):
                 grad, scalars = self.split(args)
                 attrs = tuple([kwargs[name] for name in self.attrs])
                 if len(shared) != len(scalars) + 1 or shared[-1] != attrs or any(
                         a is not b for a, b in zip(scalars, shared)):
+                    self._update_packed(ctx, loop, coefficients, packed, results)
                     shared = (*scalars, attrs)
                     coefficients = (self.coefficients(scalars, kwargs) if _scalars_f32(scalars) else None)
                 var, slots = kwargs["var"], kwargs.get("slots", ())
                 values = _read_f32(ctx, var, slots, grad) if coefficients is not None else None
                 if values is None:
                     extra = {"slots": slots} if slots else {}
-                    results.append(_numpy_pass(self.numpy_kernel, grad, ctx, *args, var=var, op=kwargs["op"],
-                                               **extra, **{name: kwargs[name] for name in self.attrs}))
+                    results[index] = _numpy_pass(self.numpy_kernel, grad, ctx, *args, var=var, op=kwargs["op"],
+                                                 **extra, **{name: kwargs[name] for name in self.attrs})
                     continue
-                flat_grad = grad.reshape(-1)
-                count = _threads_for((*values, flat_grad))
-                if count is not None and _numba.get_num_threads() != count:
-                    _numba.set_num_threads(count)
+                values.append(grad.reshape(-1))
+                if grad.size < PACKED_SIZE:
+                    packed.append((index, values, (*slots, var), grad.shape))
+                    continue
                 before, after = coefficients
-                new = loop(*values, *before, flat_grad, *after)
-                results.append(_write(ctx, (*slots, var), new, grad.shape))
+                results[index] = _write(ctx, (*slots, var), _launch(loop, values, before, after), grad.shape)
+            self._update_packed(ctx, loop, coefficients, packed, results)
         return tuple(results)
+
+    @staticmethod
+    def _update_packed(ctx: Any, loop: Any, coefficients: tuple[tuple, tuple] | None,
+                       packed: list[tuple[int, list[Any], tuple[str, ...], tuple]], results: list[Any]) -> None:
+        """Runs the updates gathered in `packed` (all with `coefficients`) and empties it."""
+        if not packed:
+            return
+        assert coefficients is not None
+        before, after = coefficients
+        if len(packed) == 1:
+            index, values, names, shape = packed[0]
+            results[index] = _write(ctx, names, _launch(loop, values, before, after), shape)
+        else:
+            columns = [np.concatenate(arrays) for arrays in zip(*(values for _, values, _, _ in packed))]
+            new = _launch(loop, columns, before, after)
+            new = new if isinstance(new, tuple) else (new,)
+            start = 0
+            for index, values, names, shape in packed:
+                stop = start + values[0].size
+                results[index] = _write(ctx, names, tuple([column[start:stop] for column in new]), shape)
+                start = stop
+        packed.clear()
+
+
+def _launch(loop: Any, arrays: list[Any], before: tuple, after: tuple) -> Any:
+    """An update loop on `arrays` (the variable, its slots, the gradient last), on the threads
+    `_threads_for` gives; the caller holds `_launch_lock`."""
+    count = _threads_for(arrays)
+    if count is not None and _numba.get_num_threads() != count:
+        _numba.set_num_threads(count)
+    return loop(*arrays[:-1], *before, arrays[-1], *after)
 
 
 def _gradient_descent_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
