@@ -206,3 +206,48 @@ def test_an_mlp_trains_the_same_with_fast_cpus_group_updates_as_on_numpy(optimiz
     np.testing.assert_allclose(fast[0], numpy[0], rtol=1e-5)
     for got, want in zip(fast[1], numpy[1], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.fast_cpu
+@pytest.mark.parametrize("op_type", ["ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyRMSProp"])
+def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type):
+    """Variables under PACKED_SIZE values that share their hyperparameters are updated by one loop
+    over them end to end; each gets its own values, in its own shape."""
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops
+
+    loops._kernels()
+    rng = np.random.default_rng(2)
+    f32 = np.float32
+    scalars, slots, attrs = {
+        "ApplyGradientDescent": ((f32(0.1),), (), {}),
+        "ApplyMomentum": ((f32(0.1), f32(0.9)), ("accum",), {"use_nesterov": True}),
+        "ApplyAdam": ((f32(0.81), f32(0.998), f32(0.01), f32(0.9), f32(0.999), f32(1e-7)), ("m", "v"),
+                      {"use_nesterov": False}),
+        "ApplyRMSProp": ((f32(0.01), f32(0.9), f32(0.5), f32(1e-10)), ("ms", "mom"), {}),
+    }[op_type]
+    scalars = tuple(np.asarray(s) for s in scalars)
+    grad_index = {"ApplyGradientDescent": 1, "ApplyMomentum": 1, "ApplyAdam": 6, "ApplyRMSProp": 4}[op_type]
+    values, calls = {}, []
+    for i, shape in enumerate([(7,), (3, 4), (1,), (200, 30), (loops.PACKED_SIZE + 5,), (2, 2, 2)]):
+        names = [f"{name}{i}" for name in ("var", *slots)]
+        values[names[0]] = rng.standard_normal(shape).astype(f32)
+        for name in names[1:]:
+            values[name] = rng.uniform(0, 1, shape).astype(f32)
+        args = list(scalars)
+        args.insert(grad_index, rng.standard_normal(shape).astype(f32))
+        kwargs = dict(attrs, var=names[0], op=SimpleNamespace(type=op_type))
+        if slots:
+            kwargs["slots"] = tuple(names[1:])
+        calls.append((tuple(args), kwargs))
+    numpy_kernel = get_op_def(op_type).kernel_for("numpy")
+    for _ in range(2):  # the first call loads the loop one update at a time; the second packs
+        fast, reference = _Context(values), _Context(values)
+        results = loops.GROUP_VARIANTS[op_type](fast, tuple(calls))
+        for (args, kwargs), got in zip(calls, results, strict=True):
+            want = numpy_kernel(reference, *args, **kwargs)
+            assert got.shape == want.shape and got is fast.variables[kwargs["var"]]
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+        for name, want in reference.variables.items():
+            assert fast.variables[name].shape == want.shape
+            np.testing.assert_allclose(fast.variables[name], want, rtol=1e-6)
