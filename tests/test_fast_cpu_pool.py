@@ -178,7 +178,11 @@ def test_results_are_fresh_arrays():
 
 # ------------------------------------------------------ the argmax workspace a plan keeps
 @pytest.mark.parametrize("shape,k,s,padding", GEOMETRIES)
-def test_the_gradient_from_the_workspace_matches_the_gradient_that_pools_again(plans, shape, k, s, padding):
+def test_the_gradient_from_the_workspace_matches_the_gradient_that_pools_again(plans, monkeypatch, shape, k, s,
+                                                                              padding):
+    from caudal.backends.fast_cpu import loops
+
+    monkeypatch.setattr(loops, "_kernel_module", None)  # numba not loaded: oneDNN's backward pooling
     rng = np.random.default_rng(sum(shape) + 1)
     x = rng.integers(-2, 3, shape).astype(np.float32)  # ties
     x.reshape(-1)[:2] = [np.nan, -np.inf]
@@ -205,3 +209,62 @@ def test_a_gradient_without_a_workspace_pools_again(plans):
     y64, workspace = onednn_pool.VARIANTS["_MaxPoolWithWorkspace"](np, x.astype(np.float64), **attrs)
     assert y64.dtype == np.float64 and workspace.size == 0
     assert plans == ["MaxPool", "MaxPoolGrad", "MaxPoolGrad"]
+
+
+TILED = [  # windows as long as their strides, covering the input: numba's pass over the workspace
+    ((2, 28, 28, 32), (2, 2), "SAME"),
+    ((2, 7, 7, 5), (2, 2), "SAME"),  # odd sizes: the last windows reach into the padding
+    ((3, 4, 5, 2), (3, 3), "SAME"),  # padding before the first window too
+    ((1, 1, 1, 3), (1, 1), "VALID"),
+    ((2, 6, 9, 4), (3, 3), "VALID"),
+]
+
+
+@pytest.mark.parametrize("shape,k,padding", TILED)
+def test_numbas_gradient_from_the_workspace_matches_onednns_where_windows_tile_the_input(plans, monkeypatch,
+                                                                                       shape, k, padding):
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops
+
+    loops._kernels()
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-2, 3, shape).astype(np.float32)  # ties
+    x.reshape(-1)[:3] = [np.nan, -np.inf, np.nan]
+    x[-1, :, :, -1] = -np.inf  # windows where nothing is taken
+    attrs = _attrs(k, k, padding, "NHWC")
+    y, workspace = onednn_pool.VARIANTS["_MaxPoolWithWorkspace"](np, x, **attrs)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    ran = []
+    real = loops._run
+    monkeypatch.setattr(loops, "_run", lambda kernel, *args: ran.append(kernel.__name__) or real(kernel, *args))
+    got = onednn_pool.VARIANTS["_MaxPoolGradWithWorkspace"](np, x, y, dy, workspace, **attrs)
+    assert ran == ["max_pool_workspace_grad_nhwc"] and got.shape == x.shape and got.dtype == np.float32
+    monkeypatch.setattr(loops, "_kernel_module", None)
+    want = onednn_pool.VARIANTS["_MaxPoolGradWithWorkspace"](np, x, y, dy, workspace, **attrs)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, onednn_pool.VARIANTS["MaxPoolGrad"](np, x, y, dy, **attrs))
+    assert plans == ["_MaxPoolWithWorkspace", "_MaxPoolGradWithWorkspace", "MaxPoolGrad"]
+
+
+@pytest.mark.parametrize("shape,k,s,padding,data_format", [
+    ((2, 7, 9, 3), (3, 3), (2, 2), "SAME", "NHWC"),  # overlapping windows
+    ((2, 9, 7, 4), (2, 2), (2, 2), "VALID", "NHWC"),  # the last row and column lie in no window
+    ((2, 6, 6, 4), (2, 2), (2, 2), "VALID", "NCHW"),
+])
+def test_gradients_where_windows_do_not_tile_the_input_stay_on_onednn(plans, monkeypatch, shape, k, s, padding,
+                                                                      data_format):
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops
+
+    loops._kernels()
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    if data_format == "NCHW":
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    attrs = _attrs(k, s, padding, data_format)
+    y, workspace = onednn_pool.VARIANTS["_MaxPoolWithWorkspace"](np, x, **attrs)
+    dy = np.ones(y.shape, np.float32)
+    ran = []
+    monkeypatch.setattr(loops, "_run", lambda kernel, *args: ran.append(kernel.__name__))
+    got = onednn_pool.VARIANTS["_MaxPoolGradWithWorkspace"](np, x, y, dy, workspace, **attrs)
+    assert ran == [] and plans == ["_MaxPoolWithWorkspace", "_MaxPoolGradWithWorkspace"]
+    np.testing.assert_array_equal(got, _numpy("MaxPoolGrad")(np, x, y, dy, **attrs))

@@ -134,6 +134,26 @@ def max_pool_grad_nhwc(x, dy, kh, kw, sh, sw, top, left, rows, partition):
 
 
 @njit(**_JIT)
+def max_pool_workspace_grad_nhwc(dy, workspace, dx, kh, kw, top, left):
+    """dx from oneDNN's argmax workspace (the index of each window's maximum in its kh x kw window,
+    padding counted) where the windows tile the input: every dx element lies in one window and is
+    written once, its gradient or zero."""
+    h, w, c = dx.shape[1], dx.shape[2], dx.shape[3]
+    ho, wo = dy.shape[1], dy.shape[2]
+    zero = np.float32(0)
+    for task in prange(dy.shape[0] * ho):
+        b, oh = task // ho, task % ho
+        h0 = oh * kh - top
+        for i in range(max(0, -h0), min(kh, h - h0)):
+            for ow in range(wo):
+                w0 = ow * kw - left
+                for j in range(max(0, -w0), min(kw, w - w0)):
+                    here = np.uint8(i * kw + j)
+                    for ch in range(c):
+                        dx[b, h0 + i, w0 + j, ch] = dy[b, oh, ow, ch] if workspace[b, oh, ow, ch] == here else zero
+
+
+@njit(**_JIT)
 def max_pool_grad_nchw(x, dy, kh, kw, sh, sw, top, left):
     n, c, h, w = x.shape
     ho, wo = dy.shape[2], dy.shape[3]

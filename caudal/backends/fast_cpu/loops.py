@@ -49,7 +49,8 @@ from caudal.framework.registry import get_op_def
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, spatial
 
-__all__ = ["VARIANTS", "prepare", "compile_all", "loaded", "set_num_threads", "cache_dir", "MIN_ELEMENTWISE_SIZE",
+__all__ = ["VARIANTS", "prepare", "compile_all", "loaded", "max_pool_grad_from_workspace",
+           "set_num_threads", "cache_dir", "MIN_ELEMENTWISE_SIZE",
            "MIN_UPDATE_SIZE", "LOAD_SECONDS", "THREADING_LAYERS"]
 
 MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops on fewer elements run NumPy's variant
@@ -244,6 +245,7 @@ def compile_all() -> float:
         dy = np.ones((1, 2, 2, 2), np.float32)
         k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2, False)
         k.max_pool_grad_nchw(x4, dy, 2, 2, 1, 1, 0, 0)
+        k.max_pool_workspace_grad_nhwc(dy, np.zeros(dy.shape, np.uint8), np.empty((1, 4, 4, 2), np.float32), 2, 2, 0, 0)
         k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2, False)
         k.avg_pool_grad_nchw(dy, 3, 3, 2, 2, 1, 1, 0, 0)
         flat, matrix, cube, bias = x4.ravel(), x4.reshape(9, 2), x4.reshape(1, 2, 9), np.ones(2, np.float32)
@@ -346,6 +348,27 @@ def _max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: li
             return _run(k.max_pool_grad_nchw, x, dy, kh, kw, sh, sw, top, left)
     return _NUMPY_MAX_POOL_GRAD(xp, x, y, dy, ksize=ksize, strides=strides, padding=padding,
                                 explicit_paddings=explicit_paddings, data_format=data_format)
+
+
+def max_pool_grad_from_workspace(dy: Any, workspace: Any, x_shape: tuple, kernel: tuple[int, int],
+                                 strides: tuple[int, int], pads: tuple[int, int]) -> Any:
+    """_MaxPoolGradWithWorkspace (NHWC) from oneDNN's workspace (`onednn_pool`), where the windows tile
+    the input (as long as their strides, covering it): one pass that writes each element of dx once,
+    where oneDNN's backward pooling zeroes dx and then adds into it (LeNet step 2.5-5% faster in
+    paired in-process blocks). None where that does not apply or numba is not loaded (it is not
+    loaded for this)."""
+    if (_kernel_module is None or _unavailable or not thread_policy.openmp_usable() or tuple(kernel) != tuple(strides)
+            or not _is_f32(dy) or dy.ndim != 4 or len(x_shape) != 4 or type(workspace) is not np.ndarray
+            or workspace.dtype != np.uint8 or workspace.size != dy.size or kernel[0] * kernel[1] >= 256):
+        return None
+    (kh, kw), (top, left) = kernel, pads
+    n, h, w, c = x_shape
+    ho, wo = dy.shape[1], dy.shape[2]
+    if (dy.shape[0], dy.shape[3]) != (n, c) or not _partition(kh, kw, kh, kw, top, left, ho, wo, h, w):
+        return None
+    dx = np.empty(x_shape, np.float32)
+    _run(_kernel_module.max_pool_workspace_grad_nhwc, dy, workspace.reshape(dy.shape), dx, kh, kw, top, left)
+    return dx
 
 
 def _avg_pool_grad(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, strides: list, padding: str,

@@ -21,7 +21,9 @@ primitives, as TensorFlow 2.21 does for these ops in a graph on an x86 CPU
   for a MaxPool and its MaxPoolGrad (`caudal.runtime.fusion.max_pool_pairs`),
   pass oneDNN's argmax workspace from the pooling to its gradient, which then
   does not pool x again; a workspace of the wrong size (NumPy's empty one) is
-  never read.
+  never read. Where the windows tile the input (NHWC), the gradient is one
+  numba pass over that workspace once numba is loaded
+  (`loops.max_pool_grad_from_workspace`).
 
 Everything else runs the op's NumPy variant: dtypes other than float32, empty
 tensors, windows or strides over the batch or channels, shapes the geometry
@@ -37,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from caudal.backends.fast_cpu import onednn
+from caudal.backends.fast_cpu import loops, onednn
 from caudal.backends.fast_cpu.onednn_lib import (
     ARG_DIFF_DST,
     ARG_DIFF_SRC,
@@ -222,6 +224,10 @@ def max_pool_grad_with_workspace(xp: Any, x: Any, y: Any, dy: Any, workspace: An
         return max_pool_grad(xp, x, y, dy, **attrs)
     out_shape, geometry = found
     dy = onednn.contiguous(dy)
+    if data_format == "NHWC":
+        dx = loops.max_pool_grad_from_workspace(dy, workspace, x.shape, geometry[1], geometry[0], geometry[3])
+        if dx is not None:
+            return dx
     dx = np.empty(x.shape, np.float32)
 
     def build(lib: Library) -> onednn.Plan:
