@@ -237,6 +237,75 @@ def test_a_max_pool_grad_read_elsewhere_is_not_rewritten():
     assert types.index("MaxPoolGrad") < types.index("ReluGrad")
 
 
+def _bias_gradient_graph(xv, ksize, strides, padding, data_format="NHWC", kind="bias_add"):
+    """A conv-like layer's tail, relu(x + b) then max pooling: the gradient of b is the sum per
+    channel (BiasAddGrad, or a Sum for `x + b`) of ReluGrad(MaxPoolGrad(...))."""
+    x = tf.placeholder(tf.float32, xv.shape)
+    channels = xv.shape[3] if data_format == "NHWC" else xv.shape[1]
+    b = tf.constant(np.linspace(-0.5, 0.5, channels).astype(np.float32))
+    biased = tf.nn.bias_add(x, b, data_format=data_format) if kind == "bias_add" else x + b
+    pooled = tf.nn.max_pool(tf.nn.relu(biased), ksize, strides, padding, data_format=data_format)
+    scale = np.random.default_rng(1).standard_normal(pooled.shape.as_list()).astype(np.float32)
+    loss = tf.reduce_sum(pooled * tf.constant(scale))
+    return x, tf.gradients(loss, [x, b])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "fast_cpu"])
+@pytest.mark.parametrize("ksize,strides,padding,data_format,kind", [
+    ([1, 2, 2, 1], [1, 2, 2, 1], "SAME", "NHWC", "add"),
+    ([1, 2, 2, 1], [1, 2, 2, 1], "SAME", "NHWC", "bias_add"),
+    ([1, 3, 3, 1], [1, 1, 1, 1], "SAME", "NHWC", "add"),  # overlapping windows: values with several gradients
+    ([1, 3, 3, 1], [1, 2, 2, 1], "VALID", "NHWC", "bias_add"),  # rows and columns in no window
+    ([1, 1, 2, 2], [1, 1, 2, 2], "SAME", "NCHW", "bias_add")])
+def test_a_bias_gradient_through_a_max_pool_sums_the_pooled_gradient(backend, ksize, strides, padding,
+                                                                     data_format, kind):
+    if backend == "fast_cpu" and not fast_cpu.installed():
+        pytest.skip("the fast extra is not installed")
+    rng = np.random.default_rng(7)
+    shape = (3, 7, 6, 5) if data_format == "NHWC" else (3, 5, 7, 6)
+    xv = rng.standard_normal(shape).astype(np.float32)
+    bias_grad = "Sum" if kind == "add" else "BiasAddGrad"
+    with tf.Graph().as_default():
+        x, (dx, db) = _bias_gradient_graph(xv, ksize, strides, padding, data_format, kind)
+        with _session(backend) as sess:
+            got_dx, got_db = sess.run([dx, db], {x: xv})
+            (plan,) = [p for p in sess._plans.values() if bias_grad in [op.type for op in p.step_ops if op]]
+            lines = list(zip(plan.source.splitlines()[1:], plan.step_ops))
+            sum_line = [line for line, op in lines if op and op.type == bias_grad]
+            relu_line = [line for line, op in lines if op and op.type == "ReluGrad"]
+    # the Sum reads the pooled ReluGrad's result
+    masked = re.match(r"\s+(t\d+) = ", relu_line[0]).group(1)
+    assert re.search(rf"\(xp, {masked}, ", sum_line[0])
+    axes = (0, 1, 2) if data_format == "NHWC" else (0, 2, 3)
+    np.testing.assert_allclose(got_db, got_dx.sum(axis=axes, dtype=np.float64), rtol=1e-5, atol=1e-5)
+
+
+def _sum_inputs(plan):
+    """The first argument of each Sum call of `plan`, and the result of its ReluGrad call."""
+    lines = list(zip(plan.source.splitlines()[1:], plan.step_ops))
+    sums = [re.search(r"\(xp, (t\d+), ", line).group(1) for line, op in lines if op and op.type == "Sum"]
+    (relu,) = [re.match(r"\s+(t\d+) = ", line).group(1) for line, op in lines if op and op.type == "ReluGrad"]
+    return sums, relu
+
+
+def test_a_sum_over_other_axes_or_of_a_fetched_max_pool_grad_is_not_rewritten():
+    xv = np.random.default_rng(8).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        x, (dx, db) = _bias_gradient_graph(xv, [1, 2, 2, 1], [1, 2, 2, 1], "VALID", kind="add")
+        pool_grad = dx.op.inputs[0]
+        rows = tf.reduce_sum(dx, [0, 1])  # not a sum per channel
+        with _session("numpy") as sess:
+            got_db, got_rows, got_dx = sess.run([db, rows, dx], {x: xv})
+            sums, relu = _sum_inputs(list(sess._plans.values())[-1])
+            assert sums.count(relu) == 1  # the bias gradient's; the other Sum reads the full gradient
+            np.testing.assert_allclose(got_db, got_dx.sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got_rows, got_dx.sum(axis=(0, 1)), rtol=1e-5, atol=1e-6)
+            db_again, _ = sess.run([db, pool_grad], {x: xv})  # MaxPoolGrad fetched: no rewrite
+            sums, relu = _sum_inputs(list(sess._plans.values())[-1])
+            assert sums == [relu]  # the Sum of ReluGrad(MaxPoolGrad(...)), input-sized
+            np.testing.assert_allclose(db_again, got_db, rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------ MaxPool with its gradient
 @needs_onednn
 def test_a_max_pool_and_its_gradient_share_the_argmax_workspace_on_fast_cpu():

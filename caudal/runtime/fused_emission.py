@@ -43,6 +43,7 @@ class FusedEmission:
     stateful: bool
     writes_variables: bool
     pool_pairs: dict[Operation, Operation]
+    masked: dict[Operation, str]
     workspaces: dict[Operation, str]
     calls: list[Call]
     variant_names: tuple[str, ...]
@@ -140,7 +141,14 @@ class FusedEmission:
         `fusion.relu_grads_of_max_pool_grads`)."""
         x, y, dy = (self.input_of(t, pool_grad) for t in pool_grad._inputs)
         masked = self.emit_plain_call(relu_grad, [dy, y])
+        self.masked[relu_grad] = masked
         self.names[relu_grad._outputs[0]] = self.emit_pool_grad(pool_grad, [x, y, masked])
+
+    def emit_pooled_sum(self, total: Operation, masked: str) -> None:
+        """A bias gradient (Sum or BiasAddGrad) of a pooled ReluGrad's result, of its pooled gradient
+        `masked` instead (see `fusion.channel_sums_of_pooled_grads`)."""
+        args = [masked] + [self.value_of(t) for t in total._inputs[1:]]
+        self.names[total._outputs[0]] = self.emit_plain_call(total, args)
 
     def emit_pool_with_workspace(self, pool: Operation) -> None:
         """A MaxPool whose gradient the plan computes as `_MaxPoolWithWorkspace`, which also returns

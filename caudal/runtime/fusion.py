@@ -23,7 +23,10 @@ gradient sums it, the convolution's gradients read x and w).
 
 The gradient of a ReLU followed by a max pooling, `ReluGrad(MaxPoolGrad(x, y, dy), x)`, is
 computed as `MaxPoolGrad(x, y, ReluGrad(dy, y))` (`relu_grads_of_max_pool_grads`): the same
-numbers from a pass over the pooled gradient instead of the input-sized one.
+numbers from a pass over the pooled gradient instead of the input-sized one. The bias gradient,
+that result's sum per channel (BiasAddGrad, or the Sum of `x + b`'s gradient), is then the sum of
+the pooled `ReluGrad(dy, y)` per channel (`channel_sums_of_pooled_grads`; the one rewrite here
+whose float32 sums may differ in the last bits, as they are added in another order).
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
-           "FusedCall", "relu_grads_of_max_pool_grads", "max_pool_pairs"]
+           "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -241,6 +244,42 @@ def relu_grads_of_max_pool_grads(ops: list[Operation], fetches: tuple[Any, ...],
             continue
         found[relu_grad] = pool_grad
     return found
+
+
+def channel_sums_of_pooled_grads(ops: list[Operation], pooled_relu_grads: dict[Operation, Operation]
+                                 ) -> dict[Operation, Operation]:
+    """The bias gradients of `ops` that add up a ReluGrad of `pooled_relu_grads` per channel (a
+    BiasAddGrad in the pooling's layout, or a Sum over every other axis, `Sum(grad, [0, 1, 2])` in
+    NHWC), mapped to that ReluGrad; only for SAME or VALID pooling. The bias gradient still runs
+    where it is (it may be fetched); only its input changes.
+
+    The plan sums the pooled gradient `ReluGrad(dy, y)` instead: MaxPoolGrad sends each of its
+    values to one element of its window and adds them there, so the sums per channel are the same,
+    from a quarter of the values under 2x2 pooling (added in another order: float32 sums may differ
+    in the last bits).
+    """
+    members = set(ops)
+    found: dict[Operation, Operation] = {}
+    for relu_grad, pool_grad in pooled_relu_grads.items():
+        data_format, padding = (_text(pool_grad._attrs.get(name, b"")) for name in ("data_format", "padding"))
+        if padding not in ("SAME", "VALID") or data_format not in ("NHWC", "NCHW"):
+            continue
+        axes = [0, 1, 2] if data_format == "NHWC" else [0, 2, 3]
+        for total in relu_grad._outputs[0]._consumers:
+            if total not in members or total._inputs[0] is not relu_grad._outputs[0]:
+                continue
+            if total._type == "BiasAddGrad":
+                if _text(total._attrs.get("data_format", b"NHWC")) == data_format:
+                    found[total] = relu_grad
+            elif total._type == "Sum" and not total._attrs.get("keep_dims") and total._inputs[1]._op._type == "Const":
+                value = np.asarray(total._inputs[1]._op._attrs["value"])
+                if value.ndim == 1 and sorted(int(a) % 4 for a in value) == axes:
+                    found[total] = relu_grad
+    return found
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 # ------------------------------------------------------------ max pooling and its gradient

@@ -223,6 +223,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
             emitter.paired_pools = set(emitter.pool_pairs.values())
         emitter.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
         emitter.absorbed.update(emitter.pooled_relu_grads.values())
+        emitter.pooled_sums = fusion.channel_sums_of_pooled_grads(items, emitter.pooled_relu_grads)
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -295,6 +296,8 @@ class _Emitter(FusedEmission):
         self.fused: dict[Operation, fusion.Parts] = {}  # ops run as one call with the ops they absorb
         self.conv_fusions: dict[Operation, fusion.ConvParts] = {}
         self.pooled_relu_grads: dict[Operation, Operation] = {}  # ReluGrad -> the MaxPoolGrad it reads
+        self.pooled_sums: dict[Operation, Operation] = {}  # Sum -> the ReluGrad whose pooled input it sums
+        self.masked: dict[Operation, str] = {}  # a pooled ReluGrad -> its pooled result's name
         self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
@@ -433,6 +436,9 @@ class _Emitter(FusedEmission):
             return
         if self.pool_pairs.get(op) in self.workspaces and not any(map(self.may_be_dead, op._inputs)):
             self.names[op._outputs[0]] = self.emit_pool_grad(op, [self.input_of(t, op) for t in op._inputs])
+            return
+        if op in self.pooled_sums and self.pooled_sums[op] in self.masked:
+            self.emit_pooled_sum(op, self.masked[self.pooled_sums[op]])
             return
         if op in self.pooled_relu_grads:
             pool_grad = self.pooled_relu_grads[op]
