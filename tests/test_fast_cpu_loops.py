@@ -26,15 +26,15 @@ BIG = loops.MIN_ELEMENTWISE_SIZE + 1000
 
 @pytest.fixture
 def ran(monkeypatch):
-    """The names of the numba loops that ran (through `loops._run`)."""
+    """The names of the numba loops that ran (through `loops._run_on`)."""
     names: list[str] = []
-    run = loops._run
+    run_on = loops._run_on
 
-    def spy(kernel, *args):
+    def spy(count, kernel, *args):
         names.append(kernel.__name__)
-        return run(kernel, *args)
+        return run_on(count, kernel, *args)
 
-    monkeypatch.setattr(loops, "_run", spy)
+    monkeypatch.setattr(loops, "_run_on", spy)
     return names
 
 
@@ -689,3 +689,86 @@ def test_a_numba_that_fails_to_load_warns_once_and_the_ops_run_on_numpy(monkeypa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(loops.VARIANTS["MaxPool"](np, x, **attrs), got)
+
+
+# ------------------------------------------------------------ random numbers
+def _pcg_draw(generator, n, chunks):
+    """`n` float32 values of `generator` (NumPy's PCG64) drawn by the loop in `chunks` parts."""
+    state = generator.bit_generator.state
+    pcg, low = state["state"], (1 << 64) - 1
+    out = np.empty(n, np.float32)
+    hi, lo, has_uint32, uinteger = loops._kernels().pcg64_uniform_f32(
+        out, np.uint64(pcg["state"] >> 64), np.uint64(pcg["state"] & low), np.uint64(pcg["inc"] >> 64),
+        np.uint64(pcg["inc"] & low), np.uint64(state["has_uint32"]), np.uint64(state["uinteger"]), chunks)
+    pcg["state"] = (int(hi) << 64) | int(lo)
+    state["has_uint32"], state["uinteger"] = int(has_uint32), int(uinteger)
+    generator.bit_generator.state = state
+    return out
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 3])
+def test_the_pcg64_loop_draws_numpys_float32_numbers_and_leaves_the_same_state(chunks):
+    reference = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 8])))
+    generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 8])))
+    for n in [0, 1, 2, 3, 1, 5, 8, 64, 1001, 9000, 262144, 4]:  # odd sizes leave half a draw for the next
+        np.testing.assert_array_equal(_pcg_draw(generator, n, chunks), reference.random(n, dtype=np.float32))
+        assert generator.bit_generator.state == reference.bit_generator.state
+    np.testing.assert_array_equal(generator.standard_normal(5), reference.standard_normal(5))
+
+
+def _dropout_and_uniform(backend, fail=False):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(3)
+        dropped = tf.nn.dropout(tf.ones([128, 300]), rate=0.3)
+        uniform = tf.random_uniform([5, 3001])
+        small = tf.random_uniform([7])
+        config = tf.ConfigProto()
+        config.experimental.executor_type = backend
+        with tf.Session(config=config) as sess:
+            if fail:
+                bad = tf.check_numerics(uniform / 0.0, "inf")
+                with pytest.raises(InvalidArgumentError):
+                    sess.run([dropped, uniform, small, bad])
+            return [sess.run([dropped, uniform, small]) for _ in range(3)]
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["", "after-a-failed-run"])
+def test_random_uniform_on_fast_cpu_draws_the_numpy_backends_numbers(ran, fail):
+    loops._kernels()
+    fast = _dropout_and_uniform("fast_cpu", fail)
+    # the two large draws of each run (the failed one too, whose draws are put back); the small one on NumPy
+    assert ran.count("pcg64_uniform_f32") == (8 if fail else 6)
+    for got, want in zip(fast, _dropout_and_uniform("numpy"), strict=True):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_random_uniform_of_float64_or_another_generator_runs_numpys_draw(ran):
+    loops._kernels()
+
+    from caudal.backends.numpy_backend import NumpyRandomStream
+
+    stream = NumpyRandomStream(1, 2)
+    stream.generator = np.random.Generator(np.random.Philox(5))
+
+    class _Ctx:
+        def random_stream(self, op):
+            return stream
+
+    want = np.random.Generator(np.random.Philox(5)).random((3, BIG), dtype=np.float32)
+    got = loops.VARIANTS["RandomUniform"](_Ctx(), np.array([3, BIG]), dtype=tf.float32, op=None)
+    np.testing.assert_array_equal(got, want)
+    graph = tf.Graph()
+    with graph.as_default():
+        values = tf.random_uniform([BIG], dtype=tf.float64, seed=1)
+        for backend in ("fast_cpu", "numpy"):
+            config = tf.ConfigProto()
+            config.experimental.executor_type = backend
+            with tf.Session(config=config) as sess:
+                drawn = sess.run(values)
+                assert drawn.dtype == np.float64
+                if backend == "fast_cpu":
+                    first = drawn
+        np.testing.assert_array_equal(first, drawn)
+    assert ran == []

@@ -17,7 +17,9 @@ two tasks write the same element.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 _JIT = {"parallel": True, "cache": True, "fastmath": False}
 _NEG_INF = np.float32(-np.inf)
@@ -374,3 +376,96 @@ def rms_prop_update(value, ms, mom, lr, one_minus_rho, momentum, epsilon, grad):
         new_mom[i] = step
         updated[i] = value[i] - step
     return new_ms, new_mom, updated
+
+
+# -------------------------------------------------------------- random numbers
+# NumPy's PCG64, the numpy backend's streams (numpy/random/src/pcg64): a 128-bit linear congruential
+# state, state = state * MULTIPLIER + increment, each step giving the 64-bit XSL-RR output of the new
+# state; a float32 takes 32 bits (the low half of a draw, the high half kept for the next one) as
+# (bits >> 8) * 2^-24. The same numbers, drawn without NumPy's call per value, and split between
+# threads by jumping ahead (Brown, "Random number generation with arbitrary strides", 1994).
+_PCG_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645
+_MULTIPLIER_HI = np.uint64(_PCG_MULTIPLIER >> 64)
+_MULTIPLIER_LO = np.uint64(_PCG_MULTIPLIER & 0xFFFFFFFFFFFFFFFF)
+_I128 = ir.IntType(128)
+_I64 = ir.IntType(64)
+
+
+@intrinsic
+def _mul_add_128(typingctx, a_hi, a_lo, b_hi, b_lo, c_hi, c_lo):
+    """(a * b + c) mod 2^128 on numbers given as (high, low) uint64 halves."""
+    signature = types.UniTuple(types.uint64, 2)(*([types.uint64] * 6))
+
+    def codegen(context, builder, sig, args):
+        def join(high, low):
+            return builder.or_(builder.shl(builder.zext(high, _I128), ir.Constant(_I128, 64)),
+                               builder.zext(low, _I128))
+
+        result = builder.add(builder.mul(join(args[0], args[1]), join(args[2], args[3])), join(args[4], args[5]))
+        high = builder.trunc(builder.lshr(result, ir.Constant(_I128, 64)), _I64)
+        return context.make_tuple(builder, sig.return_type, [high, builder.trunc(result, _I64)])
+
+    return signature, codegen
+
+
+@njit(inline="always")
+def _xsl_rr(hi, lo):
+    x = hi ^ lo
+    r = hi >> np.uint64(58)
+    return (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
+
+
+@njit(inline="always")
+def _pcg_advance(hi, lo, inc_hi, inc_lo, steps):
+    """The state `steps` steps after (hi, lo)."""
+    zero, one = np.uint64(0), np.uint64(1)
+    mult_hi, mult_lo = zero, one
+    plus_hi, plus_lo = zero, zero
+    cur_mult_hi, cur_mult_lo = _MULTIPLIER_HI, _MULTIPLIER_LO
+    cur_plus_hi, cur_plus_lo = inc_hi, inc_lo
+    while steps > 0:
+        if steps & 1:
+            mult_hi, mult_lo = _mul_add_128(mult_hi, mult_lo, cur_mult_hi, cur_mult_lo, zero, zero)
+            plus_hi, plus_lo = _mul_add_128(plus_hi, plus_lo, cur_mult_hi, cur_mult_lo, cur_plus_hi, cur_plus_lo)
+        # cur_plus = (cur_mult + 1) * cur_plus; cur_mult = cur_mult^2
+        cur_plus_hi, cur_plus_lo = _mul_add_128(cur_mult_hi, cur_mult_lo, cur_plus_hi, cur_plus_lo,
+                                                cur_plus_hi, cur_plus_lo)
+        cur_mult_hi, cur_mult_lo = _mul_add_128(cur_mult_hi, cur_mult_lo, cur_mult_hi, cur_mult_lo, zero, zero)
+        steps >>= 1
+    return _mul_add_128(mult_hi, mult_lo, hi, lo, plus_hi, plus_lo)
+
+
+@njit(**_JIT)
+def pcg64_uniform_f32(out, hi, lo, inc_hi, inc_lo, has_uint32, uinteger, chunks):
+    """Fills `out` with the next float32 values of the PCG64 stream whose state is (hi, lo), increment
+    (inc_hi, inc_lo) and kept half (has_uint32, uinteger), as NumPy's Generator.random(dtype=float32)
+    does, in `chunks` parallel parts; returns the stream's new (hi, lo, has_uint32, uinteger)."""
+    n = out.size
+    scale = np.float32(1.0 / 16777216.0)
+    low_half = np.uint64(0xFFFFFFFF)
+    start = 0
+    if has_uint32 and n > 0:
+        out[0] = np.float32(uinteger >> np.uint64(8)) * scale
+        start = 1
+        has_uint32 = 0
+    pairs = (n - start) // 2
+    per_chunk = (pairs + chunks - 1) // chunks
+    for chunk in prange(chunks):
+        first = chunk * per_chunk
+        last = min(pairs, first + per_chunk)
+        h, l = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(first))
+        for p in range(first, last):
+            h, l = _mul_add_128(h, l, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+            v = _xsl_rr(h, l)
+            out[start + 2 * p] = np.float32((v & low_half) >> np.uint64(8)) * scale
+            out[start + 2 * p + 1] = np.float32(v >> np.uint64(40)) * scale
+    if pairs > 0:
+        hi, lo = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(pairs))
+        uinteger = _xsl_rr(hi, lo) >> np.uint64(32)
+    if (n - start) % 2:
+        hi, lo = _mul_add_128(hi, lo, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+        v = _xsl_rr(hi, lo)
+        out[n - 1] = np.float32((v & low_half) >> np.uint64(8)) * scale
+        has_uint32 = 1
+        uinteger = v >> np.uint64(32)
+    return hi, lo, has_uint32, uinteger
