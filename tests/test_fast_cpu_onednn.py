@@ -334,3 +334,65 @@ def test_threads_are_sized_to_each_convolutions_work(monkeypatch):
         assert onednn_lib.max_threads() == 1  # the count set_num_threads gave, as the library's own
     finally:
         onednn.set_num_threads(0)
+
+
+# ------------------------------------------------------ the fastest of oneDNN's implementations
+def _conv_descriptors(lib):
+    x_md, _, w_any, y_md = onednn._CONV2D._mds(lib, (2, 8, 8, 4), (3, 3, 4, 6), (2, 8, 8, 6), "NHWC")
+    return x_md, w_any, y_md, ([1, 1], [0, 0], [1, 1], [1, 1])
+
+
+def test_the_library_creates_each_of_onednns_implementations_in_turn_but_the_reference():
+    lib = onednn.load()
+    x_md, w_any, y_md, geometry = _conv_descriptors(lib)
+    names = []
+    with lib.primitive_cache_off():
+        for k in range(16):
+            lib.implementation = k
+            try:
+                names.append(lib.convolution_forward(x_md.handle, w_any.handle, y_md.handle, geometry).implementation)
+            except onednn_lib.NoImplementation:
+                break
+    assert lib.implementation == 0  # one primitive each time it is set
+    assert len(names) == len(set(names)) > 1 and not any(name.startswith("ref") for name in names)
+    assert lib.convolution_forward(x_md.handle, w_any.handle, y_md.handle, geometry).implementation == names[0]
+
+
+def test_the_primitive_cache_is_back_on_after_the_block():
+    lib = onednn.load()
+    capacity = ctypes.c_int()
+    lib.dll.dnnl_get_primitive_cache_capacity(ctypes.byref(capacity))
+    with pytest.raises(RuntimeError):
+        with lib.primitive_cache_off():
+            inside = ctypes.c_int()
+            lib.dll.dnnl_get_primitive_cache_capacity(ctypes.byref(inside))
+            assert inside.value == 0
+            raise RuntimeError
+    after = ctypes.c_int()
+    lib.dll.dnnl_get_primitive_cache_capacity(ctypes.byref(after))
+    assert after.value == capacity.value > 0
+
+
+def test_a_large_convolution_runs_the_fastest_implementation_and_matches_numpy(monkeypatch):
+    monkeypatch.setattr(onednn, "TUNE_FLOPS", 0)  # every plan is a large one
+    timed = []
+    real_time = onednn._time
+
+    def spy(plan, arrays, best):
+        timed.append([step[0].implementation for step in plan.steps])
+        return real_time(plan, arrays, best)
+
+    monkeypatch.setattr(onednn, "_time", spy)
+    _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())
+    assert len(timed) > 3  # several implementations of each of the three convolutions were timed
+    plans = [plan for plan in onednn._cache.values() if plan is not None]
+    assert len(plans) == 3
+    for plan in plans:  # each result again, from the cached (chosen) plan
+        assert all(not step[0].implementation.startswith("ref") for step in plan.steps)
+    _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())
+    assert len(onednn._cache) == 3
+
+
+def test_small_convolutions_are_not_timed(monkeypatch):
+    monkeypatch.setattr(onednn, "_time", lambda *args: pytest.fail("a small plan was timed"))
+    _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())

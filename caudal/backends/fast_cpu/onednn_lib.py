@@ -20,12 +20,13 @@ from any thread (under the caller's lock).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from caudal.framework import threads as thread_policy
@@ -50,6 +51,7 @@ POOLING_AVG_EXCLUDE_PADDING = 0x3FF
 SCRATCHPAD_MODE_USER = 1  # dnnl_scratchpad_mode_t
 QUERY_SRC_MD, QUERY_DIFF_SRC_MD, QUERY_WEIGHTS_MD, QUERY_DIFF_WEIGHTS_MD = 129, 130, 131, 132  # dnnl_query_t
 QUERY_DST_MD, QUERY_DIFF_DST_MD, QUERY_WORKSPACE_MD, QUERY_SCRATCHPAD_MD = 133, 134, 135, 136
+QUERY_IMPL_INFO_STR = 8
 QUERY_BIAS_MD = (QUERY_WEIGHTS_MD, 1)  # a convolution's bias is its second weights argument
 ARG_SRC = ARG_FROM = 1  # DNNL_ARG_*
 ARG_DST = ARG_TO = 17
@@ -124,6 +126,10 @@ _DECLARATIONS: dict[str, tuple[Any, list[Any]]] = {
     "dnnl_matmul_primitive_desc_create": (_STATUS, [_out_handle, _handle, _handle, _handle, _handle, _handle,
                                                     _handle]),
     "dnnl_primitive_desc_query_md": (ctypes.c_void_p, [_handle, ctypes.c_int, ctypes.c_int]),
+    "dnnl_primitive_desc_query": (_STATUS, [_handle, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]),
+    "dnnl_primitive_desc_next_impl": (_STATUS, [_handle]),
+    "dnnl_get_primitive_cache_capacity": (_STATUS, [ctypes.POINTER(ctypes.c_int)]),
+    "dnnl_set_primitive_cache_capacity": (_STATUS, [ctypes.c_int]),
     "dnnl_primitive_desc_destroy": (_STATUS, [_handle]),
     "dnnl_primitive_create": (_STATUS, [_out_handle, _handle]),
     "dnnl_primitive_execute": (_STATUS, [_handle, _handle, ctypes.c_int, ctypes.POINTER(ExecArg)]),
@@ -132,6 +138,10 @@ _DECLARATIONS: dict[str, tuple[Any, list[Any]]] = {
                              ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                              ctypes.c_float, ctypes.c_void_p, ctypes.c_int64]),
 }
+
+
+class NoImplementation(LookupError):
+    """oneDNN has no further implementation of a primitive (but its reference one)."""
 
 
 class DnnlError(RuntimeError):
@@ -187,6 +197,11 @@ class Primitive:
     @property
     def handle(self) -> int:
         return self._primitive.handle
+
+    @property
+    def implementation(self) -> str:
+        """oneDNN's name of the implementation this primitive runs ("brgconv:avx512_core", ...)."""
+        return self.lib.implementation_name(self._pd)
 
     def query_md(self, what: int | tuple[int, int]) -> int:
         """The (borrowed) memory descriptor `what` (a query, or a query and an index) of this primitive's
@@ -250,6 +265,7 @@ class Library:
         self._attr = _Owned(attr.value, dll.dnnl_primitive_attr_destroy)
         self.check("dnnl_primitive_attr_set_scratchpad_mode",
                    dll.dnnl_primitive_attr_set_scratchpad_mode(attr.value, SCRATCHPAD_MODE_USER))
+        self.implementation = 0  # the implementation the next primitive takes (see `_primitive`)
 
     @property
     def engine(self) -> int:
@@ -294,7 +310,36 @@ class Library:
 
     # --------------------------------------------------------- primitives
     def _primitive(self, function: str, *args: Any, hint: _Owned | None = None) -> Primitive:
-        return Primitive(self, self._pd(function, *args), hint)
+        """The primitive of the descriptor `function` creates: oneDNN's first implementation, or once
+        after `implementation` was set to k, its k-th next one (NoImplementation past the last but the
+        reference implementation, which is never chosen this way)."""
+        pd = self._pd(function, *args)
+        skip, self.implementation = self.implementation, 0
+        for _ in range(skip):
+            if self.dll.dnnl_primitive_desc_next_impl(pd.handle) != 0:
+                raise NoImplementation(function)
+        if skip and self.implementation_name(pd).startswith("ref"):
+            raise NoImplementation(function)
+        return Primitive(self, pd, hint)
+
+    @contextlib.contextmanager
+    def primitive_cache_off(self) -> Iterator[None]:
+        """oneDNN's primitive cache off for the block: a descriptor that matches a cached one does not
+        move on to its other implementations (`implementation`)."""
+        capacity = ctypes.c_int()
+        self.check("dnnl_get_primitive_cache_capacity",
+                   self.dll.dnnl_get_primitive_cache_capacity(ctypes.byref(capacity)))
+        self.check("dnnl_set_primitive_cache_capacity", self.dll.dnnl_set_primitive_cache_capacity(0))
+        try:
+            yield
+        finally:
+            self.dll.dnnl_set_primitive_cache_capacity(capacity.value)
+
+    def implementation_name(self, pd: _Owned) -> str:
+        name = ctypes.c_char_p()
+        self.check("dnnl_primitive_desc_query", self.dll.dnnl_primitive_desc_query(
+            pd.handle, QUERY_IMPL_INFO_STR, 0, ctypes.byref(name)))
+        return (name.value or b"").decode()
 
     def _pd(self, function: str, *args: Any) -> _Owned:
         out = ctypes.c_void_p()
