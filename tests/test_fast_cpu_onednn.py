@@ -375,24 +375,28 @@ def test_the_primitive_cache_is_back_on_after_the_block():
 
 def test_a_large_convolution_runs_the_fastest_implementation_and_matches_numpy(monkeypatch):
     monkeypatch.setattr(onednn, "TUNE_FLOPS", 0)  # every plan is a large one
-    timed = []
-    real_time = onednn._time
+    chosen = []
+    real_fastest = onednn._fastest
 
-    def spy(plan, arrays, best):
-        timed.append([step[0].implementation for step in plan.steps])
-        return real_time(plan, arrays, best)
+    def spy(plan, build, arrays):
+        best = real_fastest(plan, build, arrays)
+        chosen.append(best)
+        return best
 
-    monkeypatch.setattr(onednn, "_time", spy)
+    monkeypatch.setattr(onednn, "_fastest", spy)
+    runs = []
+    real_run = onednn.Plan.run
+    monkeypatch.setattr(onednn.Plan, "run", lambda self, arrays: runs.append(self) or real_run(self, arrays))
     _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())
-    assert len(timed) > 3  # several implementations of each of the three convolutions were timed
-    plans = [plan for plan in onednn._cache.values() if plan is not None]
-    assert len(plans) == 3
-    for plan in plans:  # each result again, from the cached (chosen) plan
+    assert len(chosen) == 3 and len(set(map(id, runs))) > 6  # several implementations of each convolution ran
+    assert set(map(id, chosen)) == {id(plan) for plan in onednn._cache.values()}
+    for plan in chosen:
         assert all(not step[0].implementation.startswith("ref") for step in plan.steps)
-    _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())
-    assert len(onednn._cache) == 3
+    runs.clear()
+    _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())  # the chosen plans, from the cache
+    assert len(chosen) == 3 and [id(plan) for plan in runs] == [id(plan) for plan in chosen]
 
 
 def test_small_convolutions_are_not_timed(monkeypatch):
-    monkeypatch.setattr(onednn, "_time", lambda *args: pytest.fail("a small plan was timed"))
+    monkeypatch.setattr(onednn, "_fastest", lambda *args: pytest.fail("a small plan was timed"))
     _check_family("conv2d", (4, 9, 11, 3), (3, 3, 3, 5), **_attrs())

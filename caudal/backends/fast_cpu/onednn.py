@@ -254,10 +254,10 @@ def run_plan(key: tuple, build: Callable[[Library], Plan], arrays: Sequence[np.n
 def _fastest(plan: Plan, build: Callable[[Library], Plan], arrays: Sequence[np.ndarray]) -> Plan:
     """Of `plan` (oneDNN's first choice of implementation) and the plans `build` makes with each of
     oneDNN's other implementations (but its reference one and those that need much more scratch
-    memory), the one that runs fastest on `arrays` (the shortest of three runs; one run where the
-    first is already twice the best's)."""
+    memory), the one that runs fastest on `arrays`: the shortest of three runs each, taken in turns
+    so that the machine's drift affects all alike (after one run, those over twice the best drop out)."""
     lib = plan.lib
-    best, best_time = plan, _time(plan, arrays, float("inf"))
+    candidates = [plan]
     with lib.primitive_cache_off():
         for k in range(1, 16):
             lib.implementation = k
@@ -269,23 +269,19 @@ def _fastest(plan: Plan, build: Callable[[Library], Plan], arrays: Sequence[np.n
                 continue
             finally:
                 lib.implementation = 0
-            if candidate.scratchpad_bytes > max(plan.scratchpad_bytes, TUNE_SCRATCHPAD_BYTES):
-                continue  # an im2col copy of the input: memory the process would keep
-            seconds = _time(candidate, arrays, best_time)
-            if seconds < best_time:
-                best, best_time = candidate, seconds
-    return best
-
-
-def _time(plan: Plan, arrays: Sequence[np.ndarray], best: float) -> float:
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        plan.run(arrays)
-        times.append(time.perf_counter() - start)
-        if times[0] > 2 * best:
-            break
-    return min(times)
+            if candidate.scratchpad_bytes <= max(plan.scratchpad_bytes, TUNE_SCRATCHPAD_BYTES):
+                candidates.append(candidate)  # (not an im2col copy of the input, which the process would keep)
+    count = len(candidates)
+    times = [float("inf")] * count
+    for turn in range(3):
+        for j in range(count):
+            i = (j + turn) % count
+            if turn and times[i] > 2 * min(times):
+                continue
+            start = time.perf_counter()
+            candidates[i].run(arrays)
+            times[i] = min(times[i], time.perf_counter() - start)
+    return candidates[times.index(min(times))]
 
 
 # ------------------------------------------------------------------ inputs
