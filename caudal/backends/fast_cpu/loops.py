@@ -476,8 +476,10 @@ def _random_uniform(ctx: Any, shape: Any, *, dtype: Any, op: Any) -> Any:
     size = 0
     if getattr(dtype, "as_numpy_dtype", None) is np.float32 and isinstance(generator, np.random.Generator) and (
             type(generator.bit_generator) is np.random.PCG64):
-        dims = tuple(int(d) for d in np.asarray(shape).reshape(-1))
-        size = int(np.prod(dims)) if all(d >= 0 for d in dims) else 0
+        dims = tuple(np.asarray(shape).reshape(-1).tolist())
+        size = 1
+        for d in dims:
+            size *= d if d >= 0 else 0
     if size < MIN_RANDOM_SIZE or not _loaded_or_worth(size):
         return _numpy_pass_over(size, _NUMPY_RANDOM_UNIFORM, ctx, shape, dtype=dtype, op=op)
     loop = _kernels().pcg64_uniform_f32
