@@ -18,6 +18,7 @@ import caudal as tf  # noqa: E402
 from caudal.backends.fast_cpu import loops  # noqa: E402
 from caudal.errors import InvalidArgumentError  # noqa: E402
 from caudal.framework.registry import get_op_def  # noqa: E402
+from tests.update_fixtures import VariablesContext  # noqa: E402
 
 pytestmark = pytest.mark.fast_cpu
 
@@ -385,19 +386,6 @@ def test_bias_add_routes_float64_and_mismatched_bias_to_numpy(ran):
 
 
 # ------------------------------------------------------------ optimizer updates
-class _Context:
-    """The part of a run context the Apply kernels use: variables by name, read and written."""
-
-    xp = np
-
-    def __init__(self, values):
-        self.variables = dict(values)
-
-    def read(self, name):
-        return self.variables[name]
-
-    def write(self, name, value):
-        self.variables[name] = value
 
 
 def _f32(value):
@@ -420,7 +408,7 @@ def _optimizer_contexts(slots, shape, rng):
     values = {"var": rng.standard_normal(shape).astype(np.float32)}
     for name in slots:
         values[name] = rng.uniform(0, 1, shape).astype(np.float32)
-    return _Context(values), _Context(values)
+    return VariablesContext(values), VariablesContext(values)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
@@ -457,7 +445,7 @@ def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
     for shape, dtype in (((BIG,), np.float64), ((), np.float32)):
         values = {"var": rng.standard_normal(shape).astype(dtype), "ms": np.ones(shape, dtype),
                   "mom": np.zeros(shape, dtype)}
-        fast, reference = _Context(values), _Context(values)
+        fast, reference = VariablesContext(values), VariablesContext(values)
         scalars = [np.asarray(v, dtype) for v in (0.01, 0.9, 0.5, 1e-7)]
         grad = rng.standard_normal(shape).astype(dtype)
         kwargs = dict(var="var", slots=("ms", "mom"), op=SimpleNamespace(type="ApplyRMSProp"))
@@ -468,7 +456,7 @@ def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
 
 
 def test_optimizer_update_keeps_numpys_error_for_a_slot_of_another_shape(ran):
-    ctx = _Context({"var": np.zeros(BIG, np.float32), "accum": np.zeros(BIG + 1, np.float32)})
+    ctx = VariablesContext({"var": np.zeros(BIG, np.float32), "accum": np.zeros(BIG + 1, np.float32)})
     with pytest.raises(InvalidArgumentError, match=r"var and accum do not have the same shape\[66536\] \[66537\]"):
         loops.VARIANTS["ApplyMomentum"](ctx, _f32(0.1), np.zeros(BIG, np.float32), _f32(0.9), use_nesterov=False,
                                         var="var", slots=("accum",), op=SimpleNamespace(type="ApplyMomentum"))

@@ -11,6 +11,7 @@ import pytest
 import caudal as tf
 from caudal.errors import InvalidArgumentError
 from caudal.framework.registry import get_op_def
+from tests.update_fixtures import VariablesContext
 
 
 @pytest.fixture
@@ -121,19 +122,6 @@ def test_a_failing_member_raises_its_error_and_the_run_commits_nothing(numpy_gro
 
 
 # ------------------------------------------------------------- fast_cpu
-class _Context:
-    """The part of a run context the Apply kernels use: variables by name, read and written."""
-
-    xp = np
-
-    def __init__(self, values):
-        self.variables = dict(values)
-
-    def read(self, name):
-        return self.variables[name]
-
-    def write(self, name, value):
-        self.variables[name] = value
 
 
 def _adam_calls(rng):
@@ -166,7 +154,7 @@ def test_fast_cpus_group_update_matches_numpys_updates_one_by_one():
     numpy_adam = get_op_def("ApplyAdam").kernel_for("numpy")
     values, calls = _adam_calls(np.random.default_rng(0))
     for _ in range(3):  # the first call also compiles or loads the loop; later ones run the group's own path
-        fast, reference = _Context(values), _Context(values)
+        fast, reference = VariablesContext(values), VariablesContext(values)
         results = loops.GROUP_VARIANTS["ApplyAdam"](fast, calls)
         wants = [numpy_adam(reference, *args, **kwargs) for args, kwargs in calls]
         for got, want in zip(results, wants, strict=True):
@@ -187,7 +175,7 @@ def test_fast_cpus_group_update_raises_a_members_error():
     values, calls = _adam_calls(np.random.default_rng(1))
     values["m1"] = np.zeros((3, 6), np.float32)
     with pytest.raises(InvalidArgumentError, match=r"var and m do not have the same shape\[3,5\] \[3,6\]"):
-        loops.GROUP_VARIANTS["ApplyAdam"](_Context(values), calls)
+        loops.GROUP_VARIANTS["ApplyAdam"](VariablesContext(values), calls)
 
 
 @pytest.mark.fast_cpu
@@ -242,7 +230,7 @@ def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type)
         calls.append((tuple(args), kwargs))
     numpy_kernel = get_op_def(op_type).kernel_for("numpy")
     for _ in range(2):  # the first call loads the loop one update at a time; the second packs
-        fast, reference = _Context(values), _Context(values)
+        fast, reference = VariablesContext(values), VariablesContext(values)
         results = loops.GROUP_VARIANTS[op_type](fast, tuple(calls))
         for (args, kwargs), got in zip(calls, results, strict=True):
             want = numpy_kernel(reference, *args, **kwargs)
