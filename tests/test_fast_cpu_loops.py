@@ -760,3 +760,38 @@ def test_random_uniform_of_float64_or_another_generator_runs_numpys_draw(ran):
                     first = drawn
         np.testing.assert_array_equal(first, drawn)
     assert ran == []
+
+
+# ------------------------------------------------------------ SelectV2 against +0.0
+@pytest.mark.parametrize("size", [BIG, loops.MIN_SELECT_SIZE, 5])
+def test_select_against_zero_moves_the_values_bit_for_bit(ran, size):
+    loops._kernels()
+    rng = np.random.default_rng(size)
+    values = rng.standard_normal(size).astype(np.float32)
+    values[:4] = [np.nan, -0.0, np.inf, -np.inf]
+    values.view(np.int32)[0] |= 5  # a NaN with a payload
+    condition = rng.random(size) > 0.4
+    condition[:4] = True
+    zero = np.zeros((), np.float32)
+    numpy = _numpy("SelectV2")
+    for x, y in ((values, zero), (zero, values)):
+        got = loops.VARIANTS["SelectV2"](np, condition, x, y)
+        want = numpy(np, condition, x, y)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+    assert ran == (["select_or_zero"] * 2 if size >= loops.MIN_SELECT_SIZE else [])
+
+
+def test_other_selects_run_numpys_variant(ran):
+    loops._kernels()
+    condition = np.random.default_rng(0).random((4, BIG // 4)) > 0.5
+    values = np.random.default_rng(1).standard_normal(condition.shape).astype(np.float32)
+    zero = np.zeros((), np.float32)
+    cases = [(condition, values, np.ones((), np.float32)),  # not zero
+             (condition, values, -zero),  # -0.0
+             (condition, values.astype(np.float64), np.zeros((), np.float64)),
+             (condition[:, ::2], values[:, ::2], zero),  # strided
+             (condition, values, np.zeros(condition.shape[1], np.float32))]  # a vector, broadcast
+    for c, x, y in cases:
+        np.testing.assert_array_equal(loops.VARIANTS["SelectV2"](np, c, x, y), _numpy("SelectV2")(np, c, x, y))
+    assert ran == []

@@ -322,6 +322,16 @@ def bias_add_middle(value, bias):
     return out
 
 
+@njit(**_JIT)
+def select_or_zero(condition, x, keep_where):
+    """x where condition equals keep_where, else +0.0 (x's values moved as they are: NaN, -0.0)."""
+    out = np.empty_like(x)
+    zero = np.float32(0)
+    for i in prange(x.size):
+        out[i] = x[i] if condition[i] == keep_where else zero
+    return out
+
+
 # -------------------------------------------------------------- optimizer updates
 # The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
 @njit(**_JIT)
