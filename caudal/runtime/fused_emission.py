@@ -88,27 +88,30 @@ class FusedEmission:
         if not isinstance(first, Operation) or first._op_def.group_for(*self.variant_names) is None:
             return []
         run: list[Operation] = []
+        members: set[Operation] = set()
         written: set[str] = set()
         for op in items[start:]:
             if (not isinstance(op, Operation) or op._type != first._type or op in self.absorbed
-                    or not self._groupable(op, run, written)):
+                    or not self._groupable(op, members, written)):
                 break
             run.append(op)
+            members.add(op)
             bound = op._op_def.kernel_kwargs(op)
             written.update((bound.get("var"), *bound.get("slots", ())))
         return run if len(run) > 1 else []
 
-    def _groupable(self, op: Operation, run: list[Operation], written: set[str]) -> bool:
+    def _groupable(self, op: Operation, members: set[Operation], written: set[str]) -> bool:
+        """Whether `op` may join a run of `members`, which update the variables `written`."""
         refs = op._op_def.ref_inputs
         if (len(op._outputs) != 1 or op._outputs[0] in self.fed or op in self.dead_ops
-                or any(c in self.dead_ops or c in run for c in op._control_inputs)):
+                or any(c in self.dead_ops or c in members for c in op._control_inputs)):
             return False
         for i, t in enumerate(op._inputs):
             if i in refs:
                 continue
             producer = t._op
             variable = self.variable_reads.get(t) or (producer._name if producer._type in REF_PRODUCERS else None)
-            if self.may_be_dead(t) or producer in run or variable in written:
+            if self.may_be_dead(t) or producer in members or variable in written:
                 return False
         return True
 

@@ -198,15 +198,26 @@ def set_num_threads(n: int) -> None:
 
 def _threads_for(args: tuple) -> int | None:
     """The threads a kernel over `args` runs on: sized to the values it reads, its array arguments
-    together (see caudal.framework.threads: an Adam update reads four arrays, ReluGrad two), within
-    numba's pool; with the sizing off, `set_num_threads`'s count (None: numba's own)."""
-    if not thread_policy.enabled():
-        return None if _num_threads is None else min(_num_threads, _numba.config.NUMBA_NUM_THREADS)
+    together (see caudal.framework.threads: an Adam update reads four arrays, ReluGrad two)."""
     elements = 0
     for a in args:
         if type(a) is np.ndarray:
             elements += a.size
-    return min(thread_policy.threads_for_pass(elements), _numba.config.NUMBA_NUM_THREADS)
+    return _threads_for_flops(elements * thread_policy.ELEMENT_FLOPS)
+
+
+def _threads_for_flops(flops: float) -> int | None:
+    """The threads a kernel of `flops` arithmetic runs on, within numba's pool; with the sizing off,
+    `set_num_threads`'s count (None: numba's own)."""
+    if not thread_policy.enabled():
+        return None if _num_threads is None else min(_num_threads, _numba.config.NUMBA_NUM_THREADS)
+    return min(thread_policy.threads_for(flops), _numba.config.NUMBA_NUM_THREADS)
+
+
+def _use_threads(count: int | None) -> None:
+    """numba's thread count for this thread's next kernel (None: leave it)."""
+    if count is not None and _numba.get_num_threads() != count:
+        _numba.set_num_threads(count)
 
 
 def _run(kernel: Callable, *args: Any) -> Any:
@@ -218,8 +229,7 @@ def _run(kernel: Callable, *args: Any) -> Any:
 
 def _run_on(count: int | None, kernel: Callable, *args: Any) -> Any:
     """`_run` on `count` threads (None: numba's own count)."""
-    if count is not None and _numba.get_num_threads() != count:
-        _numba.set_num_threads(count)
+    _use_threads(count)
     with _launch_lock:
         if kernel in _called:
             return kernel(*args)
@@ -491,6 +501,7 @@ def _bias_add(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
 # out costs more than the draw (about 5 us).
 MIN_RANDOM_SIZE = 1 << 13
 _VALUE_FLOPS = 128  # a float32 of PCG64 takes about a nanosecond: sized as that much arithmetic
+_LOW_64 = (1 << 64) - 1
 
 
 def _random_uniform(ctx: Any, shape: Any, *, dtype: Any, op: Any) -> Any:
@@ -515,10 +526,7 @@ def _random_uniform(ctx: Any, shape: Any, *, dtype: Any, op: Any) -> Any:
     pcg = state["state"]
     word = np.uint64
     out = np.empty(dims, np.float32)
-    if thread_policy.enabled():
-        count = min(thread_policy.threads_for(size * _VALUE_FLOPS), _numba.config.NUMBA_NUM_THREADS)
-    else:
-        count = None if _num_threads is None else min(_num_threads, _numba.config.NUMBA_NUM_THREADS)
+    count = _threads_for_flops(size * _VALUE_FLOPS)
     chunks = count if count is not None else _numba.get_num_threads()
     hi, lo, has_uint32, uinteger = _run_on(count, loop, out.reshape(-1),
                                            word(pcg["state"] >> 64), word(pcg["state"] & _LOW_64),
@@ -529,8 +537,6 @@ def _random_uniform(ctx: Any, shape: Any, *, dtype: Any, op: Any) -> Any:
     bit_generator.state = state
     return out
 
-
-_LOW_64 = (1 << 64) - 1
 
 
 # -------------------------------------------------------- optimizer updates
@@ -618,9 +624,7 @@ class _Update:
                 var, slots = kwargs["var"], kwargs.get("slots", ())
                 values = _read_f32(ctx, var, slots, grad) if coefficients is not None else None
                 if values is None:
-                    extra = {"slots": slots} if slots else {}
-                    results[index] = _numpy_pass(self.numpy_kernel, grad, ctx, *args, var=var, op=kwargs["op"],
-                                                 **extra, **{name: kwargs[name] for name in self.attrs})
+                    results[index] = _numpy_pass(self.numpy_kernel, grad, ctx, *args, **kwargs)
                     continue
                 values.append(grad.reshape(-1))
                 if grad.size < PACKED_SIZE:
@@ -657,9 +661,7 @@ class _Update:
 def _launch(loop: Any, arrays: list[Any], before: tuple, after: tuple) -> Any:
     """An update loop on `arrays` (the variable, its slots, the gradient last), on the threads
     `_threads_for` gives; the caller holds `_launch_lock`."""
-    count = _threads_for(arrays)
-    if count is not None and _numba.get_num_threads() != count:
-        _numba.set_num_threads(count)
+    _use_threads(_threads_for(arrays))
     return loop(*arrays[:-1], *before, arrays[-1], *after)
 
 
