@@ -16,7 +16,7 @@ from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
 from caudal.framework.random_seed import op_seed_attrs
-from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
+from caudal.framework.registry import NOT_DIFFERENTIABLE, get_op_def, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
 from caudal.ops import _rules
@@ -343,6 +343,37 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
         keep = greater_equal(uniform, threshold)
         return where_v2(keep, scaled, constant(0, dtype=dtype, name="Const_1"))
 
+
+
+# ------------------------------------------------------------ dropout's mask and select as one op
+def _dropout_infer(ctx: InferContext) -> list:
+    return [(ctx.dtype(0), ctx.shape(0)), (dtypes_lib.bool_, ctx.shape(0))]
+
+
+def dropout_of_kernels(*backends: str) -> Any:
+    """The kernel of `_Dropout` made of the kernels the backends `backends` run for its three ops (their
+    portable kernels where none is named; see OpDef.kernel_for), in the order the unfused plan runs them."""
+    kernels: dict[str, Any] = {}
+
+    def kernel_of(op_type: str) -> Any:
+        found = kernels.get(op_type)
+        if found is None:
+            op_def = get_op_def(op_type)
+            found = kernels[op_type] = op_def.kernel_for(*backends)
+        return found
+
+    def kernel(xp: Any, x: Any, scale: Any, uniform: Any, rate: Any, zero: Any, *, scale_op: str) -> tuple:
+        keep = kernel_of("GreaterEqual")(xp, uniform, rate)
+        return kernel_of("SelectV2")(xp, keep, kernel_of(scale_op)(xp, x, scale), zero), keep
+
+    return kernel
+
+
+# The forward pass of `dropout`, SelectV2(GreaterEqual(uniform, rate), x * scale (or x / scale), 0), with
+# the mask its gradient reads: a plan runs the pattern as this op on a backend with its own variant (see
+# caudal.runtime.fusion). Its portable and NumPy kernels are the three ops in turn.
+register_op("_Dropout", infer=_dropout_infer, kernel=dropout_of_kernels(),
+            variants={"numpy": dropout_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE, fresh=True)
 
 # ---------------------------------------------------------- embedding_lookup
 def _clip_rows(embeddings: Tensor, ids: Tensor, max_norm: Any) -> Tensor:

@@ -31,7 +31,7 @@ class Call:
 
 class FusedEmission:
     """Methods of `plan._Emitter` that write one call for a pattern of ops (`fused`, `conv_fusions`,
-    `pooled_relu_grads`, `pool_pairs`, runs of nodes with a group kernel): they use its `env`, `names`,
+    `pooled_relu_grads`, `pool_pairs`, `dropouts`, runs of nodes with a group kernel): they use its `env`, `names`,
     `calls`, `add`, `fresh` and value lookups."""
 
     env: dict[str, Any]
@@ -170,6 +170,22 @@ class FusedEmission:
             return self.emit_plain_call(pool_grad, args)
         return self.emit_plain_call(pool_grad, args + [self.workspaces[pool]], get_op_def("_MaxPoolGradWithWorkspace"),
                                     pool_grad._op_def.kernel_kwargs(pool_grad))
+
+    def emit_dropout(self, select: Operation, compare: Operation, scale: Operation) -> bool:
+        """`SelectV2(GreaterEqual(u, rate), scale(x, factor), 0)` as one `_Dropout` call (see
+        `fusion.dropout_selects`), which names the mask and the result; where an input may be dead,
+        the absorbed ops instead, and False (the SelectV2 is then emitted as itself)."""
+        (uniform, rate), (x, factor), zero = compare._inputs, scale._inputs, select._inputs[2]
+        if any(map(self.may_be_dead, (uniform, rate, x, factor))):
+            self.emit_unfused(compare, scale)
+            return False
+        args = [self.input_of(x, scale), self.input_of(factor, scale), self.input_of(uniform, compare),
+                self.input_of(rate, compare), self.input_of(zero, select)]
+        result, keep = self.fresh(), self.fresh()
+        self.emit_plain_call(select, args, get_op_def("_Dropout"), {"scale_op": scale._type}, outputs=[result, keep])
+        self.names[select._outputs[0]] = self.names[scale._outputs[0]] = result
+        self.names[compare._outputs[0]] = keep
+        return True
 
     def emit_plain_call(self, op: Operation, args: list[str], op_def: Any = None, kwargs: dict | None = None,
                          step_op: Operation | None = None, outputs: list[str] | None = None) -> str:

@@ -27,6 +27,11 @@ numbers from a pass over the pooled gradient instead of the input-sized one. The
 that result's sum per channel (BiasAddGrad, or the Sum of `x + b`'s gradient), is then the sum of
 the pooled `ReluGrad(dy, y)` per channel (`channel_sums_of_pooled_grads`; the one rewrite here
 whose float32 sums may differ in the last bits, as they are added in another order).
+
+`tf.nn.dropout`'s forward pass, `SelectV2(GreaterEqual(uniform, rate), x * scale, 0)` (or `x / scale`)
+with `uniform` drawn in x's shape, is three passes and three calls; on a backend with its own
+`_Dropout` kernel `dropout_selects` finds the patterns whose scaled x nothing else reads, and the plan
+runs each as one `_Dropout` call, which also returns the mask the gradient reads.
 """
 from __future__ import annotations
 
@@ -40,7 +45,8 @@ from caudal.framework.registry import get_op_def
 from caudal.framework.tensor import Tensor
 
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
-           "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs"]
+           "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs",
+           "dropout_selects"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -313,4 +319,73 @@ def max_pool_pairs(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[
         if any(p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in (pool, grad)):
             continue
         found[grad] = pool
+    return found
+
+
+# ------------------------------------------------------------ dropout
+# (GreaterEqual, the Mul or RealDiv that scales x): the ops a fused SelectV2 absorbs.
+DropoutParts = tuple[Operation, Operation]
+
+
+def _is_zero_constant(t: Tensor) -> bool:
+    op = t._op
+    if op._type != "Const":
+        return False
+    value = np.asarray(op._attrs.get("value"))
+    return value.shape == () and value.dtype == np.float32 and not value.view(np.int32)
+
+
+def _drawn_in_shape_of(uniform: Tensor, x: Tensor) -> bool:
+    """Whether `uniform` is a RandomUniform of x's shape: Shape(x), or x's fully known static shape."""
+    draw = uniform._op
+    if draw._type != "RandomUniform" or uniform.shape.rank != x.shape.rank:
+        return False
+    shape = draw._inputs[0]._op
+    if shape._type == "Shape":
+        return shape._inputs[0] is x
+    if shape._type != "Const" or not x.shape.is_fully_defined():
+        return False
+    return np.asarray(shape._attrs.get("value")).tolist() == x.shape.as_list()
+
+
+def dropout_selects(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]
+                    ) -> dict[Operation, DropoutParts]:
+    """The SelectV2 ops of `ops` (a pruned plan in run order, without loops; none with conditionals)
+    that end a float32 dropout, `SelectV2(GreaterEqual(u, rate), x * scale, +0.0)` (or `x / scale`) with
+    u a RandomUniform of x's shape and rate and scale scalars, mapped to the ops they absorb.
+
+    Only where the scaled x is used by nothing else in the plan (ops that read only its shape may use
+    it after the SelectV2, which has the same shape), the mask by nothing before the SelectV2, none of
+    the three is fetched (but the mask) or fed, and none takes part in a control dependency.
+    """
+    if any(op._type in _CONDITIONAL_OPS for op in ops):
+        return {}
+    position = {op: i for i, op in enumerate(ops)}
+    fed = set(feeds)
+    fetched = {f._op if isinstance(f, Tensor) else f for f in fetches}
+    found: dict[Operation, DropoutParts] = {}
+    for select in ops:
+        if select._type != "SelectV2" or len(select._inputs) != 3 or select._outputs[0].dtype.name != "float32":
+            continue
+        mask, scaled, zero = select._inputs
+        compare, scale = mask._op, scaled._op
+        if (compare._type != "GreaterEqual" or scale._type not in ("Mul", "RealDiv") or not _is_zero_constant(zero)
+                or compare not in position or scale not in position):
+            continue
+        (uniform, rate), (x, factor) = compare._inputs, scale._inputs
+        if rate.shape.rank != 0 or factor.shape.rank != 0 or not _drawn_in_shape_of(uniform, x):
+            continue
+        parts = (compare, scale, select)
+        if scale in fetched or any(
+                p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in parts):
+            continue
+        if any(p._op_def.kernel_kwargs(p) for p in parts):
+            continue
+        here = position[select]
+        if any(c in position and position[c] < here for c in mask._consumers if c is not select):
+            continue
+        if any(c in position and c is not select and (c._type not in _SHAPE_ONLY or position[c] < here)
+               for c in scaled._consumers):
+            continue
+        found[select] = (compare, scale)
     return found

@@ -224,6 +224,9 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
         emitter.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
         emitter.absorbed.update(emitter.pooled_relu_grads.values())
         emitter.pooled_sums = fusion.channel_sums_of_pooled_grads(items, emitter.pooled_relu_grads)
+        if fusion.has_native_kernel("_Dropout", emitter.variant_names):
+            emitter.dropouts = fusion.dropout_selects(items, fetches, feeds)
+            emitter.absorbed.update(op for parts in emitter.dropouts.values() for op in parts)
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -298,6 +301,7 @@ class _Emitter(FusedEmission):
         self.pooled_relu_grads: dict[Operation, Operation] = {}  # ReluGrad -> the MaxPoolGrad it reads
         self.pooled_sums: dict[Operation, Operation] = {}  # Sum -> the ReluGrad whose pooled input it sums
         self.masked: dict[Operation, str] = {}  # a pooled ReluGrad -> its pooled result's name
+        self.dropouts: dict[Operation, fusion.DropoutParts] = {}  # SelectV2 -> its GreaterEqual and scaling
         self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
@@ -439,6 +443,8 @@ class _Emitter(FusedEmission):
             return
         if op in self.pooled_sums and self.pooled_sums[op] in self.masked:
             self.emit_pooled_sum(op, self.masked[self.pooled_sums[op]])
+            return
+        if op in self.dropouts and self.emit_dropout(op, *self.dropouts[op]):
             return
         if op in self.pooled_relu_grads:
             pool_grad = self.pooled_relu_grads[op]

@@ -1,4 +1,4 @@
-"""Records: softmax, log_softmax, relu, bias_add, in_top_k and embedding_lookup."""
+"""Records: softmax, log_softmax, relu, bias_add, in_top_k, embedding_lookup and _Dropout."""
 import numpy as np
 
 import caudal as tf
@@ -48,6 +48,20 @@ def _clipped(params, ids, max_norm):
     return rows * (max_norm / np.maximum(norms, max_norm))
 
 
+def _dropout_op(x, uniform, scale_op):
+    """_Dropout, the forward pass of tf.nn.dropout that plans make (caudal.runtime.fusion)."""
+    from caudal.framework.graph import make_op
+
+    inputs = [x, tf.constant(np.float32(0.8)), uniform, tf.constant(np.float32(0.5)), tf.constant(np.float32(0))]
+    return make_op("_Dropout", inputs, {"scale_op": scale_op}, "Dropout").outputs
+
+
+def _dropout_ref(x, uniform, divide):
+    keep = uniform >= np.float32(0.5)
+    scaled = x / np.float32(0.8) if divide else x * np.float32(0.8)
+    return [np.where(keep, scaled, np.float32(0)).astype(np.float32), keep]
+
+
 RECORDS = [
     OpRecord("softmax", tf.nn.softmax, _softmax, [uniform(3, 5)]),
     OpRecord("softmax_axis0", lambda x: tf.nn.softmax(x, axis=0), lambda x: _softmax(x, 0), [uniform(3, 5)],
@@ -88,4 +102,8 @@ RECORDS = [
     OpRecord("embedding_lookup_max_norm", lambda p, ids: tf.nn.embedding_lookup(p, ids, max_norm=1.5),
              lambda p, ids: _clipped(p, ids, 1.5), [uniform(4, 3), np.array([3, 1, 1], np.int32)], const=(1,),
              dynamic=False),
+    OpRecord("dropout_fused_realdiv", lambda x, u: _dropout_op(x, u, "RealDiv"), lambda x, u: _dropout_ref(x, u, True),
+             [uniform(4, 5), uniform(4, 5, low=0, high=1)], grad=False),
+    OpRecord("dropout_fused_mul", lambda x, u: _dropout_op(x, u, "Mul"), lambda x, u: _dropout_ref(x, u, False),
+             [uniform(3, 2, 2), uniform(3, 2, 2, low=0, high=1)], grad=False),
 ]

@@ -334,6 +334,17 @@ def select_or_zero(condition, x, keep_where):
 
 # -------------------------------------------------------------- optimizer updates
 # The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
+@njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
+def dropout_select(uniform, rate, x, scale, divide, keep, out):
+    """keep = uniform >= rate; out = x / scale (x * scale unless `divide`) where kept, else +0.0."""
+    zero = np.float32(0)
+    for i in prange(x.size):
+        kept = uniform[i] >= rate
+        keep[i] = kept
+        value = x[i] / scale if divide else x[i] * scale
+        out[i] = value if kept else zero
+
+
 @njit(**_JIT)
 def gradient_descent_update(value, alpha, delta):
     updated = np.empty_like(value)

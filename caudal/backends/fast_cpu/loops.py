@@ -5,6 +5,7 @@ of each op's NumPy variant (its portable kernel where it has none): pooling
 and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
 maximum of its window, row-major, padding never wins; AvgPool divides by the
 count of real elements), ReluGrad, BiasAdd, SelectV2 against +0.0 (dropout),
+`_Dropout` (the mask and the select of dropout's forward pass in one),
 RandomUniform (NumPy's PCG64 numbers), and the optimizer updates
 ApplyGradientDescent, ApplyMomentum, ApplyAdam and ApplyRMSProp, whose
 `GROUP_VARIANTS` update the variables of one step in one call. Each does in
@@ -50,6 +51,7 @@ from caudal.framework import threads as thread_policy
 from caudal.framework.registry import get_op_def
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, spatial
+from caudal.ops.nn_ops import dropout_of_kernels
 
 __all__ = ["VARIANTS", "prepare", "compile_all", "loaded", "max_pool_grad_from_workspace",
            "set_num_threads", "cache_dir", "MIN_ELEMENTWISE_SIZE",
@@ -477,6 +479,22 @@ def _select_v2(xp: Any, condition: Any, x: Any, y: Any) -> Any:
     return _NUMPY_SELECT_V2(xp, condition, x, y)
 
 
+
+# A dropout of fewer values runs its three ops' variants in turn (NumPy's below MIN_SELECT_SIZE).
+MIN_DROPOUT_SIZE = 1 << 11
+
+
+def _dropout(xp: Any, x: Any, scale: Any, uniform: Any, rate: Any, zero: Any, *, scale_op: str) -> tuple[Any, Any]:
+    """_Dropout (the forward pass of `tf.nn.dropout`): the mask `uniform >= rate` and the scaled x where
+    it holds, +0.0 elsewhere, in one pass once numba is loaded, bit for bit the three ops' values."""
+    if (_kernel_module is not None and _is_f32(x, uniform) and x.shape == uniform.shape
+            and x.size >= MIN_DROPOUT_SIZE and _scalars_f32((scale, rate)) and _positive_zero(zero)):
+        keep, out = np.empty(x.shape, np.bool_), np.empty(x.shape, np.float32)
+        _run(_kernel_module.dropout_select, uniform.reshape(-1), rate[()], x.reshape(-1), scale[()],
+             scale_op == "RealDiv", keep.reshape(-1), out.reshape(-1))
+        return out, keep
+    return _THREE_OPS_DROPOUT(xp, x, scale, uniform, rate, zero, scale_op=scale_op)
+
 def _channel_axis(data_format: Any, rank: int) -> int | None:
     fmt = data_format.decode() if isinstance(data_format, bytes) else data_format
     if fmt not in ("NHWC", "NCHW") or rank < 2:
@@ -711,6 +729,7 @@ _NUMPY_RELU_GRAD_INPLACE = get_op_def("ReluGrad").inplace
 _NUMPY_BIAS_ADD = _fallback("BiasAdd")
 _NUMPY_RANDOM_UNIFORM = _fallback("RandomUniform")
 _NUMPY_SELECT_V2 = _fallback("SelectV2")
+_THREE_OPS_DROPOUT = dropout_of_kernels("fast_cpu", "numpy")
 _UPDATES = (
     _Update("ApplyGradientDescent", "gradient_descent_update", 1, (), _gradient_descent_coefficients),
     _Update("ApplyMomentum", "momentum_update", 1, ("use_nesterov",), _momentum_coefficients),
@@ -751,6 +770,7 @@ VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type
     ("BiasAdd", _bias_add, _NUMPY_BIAS_ADD),
     ("RandomUniform", _random_uniform, _NUMPY_RANDOM_UNIFORM),
     ("SelectV2", _select_v2, _NUMPY_SELECT_V2),
+    ("_Dropout", _dropout, _THREE_OPS_DROPOUT),
 )}
 VARIANTS.update({u.op_type: _guarded(u.apply, u.numpy_kernel) for u in _UPDATES})
 # Kernels a plan runs where it may overwrite the first input (OpDef.inplace_variants).

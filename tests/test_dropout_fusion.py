@@ -1,0 +1,132 @@
+"""tf.nn.dropout's forward pass as one `_Dropout` call (caudal.runtime.fusion.dropout_selects) on a
+backend with its own kernel (fast_cpu): the same values, masks and gradients as the three ops it
+stands for, bit for bit; patterns whose parts are needed elsewhere run unfused; and fast_cpu's loop
+against the NumPy kernel, including NaN, infinities, -0.0 and a zero scale."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.framework.registry import get_op_def
+from caudal.runtime import fusion
+
+numba = pytest.importorskip("numba")
+
+from caudal.backends.fast_cpu import loops  # noqa: E402
+
+pytestmark = pytest.mark.fast_cpu
+
+
+def _session(backend: str) -> tf.Session:
+    config = tf.ConfigProto()
+    config.experimental.executor_type = backend
+    return tf.Session(config=config)
+
+
+def _fused_calls(sess: tf.Session) -> int:
+    return sum(plan.source.count("scale_op=") for plan in sess._plans.values())
+
+
+def _dropout_and_gradient(backend, rate_kind, features=300, fetch_scaled=False, noise_shape=None):
+    """(values of y, the mask and x's gradient, fused calls) of a seeded dropout of a [64, features] x."""
+    rng = np.random.default_rng(3)
+    x_value = rng.standard_normal((64, features)).astype(np.float32)
+    x_value[0, :3] = [np.nan, -0.0, np.inf]
+    weights = rng.standard_normal(features).astype(np.float32)
+    with tf.Graph().as_default():
+        tf.set_random_seed(7)
+        x = tf.placeholder(tf.float32, [None, features])
+        feeds = {x: x_value}
+        if rate_kind == "python":
+            y = tf.nn.dropout(x, rate=0.3, noise_shape=noise_shape)
+        else:
+            keep = tf.placeholder(tf.float32)
+            feeds[keep] = 0.75
+            y = tf.nn.dropout(x, keep_prob=keep, noise_shape=noise_shape)
+        mask = y.op.inputs[0]
+        loss = tf.reduce_sum(tf.where(tf.math.is_finite(y), y, tf.zeros_like(y)) * weights)
+        dx = tf.gradients(loss, x)[0]
+        fetches = [y, mask, dx] + ([y.op.inputs[1]] if fetch_scaled else [])
+        with _session(backend) as sess:
+            values = [sess.run(fetches, feeds) for _ in range(2)]  # the second draws the next numbers
+            return values, _fused_calls(sess)
+
+
+@pytest.mark.parametrize("rate_kind", ["python", "tensor"])
+def test_a_dropout_runs_as_one_call_with_the_three_ops_values_and_gradient(rate_kind):
+    loops._kernels()  # the loop runs once numba is loaded
+    fused, calls = _dropout_and_gradient("fast_cpu", rate_kind)
+    reference, reference_calls = _dropout_and_gradient("numpy", rate_kind)
+    assert (calls, reference_calls) == (1, 0)
+    for got_run, want_run in zip(fused, reference, strict=True):
+        for got, want in zip(got_run, want_run, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    assert not np.array_equal(fused[0][1], fused[1][1])  # a new mask each run
+    assert 0.6 < fused[0][1].mean() < 0.8
+
+
+@pytest.mark.parametrize("case", ["scaled value fetched", "noise shape"])
+def test_a_dropout_whose_parts_are_needed_or_whose_mask_broadcasts_is_not_fused(case):
+    kwargs = {"fetch_scaled": True} if case == "scaled value fetched" else {"noise_shape": [64, 1]}
+    got, calls = _dropout_and_gradient("fast_cpu", "python", **kwargs)
+    want, _ = _dropout_and_gradient("numpy", "python", **kwargs)
+    assert calls == 0
+    for got_value, want_value in zip(got[0], want[0], strict=True):
+        np.testing.assert_array_equal(got_value, want_value)
+
+
+def test_a_pattern_with_another_zero_or_an_unseeded_shape_is_not_found():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 8])
+        uniform = tf.random_uniform(tf.shape(x))
+        keep = uniform >= 0.5
+        ones = tf.where_v2(keep, x * 2.0, tf.ones_like(x))  # not +0.0 elsewhere
+        other = tf.where_v2(keep, x * 2.0, tf.constant(-0.0))
+        drawn_elsewhere = tf.where_v2(tf.random_uniform([4, 8]) >= 0.5, x * 2.0, tf.constant(0.0))
+        ops = tf.get_default_graph().get_operations()
+        assert fusion.dropout_selects(ops, (ones, other, drawn_elsewhere), ()) == {}
+
+
+def _three_ops():
+    return get_op_def("_Dropout").variants["numpy"]
+
+
+@pytest.mark.parametrize("size", [loops.MIN_DROPOUT_SIZE - 1, loops.MIN_DROPOUT_SIZE, 70001])
+@pytest.mark.parametrize("scale_op", ["Mul", "RealDiv"])
+def test_the_loop_gives_the_three_ops_bits(size, scale_op):
+    loops._kernels()
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal(size).astype(np.float32)
+    x[:5] = [np.nan, -0.0, np.inf, -np.inf, 1e-42]
+    x.view(np.int32)[0] |= 5  # a NaN with a payload
+    uniform = rng.random(size, dtype=np.float32)
+    uniform[5] = np.float32(0.25)  # equal to the rate: kept
+    for scale in (np.float32(0.75), np.float32(0)):  # a zero scale divides by zero, as NumPy does
+        args = (x, np.asarray(scale), uniform, np.asarray(np.float32(0.25)), np.zeros((), np.float32))
+        with np.errstate(all="ignore"):
+            got = loops.VARIANTS["_Dropout"](np, *args, scale_op=scale_op)
+            want = _three_ops()(np, *args, scale_op=scale_op)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_array_equal(g.view(np.uint8), w.view(np.uint8))
+        assert got[1][5]
+
+
+def test_other_inputs_run_the_three_ops():
+    loops._kernels()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 100)).astype(np.float32)
+    uniform = rng.random((64, 100), dtype=np.float32)
+    scale, rate, zero = np.asarray(np.float32(2)), np.asarray(np.float32(0.5)), np.zeros((), np.float32)
+    cases = [(x[:, ::2], scale, uniform[:, ::2], rate, zero),  # strided
+             (x.astype(np.float64), scale.astype(np.float64), uniform.astype(np.float64), rate.astype(np.float64),
+              zero.astype(np.float64)),
+             (x, np.full(100, 2, np.float32), uniform, rate, zero),  # a vector scale
+             (x, scale, uniform[:1], rate, zero)]  # a broadcast mask
+    for args in cases:
+        got = loops.VARIANTS["_Dropout"](np, *args, scale_op="Mul")
+        want = _three_ops()(np, *args, scale_op="Mul")
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
