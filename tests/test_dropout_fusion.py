@@ -10,6 +10,7 @@ import pytest
 import caudal as tf
 from caudal.framework.registry import get_op_def
 from caudal.runtime import fusion
+from tests.session_fixtures import count_in_plans, session_on
 
 numba = pytest.importorskip("numba")
 
@@ -18,14 +19,8 @@ from caudal.backends.fast_cpu import loops  # noqa: E402
 pytestmark = pytest.mark.fast_cpu
 
 
-def _session(backend: str) -> tf.Session:
-    config = tf.ConfigProto()
-    config.experimental.executor_type = backend
-    return tf.Session(config=config)
-
-
 def _fused_calls(sess: tf.Session) -> int:
-    return sum(plan.source.count("scale_op=") for plan in sess._plans.values())
+    return count_in_plans(sess, "scale_op=")
 
 
 def _dropout_and_gradient(backend, rate_kind, features=300, fetch_scaled=False, noise_shape=None):
@@ -48,7 +43,7 @@ def _dropout_and_gradient(backend, rate_kind, features=300, fetch_scaled=False, 
         loss = tf.reduce_sum(tf.where(tf.math.is_finite(y), y, tf.zeros_like(y)) * weights)
         dx = tf.gradients(loss, x)[0]
         fetches = [y, mask, dx] + ([y.op.inputs[1]] if fetch_scaled else [])
-        with _session(backend) as sess:
+        with session_on(backend) as sess:
             values = [sess.run(fetches, feeds) for _ in range(2)]  # the second draws the next numbers
             return values, _fused_calls(sess)
 

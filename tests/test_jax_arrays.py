@@ -12,15 +12,10 @@ import pytest
 
 import caudal as tf
 from caudal import errors
+from tests.session_fixtures import session_on
 
 pytestmark = pytest.mark.jax
 pytest.importorskip("jax")
-
-
-def _session(backend: str) -> tf.Session:
-    config = tf.ConfigProto()
-    config.experimental.executor_type = backend
-    return tf.Session(config=config)
 
 
 def _stage_kinds(sess: tf.Session, fetch: object) -> list[str]:
@@ -39,7 +34,7 @@ def _on_both(build, feed=None, steps: int = 1) -> dict:
     for backend in ("numpy", "jax"):
         with tf.Graph().as_default():
             fetches, feed_of = build()
-            with _session(backend) as sess:
+            with session_on(backend) as sess:
                 sess.run(tf.global_variables_initializer())
                 rng = np.random.default_rng(5)
                 for v in tf.trainable_variables():
@@ -112,7 +107,7 @@ def _array_misuse(backend: str, second: str) -> tuple[str, float]:
                 value = ta.read(0) + first
         with tf.control_dependencies([value]):
             step = tf.assign_add(v, 1.0)
-        with _session(backend) as sess:
+        with session_on(backend) as sess:
             sess.run(v.initializer)
             with pytest.raises(errors.InvalidArgumentError) as info:
                 sess.run(step, {x: [1.0, 2.0]})

@@ -12,6 +12,7 @@ import pytest
 import caudal as tf
 from caudal.backends import fast_cpu
 from caudal.framework.graph import apply_op
+from tests.session_fixtures import count_in_plans, session_on
 
 
 def _onednn_loads() -> bool:
@@ -27,14 +28,8 @@ def _onednn_loads() -> bool:
 needs_onednn = pytest.mark.skipif(not _onednn_loads(), reason="oneDNN (the fast extra) is missing")
 
 
-def _session(backend: str) -> tf.Session:
-    config = tf.ConfigProto()
-    config.experimental.executor_type = backend
-    return tf.Session(config=config)
-
-
 def _fused_calls(sess: tf.Session) -> int:
-    return sum(plan.source.count("fused_ops=") for plan in sess._plans.values())
+    return count_in_plans(sess, "fused_ops=")
 
 
 def _layer(x, w, b, kind="add", data_format="NHWC"):
@@ -54,7 +49,7 @@ def _inputs(seed=0, shape=(3, 7, 6, 4), out=5):
 def _run(backend, build, feeds_values, fetch_names=("y",)):
     with tf.Graph().as_default():
         fetches, feeds = build()
-        with _session(backend) as sess:
+        with session_on(backend) as sess:
             sess.run(tf.global_variables_initializer())
             values = sess.run(fetches, dict(zip(feeds, feeds_values, strict=True)))
             return values, _fused_calls(sess)
@@ -173,7 +168,7 @@ def test_the_op_matches_the_three_ops_on_every_backend(fused_ops):
             reference = tf.nn.bias_add(tf.nn.conv2d(x, wv, [1, 2, 2, 1], "SAME"), bv)
             if len(fused_ops) == 2:
                 reference = tf.nn.relu(reference)
-            with _session(backend) as sess:
+            with session_on(backend) as sess:
                 got, want = sess.run([y, reference], {x: xv})
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=backend)
 
@@ -217,7 +212,7 @@ def test_relu_grad_through_a_max_pool_grad_runs_on_the_pooled_gradient(backend, 
     xv[0, 0, 0, :2] = [np.nan, -np.inf]
     with tf.Graph().as_default():
         x, grad, pool_grad = _pooled_relu_graph(xv, ksize, strides, padding)
-        with _session(backend) as sess:
+        with session_on(backend) as sess:
             with np.errstate(invalid="ignore"):
                 fused = sess.run(grad, {x: xv})
                 types = _step_types(sess)
@@ -231,7 +226,7 @@ def test_a_max_pool_grad_read_elsewhere_is_not_rewritten():
     with tf.Graph().as_default():
         x, grad, pool_grad = _pooled_relu_graph(xv, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
         total = grad + tf.reduce_sum(pool_grad)
-        with _session("numpy") as sess:
+        with session_on("numpy") as sess:
             sess.run(total, {x: xv})
             types = _step_types(sess)
     assert types.index("MaxPoolGrad") < types.index("ReluGrad")
@@ -267,7 +262,7 @@ def test_a_bias_gradient_through_a_max_pool_sums_the_pooled_gradient(backend, ks
     bias_grad = "Sum" if kind == "add" else "BiasAddGrad"
     with tf.Graph().as_default():
         x, (dx, db) = _bias_gradient_graph(xv, ksize, strides, padding, data_format, kind)
-        with _session(backend) as sess:
+        with session_on(backend) as sess:
             got_dx, got_db = sess.run([dx, db], {x: xv})
             (plan,) = [p for p in sess._plans.values() if bias_grad in [op.type for op in p.step_ops if op]]
             lines = list(zip(plan.source.splitlines()[1:], plan.step_ops))
@@ -294,7 +289,7 @@ def test_a_sum_over_other_axes_or_of_a_fetched_max_pool_grad_is_not_rewritten():
         x, (dx, db) = _bias_gradient_graph(xv, [1, 2, 2, 1], [1, 2, 2, 1], "VALID", kind="add")
         pool_grad = dx.op.inputs[0]
         rows = tf.reduce_sum(dx, [0, 1])  # not a sum per channel
-        with _session("numpy") as sess:
+        with session_on("numpy") as sess:
             got_db, got_rows, got_dx = sess.run([db, rows, dx], {x: xv})
             sums, relu = _sum_inputs(list(sess._plans.values())[-1])
             assert sums.count(relu) == 1  # the bias gradient's; the other Sum reads the full gradient
@@ -319,7 +314,7 @@ def test_a_max_pool_and_its_gradient_share_the_argmax_workspace_on_fast_cpu():
             pooled = tf.nn.max_pool(x * 1.5, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
             loss = tf.reduce_sum(pooled * np.linspace(-1, 1, 2 * 4 * 3 * 5).reshape(2, 4, 3, 5).astype(np.float32))
             grad = tf.gradients(loss, x)[0]
-            with _session(backend) as sess:
+            with session_on(backend) as sess:
                 results[backend] = sess.run([pooled, grad], {x: xv})
                 types = _step_types(sess)
                 lines = list(sess._plans.values())[0].source.splitlines()
