@@ -305,15 +305,19 @@ def _steps_until_loops_load(step, batches, limit: int = 10_000) -> int:
     return count
 
 
-def profile_ops(steps: int = 200) -> None:
-    """`--profile`: caudal's step on its default backend, milliseconds per op type (_op_profile.py)."""
+def profile_ops(steps: int = 1000) -> None:
+    """`--profile`: caudal's steady step on its default backend (on fast_cpu, once numba's loops have
+    loaded), milliseconds per op type (_op_profile.py)."""
     import _op_profile
 
     _op_profile.install()
-    step = caudal_step(_default_backend())
+    backend = _default_backend()
+    step = caudal_step(backend)
     batches = make_batches(50)
     for x, y in batches[:20]:
         step(x, y)
+    if backend == "fast_cpu":
+        _steps_until_loops_load(step, batches)
     _op_profile.start()
     start = time.perf_counter()
     for i in range(steps):

@@ -122,7 +122,8 @@ _ADDS = frozenset(["AddV2", "Add", "BiasAdd"])
 
 
 def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    """An attr's string value as str (attrs hold bytes or str)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _bias_of(add: Operation, conv_out: Tensor) -> Tensor | None:
@@ -282,10 +283,6 @@ def channel_sums_of_pooled_grads(ops: list[Operation], pooled_relu_grads: dict[O
                 if value.ndim == 1 and sorted(int(a) % 4 for a in value) == axes:
                     found[total] = relu_grad
     return found
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 # ------------------------------------------------------------ max pooling and its gradient
