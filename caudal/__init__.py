@@ -360,6 +360,9 @@ _LAZY_NAMES = {
     "scan": ("caudal.ops.functional_ops", "scan"),
     "foldl": ("caudal.ops.functional_ops", "foldl"),
     "foldr": ("caudal.ops.functional_ops", "foldr"),
+    "IndexedSlices": ("caudal.framework.indexed_slices", "IndexedSlices"),
+    "IndexedSlicesValue": ("caudal.framework.indexed_slices", "IndexedSlicesValue"),
+    "convert_to_tensor_or_indexed_slices": ("caudal.framework.indexed_slices", "convert_to_tensor_or_indexed_slices"),
     "SparseTensor": ("caudal.framework.sparse_tensor", "SparseTensor"),
     "SparseTensorValue": ("caudal.framework.sparse_tensor", "SparseTensorValue"),
     "sparse_tensor_to_dense": ("caudal.ops.sparse_ops", "sparse_tensor_to_dense"),
@@ -391,7 +394,7 @@ _LAZY_NAMES.update({name: ("caudal.deprecated", name) for name in [
 # Aliases and thin wrappers of TF1's top-level namespace.
 _LAZY_NAMES.update({name: ("caudal.framework_extras", name) for name in [
     "AggregationMethod", "NoGradient", "NotDifferentiable", "UnconnectedGradients", "broadcast_static_shape",
-    "colocate_with", "control_flow_v2_enabled", "convert_to_tensor_or_indexed_slices", "dimension_at_index",
+    "colocate_with", "control_flow_v2_enabled", "dimension_at_index",
     "disable_control_flow_v2", "disable_resource_variables", "disable_tensor_equality", "disable_v2_tensorshape",
     "enable_control_flow_v2", "enable_resource_variables", "enable_tensor_equality", "enable_v2_behavior",
     "enable_v2_tensorshape", "executing_eagerly_outside_functions", "floor_div", "get_static_value", "init_scope",
@@ -408,6 +411,7 @@ _LAZY_NAMES.update({"OpError": ("caudal.errors", "OpError"), "get_logger": ("cau
                     "get_seed": ("caudal.framework.random_seed", "get_seed"),
                     "confusion_matrix": ("caudal.ops.confusion_matrix", "confusion_matrix"),
                     "scatter_add": ("caudal.ops.state_ops", "scatter_add"),
+                    "scatter_sub": ("caudal.ops.state_ops", "scatter_sub"),
                     "serialize_tensor": ("caudal.ops.decode_ops", "serialize_tensor"),
                     "parse_tensor": ("caudal.ops.decode_ops", "parse_tensor")})
 

@@ -1,7 +1,7 @@
 """Small names of TF1's top-level namespace that are aliases or thin wrappers of what caudal has.
 
 - `get_static_value`, `is_tensor`, `dimension_at_index`, `broadcast_static_shape`,
-  `convert_to_tensor_or_indexed_slices`, `floor_div`, `verify_tensor_all_finite`;
+  `floor_div`, `verify_tensor_all_finite`;
 - `AggregationMethod` and `UnconnectedGradients` (the values `tf.gradients` takes);
 - `NotDifferentiable` / `NoGradient` / `no_gradient`, which declare an op type
   without a gradient for `gradient_override_map` (an op type caudal registers
@@ -27,7 +27,7 @@ from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import Dimension, TensorShape, as_shape
 
 __all__ = ["AggregationMethod", "NoGradient", "NotDifferentiable", "UnconnectedGradients", "broadcast_static_shape",
-           "colocate_with", "control_flow_v2_enabled", "convert_to_tensor_or_indexed_slices", "dimension_at_index",
+           "colocate_with", "control_flow_v2_enabled", "dimension_at_index",
            "disable_control_flow_v2", "disable_resource_variables", "disable_tensor_equality",
            "disable_v2_tensorshape", "enable_control_flow_v2", "enable_resource_variables", "enable_tensor_equality",
            "enable_v2_behavior", "enable_v2_tensorshape", "executing_eagerly_outside_functions", "floor_div",
@@ -111,13 +111,6 @@ def broadcast_static_shape(shape_x: TensorShape, shape_y: TensorShape) -> Tensor
 def _shape_text(shape: TensorShape) -> str:
     dims = ["None" if d is None else str(d) for d in shape.as_list()]
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
-
-
-def convert_to_tensor_or_indexed_slices(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
-    """`convert_to_tensor` (caudal has no IndexedSlices: gradients of gathers are dense)."""
-    if isinstance(value, Tensor) and dtype is None:
-        return value
-    return convert_to_tensor(value, dtype=dtype, name=name)
 
 
 def floor_div(x: Any, y: Any, name: str | None = None) -> Tensor:

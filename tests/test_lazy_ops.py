@@ -16,7 +16,7 @@ def test_lazy_lists_match_the_modules():
                        "caudal.ops.image_codec_ops", "caudal.ops.image_resize_ops", "caudal.ops.image_adjust_ops",
                        "caudal.ops.io_ops", "caudal.ops.script_ops", "caudal.ops.categorical_ops",
                        "caudal.ops.sparse_rows_ops", "caudal.ops.sparse_segment_ops", "caudal.ops.lookup_ops",
-                       "caudal.ops.queue_ops", "caudal.ops.reader_ops",
+                       "caudal.ops.queue_ops", "caudal.ops.reader_ops", "caudal.ops.sparse_training_ops",
                        "caudal.ops.counter_ops", "caudal.ops.sendrecv_ops", "caudal.ops.accumulator_ops"}
     for module in modules:
         importlib.import_module(module)

@@ -116,9 +116,17 @@ def test_gradients_agree_across_backends(record: OpRecord) -> None:
             with session(backend, graph) as sess:
                 got[backend] = sess.run(grads, feed)
     for backend in BACKENDS[1:]:
-        for p, n in zip(got["portable"], got[backend], strict=True):
+        for p, n in zip(gradient_arrays(got["portable"]), gradient_arrays(got[backend]), strict=True):
             assert p.dtype == n.dtype and p.shape == n.shape, (record.id, backend)
             np.testing.assert_allclose(p, n, rtol=record.rtol, atol=record.atol, err_msg=f"{record.id} {backend}")
+
+
+def gradient_arrays(values: list) -> list:
+    """The fetched gradients, an IndexedSlicesValue (a gather's) as its rows and indices."""
+    parts = []
+    for v in values:
+        parts.extend([v.values, v.indices] if isinstance(v, tf.IndexedSlicesValue) else [v])
+    return parts
 
 
 # Outputs whose contents belong to the kernel that wrote them: a max pooling's argmax workspace is oneDNN's

@@ -7,6 +7,12 @@ function inside a `gradients/<op>_grad` name scope. Several contributions to
 one tensor are summed with AddN. Unconnected `xs` get None, integer tensors
 never receive a gradient, and ops listed in `stop_gradients` (or StopGradient
 ops) pass none on.
+
+A gradient may be an IndexedSlices (a gather's, along axis 0), as in TF:
+Identity passes one on as it is, contributions that are all IndexedSlices are
+joined (their rows and indices concatenated), and everything else receives
+the dense tensor (`convert_to_tensor`), so `tf.gradients` of a variable read
+only by gathers is an IndexedSlices.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from typing import Any
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import Operation, get_default_graph
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.registry import NOT_DIFFERENTIABLE, get_gradient_function
 from caudal.framework.tensor import Tensor
 
@@ -99,7 +106,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
 def gradients_within(loop: Any, ys: list[Tensor], xs: list[Tensor], grad_ys: list[Tensor]) -> list[Tensor | None]:
     """The gradients of one iteration of `loop`'s body: `ys` and `xs` are tensors of its frame.
     Used by the gradient of a while loop; loops nested in the body count as single nodes."""
-    return _backprop(ys, xs, grad_ys, set(), loop)
+    return [_dense(g) for g in _backprop(ys, xs, grad_ys, set(), loop)]
 
 
 class _LoopNode:
@@ -194,7 +201,7 @@ def _backprop(ys: list[Tensor], xs: list[Tensor], grad_ys: list[Any], stop_ops: 
             if isinstance(node, _LoopNode):
                 from caudal.ops.while_grad import loop_gradient
 
-                in_grads = loop_gradient(node.loop, node.inputs, node.outputs, out_grads)
+                in_grads = loop_gradient(node.loop, node.inputs, node.outputs, [_dense(g) for g in out_grads])
             elif node not in stop_ops:
                 in_grads = _call_gradient(node, out_grads)
             else:
@@ -221,14 +228,31 @@ def _filled_ones(y: Tensor, name: str) -> Tensor:
     return ones(y.shape.as_list(), dtype=y.dtype.base_dtype, name=name)
 
 
-def _aggregate(contributions: list[Tensor] | None, t: Tensor) -> Tensor | None:
+def _aggregate(contributions: list[Any] | None, t: Tensor) -> Tensor | IndexedSlices | None:
+    """The sum of a tensor's gradient contributions: AddN of Tensors (IndexedSlices among them made
+    dense), or, when all are IndexedSlices, one IndexedSlices of all their rows (as TF)."""
     if not contributions:
         return None
     if len(contributions) == 1:
         return contributions[0]
     from caudal.ops.math_ops import add_n
 
-    return add_n(contributions)
+    if not all(isinstance(g, IndexedSlices) for g in contributions):
+        return add_n(contributions)
+    from caudal.ops.array_ops import concat
+
+    return IndexedSlices(concat([g.values for g in contributions], axis=0),
+                         concat([g.indices for g in contributions], axis=0), contributions[0].dense_shape)
+
+
+# Ops whose gradient function takes an IndexedSlices as it is (GatherV2's sums its rows without TF's
+# warning); every other one receives the dense tensor.
+_PASSES_INDEXED_SLICES = frozenset(["Identity", "ReadVariableOp", "GatherV2"])
+
+
+def _dense(g: Any) -> Any:
+    """`g`, or the dense tensor of an IndexedSlices."""
+    return convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
 
 
 def _call_gradient(op: Operation, out_grads: list[Tensor | None]) -> list[Tensor | None]:
@@ -244,6 +268,8 @@ def _call_gradient(op: Operation, out_grads: list[Tensor | None]) -> list[Tensor
 
         out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
     with op.graph.name_scope(op.name + "_grad"):
+        if op._type not in _PASSES_INDEXED_SLICES:
+            out_grads = [_dense(g) for g in out_grads]
         in_grads = grad_fn(op, *out_grads)
     in_grads = list(in_grads) if isinstance(in_grads, (list, tuple)) else [in_grads]
     if len(in_grads) != len(op.inputs):

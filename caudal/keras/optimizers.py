@@ -12,6 +12,12 @@ In TF-Keras 2.x graph mode only these optimizers work (the newer ones raise on `
   RMSprop without momentum: rms = rho * rms + (1 - rho) g^2, var -= lr g / (sqrt(rms) + epsilon);
   Adagrad: accum (initially 0.1) += g^2, var -= lr g / (sqrt(accum) + epsilon).
 - `get('adam')`, ... give the defaults; a `tf.train` optimizer is wrapped in `TFOptimizer`.
+
+An Embedding layer's gradient (an IndexedSlices) is applied as its dense tensor: every row of the
+table is updated, where TF-Keras applies its sparse kernels to the looked-up rows only. For Adam,
+Adagrad and plain SGD the values agree; for SGD with momentum and RMSprop, rows a batch did not look
+up still move here by their momentum or decayed accumulator. (`TFOptimizer` passes the gradient to
+its `tf.train` optimizer, which updates the rows as TF1 does.)
 """
 from __future__ import annotations
 
@@ -26,6 +32,11 @@ from caudal.keras.utils.generic_utils import deserialize_keras_object
 
 __all__ = ["Optimizer", "OptimizerV2", "SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
            "TFOptimizer", "get", "serialize", "deserialize", "legacy"]
+
+
+def _dense(grad: Any) -> Any:
+    """A gradient as a Tensor: an IndexedSlices (an Embedding layer's) as its dense tensor."""
+    return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
 
 
 def _fused(op_type: str, var: Any, slots: list[Any], inputs: list[Any], **attrs: Any) -> Any:
@@ -201,6 +212,7 @@ class OptimizerV2:
         return self._clip_gradients(grads)
 
     def _clip_gradients(self, grads: list[Any]) -> list[Any]:
+        grads = [_dense(g) for g in grads]
         if self.clipnorm is not None:
             grads = [tf.clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm is not None:
@@ -222,8 +234,9 @@ class OptimizerV2:
         return self.apply_gradients(list(zip(grads, var_list)), name=name)
 
     def apply_gradients(self, grads_and_vars: Any, name: str | None = None, **kwargs: Any) -> Any:
-        """The update ops of every (gradient, variable) pair, then `iterations += 1`."""
-        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        """The update ops of every (gradient, variable) pair, then `iterations += 1`. An IndexedSlices
+        gradient (an Embedding layer's) updates the whole variable, as its dense tensor."""
+        pairs = [(_dense(g), v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             raise ValueError(f"No gradients provided for any variable: {[v.name for _, v in grads_and_vars]}.")
         var_list = [v for _, v in pairs]

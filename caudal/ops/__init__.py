@@ -48,7 +48,11 @@ register_lazily("caudal.ops.list_ops", ["EmptyTensorList", "TensorListPushBack",
                                         "TensorListLength", "TensorListStack"])
 register_lazily("caudal.ops.candidate_sampling_ops", ["LogUniformCandidateSampler", "UniformCandidateSampler",
                                                       "ComputeAccidentalHits"])
-register_lazily("caudal.ops.state_ops", ["ScatterAdd"])
+register_lazily("caudal.ops.state_ops", ["ScatterAdd", "ScatterSub"])
+register_lazily("caudal.ops.sparse_training_ops", [
+    "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyAdadelta", "SparseApplyRMSProp",
+    "SparseApplyCenteredRMSProp", "SparseApplyFtrl", "SparseApplyFtrlV2", "SparseApplyProximalGradientDescent",
+    "SparseApplyProximalAdagrad"])
 register_lazily("caudal.ops.sparse_ops", ["SparseToDense", "SparseReorder"])
 register_lazily("caudal.ops.parsing_ops", ["ParseExampleV2", "ParseSequenceExampleV2"])
 register_lazily("caudal.ops.decode_ops", ["DecodeRaw", "DecodeCSV", "SerializeTensor", "ParseTensor"])

@@ -49,3 +49,12 @@ def place_distinct(xp: Any, values: Any, positions: Any, size: int) -> Any:
     slot = xp.clip(xp.searchsorted(sorted_positions, everywhere), 0, m - 1)
     found = xp.take(sorted_positions, slot) == everywhere
     return xp.where(found, xp.take(values, xp.take(order, slot)), zeros)
+
+
+def place_rows(xp: Any, full: Any, ids: Any, rows: Any) -> Any:
+    """(n, ...) `full` with its row ids[j] replaced by rows[j] (m distinct ids in [0, n), m >= 1)."""
+    n = full.shape[0]
+    hit = ids[None, :] == xp.arange(n, dtype=ids.dtype)[:, None]
+    found = xp.any(hit, axis=1).reshape((n,) + (1,) * (full.ndim - 1))
+    picked = xp.take(rows, xp.argmax(hit, axis=1), axis=0)
+    return xp.where(found, picked, full)

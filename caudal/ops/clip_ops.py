@@ -3,7 +3,9 @@
 Built from public ops, as TF 2.x builds them: `clip_by_value` is
 `maximum(minimum(t, max), min)`, so its gradient is Minimum's and Maximum's
 (a value equal to a bound still gets the gradient; values beyond get zero).
-No new op types.
+No new op types. An IndexedSlices (a gather's gradient) is clipped through its
+rows and stays an IndexedSlices; norms count its rows as they are (a repeated
+index's rows are not summed first), as in TF.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import name_scope
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.tensor import Tensor
 
 __all__ = ["clip_by_value", "clip_by_norm", "global_norm", "clip_by_global_norm", "clip_by_average_norm"]
@@ -23,12 +26,22 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | 
     from caudal.ops.math_ops import maximum, minimum
 
     with name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
-        values = convert_to_tensor(t, name="t")
+        values = convert_to_tensor(_rows(t), name="t")
         t_min = minimum(values, clip_value_max)
         _check_same_shape(values, t_min)
         t_max = maximum(t_min, clip_value_min, name=scope)
         _check_same_shape(values, t_max)
-        return t_max
+        return _like(t, t_max)
+
+
+def _rows(t: Any) -> Any:
+    """An IndexedSlices' rows, or `t`."""
+    return t.values if isinstance(t, IndexedSlices) else t
+
+
+def _like(t: Any, values: Tensor) -> Any:
+    """`values` as an IndexedSlices with `t`'s indices where `t` is one."""
+    return IndexedSlices(values, t.indices, t.dense_shape) if isinstance(t, IndexedSlices) else values
 
 
 def _check_same_shape(values: Tensor, clipped: Tensor) -> None:
@@ -48,14 +61,14 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = No
     from caudal.ops.reduction_ops import reduce_sum
 
     with name_scope(name, "clip_by_norm", [t, clip_norm]) as scope:
-        values = convert_to_tensor(t, name="t")
+        values = convert_to_tensor(_rows(t), name="t")
         l2sum = reduce_sum(values * values, axes, keepdims=True)
         positive = greater(l2sum, 0)
         l2sum_safe = where(positive, l2sum, ones_like(l2sum))
         l2norm = where(positive, sqrt(l2sum_safe), l2sum)
         intermediate = values * clip_norm
         _check_same_shape(values, intermediate)
-        return identity(intermediate / maximum(l2norm, clip_norm), name=scope)
+        return _like(t, identity(intermediate / maximum(l2norm, clip_norm), name=scope))
 
 
 def _as_list(t_list: Any) -> list[Any]:
@@ -72,7 +85,8 @@ def global_norm(t_list: Any, name: str | None = None) -> Tensor:
 
     t_list = _as_list(t_list)
     with name_scope(name, "global_norm", [t for t in t_list if t is not None]):
-        values = [convert_to_tensor(t, name=f"t_{i}") if t is not None else None for i, t in enumerate(t_list)]
+        values = [convert_to_tensor(_rows(t), name=f"t_{i}") if t is not None else None
+                  for i, t in enumerate(t_list)]
         sums = [reduce_sum(v * v) for v in values if v is not None]
         if not sums:
             raise ValueError("global_norm needs at least one tensor that is not None")
@@ -99,7 +113,8 @@ def clip_by_global_norm(t_list: Any, clip_norm: Any, use_norm: Any = None,
         scale_for_finite = clip_norm * minimum(1.0 / use_norm, 1.0 / clip_norm)
         # (use_norm - use_norm) is 0 for a finite norm and NaN otherwise.
         scale = scale_for_finite + (use_norm - use_norm)
-        values = [convert_to_tensor(t, name=f"t_{i}") if t is not None else None for i, t in enumerate(t_list)]
+        values = [convert_to_tensor(_rows(t), name=f"t_{i}") if t is not None else None
+                  for i, t in enumerate(t_list)]
         # TF names these `<scope>/<scope>/_<i>`; caudal's name check refuses "/_", so `<scope>/<scope>_<i>`.
         base = scope[:-1].rsplit("/", 1)[-1]
         clipped: list[Any] = []
@@ -107,7 +122,7 @@ def clip_by_global_norm(t_list: Any, clip_norm: Any, use_norm: Any = None,
             if v is None:
                 clipped.append(None)
                 continue
-            clipped.append(identity(v * cast(scale, v.dtype.base_dtype), name=f"{base}_{i}"))
+            clipped.append(_like(t_list[i], identity(v * cast(scale, v.dtype.base_dtype), name=f"{base}_{i}")))
         return clipped, use_norm
 
 

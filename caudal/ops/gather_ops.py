@@ -1,19 +1,25 @@
 """GatherV2, UnsortedSegmentSum, and `boolean_mask` built from Where and Gather as in TF.
 
-TF returns an IndexedSlices as Gather's gradient; caudal returns the dense
-equivalent (an UnsortedSegmentSum into the params' shape), which optimizers
-apply the same way.
+Gather's gradient along axis 0 is an IndexedSlices, as TF builds it: the
+incoming gradient reshaped to one row per index, the indices flattened, and
+params' shape (an embedding lookup's gradient names only the rows it read, and
+optimizers update only those). Along another axis it is dense: the gathered
+axes moved to the front, summed into params' rows with UnsortedSegmentSum,
+and moved back.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from caudal.errors import InvalidArgumentError
 from caudal.framework import dtypes as dtypes_lib
-from caudal.framework.convert import convert_to_tensor
+from caudal.framework.constant_value import constant_value
+from caudal.framework.convert import convert_to_tensor, register_tensor_conversion_function
 from caudal.framework.graph import InferContext, apply_op, get_default_graph
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.registry import register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape, unknown_shape
@@ -60,18 +66,25 @@ def _gather_kernel(xp: Any, params: Any, indices: Any, axis: Any, *, batch_dims:
 
 
 def _gather_grad(op: Any, grad: Tensor) -> list:
-    """Scatters the gradient back into params' shape with UnsortedSegmentSum."""
-    from caudal.framework.constant_value import constant_value
-    from caudal.ops.array_ops import transpose
+    """An IndexedSlices of params' shape along axis 0 (TF's ops and names: Shape, Size, ExpandDims,
+    strided_slice, concat, Reshape, Reshape_1); along another axis, the dense gradient."""
+    from caudal.ops.array_ops import concat, expand_dims, reshape, shape, size, transpose
 
     params, indices, axis = op.inputs
     if op._attrs.get("batch_dims", 0):
         raise NotImplementedError(f"The gradient of {op.name} with batch_dims != 0 is not supported by caudal")
     axis_value = constant_value(axis)
+    if axis_value is not None and int(axis_value) == 0:
+        params_shape = shape(params)
+        indices_size = expand_dims(size(indices), 0)
+        values_shape = concat([indices_size, params_shape[1:]], 0)
+        values = reshape(_summed_rows(grad), values_shape)
+        return [IndexedSlices(values, reshape(indices, indices_size), params_shape), None, None]
     rank = params.shape.ndims
     if axis_value is None or rank is None:
         raise NotImplementedError(f"The gradient of {op.name} needs a constant axis and params of known rank")
     a = int(axis_value) % rank
+    grad = _summed_rows(grad)
     if a == 0:
         return [_scatter_rows(grad, indices, params), None, None]
     k = indices.shape.ndims
@@ -192,3 +205,41 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
         indices = squeeze(where(reshape(mask, [-1])), axis=[1])
         return gather(flat, indices, axis=axis, name=scope[:-1] + "/")
 
+
+# ------------------------------------------------------------ IndexedSlices to Tensor
+_LARGE_DENSE_ELEMENTS = 100_000_000  # TF warns when densifying this many elements or more
+
+
+def _indexed_slices_to_tensor(value: IndexedSlices, dtype: Any = None, name: str | None = None,
+                              as_ref: bool = False) -> Tensor:
+    """The dense tensor of `value`: its rows summed into `dense_shape` (TF's conversion)."""
+    if dtype is not None and not dtypes_lib.as_dtype(dtype).is_compatible_with(value.dtype):
+        raise ValueError(f"Incompatible tensor conversion requested to `dtype` {dtypes_lib.as_dtype(dtype).name} "
+                         f"for IndexedSlices ({value}) with dtype {value.dtype.name}")
+    if value.dense_shape is None:
+        raise ValueError(f"Tensor conversion requested for IndexedSlices for argument `value` without "
+                         f"dense_shape: {value}")
+    known = constant_value(value.dense_shape)
+    if known is None:
+        if value.dense_shape.op.type != "VariableShape":
+            warnings.warn(f"Converting sparse IndexedSlices({value}) to a dense Tensor of unknown shape. This may "
+                          "consume a large amount of memory.", stacklevel=3)
+    elif int(np.prod(known)) >= _LARGE_DENSE_ELEMENTS:
+        warnings.warn(f"Converting sparse IndexedSlices to a dense Tensor with {int(np.prod(known))} elements. "
+                      "This may consume a large amount of memory.", stacklevel=3)
+    return _summed_rows(value, name)
+
+
+def _summed_rows(value: Any, name: str | None = None) -> Tensor:
+    """A Tensor as it is; an IndexedSlices' rows summed into its dense shape (no warning, as TF's gather
+    gradient converts the gradient it receives)."""
+    if not isinstance(value, IndexedSlices):
+        return value
+    if value.dense_shape is None:
+        raise ValueError(f"Tensor conversion requested for IndexedSlices for argument `indexed_slices` without "
+                         f"dense_shape: {value!s}")
+    with value.graph.as_default():
+        return unsorted_segment_sum(value.values, value.indices, value.dense_shape[0], name=name)
+
+
+register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)

@@ -1,5 +1,6 @@
-"""`tf.scatter_add`: the ScatterAdd op, which adds rows of `updates` into a TF1 reference variable
-at `indices` (repeated indices add up) and yields the variable's new value.
+"""`tf.scatter_add` and `tf.scatter_sub`: the ScatterAdd and ScatterSub ops, which add rows of
+`updates` into (or subtract them from) a TF1 reference variable at `indices` (repeated indices add
+up) and yield the variable's new value.
 
 As in TF, indices outside [0, rows) fail the run with InvalidArgumentError
 (`indices[1] = 5 is not in [0, 3)`), and a scalar `updates` is added at every index.
@@ -20,7 +21,7 @@ from caudal.ops import _rules
 from caudal.ops._scatter import scatter_add_rows
 from caudal.ops.variable_ops import bind_variable
 
-__all__ = ["scatter_add"]
+__all__ = ["scatter_add", "scatter_sub"]
 
 
 def _merge_dims(expected: TensorShape, updates: TensorShape) -> None:
@@ -38,13 +39,13 @@ def _text(shape: TensorShape) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
 
 
-def _scatter_add_infer(ctx: InferContext) -> list:
+def _scatter_infer(ctx: InferContext) -> list:
     ref = ctx.inputs[0]
     if not ref.dtype.is_ref_dtype:
-        raise TypeError(f"'ScatterAdd' requires a variable (a reference) as its first input, got {ref.name}")
+        raise TypeError(f"'{ctx.type}' requires a variable (a reference) as its first input, got {ref.name}")
     _rules.check_dtype(ctx, 1, _rules.INDEX, "indices")
     if ctx.dtype(2) != ref.dtype.base_dtype:
-        raise TypeError(f"Input 'updates' of 'ScatterAdd' Op has type {ctx.dtype(2).name} that does not match "
+        raise TypeError(f"Input 'updates' of '{ctx.type}' Op has type {ctx.dtype(2).name} that does not match "
                         f"type {ref.dtype.base_dtype.name} of argument 'ref'.")
     ref_shape, indices, updates = ref.shape, ctx.shape(1), ctx.shape(2)
     if updates.ndims != 0 and ref_shape.ndims is not None and indices.ndims is not None:
@@ -68,39 +69,61 @@ def _rows_to_add(xp: Any, current: Any, indices: Any, updates: Any, op: Any) -> 
     return flat, xp.reshape(updates, (flat.shape[0],) + row_shape)
 
 
-def _scatter_add_kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
-    xp = ctx.xp
-    current = ctx.read(var)
-    flat, rows = _rows_to_add(xp, current, indices, updates, op)
-    updated = current + scatter_add_rows(xp, rows, flat, current.shape[0])
-    ctx.write(var, updated)
-    return updated
+def _scatter_kernel(sign: int) -> Any:
+    """The portable kernel of ScatterAdd (sign 1) or ScatterSub (-1)."""
+    def kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
+        xp = ctx.xp
+        current = ctx.read(var)
+        flat, rows = _rows_to_add(xp, current, indices, updates, op)
+        total = scatter_add_rows(xp, rows, flat, current.shape[0])
+        updated = current + total if sign > 0 else current - total
+        ctx.write(var, updated)
+        return updated
+
+    return kernel
 
 
-def _scatter_add_numpy(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
-    current = ctx.read(var)
-    flat, rows = _rows_to_add(np, current, indices, updates, op)
-    updated = np.array(current, copy=True)
-    np.add.at(updated, flat, rows)
-    ctx.write(var, updated)
-    return updated
+def _scatter_numpy(sign: int) -> Any:
+    """The NumPy kernel of ScatterAdd (sign 1) or ScatterSub (-1): `np.add.at` / `np.subtract.at`."""
+    at = np.add.at if sign > 0 else np.subtract.at
+
+    def kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
+        current = ctx.read(var)
+        flat, rows = _rows_to_add(np, current, indices, updates, op)
+        updated = np.array(current, copy=True)
+        at(updated, flat, rows)
+        ctx.write(var, updated)
+        return updated
+
+    return kernel
 
 
-register_op("ScatterAdd", infer=_scatter_add_infer, kernel=_scatter_add_kernel,
-            variants={"numpy": _scatter_add_numpy}, grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,),
-            bind=lambda op: {"var": bind_variable(op)["var"]})
+for _op_type, _sign in (("ScatterAdd", 1), ("ScatterSub", -1)):
+    register_op(_op_type, infer=_scatter_infer, kernel=_scatter_kernel(_sign),
+                variants={"numpy": _scatter_numpy(_sign)}, grad=NOT_DIFFERENTIABLE, stateful=True,
+                ref_inputs=(0,), bind=lambda op: {"var": bind_variable(op)["var"]})
+
+
+def _scatter(op_type: str, ref: Any, indices: Any, updates: Any, use_locking: bool, name: str | None) -> Tensor:
+    from caudal.variables import _ref_tensor
+
+    ref_t = _ref_tensor(ref)
+    graph = ref_t.graph
+    with graph.as_default(), graph.name_scope(name or op_type) as scope:
+        indices_t = convert_to_tensor(indices, name="indices")
+        updates_t = convert_to_tensor(updates, dtype_hint=ref_t.dtype.base_dtype, name="updates")
+        return graph.create_op(op_type, [ref_t, indices_t, updates_t],
+                               {"T": ref_t.dtype.base_dtype, "Tindices": indices_t.dtype.base_dtype,
+                                "use_locking": bool(use_locking)}, scope)._outputs[0]
 
 
 def scatter_add(ref: Any, indices: Any, updates: Any, use_locking: bool = False, name: str | None = None) -> Tensor:
     """`tf.scatter_add`: adds `updates` to the rows of variable `ref` at `indices`; yields the new
     value (a reference, as in TF1)."""
-    from caudal.variables import _ref_tensor
+    return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
 
-    ref_t = _ref_tensor(ref)
-    graph = ref_t.graph
-    with graph.as_default(), graph.name_scope(name or "ScatterAdd") as scope:
-        indices_t = convert_to_tensor(indices, name="indices")
-        updates_t = convert_to_tensor(updates, dtype_hint=ref_t.dtype.base_dtype, name="updates")
-        return graph.create_op("ScatterAdd", [ref_t, indices_t, updates_t],
-                               {"T": ref_t.dtype.base_dtype, "Tindices": indices_t.dtype.base_dtype,
-                                "use_locking": bool(use_locking)}, scope)._outputs[0]
+
+def scatter_sub(ref: Any, indices: Any, updates: Any, use_locking: bool = False, name: str | None = None) -> Tensor:
+    """`tf.scatter_sub`: subtracts `updates` from the rows of variable `ref` at `indices`; yields the
+    new value (a reference, as in TF1)."""
+    return _scatter("ScatterSub", ref, indices, updates, use_locking, name)

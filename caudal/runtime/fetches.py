@@ -2,7 +2,8 @@
 
 A fetch is a Tensor, an Operation (its value is None), a name ("x:0" for a
 tensor, "x" for an op), anything with `_as_graph_element` (Variables), a
-SparseTensor (its value is a SparseTensorValue of its three arrays), or a
+SparseTensor (its value is a SparseTensorValue of its three arrays), an
+IndexedSlices (an IndexedSlicesValue; its dense_shape None where it has none), or a
 list, tuple, namedtuple or dict of those, nested. Each distinct graph element
 is run once even if it appears several times.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from caudal.framework.graph import Graph, Operation
+from caudal.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from caudal.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from caudal.framework.tensor import Tensor
 
@@ -37,6 +39,11 @@ class FetchStructure:
         if isinstance(fetch, SparseTensor):
             parts = (fetch.indices, fetch.values, fetch.dense_shape)
             return ("namedtuple", SparseTensorValue, [self._leaf(t, graph, unique) for t in parts])
+        if isinstance(fetch, IndexedSlices):
+            parts = [self._leaf(t, graph, unique) for t in (fetch.values, fetch.indices)]
+            if fetch.dense_shape is not None:
+                parts.append(self._leaf(fetch.dense_shape, graph, unique))
+            return ("indexed_slices", IndexedSlicesValue, parts)
         if isinstance(fetch, dict):
             return ("dict", type(fetch), [(k, self._flatten(v, graph, unique)) for k, v in fetch.items()])
         if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):
@@ -86,6 +93,8 @@ class FetchStructure:
         built = [self._build(sub, values) for sub in items]
         if kind == "namedtuple":
             return cls(*built)
+        if kind == "indexed_slices":
+            return cls(*built, *([None] * (3 - len(built))))
         if kind == "list":
             return built if cls is list else cls(built)
         return tuple(built) if cls is tuple else cls(built)

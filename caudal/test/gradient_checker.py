@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from caudal.autodiff.gradients import gradients
+from caudal.framework.indexed_slices import IndexedSlicesValue
 from caudal.framework.tensor import Tensor
 from caudal.ops.constant_ops import placeholder
 
@@ -39,6 +40,10 @@ def _theoretical(x: Tensor, x_value: np.ndarray, y: Tensor, y_shape: tuple, feed
         one_hot = np.zeros(y_size, dtype=y.dtype.base_dtype.as_numpy_dtype)
         one_hot[j] = 1
         value = session.run(grad, {**feed, x: x_value, dy: one_hot.reshape(y_shape)})
+        if isinstance(value, IndexedSlicesValue):  # rows of x's gradient (a gather's): summed into place
+            dense = np.zeros(x_value.shape, dtype=np.float64)
+            np.add.at(dense, value.indices, value.values)
+            value = dense
         jacobian[:, j] = np.asarray(value, dtype=np.float64).reshape(-1)
     return jacobian
 

@@ -41,3 +41,8 @@ class AdadeltaOptimizer(Optimizer):
         return self._fused_apply("ApplyAdadelta", var,
                                  [self.get_slot(var, "accum"), self.get_slot(var, "accum_update")],
                                  [self._lr_t, self._rho_t, self._epsilon_t, grad])
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._fused_apply("SparseApplyAdadelta", var,
+                                 [self.get_slot(var, "accum"), self.get_slot(var, "accum_update")],
+                                 [self._lr_t, self._rho_t, self._epsilon_t, grad.values], indices=grad.indices)

@@ -35,3 +35,7 @@ class AdagradOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
         return self._fused_apply("ApplyAdagrad", var, [self.get_slot(var, "accumulator")],
                                  [self._learning_rate_tensor, grad], update_slots=True)
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._fused_apply("SparseApplyAdagrad", var, [self.get_slot(var, "accumulator")],
+                                 [self._learning_rate_tensor, grad.values], indices=grad.indices, update_slots=True)

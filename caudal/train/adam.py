@@ -54,6 +54,34 @@ class AdamOptimizer(Optimizer):
                                  [beta1_power.value(), beta2_power.value(), self._lr_t, self._beta1_t,
                                   self._beta2_t, self._epsilon_t, grad], use_nesterov=False)
 
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        """TF1's sparse Adam: every row's m and v decay (m *= beta1, v *= beta2), the rows of `grad` add
+        (1 - beta1) g and (1 - beta2) g^2 (ScatterAdd), and every row of var moves by its m / (sqrt(v) + eps)."""
+        from caudal.framework.graph import get_default_graph
+        from caudal.ops.control_ops import group
+        from caudal.ops.math_ops import cast, sqrt
+        from caudal.ops.state_ops import scatter_add
+        from caudal.variables import assign, assign_sub
+
+        graph = get_default_graph()
+        dtype = var.dtype.base_dtype
+        beta1_power, beta2_power = (cast(p, dtype) for p in self._get_beta_accumulators())
+        lr_t, beta1_t, beta2_t, epsilon_t = (cast(t, dtype) for t in
+                                             (self._lr_t, self._beta1_t, self._beta2_t, self._epsilon_t))
+        lr = lr_t * sqrt(1 - beta2_power) / (1 - beta1_power)
+        m = self.get_slot(var, "m")
+        m_scaled_g_values = grad.values * (1 - beta1_t)
+        m_t = assign(m, m * beta1_t, use_locking=self._use_locking)
+        with graph.control_dependencies([m_t]):
+            m_t = scatter_add(m, grad.indices, m_scaled_g_values, use_locking=self._use_locking)
+        v = self.get_slot(var, "v")
+        v_scaled_g_values = (grad.values * grad.values) * (1 - beta2_t)
+        v_t = assign(v, v * beta2_t, use_locking=self._use_locking)
+        with graph.control_dependencies([v_t]):
+            v_t = scatter_add(v, grad.indices, v_scaled_g_values, use_locking=self._use_locking)
+        var_update = assign_sub(var, lr * m_t / (sqrt(v_t) + epsilon_t), use_locking=self._use_locking)
+        return group(var_update, m_t, v_t)
+
     def _finish(self, update_ops: list[Any], name_scope: str) -> Operation:
         from caudal.framework.graph import get_default_graph
         from caudal.ops.control_ops import group

@@ -74,11 +74,18 @@ class FtrlOptimizer(Optimizer):
         }
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
+        return self._apply("", grad, var, None)
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._apply("Sparse", grad.values, var, grad.indices)
+
+    def _apply(self, prefix: str, grad: Tensor, var: Any, indices: Tensor | None) -> Operation:
         t = self._tensors
         slots = [self.get_slot(var, "accum"), self.get_slot(var, "linear")]
         if self._l2_shrinkage_regularization_strength <= 0.0:
-            return self._fused_apply("ApplyFtrl", var, slots, [grad, t["lr"], t["l1"], t["l2"], t["lr_power"]],
+            return self._fused_apply(prefix + "ApplyFtrl", var, slots,
+                                     [grad, t["lr"], t["l1"], t["l2"], t["lr_power"]], indices=indices,
                                      multiply_linear_by_lr=False)
-        return self._fused_apply("ApplyFtrlV2", var, slots,
+        return self._fused_apply(prefix + "ApplyFtrlV2", var, slots,
                                  [grad, t["lr"], t["l1"], t["l2"], t["l2_shrinkage"], t["lr_power"]],
-                                 multiply_linear_by_lr=False)
+                                 indices=indices, multiply_linear_by_lr=False)

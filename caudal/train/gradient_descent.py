@@ -27,3 +27,10 @@ class GradientDescentOptimizer(Optimizer):
         return var.graph.create_op("ApplyGradientDescent", [var._ref(), lr, grad],
                                    {"T": var.dtype.base_dtype, "use_locking": self._use_locking},
                                    "ApplyGradientDescent")
+
+    def _apply_sparse_duplicate_indices(self, grad: Any, var: Any) -> Any:
+        """var[indices] -= lr * values, repeated indices adding up (TF's ScatterSub; no deduplication)."""
+        from caudal.ops.state_ops import scatter_sub
+
+        lr = cast(self._learning_rate_tensor, var.dtype.base_dtype)
+        return scatter_sub(var, grad.indices, grad.values * lr, use_locking=self._use_locking).op

@@ -38,3 +38,8 @@ class MomentumOptimizer(Optimizer):
         return self._fused_apply("ApplyMomentum", var, [self.get_slot(var, "momentum")],
                                  [self._learning_rate_tensor, grad, self._momentum_tensor],
                                  use_nesterov=self._use_nesterov)
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._fused_apply("SparseApplyMomentum", var, [self.get_slot(var, "momentum")],
+                                 [self._learning_rate_tensor, grad.values, self._momentum_tensor],
+                                 indices=grad.indices, use_nesterov=self._use_nesterov)

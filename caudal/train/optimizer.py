@@ -1,8 +1,11 @@
 """`tf.train.Optimizer`: the base of every optimizer, with TF1's slots and names.
 
 `minimize` = `compute_gradients` + `apply_gradients`. Subclasses implement
-`_create_slots(var_list)`, `_prepare()`, `_apply_dense(grad, var)` and
-optionally `_finish(update_ops, name)`. Slot variables are named
+`_create_slots(var_list)`, `_prepare()`, `_apply_dense(grad, var)`,
+`_apply_sparse(grad, var)` and optionally `_finish(update_ops, name)`. A
+gradient that is an IndexedSlices (a gather's) has its duplicate rows summed
+(`_apply_sparse_duplicate_indices`) and goes to `_apply_sparse`, which updates
+only the rows it names (TF's SparseApply ops), as TF1's optimizers do. Slot variables are named
 `<var>/<optimizer name>` (then `_1`, ...) within the current variable scope, and
 non-slot variables (`beta1_power`) within the current name scope, as TF names
 them (see `slot_creator`), so checkpoints line up.
@@ -14,6 +17,7 @@ from typing import Any
 from caudal.autodiff.gradients import gradients
 from caudal.framework import dtypes as dtypes_lib
 from caudal.framework.graph import GraphKeys, Operation, get_default_graph
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -87,8 +91,8 @@ class Optimizer:
         if not grads_and_vars:
             raise ValueError("No variables provided.")
         for g, _ in grads_and_vars:
-            if g is not None and not isinstance(g, Tensor):
-                raise TypeError(f"Gradient must be a Tensor or None: {g}")
+            if g is not None and not isinstance(g, (Tensor, IndexedSlices)):
+                raise TypeError(f"Gradient must be convertible to a Tensor or IndexedSlices, or None: {g}")
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             raise ValueError(f"No gradients provided for any variable: {[str(v) for _, v in grads_and_vars]}.")
@@ -103,7 +107,10 @@ class Optimizer:
             for grad, var in pairs:
                 # An update runs where its variable is (a parameter server's task), as TF colocates it.
                 with graph.name_scope("update_" + var.op.name), graph.colocate_with(var.op):
-                    update_ops.append(self._apply_dense(grad, var))
+                    if isinstance(grad, IndexedSlices):
+                        update_ops.append(self._apply_sparse_duplicate_indices(grad, var))
+                    else:
+                        update_ops.append(self._apply_dense(grad, var))
             if global_step is None:
                 train_op = self._finish(update_ops, scope[:-1] + "/")
             else:
@@ -130,6 +137,15 @@ class Optimizer:
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
         raise NotImplementedError
+
+    def _apply_sparse(self, grad: IndexedSlices, var: Any) -> Any:
+        """The update of the rows `grad` names (each once)."""
+        raise NotImplementedError
+
+    def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Any) -> Any:
+        """`_apply_sparse` of `grad` with the rows of each repeated index summed into one."""
+        values, indices = _deduplicate_indexed_slices(grad.values, grad.indices)
+        return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
 
     # ---------------------------------------------------------------- slots
     def get_slot(self, var: Any, name: str) -> Any:
@@ -212,12 +228,31 @@ class Optimizer:
         return convert_to_tensor(self._call_if_callable(value), name=name)
 
     def _fused_apply(self, op_type: str, var: Any, slots: list[Any], inputs: list[Any], cast_inputs: bool = True,
-                     **attrs: Any) -> Operation:
+                     indices: Tensor | None = None, **attrs: Any) -> Operation:
         """Adds TF's fused update op `op_type`(var, *slots, *inputs); inputs are cast to var's dtype unless
-        `cast_inputs` is False (TF's proximal optimizers do not cast, so only float32 variables work)."""
+        `cast_inputs` is False (TF's proximal optimizers do not cast, so only float32 variables work).
+        A SparseApply op's `indices` go in after its `grad` input (the one that is an IndexedSlices'
+        values), uncast."""
         from caudal.ops.math_ops import cast
 
         dtype = var.dtype.base_dtype
         converted = [cast(t, dtype) for t in inputs] if cast_inputs else list(inputs)
         attrs = {"T": dtype, "use_locking": self._use_locking, **attrs}
+        if indices is not None:
+            from caudal.ops import sparse_training_ops
+
+            names = sparse_training_ops.SPARSE_OPS[op_type][2][1 + len(slots):]
+            converted.insert(names.index("indices"), indices)
+            attrs["Tindices"] = indices.dtype.base_dtype
         return var.graph.create_op(op_type, [var._ref()] + [s._ref() for s in slots] + converted, attrs, op_type)
+
+
+def _deduplicate_indexed_slices(values: Tensor, indices: Tensor) -> tuple[Tensor, Tensor]:
+    """(rows summed per distinct index, the distinct indices in order of first appearance), TF's Unique
+    and UnsortedSegmentSum."""
+    from caudal.ops.array_ops import shape
+    from caudal.ops.gather_ops import unsorted_segment_sum
+    from caudal.ops.sort_ops import unique
+
+    unique_indices, positions = unique(indices)
+    return unsorted_segment_sum(values, positions, shape(unique_indices)[0]), unique_indices

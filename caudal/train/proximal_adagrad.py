@@ -43,3 +43,7 @@ class ProximalAdagradOptimizer(Optimizer):
         # TF passes the float32 hyperparameters uncast: a float16 or float64 variable is a TypeError.
         return self._fused_apply("ApplyProximalAdagrad", var, [self.get_slot(var, "accumulator")],
                                  [*self._tensors, grad], cast_inputs=False)
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._fused_apply("SparseApplyProximalAdagrad", var, [self.get_slot(var, "accumulator")],
+                                 [*self._tensors, grad.values], cast_inputs=False, indices=grad.indices)

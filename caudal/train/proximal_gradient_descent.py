@@ -30,3 +30,7 @@ class ProximalGradientDescentOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
         # TF passes the float32 hyperparameters uncast: a float16 or float64 variable is a TypeError.
         return self._fused_apply("ApplyProximalGradientDescent", var, [], [*self._tensors, grad], cast_inputs=False)
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._fused_apply("SparseApplyProximalGradientDescent", var, [], [*self._tensors, grad.values],
+                                 cast_inputs=False, indices=grad.indices)

@@ -50,8 +50,15 @@ class RMSPropOptimizer(Optimizer):
         self._epsilon_tensor = self._hyper_tensor(self._epsilon, "epsilon")
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Operation:
+        return self._apply("", grad, var, None)
+
+    def _apply_sparse(self, grad: Any, var: Any) -> Operation:
+        return self._apply("Sparse", grad.values, var, grad.indices)
+
+    def _apply(self, prefix: str, grad: Tensor, var: Any, indices: Tensor | None) -> Operation:
         hyper = [self._learning_rate_tensor, self._decay_tensor, self._momentum_tensor, self._epsilon_tensor, grad]
         rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
         if self._centered:
-            return self._fused_apply("ApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom], hyper)
-        return self._fused_apply("ApplyRMSProp", var, [rms, mom], hyper)
+            return self._fused_apply(prefix + "ApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom],
+                                     hyper, indices=indices)
+        return self._fused_apply(prefix + "ApplyRMSProp", var, [rms, mom], hyper, indices=indices)

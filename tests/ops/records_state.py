@@ -1,8 +1,9 @@
-"""ScatterAdd (tf.scatter_add) writes a variable, so a record, whose inputs are plain tensors,
-cannot build it: its values, errors and both backends are checked in tests/test_metrics_helpers.py."""
+"""ScatterAdd and ScatterSub (tf.scatter_add, tf.scatter_sub) write a variable, so a record, whose inputs
+are plain tensors, cannot build them: their values, errors and backends are checked where named below."""
 
 RECORDS: list = []
 
 COVERED_ELSEWHERE = {
     "ScatterAdd": "tests/test_metrics_helpers.py (test_scatter_add, test_scatter_add_bad_arguments)",
+    "ScatterSub": "tests/test_sparse_updates.py (test_scatter_sub_adds_up_repeated_indices)",
 }

@@ -1,0 +1,382 @@
+"""IndexedSlices gradients and the sparse updates of tf.train optimizers, against TensorFlow's values
+(tests/fixtures/sparse_updates.json, written by make_sparse_update_fixtures.py with TF 2.21).
+
+- `tf.gradients` of a gathered variable is an IndexedSlices (TF's node names), fetched as an
+  IndexedSlicesValue, summed into a Tensor where one is needed, joined when all contributions are
+  IndexedSlices;
+- each optimizer trains an embedding table through `tf.gather` as TF does: only looked-up rows
+  move (Momentum and RMSProp leave the others where they are), ids repeating within a step;
+- each SparseApply op (and ScatterSub) gives TF's values with a repeated index, on every backend;
+- their bad inputs raise TF's errors and change nothing.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.backends import fast_cpu
+from tests.session_fixtures import session_on
+
+FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "sparse_updates.json").read_text())
+BACKENDS = ["portable", "numpy"] + (["fast_cpu"] if fast_cpu.installed() else [])
+SETTINGS = FIXTURE["settings"]  # name -> (optimizer class, kwargs, dtype)
+
+
+def table(dtype: str) -> np.ndarray:
+    """The embedding table of make_sparse_update_fixtures.py."""
+    return np.random.RandomState(7).uniform(-1, 1, (6, 3)).astype(dtype)
+
+
+def build(setting: str) -> tuple:
+    cls, kwargs, dtype = SETTINGS[setting]
+    ids = tf.placeholder(tf.int32, [None], name="ids")
+    emb = tf.Variable(table(dtype), name="emb")
+    rows = tf.gather(emb, ids)
+    loss = tf.reduce_sum(rows * np.array([1.0, -2.0, 0.5], dtype)) + 0.5 * tf.reduce_sum(tf.square(rows))
+    opt = getattr(tf.train, cls)(**kwargs)
+    return ids, opt.minimize(loss), emb, opt
+
+
+# ------------------------------------------------------------------------ optimizers
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+def test_optimizer_updates_the_looked_up_rows_as_tensorflow(setting: str, backend: str) -> None:
+    """The table after every step and the slots at the end, as TF's."""
+    expected = FIXTURE["optimizers"][setting]
+    rtol = 1e-5 if SETTINGS[setting][2] == "float32" else 1e-10
+    with tf.Graph().as_default():
+        ids, train, emb, opt = build(setting)
+        with session_on(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            for step, (step_ids, want) in enumerate(zip(FIXTURE["steps"], expected["tables"], strict=True)):
+                sess.run(train, {ids: step_ids})
+                np.testing.assert_allclose(sess.run(emb), want, rtol=rtol, atol=rtol, err_msg=f"step {step}")
+            assert opt.get_slot_names() == sorted(expected["slots"])
+            for name, want in expected["slots"].items():
+                np.testing.assert_allclose(sess.run(opt.get_slot(emb, name)), want, rtol=rtol, atol=rtol,
+                                           err_msg=name)
+
+
+def test_rows_no_step_looked_up_never_move() -> None:
+    """Row 4 is looked up in step 5 only: before that, Momentum leaves it exactly as it started."""
+    with tf.Graph().as_default():
+        ids, train, emb, _ = build("momentum")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for step_ids in FIXTURE["steps"][:4]:
+                sess.run(train, {ids: step_ids})
+            np.testing.assert_array_equal(sess.run(emb)[4], table("float32")[4])
+
+
+def test_sparse_update_ops_in_the_graph() -> None:
+    with tf.Graph().as_default() as graph:
+        build("momentum")
+        types = [op.type for op in graph.get_operations()]
+        assert "SparseApplyMomentum" in types and "ApplyMomentum" not in types
+        assert "Unique" in types  # repeated ids are summed before the update, as TF does
+    with tf.Graph().as_default() as graph:
+        build("gd")
+        types = [op.type for op in graph.get_operations()]
+        assert "ScatterSub" in types and "Unique" not in types
+
+
+def test_apply_gradients_takes_an_indexed_slices_made_by_hand() -> None:
+    with tf.Graph().as_default():
+        var = tf.Variable(np.ones((4, 2), np.float32))
+        grad = tf.IndexedSlices(tf.constant([[1.0, 2.0], [3.0, 4.0]]), tf.constant([2, 2]), tf.constant([4, 2]))
+        train = tf.train.MomentumOptimizer(0.5, 0.9).apply_gradients([(grad, var)])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            np.testing.assert_allclose(sess.run(var), [[1, 1], [1, 1], [-1, -2], [1, 1]])
+
+
+def test_apply_gradients_refuses_other_gradients() -> None:
+    with tf.Graph().as_default():
+        var = tf.Variable(np.ones(2, np.float32))
+        with pytest.raises(TypeError, match="Gradient must be convertible to a Tensor or IndexedSlices, or None"):
+            tf.train.GradientDescentOptimizer(0.1).apply_gradients([("not a gradient", var)])
+
+
+def test_clip_by_global_norm_keeps_indexed_slices() -> None:
+    with tf.Graph().as_default():
+        emb = tf.Variable(np.ones((4, 2), np.float32))
+        w = tf.Variable(np.ones(2, np.float32))
+        loss = tf.reduce_sum(tf.gather(emb, [0, 3]) * w)
+        grads = tf.gradients(loss, [emb, w])
+        clipped, norm = tf.clip_by_global_norm(grads, 1.0)
+        assert isinstance(clipped[0], tf.IndexedSlices) and isinstance(clipped[1], tf.Tensor)
+        by_value = tf.clip_by_value(grads[0], -0.5, 0.5)
+        by_norm = tf.clip_by_norm(grads[0], 1.0)
+        assert isinstance(by_value, tf.IndexedSlices) and isinstance(by_norm, tf.IndexedSlices)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            (rows, _), n, v, b = sess.run([clipped, norm, by_value, by_norm])
+            np.testing.assert_allclose(n, np.sqrt(4 + 2 * 4), rtol=1e-6)  # rows of ones, then w's [2, 2]
+            np.testing.assert_allclose(rows.values, np.ones((2, 2)) / np.sqrt(12), rtol=1e-6)
+            np.testing.assert_array_equal(rows.indices, [0, 3])
+            np.testing.assert_allclose(v.values, np.full((2, 2), 0.5))
+            np.testing.assert_allclose(b.values, np.full((2, 2), 0.5), rtol=1e-6)
+
+
+# ------------------------------------------------------------------------ IndexedSlices
+def test_gradient_of_a_gather_is_an_indexed_slices() -> None:
+    with tf.Graph().as_default():
+        emb = tf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3))
+        loss = tf.reduce_sum(tf.gather(emb, [0, 2, 2]) * tf.constant([1.0, 2.0, 3.0]))
+        grad, = tf.gradients(loss, emb)
+        assert isinstance(grad, tf.IndexedSlices)
+        assert grad.values.name == "gradients/GatherV2_grad/Reshape:0"
+        assert grad.indices.name == "gradients/GatherV2_grad/Reshape_1:0"
+        assert grad.dense_shape.name == "gradients/GatherV2_grad/Shape:0"
+        assert grad.dtype == tf.float32 and grad.shape.as_list() == [4, 3]
+        assert str(grad).startswith("IndexedSlices(indices=Tensor(\"gradients/GatherV2_grad/Reshape_1:0\"")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            value = sess.run(grad)
+            assert isinstance(value, tf.IndexedSlicesValue)
+            np.testing.assert_array_equal(value.values, [[1, 2, 3]] * 3)
+            np.testing.assert_array_equal(value.indices, [0, 2, 2])
+            np.testing.assert_array_equal(value.dense_shape, [4, 3])
+            np.testing.assert_array_equal(sess.run(tf.convert_to_tensor(grad)), [[1, 2, 3], [0, 0, 0], [2, 4, 6],
+                                                                                [0, 0, 0]])
+            negated = sess.run(-grad)
+            np.testing.assert_array_equal(negated.values, -value.values)
+
+
+def test_contributions_join_or_sum() -> None:
+    with tf.Graph().as_default():
+        emb = tf.Variable(np.ones((4, 3), np.float32))
+        two_gathers = tf.reduce_sum(tf.gather(emb, [2])) + tf.reduce_sum(tf.gather(emb, [1, 2]))
+        joined, = tf.gradients(two_gathers, emb)
+        assert isinstance(joined, tf.IndexedSlices)
+        with_dense = two_gathers + tf.reduce_sum(emb)
+        summed, = tf.gradients(with_dense, emb)
+        assert isinstance(summed, tf.Tensor)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            value = sess.run(joined)
+            assert sorted(value.indices.tolist()) == [1, 2, 2]
+            np.testing.assert_array_equal(sess.run(summed), [[1] * 3, [2] * 3, [3] * 3, [1] * 3])
+
+
+def test_gradient_through_another_op_is_dense() -> None:
+    """A gather of a computed tensor: the tensor's own op receives the summed rows."""
+    with tf.Graph().as_default():
+        x = tf.Variable(np.ones((3, 2), np.float32))
+        loss = tf.reduce_sum(tf.gather(x * 2.0, [0, 0]))
+        grad, = tf.gradients(loss, x)
+        assert isinstance(grad, tf.Tensor)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run(grad), [[4, 4], [0, 0], [0, 0]])
+
+
+def test_fetching_without_dense_shape_and_in_structures() -> None:
+    with tf.Graph().as_default():
+        slices = tf.IndexedSlices(tf.constant([[1.0]]), tf.constant([0]))
+        with tf.Session() as sess:
+            got = sess.run({"g": slices, "list": [slices]})
+            assert got["g"].dense_shape is None and got["list"][0].indices.tolist() == [0]
+        with pytest.raises(ValueError, match="Tensor conversion requested for IndexedSlices for argument `value` "
+                                             "without dense_shape"):
+            tf.convert_to_tensor(slices)
+        with pytest.raises(ValueError, match="Incompatible tensor conversion requested to `dtype` int32"):
+            tf.convert_to_tensor(tf.IndexedSlices(tf.constant([[1.0]]), tf.constant([0]), tf.constant([2, 1])),
+                                 dtype=tf.int32)
+        assert tf.convert_to_tensor_or_indexed_slices(slices) is slices
+
+
+def test_densifying_an_unknown_shape_warns_as_tensorflow() -> None:
+    with tf.Graph().as_default():
+        shape = tf.placeholder(tf.int32, [2])
+        slices = tf.IndexedSlices(tf.constant([[1.0, 2.0]]), tf.constant([1]), shape)
+        with pytest.warns(UserWarning, match="to a dense Tensor of unknown shape. This may consume a large amount"):
+            dense = tf.convert_to_tensor(slices)
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(dense, {shape: [3, 2]}), [[0, 0], [1, 2], [0, 0]])
+    with tf.Graph().as_default(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emb = tf.Variable(np.ones((4, 3), np.float32))
+        grad, = tf.gradients(tf.reduce_sum(tf.gather(emb, [1]) * 2.0), emb)
+        tf.convert_to_tensor(grad)  # a known dense shape: no warning
+
+
+def test_numeric_gradient_check_reads_indexed_slices() -> None:
+    with tf.Graph().as_default(), tf.Session():
+        x = tf.placeholder(tf.float64, [4, 2])
+        y = tf.gather(x, [3, 1, 3]) * 2.0
+        theoretical, numerical = tf.test.compute_gradient(x, [4, 2], y, [3, 2],
+                                                          x_init_value=np.arange(8.0).reshape(4, 2))
+        np.testing.assert_allclose(theoretical, numerical, atol=1e-6)
+
+
+# ------------------------------------------------------------------------ the ops
+OP_CASES = FIXTURE["op_cases"]  # case -> (slot count, scalars (None: grad, then indices), attrs)
+_DEFAULT_ATTRS = {"use_nesterov": False, "update_slots": True, "multiply_linear_by_lr": False}
+
+
+def op_arrays() -> dict:
+    """The inputs of make_sparse_update_fixtures.py's op runs."""
+    rng = np.random.RandomState(11)
+    return {"var": rng.uniform(-1, 1, (5, 3)).astype(np.float32),
+            "slot_a": rng.uniform(0.1, 1, (5, 3)).astype(np.float32),
+            "slot_b": rng.uniform(0.1, 1, (5, 3)).astype(np.float32),
+            "slot_c": rng.uniform(0.1, 1, (5, 3)).astype(np.float32),
+            "grad": rng.uniform(-1, 1, (3, 3)).astype(np.float32),
+            "indices": np.array([3, 0, 3], np.int32)}
+
+
+def op_type(case: str) -> str:
+    for name in sorted(_KERNEL_ATTRS, key=len, reverse=True):
+        if case.startswith(name):
+            return name
+    raise KeyError(case)
+
+
+_KERNEL_ATTRS = {"SparseApplyMomentum": ("use_nesterov",), "SparseApplyAdagrad": ("update_slots",),
+                 "SparseApplyAdadelta": (), "SparseApplyRMSProp": (), "SparseApplyCenteredRMSProp": (),
+                 "SparseApplyFtrl": ("multiply_linear_by_lr",), "SparseApplyFtrlV2": ("multiply_linear_by_lr",),
+                 "SparseApplyProximalGradientDescent": (), "SparseApplyProximalAdagrad": ()}
+
+
+def sparse_apply(case: str, arrays: dict, grad: tf.Tensor | None = None, indices: tf.Tensor | None = None) -> tuple:
+    """(update op, variable, slots) of `case` on variables holding `arrays`."""
+    n_slots, scalars, attrs = OP_CASES[case]
+    kind = op_type(case)
+    var = tf.Variable(arrays["var"], name="var")
+    slots = [tf.Variable(arrays[f"slot_{k}"], name=f"slot_{k}") for k in "abc"[:n_slots]]
+    inputs = []
+    for s in scalars:
+        if s is None:
+            inputs += [tf.constant(arrays["grad"]) if grad is None else grad,
+                       tf.constant(arrays["indices"]) if indices is None else indices]
+        else:
+            inputs.append(tf.constant(np.float32(s)))
+    op_attrs = {"T": tf.float32, "Tindices": inputs[[i for i, s in enumerate(scalars) if s is None][0] + 1].dtype,
+                "use_locking": False}
+    op_attrs.update({name: attrs.get(name, _DEFAULT_ATTRS[name]) for name in _KERNEL_ATTRS[kind]})
+    out = var.graph.create_op(kind, [var._ref()] + [s._ref() for s in slots] + inputs, op_attrs, kind)
+    return out.outputs[0], var, slots
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(OP_CASES))
+def test_sparse_apply_op_as_tensorflow(case: str, backend: str) -> None:
+    """One run with index 3 named twice: updated twice, in order, as TF's kernels do."""
+    expected = FIXTURE["ops"][case]
+    with tf.Graph().as_default():
+        out, var, slots = sparse_apply(case, op_arrays())
+        with session_on(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_allclose(sess.run(out), expected["var"], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(sess.run(var), expected["var"], rtol=1e-5, atol=1e-6)
+            for slot, want in zip(slots, expected["slots"], strict=True):
+                np.testing.assert_allclose(sess.run(slot), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scatter_sub_adds_up_repeated_indices(backend: str) -> None:
+    with tf.Graph().as_default():
+        var = tf.Variable(np.ones((3, 2), np.float32))
+        out = tf.scatter_sub(var, [1, 1, 0], np.arange(6, dtype=np.float32).reshape(3, 2))
+        assert out.op.type == "ScatterSub"
+        with session_on(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run(out), [[-3, -4], [-1, -3], [1, 1]])
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not in \[0, 3\)"):
+                sess.run(tf.scatter_sub(var, [3], [[1.0, 1.0]]))
+            np.testing.assert_array_equal(sess.run(var), [[-3, -4], [-1, -3], [1, 1]])
+
+
+# ------------------------------------------------------------------------ bad inputs
+RUN_ERRORS = {  # what TF 2.21 says when the run fails
+    "index_out_of_range": ({"indices": [0, 9]}, "Index 9 at offset 1 in indices is out of range"),
+    "negative_index": ({"indices": [-1, 0]}, "Index -1 at offset 0 in indices is out of range"),
+    "grad_rows": ({"grad": np.ones((3, 3), np.float32)}, "grad must be the same size as indices in the first "
+                                                         "dimension."),
+    "grad_columns": ({"grad": np.ones((2, 2), np.float32)}, "var and grad must match in dimension 1"),
+    "indices_matrix": ({"indices": [[0, 1]]}, "indices must be one-dimensional"),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(RUN_ERRORS))
+def test_bad_inputs_fail_the_run_and_change_nothing(case: str, backend: str) -> None:
+    feed, message = RUN_ERRORS[case]
+    arrays = op_arrays()
+    with tf.Graph().as_default():
+        grad = tf.placeholder(tf.float32, None)
+        indices = tf.placeholder(tf.int32, None)
+        out, var, slots = sparse_apply("SparseApplyMomentum", arrays, grad, indices)
+        with session_on(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            values = {grad: feed.get("grad", np.ones((2, 3), np.float32)), indices: feed.get("indices", [0, 1])}
+            with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+                sess.run(out, values)
+            np.testing.assert_array_equal(sess.run(var), arrays["var"])
+            np.testing.assert_array_equal(sess.run(slots[0]), arrays["slot_a"])
+
+
+def momentum_op(var: tf.Variable, accum: tf.Variable, lr: tf.Tensor, grad: tf.Tensor, indices: tf.Tensor) -> tf.Tensor:
+    """A SparseApplyMomentum node (momentum 0.9), built as TF's gen_training_ops builds it."""
+    return var.graph.create_op("SparseApplyMomentum", [var._ref(), accum._ref(), lr, grad, indices, tf.constant(0.9)],
+                               {"T": tf.float32, "Tindices": tf.int32, "use_locking": False, "use_nesterov": False},
+                               "SparseApplyMomentum").outputs[0]
+
+
+def test_slot_of_another_shape_fails_the_run() -> None:
+    with tf.Graph().as_default():
+        var = tf.Variable(np.ones((4, 3), np.float32))
+        accum = tf.Variable(np.ones((5, 3), np.float32), validate_shape=False)
+        out = momentum_op(var, accum, tf.constant(0.1), tf.constant(np.ones((2, 3), np.float32)), tf.constant([0, 1]))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"var and accum do not have the same shape\[4,3\] \[5,3\]"):
+                sess.run(out)
+            np.testing.assert_array_equal(sess.run(var), np.ones((4, 3)))
+
+
+def test_hyperparameter_that_is_not_a_scalar_fails_the_run() -> None:
+    with tf.Graph().as_default():
+        lr = tf.placeholder(tf.float32, None)
+        var = tf.Variable(np.ones((4, 3), np.float32))
+        accum = tf.Variable(np.ones((4, 3), np.float32))
+        out = momentum_op(var, accum, lr, tf.constant(np.ones((2, 3), np.float32)), tf.constant([0, 1]))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"lr is not a scalar : \[2\]"):
+                sess.run(out, {lr: [0.1, 0.2]})
+
+
+BUILD_ERRORS = {  # what TF 2.21 says when the node is built: (grad, indices), message
+    "indices_matrix": ((np.ones((2, 3), np.float32), [[0, 1]]), "Shape must be rank 1 but is rank 2"),
+    "grad_rows": ((np.ones((3, 3), np.float32), [0, 1]), "Dimensions must be equal, but are 2 and 3"),
+    "grad_columns": ((np.ones((2, 2), np.float32), [0, 1]),
+                     r"Dimension 1 in both shapes must be equal, but are 3 and 2. Shapes are \[4,3\] and \[\?,2\]."),
+    "grad_rank": ((np.ones(2, np.float32), [0, 1]), "Shapes must be equal rank, but are 2 and 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BUILD_ERRORS))
+def test_bad_static_shapes_fail_where_the_node_is_built(case: str) -> None:
+    (grad, indices), message = BUILD_ERRORS[case]
+    with tf.Graph().as_default() as graph:
+        var = tf.Variable(np.ones((4, 3), np.float32))
+        accum = tf.Variable(np.ones((4, 3), np.float32))
+        with pytest.raises(ValueError, match=message):
+            momentum_op(var, accum, tf.constant(0.1), tf.constant(grad), tf.constant(indices))
+        assert not [op for op in graph.get_operations() if op.type == "SparseApplyMomentum"]
+
+
+@pytest.mark.jax
+def test_optimizer_on_the_jax_backend() -> None:
+    pytest.importorskip("jax")
+    test_optimizer_updates_the_looked_up_rows_as_tensorflow("rmsprop_momentum", "jax")
+    test_optimizer_updates_the_looked_up_rows_as_tensorflow("adam", "jax")
