@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import pathlib
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -380,3 +381,72 @@ def test_optimizer_on_the_jax_backend() -> None:
     pytest.importorskip("jax")
     test_optimizer_updates_the_looked_up_rows_as_tensorflow("rmsprop_momentum", "jax")
     test_optimizer_updates_the_looked_up_rows_as_tensorflow("adam", "jax")
+
+
+# ------------------------------------------------------------------------ in place, and only where safe
+def _stored(sess: tf.Session, variable: tf.Variable) -> np.ndarray:
+    return sess._store.variables[variable.op.name]
+
+
+def test_a_sparse_step_changes_the_table_in_place() -> None:
+    """No copy of the table per step (a step costs its rows); what was fetched before stays as it was."""
+    with tf.Graph().as_default():
+        ids, train, emb, _ = build("momentum")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train, {ids: [0]})  # the first update may copy (the initial value's array)
+            table_before, fetched = weakref.ref(_stored(sess, emb)), sess.run(emb)  # (a weak reference: a
+            sess.run(train, {ids: [1, 2]})                                          # strong one would share it)
+            assert _stored(sess, emb) is table_before()
+            assert not np.array_equal(sess.run(emb), fetched)
+            np.testing.assert_array_equal(fetched[1:3], table("float32")[1:3])
+
+
+def test_a_failed_run_puts_the_changed_rows_back() -> None:
+    with tf.Graph().as_default():
+        table_var = tf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3))
+        first = tf.scatter_sub(table_var, [1, 1], np.ones((2, 3), np.float32))
+        with tf.control_dependencies([first]):
+            second = tf.scatter_add(table_var, [0, 9], np.ones((2, 3), np.float32))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(tf.scatter_add(table_var, [3], np.zeros((1, 3), np.float32)))  # an array of its own
+            stored = weakref.ref(_stored(sess, table_var))
+            sess.run(first)
+            assert _stored(sess, table_var) is stored()  # in place
+            expected = np.arange(12, dtype=np.float32).reshape(4, 3)
+            expected[1] -= 2
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 9 is not in \[0, 4\)"):
+                sess.run(second)  # `first` changes row 1 in place again, then `second` fails
+            assert _stored(sess, table_var) is stored()
+            np.testing.assert_array_equal(sess.run(table_var), expected)
+
+
+def test_an_array_another_variable_shares_is_copied() -> None:
+    with tf.Graph().as_default():
+        source = tf.Variable(np.zeros((3, 2), np.float32))
+        copy = tf.Variable(np.ones((3, 2), np.float32))
+        share = tf.assign(copy, source)  # both variables now hold one array
+        update = tf.scatter_add(source, [2], [[5.0, 5.0]])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(share)
+            sess.run(update)
+            np.testing.assert_array_equal(sess.run(copy), np.zeros((3, 2)))
+            np.testing.assert_array_equal(sess.run(source), [[0, 0], [0, 0], [5, 5]])
+
+
+def test_a_value_read_before_the_update_keeps_its_values() -> None:
+    """A snapshot read earlier in the run and used after the update holds the array: the update copies."""
+    with tf.Graph().as_default():
+        var = tf.Variable(np.zeros((3, 2), np.float32))
+        snapshot = tf.identity(var)
+        with tf.control_dependencies([snapshot]):
+            update = tf.scatter_add(var, [0], [[1.0, 1.0]])
+        with tf.control_dependencies([update]):
+            later = snapshot * 1.0
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(tf.scatter_add(var, [1], [[0.0, 0.0]]))
+            np.testing.assert_array_equal(sess.run(later), np.zeros((3, 2)))
+            np.testing.assert_array_equal(sess.run(var), [[1, 1], [0, 0], [0, 0]])

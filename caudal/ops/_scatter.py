@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 def _slots(xp: Any, ids: Any, n: int, row_ndim: int) -> Any:
     """(n, m, 1, ...) booleans: whether row j goes to slot i (ids outside [0, n) go nowhere)."""
@@ -58,3 +60,17 @@ def place_rows(xp: Any, full: Any, ids: Any, rows: Any) -> Any:
     found = xp.any(hit, axis=1).reshape((n,) + (1,) * (full.ndim - 1))
     picked = xp.take(rows, xp.argmax(hit, axis=1), axis=0)
     return xp.where(found, picked, full)
+
+
+def rows_to_change(ctx: Any, name: str, rows: np.ndarray) -> np.ndarray:
+    """The array of variable `name` in which a NumPy kernel changes the rows `rows` in place: the
+    variable's own where `ctx.writable` allows (its old rows logged, to be put back if the run fails),
+    else a copy. The caller holds no reference to the variable's value when it calls this."""
+    writable = getattr(ctx, "writable", None)
+    array = writable(name) if writable is not None else None
+    if array is None:
+        return np.array(ctx.read(name), copy=True)
+    touched = np.unique(rows)
+    old = array[touched]
+    ctx.on_rollback(lambda: array.__setitem__(touched, old))
+    return array

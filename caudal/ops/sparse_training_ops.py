@@ -9,7 +9,10 @@ looked up where it was, where the dense update would move it by its
 accumulated momentum. The update of a row is the dense op's, computed by the
 dense op's own kernel on the rows read at `indices` and written back there.
 An index named twice is updated twice, in order, as TF's CPU kernels do (the
-optimizers sum duplicate rows first, so they name each row once).
+optimizers sum duplicate rows first, so they name each row once). On NumPy the
+rows change in place, as in TF, where nothing else refers to the variable's
+array (`caudal.ops._scatter.rows_to_change`): a step costs the rows it
+updates, not a copy of the table, and a failed run puts the old rows back.
 
 Before anything is written the kernel checks what TF checks, with TF's
 messages: `indices` a vector, every index in [0, rows) ("Index 7 at offset 1
@@ -28,7 +31,7 @@ from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import InferContext
 from caudal.framework.registry import NOT_DIFFERENTIABLE, get_op_def, register_op
 from caudal.ops import _rules
-from caudal.ops._scatter import place_rows
+from caudal.ops._scatter import place_rows, rows_to_change
 from caudal.ops.training_ops import _INPUT_NAMES, _apply_infer_with, _not_same_shape, bind_slots
 from caudal.ops.variable_ops import bind_variable
 
@@ -132,7 +135,7 @@ class _SparseKernel:
     def __init__(self, op_type: str, dense_kernel: Any, on_numpy: bool):
         _, n_refs, names = SPARSE_OPS[op_type]
         self.dense_kernel = dense_kernel
-        self.place = _place_rows_numpy if on_numpy else place_rows
+        self.on_numpy = on_numpy
         self.names = names[n_refs:]  # the inputs the kernel receives, in order
         self.grad_at = self.names.index("grad")
         self.indices_at = self.names.index("indices")
@@ -146,24 +149,32 @@ class _SparseKernel:
     def __call__(self, ctx: Any, *inputs: Any, var: str, op: Any, **kwargs: Any) -> Any:
         xp = ctx.xp
         slots = kwargs.get("slots", ())
+        names = (*slots, var)
         indices, grad = inputs[self.indices_at], inputs[self.grad_at]
         value = ctx.read(var)
         flat = self._check(op, value, [ctx.read(name) for name in slots], inputs, indices, grad)
         if flat.size == 0:
             return value
         rows_shape = (flat.size,) + tuple(value.shape[1:])
+        del value  # (a reference held here would make the variable look shared to `rows_to_change`)
         grad = xp.reshape(grad, rows_shape)
         dense_inputs = [x for i, x in enumerate(inputs) if i != self.indices_at]
         grad_at = self.grad_at - (self.indices_at < self.grad_at)
-        current = {name: ctx.read(name) for name in (*slots, var)}
+        if self.on_numpy:  # the rows change in place: in the variables' own arrays where the run may
+            current = {name: rows_to_change(ctx, name, flat) for name in names}
+        else:
+            current = {name: ctx.read(name) for name in names}
         for positions in _rounds(flat):
             rows = flat[positions]
             view = _Rows(_Values(xp, current), rows)
             dense_inputs[grad_at] = xp.take(grad, positions, axis=0) if positions.size != flat.size else grad
             self.dense_kernel(view, *dense_inputs, var=var, op=op, **kwargs)
             for name, new_rows in view.written:
-                current[name] = self.place(xp, current[name], rows, new_rows)
-        for name in (*slots, var):
+                if self.on_numpy:
+                    current[name][rows] = new_rows
+                else:
+                    current[name] = place_rows(xp, current[name], rows, new_rows)
+        for name in names:
             ctx.write(name, current[name])
         return current[var]
 
@@ -194,13 +205,6 @@ class _SparseKernel:
             i = int(outside[0])
             raise InvalidArgumentError(None, op, f"Index {int(flat[i])} at offset {i} in indices is out of range")
         return flat
-
-
-def _place_rows_numpy(xp: Any, full: np.ndarray, rows_at: np.ndarray, rows: Any) -> np.ndarray:
-    """A copy of `full` with the rows at `rows_at` (distinct) replaced by `rows`."""
-    placed = np.array(full, copy=True)
-    placed[rows_at] = rows
-    return placed
 
 
 class _Values:

@@ -18,7 +18,7 @@ from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _rules
-from caudal.ops._scatter import scatter_add_rows
+from caudal.ops._scatter import rows_to_change, scatter_add_rows
 from caudal.ops.variable_ops import bind_variable
 
 __all__ = ["scatter_add", "scatter_sub"]
@@ -84,13 +84,13 @@ def _scatter_kernel(sign: int) -> Any:
 
 
 def _scatter_numpy(sign: int) -> Any:
-    """The NumPy kernel of ScatterAdd (sign 1) or ScatterSub (-1): `np.add.at` / `np.subtract.at`."""
+    """The NumPy kernel of ScatterAdd (sign 1) or ScatterSub (-1): `np.add.at` / `np.subtract.at`, in
+    place in the variable's array where the run may change it (`rows_to_change`)."""
     at = np.add.at if sign > 0 else np.subtract.at
 
     def kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
-        current = ctx.read(var)
-        flat, rows = _rows_to_add(np, current, indices, updates, op)
-        updated = np.array(current, copy=True)
+        flat, rows = _rows_to_add(np, ctx.read(var), indices, updates, op)
+        updated = rows_to_change(ctx, var, flat)
         at(updated, flat, rows)
         ctx.write(var, updated)
         return updated

@@ -2,9 +2,14 @@
 
 Everything a run can change lives in one `ResourceStore` per Session:
 
-- variable values (variable name -> array). Arrays are never written in
+- variable values (variable name -> array). Arrays are not written in
   place: a write replaces the entry, so a run that writes works on a copy of
-  the dict and the Session swaps it in only when the run succeeded;
+  the dict and the Session swaps it in only when the run succeeded. The one
+  exception is a sparse update (ScatterAdd, ScatterSub, the SparseApply ops),
+  which would otherwise copy a whole embedding table to change a few rows:
+  it changes the rows in place where `RunContext.writable` finds that nothing
+  but the variable itself refers to the array, and logs the old rows to put
+  back if the run fails;
 - resources: mutable objects kept between runs under a key (random streams,
   `tf.Print` counters, and later dataset iterators, queues, accumulators).
   Each implements `snapshot()` and `restore(snapshot)`. The first time a run
@@ -39,9 +44,12 @@ the Session is closed and `DeadlineExceededError` past the run's deadline
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from caudal import errors
 from caudal.framework.resource import Resource
@@ -116,6 +124,19 @@ class RunContext:
 
     def has(self, name: str) -> bool:
         return name in self.variables
+
+    def writable(self, name: str) -> Any:
+        """The array of variable `name` when this run may change it in place, else None: a NumPy array
+        that owns its memory and that nothing refers to but the variable dicts (no value of this run,
+        fetch, feed, queue element, other variable or view holds it; counted by reference count). A
+        kernel that changes it logs an undo action (`on_rollback`) that puts the old values back."""
+        value = self.variables.get(name)
+        if type(value) is not np.ndarray or value.base is not None or not value.flags.writeable:
+            return None
+        holders = 3  # self.variables' entry, `value` here, getrefcount's argument
+        if self.store.variables is not self.variables and self.store.variables.get(name) is value:
+            holders += 1
+        return value if sys.getrefcount(value) == holders else None
 
     def keep(self, value: Any) -> Any:
         """`value` as a kernel that keeps it (Assign) must store it: a copy when it shares memory
