@@ -30,9 +30,10 @@ def _rounds(results: list[dict]) -> str:
 
 
 def main(script: str, description: str, run_caudal: Callable[[], dict], tf_script: str,
-         tf_args: list[str]) -> dict | None:
+         tf_args: list[str], child_args: tuple[str, ...] = ()) -> dict | None:
     """Command line of a benchmark script: `--tf PYTHON`, `--rounds N`, `--profile`, `--busy`; caudal's
-    summary on the idle machine (None in a child process or when profiling)."""
+    summary on the idle machine (None in a child process or when profiling). caudal's child processes
+    run the script with `--child` and `child_args`."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--tf", metavar="PYTHON", help="a Python interpreter with TensorFlow, to compare with")
     parser.add_argument("--rounds", type=int, default=3,
@@ -57,10 +58,10 @@ def main(script: str, description: str, run_caudal: Callable[[], dict], tf_scrip
         return None
     print(f"OpenBLAS kernels: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset: detected)')}")
     print(f"CPU: {cpu_model()}")
-    idle = _compare(script, tf_script, tf_args, args.tf, args.rounds, "idle machine")
+    idle = _compare(script, tf_script, tf_args, args.tf, args.rounds, "idle machine", child_args)
     if args.busy:
         with competing_process():
-            _compare(script, tf_script, tf_args, args.tf, args.rounds, "one competing CPU-bound process")
+            _compare(script, tf_script, tf_args, args.tf, args.rounds, "one competing CPU-bound process", child_args)
     return idle
 
 
@@ -89,10 +90,10 @@ def competing_process() -> Iterator[None]:
 
 
 def _compare(script: str, tf_script: str, tf_args: list[str], tf_python: str | None, rounds: int,
-             condition: str) -> dict:
+             condition: str, child_args: tuple[str, ...] = ()) -> dict:
     mine_rounds, ref_rounds = [], []
     for _ in range(max(rounds, 1)):
-        mine_rounds.append(_child_result([sys.executable, os.path.abspath(script), "--child"]))
+        mine_rounds.append(_child_result([sys.executable, os.path.abspath(script), "--child", *child_args]))
         if tf_python:
             ref_rounds.append(_child_result([tf_python, "-c", tf_script, *tf_args]))
     print(f"-- {condition}")
