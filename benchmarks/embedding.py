@@ -7,7 +7,8 @@ loss with 64 sampled classes (`tf.nn.nce_loss`, which looks up its weights and b
 Momentum(0.1, 0.9)). Every lookup's gradient is an IndexedSlices, so a step updates the 128 looked-up
 rows and the sampled and true classes' rows, not the three 50,000-row tables. Each framework runs in
 fresh processes, alternately, `--rounds` times; a round's figure is the median of STEPS timed steps
-after WARMUP steps, and the median round is reported. Peak memory is the process's ru_maxrss.
+after WARMUP steps (3,000: the steady state of a training run, after fast_cpu has loaded numba's
+loops), and the median round is reported. Peak memory is the process's ru_maxrss.
 
     python benchmarks/embedding.py                       # caudal only
     python benchmarks/embedding.py --tf /path/to/python  # and TensorFlow, same model
@@ -25,8 +26,8 @@ import sys
 import _fresh_rounds
 
 BATCH = 128
-WARMUP = 5
-STEPS = 50
+WARMUP = 3000  # the steady state: by then fast_cpu has loaded numba's loops (rent or buy, loops.LOAD_SECONDS)
+STEPS = 200
 VOCABULARY = 50_000
 
 # The model, written once for both frameworks (`tf` is caudal or tensorflow.compat.v1).

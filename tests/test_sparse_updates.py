@@ -15,6 +15,7 @@ import json
 import pathlib
 import warnings
 import weakref
+from typing import Any
 
 import numpy as np
 import pytest
@@ -450,3 +451,38 @@ def test_a_value_read_before_the_update_keeps_its_values() -> None:
             sess.run(tf.scatter_add(var, [1], [[0.0, 0.0]]))
             np.testing.assert_array_equal(sess.run(later), np.zeros((3, 2)))
             np.testing.assert_array_equal(sess.run(var), [[1, 1], [0, 0], [0, 0]])
+
+
+# ------------------------------------------------------------------------ fast_cpu's row loop
+@pytest.mark.skipif(not fast_cpu.installed(), reason="the fast extra is not installed")
+@pytest.mark.parametrize("ids_dtype", [np.int32, np.int64])
+def test_rows_added_on_numba_are_numpys_to_the_bit(ids_dtype: Any) -> None:
+    """ScatterAdd, ScatterSub and UnsortedSegmentSum on fast_cpu (numba loaded) against the numpy backend,
+    with repeated ids, an id out of range (UnsortedSegmentSum drops it) and a float64 table (NumPy's)."""
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops
+
+    loops._kernels()
+    rng = np.random.default_rng(3)
+    rows = (rng.standard_normal((40, 5)) * rng.choice([1e-4, 1.0, 1e4], (40, 5))).astype(np.float32)
+    ids = np.minimum(rng.zipf(1.5, 40), 12).astype(ids_dtype) - 1
+    segment_ids = ids.copy()
+    segment_ids[3] = 99
+    got = {}
+    for backend in ("numpy", "fast_cpu"):
+        with tf.Graph().as_default():
+            table = tf.Variable(rng.standard_normal((12, 5)).astype(np.float32) if backend == "numpy"
+                                else got["numpy"][0], name="table")
+            wide = tf.Variable(np.ones((12, 5)), name="wide")  # float64: NumPy's scatter
+            add = tf.scatter_add(table, ids, rows)
+            with tf.control_dependencies([add]):
+                sub = tf.scatter_sub(table, ids[::-1], rows * 3)
+            sums = tf.unsorted_segment_sum(rows, segment_ids, 12)
+            wide_sub = tf.scatter_sub(wide, ids, rows.astype(np.float64))
+            with session_on(backend) as sess:
+                sess.run(tf.global_variables_initializer())
+                start = sess.run(table)
+                got[backend] = (start, sess.run(sub), sess.run(sums), sess.run(wide_sub))
+    for a, b in zip(got["numpy"][1:], got["fast_cpu"][1:], strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))

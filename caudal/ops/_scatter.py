@@ -70,7 +70,6 @@ def rows_to_change(ctx: Any, name: str, rows: np.ndarray) -> np.ndarray:
     array = writable(name) if writable is not None else None
     if array is None:
         return np.array(ctx.read(name), copy=True)
-    touched = np.unique(rows)
-    old = array[touched]
-    ctx.on_rollback(lambda: array.__setitem__(touched, old))
+    old = array[rows]  # (a repeated row is saved, and put back, more than once: with the same values)
+    ctx.on_rollback(lambda: array.__setitem__(rows, old))
     return array

@@ -21,7 +21,7 @@ from caudal.ops import _rules
 from caudal.ops._scatter import rows_to_change, scatter_add_rows
 from caudal.ops.variable_ops import bind_variable
 
-__all__ = ["scatter_add", "scatter_sub"]
+__all__ = ["scatter_add", "scatter_sub", "checked_rows"]
 
 
 def _merge_dims(expected: TensorShape, updates: TensorShape) -> None:
@@ -55,7 +55,7 @@ def _scatter_infer(ctx: InferContext) -> list:
     return [(ref.dtype, ref_shape)]
 
 
-def _rows_to_add(xp: Any, current: Any, indices: Any, updates: Any, op: Any) -> tuple[Any, Any]:
+def checked_rows(xp: Any, current: Any, indices: Any, updates: Any, op: Any) -> tuple[Any, Any]:
     """The flat indices (m,) after TF's range check, and updates as (m, ...) rows."""
     rows = current.shape[0]
     flat = xp.reshape(indices, (-1,))
@@ -74,7 +74,7 @@ def _scatter_kernel(sign: int) -> Any:
     def kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
         xp = ctx.xp
         current = ctx.read(var)
-        flat, rows = _rows_to_add(xp, current, indices, updates, op)
+        flat, rows = checked_rows(xp, current, indices, updates, op)
         total = scatter_add_rows(xp, rows, flat, current.shape[0])
         updated = current + total if sign > 0 else current - total
         ctx.write(var, updated)
@@ -89,7 +89,7 @@ def _scatter_numpy(sign: int) -> Any:
     at = np.add.at if sign > 0 else np.subtract.at
 
     def kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
-        flat, rows = _rows_to_add(np, ctx.read(var), indices, updates, op)
+        flat, rows = checked_rows(np, ctx.read(var), indices, updates, op)
         updated = rows_to_change(ctx, var, flat)
         at(updated, flat, rows)
         ctx.write(var, updated)

@@ -4,7 +4,7 @@ The `caudal[fast]` extra installs oneDNN (`onednn-cpu-gomp`, called through
 `ctypes`: convolutions, pooling and their gradients, and MatMul on its
 sgemm) and numba (multi-threaded loops for the other memory-bound passes:
 ReluGrad, bias, the optimizers' in-place updates; pooling where oneDNN is
-missing). When either is installed, `fast_cpu` is the
+missing; the row scatters of sparse updates, `scatters`). When either is installed, `fast_cpu` is the
 default backend (`$CAUDAL_BACKEND` or `ConfigProto.experimental.executor_type`
 still choose another); the NumPy backend stays the reference the tests
 compare it with.

@@ -490,3 +490,18 @@ def pcg64_uniform_f32(out, hi, lo, inc_hi, inc_lo, has_uint32, uinteger, chunks)
         has_uint32 = 1
         uinteger = v >> np.uint64(32)
     return hi, lo, has_uint32, uinteger
+
+
+# ----------------------------------------------------------------- rows added at indices
+@njit(cache=True, error_model="numpy")
+def add_rows_at(target, ids, rows, scale):
+    """target[ids[i]] += scale * rows[i] for each i in turn (ids outside [0, rows of target) skipped):
+    one thread, in order, so repeated ids add up as NumPy's `np.add.at` / `np.subtract.at` do
+    (scale -1: x + (-1 * r) is x - r to the bit)."""
+    n = target.shape[0]
+    for i in range(ids.size):
+        r = ids[i]
+        if r >= 0 and r < n:
+            for j in range(rows.shape[1]):
+                target[r, j] += scale * rows[i, j]
+    return target

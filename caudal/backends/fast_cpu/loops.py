@@ -46,14 +46,15 @@ from typing import Any
 
 import numpy as np
 
-from caudal.backends.fast_cpu import onednn_lib
+from caudal.backends.fast_cpu import onednn_lib, scatters
 from caudal.framework import threads as thread_policy
 from caudal.framework.registry import get_op_def
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, spatial
 from caudal.ops.nn_ops import dropout_of_kernels
 
-__all__ = ["VARIANTS", "prepare", "compile_all", "loaded", "max_pool_grad_from_workspace",
+__all__ = ["VARIANTS", "prepare", "compile_all", "loaded", "max_pool_grad_from_workspace", "add_rows_at",
+           "numpy_scatter",
            "set_num_threads", "cache_dir", "MIN_ELEMENTWISE_SIZE",
            "MIN_UPDATE_SIZE", "LOAD_SECONDS", "THREADING_LAYERS"]
 
@@ -277,6 +278,8 @@ def compile_all() -> float:
         k.momentum_update(flat, flat, one, flat, one, one, False)
         k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False)
         k.rms_prop_update(flat, flat, flat, one, one, one, one, flat)
+        k.add_rows_at(matrix.copy(), np.zeros(1, np.int32), matrix, one)
+        k.add_rows_at(matrix.copy(), np.zeros(1, np.int64), matrix, one)
     return time.perf_counter() - start
 
 
@@ -438,6 +441,32 @@ def _numpy_pass_over(size: int, kernel: Callable, *args: Any, **kwargs: Any) -> 
     """`_numpy_pass` of a pass over `size` float32 values (0: one a loop would not run)."""
     global _numpy_seconds
     if _kernel_module is not None or size < MIN_ELEMENTWISE_SIZE:
+        return kernel(*args, **kwargs)
+    start = time.perf_counter()
+    try:
+        return kernel(*args, **kwargs)
+    finally:
+        _numpy_seconds += time.perf_counter() - start
+
+
+def add_rows_at(target: np.ndarray, ids: np.ndarray, rows: np.ndarray, scale: float) -> bool:
+    """target[ids[i]] += scale * rows[i] in turn (`_loop_kernels.add_rows_at`; float32 2-D arrays in C
+    order) when numba is loaded or NumPy's scatters have taken as long as loading it; False (nothing
+    done) otherwise, or where numba is unavailable."""
+    if _unavailable or not thread_policy.openmp_usable() or not _loaded_or_worth(0):
+        return False
+    try:
+        _run_on(1, _kernels().add_rows_at, target, ids, rows, np.float32(scale))
+    except KernelsUnavailable:
+        return False
+    return True
+
+
+def numpy_scatter(kernel: Callable, *args: Any, **kwargs: Any) -> Any:
+    """`kernel(*args, **kwargs)`, a NumPy scatter (`np.add.at`) that `add_rows_at` replaces once numba is
+    loaded; its time counts towards `LOAD_SECONDS` whatever its size (`.at` costs ~5 ns a value)."""
+    global _numpy_seconds
+    if _kernel_module is not None:
         return kernel(*args, **kwargs)
     start = time.perf_counter()
     try:
@@ -773,6 +802,7 @@ VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type
     ("_Dropout", _dropout, _THREE_OPS_DROPOUT),
 )}
 VARIANTS.update({u.op_type: _guarded(u.apply, u.numpy_kernel) for u in _UPDATES})
+VARIANTS.update(scatters.variants(add_rows_at, numpy_scatter))
 # Kernels a plan runs where it may overwrite the first input (OpDef.inplace_variants).
 INPLACE_VARIANTS: dict[str, Callable] = {"ReluGrad": _guarded(_relu_grad_inplace, _NUMPY_RELU_GRAD_INPLACE)}
 # Kernels a plan runs for a run of nodes of one op (OpDef.group_variants).
