@@ -23,6 +23,7 @@ hyperparameters.
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any
 
 import numpy as np
@@ -111,19 +112,21 @@ class _Rows:
         self.written.append((name, value))
 
 
-def _rounds(indices: np.ndarray) -> list[np.ndarray]:
+def _rounds(indices: np.ndarray) -> list[np.ndarray | None]:
     """Positions of `indices` in rounds that each name a row at most once: the k-th time a row is named
-    goes to round k, so rounds taken in turn update every row in the order of its indices."""
+    goes to round k, so rounds taken in turn update every row in the order of its indices. Distinct
+    indices (what the optimizers give) are one round, None: all of them."""
     if indices.size == 0:
         return []
     order = np.argsort(indices, kind="stable")
     ranked = indices[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    occurrence = np.arange(indices.size) - np.repeat(starts, np.diff(np.r_[starts, indices.size]))
+    repeats = ranked[1:] == ranked[:-1]
+    if not repeats.any():
+        return [None]
+    starts = np.flatnonzero(np.concatenate(([True], ~repeats)))
+    occurrence = np.arange(indices.size) - np.repeat(starts, np.diff(np.append(starts, indices.size)))
     rounds = np.empty(indices.size, np.int64)
     rounds[order] = occurrence
-    if not rounds.any():
-        return [np.arange(indices.size)]
     return [np.flatnonzero(rounds == k) for k in range(int(rounds.max()) + 1)]
 
 
@@ -165,9 +168,9 @@ class _SparseKernel:
         else:
             current = {name: ctx.read(name) for name in names}
         for positions in _rounds(flat):
-            rows = flat[positions]
+            rows = flat if positions is None else flat[positions]
             view = _Rows(_Values(xp, current), rows)
-            dense_inputs[grad_at] = xp.take(grad, positions, axis=0) if positions.size != flat.size else grad
+            dense_inputs[grad_at] = grad if positions is None else xp.take(grad, positions, axis=0)
             self.dense_kernel(view, *dense_inputs, var=var, op=op, **kwargs)
             for name, new_rows in view.written:
                 if self.on_numpy:
@@ -182,27 +185,28 @@ class _SparseKernel:
                grad: Any) -> np.ndarray:
         """The indices as a NumPy vector, after TF's checks of the inputs (InvalidArgumentError)."""
         for i in self.scalars:
-            shape = tuple(np.shape(inputs[i]))
+            shape = tuple(getattr(inputs[i], "shape", ()))
             if shape:
                 raise InvalidArgumentError(None, op, f"{self.names[i]} is not a scalar : {_shape_text(list(shape))}")
-        if np.ndim(value) < 1:
+        var_shape = tuple(value.shape)
+        if not var_shape:
             raise InvalidArgumentError(None, op, "var must be at least 1 dimensional")
         for index, slot in enumerate(slot_values, 1):
-            if slot.shape != value.shape:
-                raise _not_same_shape(op, index, value.shape, slot.shape)
-        if np.ndim(indices) != 1:
+            if tuple(slot.shape) != var_shape:
+                raise _not_same_shape(op, index, var_shape, tuple(slot.shape))
+        if len(getattr(indices, "shape", ())) != 1:
             raise InvalidArgumentError(None, op, "indices must be one-dimensional")
         flat = np.asarray(indices).astype(np.int64, copy=False)
-        if np.ndim(grad) < 1 or np.shape(grad)[0] != flat.size:
+        grad_shape = tuple(getattr(grad, "shape", ()))
+        if not grad_shape or grad_shape[0] != flat.size:
             raise InvalidArgumentError(None, op, "grad must be the same size as indices in the first dimension.")
-        for d in range(1, value.ndim):
-            if d >= np.ndim(grad) or np.shape(grad)[d] != value.shape[d]:
+        for d in range(1, len(var_shape)):
+            if d >= len(grad_shape) or grad_shape[d] != var_shape[d]:
                 raise InvalidArgumentError(None, op, f"var and grad must match in dimension {d}")
-        if int(np.prod(np.shape(grad))) != flat.size * int(np.prod(value.shape[1:])):
-            raise InvalidArgumentError(None, op, f"var and grad must match in dimension {value.ndim}")
-        outside = np.flatnonzero((flat < 0) | (flat >= value.shape[0]))
-        if outside.size:
-            i = int(outside[0])
+        if math.prod(grad_shape) != flat.size * math.prod(var_shape[1:]):
+            raise InvalidArgumentError(None, op, f"var and grad must match in dimension {len(var_shape)}")
+        if flat.size and (flat.min() < 0 or flat.max() >= var_shape[0]):
+            i = int(np.flatnonzero((flat < 0) | (flat >= var_shape[0]))[0])
             raise InvalidArgumentError(None, op, f"Index {int(flat[i])} at offset {i} in indices is out of range")
         return flat
 
