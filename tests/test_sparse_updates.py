@@ -486,3 +486,24 @@ def test_rows_added_on_numba_are_numpys_to_the_bit(ids_dtype: Any) -> None:
     for a, b in zip(got["numpy"][1:], got["fast_cpu"][1:], strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
+def test_gradient_helpers_of_contrib_scale_and_summarise_the_rows() -> None:
+    """optimize_loss's and slim's gradient multipliers scale an IndexedSlices' rows and keep it sparse, as TF."""
+    from caudal.contrib import layers, slim
+
+    with tf.Graph().as_default():
+        emb = tf.Variable(np.ones((5, 2), np.float32), name="emb")
+        ids = tf.placeholder(tf.int32, [None])
+        loss = tf.reduce_sum(tf.square(tf.gather(emb, ids)))
+        grads = tf.train.GradientDescentOptimizer(0.1).compute_gradients(loss)
+        scaled = slim.learning.multiply_gradients(grads, {emb: 3.0})
+        assert isinstance(scaled[0][0], tf.IndexedSlices)
+        assert len(slim.learning.add_gradients_summaries(scaled)) == 2
+        train = layers.optimize_loss(loss, tf.train.get_or_create_global_step(), 0.1, "SGD",
+                                     gradient_multipliers={emb: 2.0}, summaries=["gradients", "gradient_norm"])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_allclose(sess.run(scaled[0][0], {ids: [1]}).values, [[6.0, 6.0]])
+            sess.run(train, {ids: [1, 1]})  # row 1: 1 - 0.1 * 2 * (2 + 2)
+            np.testing.assert_allclose(sess.run(emb), [[1, 1], [0.2, 0.2], [1, 1], [1, 1], [1, 1]], rtol=1e-6)

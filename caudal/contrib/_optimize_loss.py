@@ -17,6 +17,7 @@ from typing import Any
 from caudal.contrib._variables import assert_global_step, assert_scalar
 from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import GraphKeys, get_default_graph
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.tensor import Tensor
 
 __all__ = ["optimize_loss", "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "summarize_activation",
@@ -63,7 +64,11 @@ def _multiply_gradients(grads_and_vars: list, gradient_multipliers: dict) -> lis
     for gradient, variable in grads_and_vars:
         if gradient is not None and (variable in gradient_multipliers or variable.name in gradient_multipliers):
             key = variable if variable in gradient_multipliers else variable.name
-            gradient = gradient * cast(gradient_multipliers[key], gradient.dtype.base_dtype)
+            multiplier = cast(gradient_multipliers[key], gradient.dtype.base_dtype)
+            if isinstance(gradient, IndexedSlices):  # the rows scaled, as TF does
+                gradient = IndexedSlices(gradient.values * multiplier, gradient.indices, gradient.dense_shape)
+            else:
+                gradient = gradient * multiplier
         multiplied.append((gradient, variable))
     return multiplied
 
@@ -190,7 +195,7 @@ def optimize_loss(loss: Any, global_step: Any, learning_rate: Any, optimizer: An
         if "loss" in summaries:
             summary.scalar("loss", loss)
         for gradient, variable in gradients:
-            values = gradient
+            values = gradient.values if isinstance(gradient, IndexedSlices) else gradient  # rows, as TF
             if values is not None:
                 var_name = variable.name.replace(":", "_")
                 if "gradients" in summaries:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from caudal.framework.graph import GraphKeys, get_default_graph
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.tensor import Tensor
 
 __all__ = ["create_train_op", "clip_gradient_norms", "multiply_gradients", "add_gradients_summaries"]
@@ -47,7 +48,10 @@ def multiply_gradients(grads_and_vars: list, gradient_multipliers: dict) -> list
             multiplier = gradient_multipliers[key]
             if not isinstance(multiplier, Tensor):
                 multiplier = constant(multiplier, dtype=grad.dtype.base_dtype)
-            grad = grad * multiplier
+            if isinstance(grad, IndexedSlices):  # the rows scaled, as TF does
+                grad = IndexedSlices(grad.values * multiplier, grad.indices, grad.dense_shape)
+            else:
+                grad = grad * multiplier
         multiplied.append((grad, var))
     return multiplied
 
@@ -66,8 +70,9 @@ def _gradient_summaries(grads_and_vars: list, separator: str) -> list[Tensor]:
         if grad is None:
             _LOG.info("Var %s has no gradient", var.op.name)
             continue
-        summaries.append(summary.histogram(f"{var.op.name}{separator}gradient", grad))
-        summaries.append(summary.scalar(f"{var.op.name}{separator}gradient_norm", global_norm([grad])))
+        values = grad.values if isinstance(grad, IndexedSlices) else grad  # an IndexedSlices' rows, as TF
+        summaries.append(summary.histogram(f"{var.op.name}{separator}gradient", values))
+        summaries.append(summary.scalar(f"{var.op.name}{separator}gradient_norm", global_norm([values])))
     return summaries
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from caudal.framework.convert import convert_to_tensor
 from caudal.framework.graph import GraphKeys, Operation, get_default_graph
+from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.tensor import Tensor
 from caudal.train.optimizer import Optimizer
 from caudal.train.session_run_hook import SessionRunHook
@@ -123,6 +125,8 @@ class SyncReplicasOptimizer(Optimizer):
                     if grad is None:
                         aggregated_grads.append(None)
                         continue
+                    if isinstance(grad, IndexedSlices):  # accumulated dense (TF: a sparse accumulator)
+                        grad = convert_to_tensor(grad)
                     if not isinstance(grad, Tensor):
                         raise ValueError("Unknown grad type!")
                     accumulator = ConditionalAccumulator(grad.dtype, shape=var.get_shape(),
