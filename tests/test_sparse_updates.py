@@ -507,3 +507,50 @@ def test_gradient_helpers_of_contrib_scale_and_summarise_the_rows() -> None:
             np.testing.assert_allclose(sess.run(scaled[0][0], {ids: [1]}).values, [[6.0, 6.0]])
             sess.run(train, {ids: [1, 1]})  # row 1: 1 - 0.1 * 2 * (2 + 2)
             np.testing.assert_allclose(sess.run(emb), [[1, 1], [0.2, 0.2], [1, 1], [1, 1], [1, 1]], rtol=1e-6)
+
+
+# ------------------------------------------------------------------------ partitioned tables
+def partitions() -> list[np.ndarray]:
+    """The partitions of make_sparse_update_fixtures.py: 7 rows split 3, 2, 2."""
+    table = np.random.RandomState(5).uniform(-1, 1, (7, 2)).astype(np.float32)
+    return [table[:3], table[3:5], table[5:]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", sorted(FIXTURE["partitioned"]))
+def test_lookup_across_partitions_as_tensorflow(case: str, backend: str) -> None:
+    """Each partition's gradient is an IndexedSlices of its own rows, so Momentum moves only rows looked up."""
+    strategy, norm = case.split("_")
+    expected = FIXTURE["partitioned"][case]
+    with tf.Graph().as_default():
+        parts = [tf.Variable(p, name=f"part_{i}") for i, p in enumerate(partitions())]
+        ids = tf.placeholder(tf.int32, [None], name="ids")
+        rows = tf.nn.embedding_lookup(parts, ids, partition_strategy=strategy,
+                                      max_norm=None if norm == "None" else float(norm))
+        loss = tf.reduce_sum(rows * np.array([1.0, -3.0], np.float32))
+        grads = tf.gradients(loss, parts)
+        assert all(isinstance(g, tf.IndexedSlices) for g in grads)
+        train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss)
+        with session_on(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_allclose(sess.run(rows, {ids: [6, 0, 3]}), expected["looked_up"], rtol=1e-6)
+            for step, (step_ids, want) in enumerate(zip(FIXTURE["partition_steps"], expected["tables"], strict=True)):
+                sess.run(train, {ids: step_ids})
+                for p, w in zip(parts, want, strict=True):
+                    np.testing.assert_allclose(sess.run(p), w, rtol=1e-5, atol=1e-6, err_msg=f"step {step}")
+
+
+@pytest.mark.skipif(not fast_cpu.installed(), reason="the fast extra is not installed")
+def test_no_rows_to_add_on_numba() -> None:
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops
+
+    loops._kernels()
+    with tf.Graph().as_default():
+        var = tf.Variable(np.ones((3, 2), np.float32))
+        nothing = tf.scatter_add(var, np.zeros(0, np.int32), np.zeros((0, 2), np.float32))
+        sums = tf.unsorted_segment_sum(np.zeros((0, 2), np.float32), np.zeros(0, np.int32), 3)
+        with session_on("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run(nothing), np.ones((3, 2)))
+            np.testing.assert_array_equal(sess.run(sums), np.zeros((3, 2)))

@@ -397,12 +397,11 @@ def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", nam
                      validate_indices: bool = True, max_norm: Any = None) -> Tensor:
     """Rows of `params` at `ids`. `params` may be a list of partitions of one table, split by
     `partition_strategy` "mod" (id i lives in partition i % n at row i // n) or "div"
-    (contiguous blocks), as in TF. caudal gathers from the partitions joined in id order
-    rather than with DynamicPartition/DynamicStitch; the values and gradients are the same."""
-    from caudal.ops.array_ops import concat, shape, stack
+    (contiguous blocks, the first `rows % n` partitions one row longer), looked up as TF does: the
+    ids split by partition (DynamicPartition), one gather per partition (so each partition's
+    gradient is an IndexedSlices of its own rows), the rows put back in id order (DynamicStitch)."""
     from caudal.ops.control_ops import identity
     from caudal.ops.gather_ops import gather
-    from caudal.ops.math_ops import add, floordiv, floormod
 
     if partition_strategy not in ("mod", "div"):
         raise ValueError(f"Unrecognized partition strategy: {partition_strategy}. Must be one of `mod` or `div`.")
@@ -418,23 +417,53 @@ def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", nam
         dtypes = {p.dtype.base_dtype for p in partitions}
         if len(dtypes) > 1:
             raise ValueError(f"All partitions of params must have the same dtype, got {sorted(d.name for d in dtypes)}")
-        table = concat(partitions, 0)
-        if partition_strategy == "div":
-            index = ids
+        return _partitioned_lookup(partitions, ids, partition_strategy, max_norm, scope)
+
+
+def _partitioned_lookup(partitions: list[Tensor], ids: Tensor, strategy: str, max_norm: Any, scope: str) -> Tensor:
+    """TF's lookup in a table split into `partitions` (see `embedding_lookup`)."""
+    from caudal.ops.array_ops import concat, reshape, shape, size, stack
+    from caudal.ops.array_ops import range as range_
+    from caudal.ops.comparison_ops import less, where
+    from caudal.ops.gather_ops import gather
+    from caudal.ops.index_ops import dynamic_partition, dynamic_stitch
+    from caudal.ops.math_ops import cast, floordiv, floormod, maximum, subtract
+    from caudal.ops.reduction_ops import reduce_sum
+
+    n = len(partitions)
+    flat_ids = reshape(ids, [-1])
+    original_indices = range_(size(flat_ids))
+    if strategy == "mod":
+        assignments, new_ids = floormod(flat_ids, n), floordiv(flat_ids, n)
+    else:
+        rows = [p.shape[0].value if p.shape.ndims else None for p in partitions]
+        if None not in rows:
+            total = convert_to_tensor(sum(rows), dtype=flat_ids.dtype.base_dtype)
         else:
-            n = len(partitions)
-            sizes = [p.shape[0].value if p.shape.ndims else None for p in partitions]
-            if None not in sizes:
-                offsets = convert_to_tensor(np.cumsum([0] + sizes[:-1]).astype(np.int64),
-                                            dtype=ids.dtype.base_dtype, name="offsets")
-            else:
-                firsts = [shape(p, out_type=ids.dtype.base_dtype)[0] for p in partitions]
-                running = [convert_to_tensor(0, dtype=ids.dtype.base_dtype)]
-                for size in firsts[:-1]:
-                    running.append(add(running[-1], size))
-                offsets = stack(running, name="offsets")
-            index = add(gather(offsets, floormod(ids, n)), floordiv(ids, n))
-        return identity(_clip_rows(gather(table, index), ids, max_norm))
+            total = reduce_sum(cast(stack([shape(p)[0] for p in partitions]), flat_ids.dtype.base_dtype))
+        per_partition, extras = floordiv(total, n), floormod(total, n)
+        assignments = maximum(floordiv(flat_ids, per_partition + 1),
+                              floordiv(subtract(flat_ids, extras), per_partition))
+        new_ids = where(less(assignments, extras), floormod(flat_ids, per_partition + 1),
+                        floormod(subtract(flat_ids, extras), per_partition))
+    assignments = cast(assignments, dtypes_lib.int32)
+    gather_ids = dynamic_partition(new_ids, assignments, n)
+    positions = dynamic_partition(original_indices, assignments, n)
+    found = [_clip_rows(gather(p, pids), pids, max_norm) for p, pids in zip(partitions, gather_ids, strict=True)]
+    stitched = dynamic_stitch(positions, found, name=scope)
+    element_shape = partitions[0].shape[1:]
+    if max_norm is None:
+        for p in partitions[1:]:
+            element_shape = element_shape.merge_with(p.shape[1:])
+    else:
+        element_shape = stitched.shape[1:]
+    if element_shape.is_fully_defined():
+        element_dims = convert_to_tensor(element_shape.as_list(), dtype=dtypes_lib.int32)
+    else:
+        element_dims = (shape(partitions[0]) if max_norm is None else shape(stitched))[1:]
+    result = reshape(stitched, concat([shape(ids), element_dims], 0))
+    result.set_shape(ids.shape.concatenate(element_shape))
+    return result
 
 
 # ----------------------------------------------------------------- InTopKV2

@@ -11,6 +11,7 @@ their time counting towards loading it.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,8 +40,9 @@ def _scatter(op_type: str, sign: float, add_rows_at: Callable, numpy_scatter: Ca
         flat, rows = checked_rows(np, current, indices, updates, op)
         del current  # (a reference held here would make the variable look shared to `rows_to_change`)
         target = rows_to_change(ctx, var, flat)
-        matrix = target.reshape(target.shape[0], -1) if target.flags.c_contiguous else None
-        if matrix is None or not add_rows_at(matrix, flat, np.ascontiguousarray(rows.reshape(flat.size, -1)),
+        width = math.prod(target.shape[1:])
+        matrix = target.reshape(target.shape[0], width) if target.flags.c_contiguous else None
+        if matrix is None or not add_rows_at(matrix, flat, np.ascontiguousarray(rows.reshape(flat.size, width)),
                                              sign):
             numpy_scatter(at, target, flat, rows)
         ctx.write(var, target)
@@ -58,8 +60,9 @@ def _unsorted_segment_sum(add_rows_at: Callable, numpy_scatter: Callable) -> Cal
         if type(data) is not np.ndarray or data.dtype != _F32 or n < 0 or segment_ids.ndim == 0:
             return numpy_scatter(numpy_kernel, xp, data, segment_ids, num_segments)
         ids = segment_ids.reshape(-1)
-        rows = np.ascontiguousarray(data.reshape((ids.size, -1)))
-        out = np.zeros((n, rows.shape[1]), _F32)
+        width = math.prod(data.shape[segment_ids.ndim:])
+        rows = np.ascontiguousarray(data.reshape((ids.size, width)))
+        out = np.zeros((n, width), _F32)
         if not add_rows_at(out, ids, rows, 1.0):
             return numpy_scatter(numpy_kernel, xp, data, segment_ids, num_segments)
         return out.reshape((n,) + data.shape[segment_ids.ndim:])
