@@ -412,6 +412,7 @@ _LAZY_NAMES.update({"OpError": ("caudal.errors", "OpError"), "get_logger": ("cau
                     "confusion_matrix": ("caudal.ops.confusion_matrix", "confusion_matrix"),
                     "scatter_add": ("caudal.ops.state_ops", "scatter_add"),
                     "scatter_sub": ("caudal.ops.state_ops", "scatter_sub"),
+                    "scatter_update": ("caudal.ops.state_ops", "scatter_update"),
                     "serialize_tensor": ("caudal.ops.decode_ops", "serialize_tensor"),
                     "parse_tensor": ("caudal.ops.decode_ops", "parse_tensor")})
 

@@ -554,3 +554,41 @@ def test_no_rows_to_add_on_numba() -> None:
             sess.run(tf.global_variables_initializer())
             np.testing.assert_array_equal(sess.run(nothing), np.ones((3, 2)))
             np.testing.assert_array_equal(sess.run(sums), np.zeros((3, 2)))
+
+
+# ------------------------------------------------------------------------ tf.keras Embedding
+KERAS_FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "keras_embedding_updates.json").read_text())
+
+
+@pytest.mark.parametrize("setting", sorted(KERAS_FIXTURE["settings"]))
+def test_keras_embedding_updates_as_tf_keras(setting: str) -> None:
+    """SGD (with momentum), RMSprop with momentum and Adadelta update only the rows a batch looked up,
+    the others as their dense update (every row's moments decay), as TF-Keras's graph-mode optimizers."""
+    keras = tf.keras
+    cls, kwargs = KERAS_FIXTURE["settings"][setting]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        keras.backend.set_session(sess)
+        table = np.random.RandomState(3).uniform(-1, 1, (6, 3)).astype(np.float32)
+        model = keras.Sequential([
+            keras.layers.Embedding(6, 3, input_length=2, embeddings_initializer=keras.initializers.Constant(table)),
+            keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer="ones", use_bias=False)])
+        model.compile(optimizer=getattr(keras.optimizers, cls)(**kwargs), loss="mse")
+        for step, ((x, y), want) in enumerate(zip(KERAS_FIXTURE["steps"], KERAS_FIXTURE["tables"][setting],
+                                                  strict=True)):
+            model.train_on_batch(np.array(x, np.int32), np.array(y, np.float32))
+            np.testing.assert_allclose(model.layers[0].get_weights()[0], want, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scatter_update_replaces_rows(backend: str) -> None:
+    with tf.Graph().as_default():
+        var = tf.Variable(np.zeros((4, 2), np.float32))
+        out = tf.scatter_update(var, [1, 3], [[1.0, 2.0], [3.0, 4.0]])
+        assert out.op.type == "ScatterUpdate" and out.op.get_attr("use_locking") is True
+        with session_on(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run(out), [[0, 0], [1, 2], [0, 0], [3, 4]])
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 4 is not in \[0, 4\)"):
+                sess.run(tf.scatter_update(var, [4], [[9.0, 9.0]]))
+            np.testing.assert_array_equal(sess.run(var), [[0, 0], [1, 2], [0, 0], [3, 4]])

@@ -13,11 +13,12 @@ In TF-Keras 2.x graph mode only these optimizers work (the newer ones raise on `
   Adagrad: accum (initially 0.1) += g^2, var -= lr g / (sqrt(accum) + epsilon).
 - `get('adam')`, ... give the defaults; a `tf.train` optimizer is wrapped in `TFOptimizer`.
 
-An Embedding layer's gradient (an IndexedSlices) is applied as its dense tensor: every row of the
-table is updated, where TF-Keras applies its sparse kernels to the looked-up rows only. For Adam,
-Adagrad and plain SGD the values agree; for SGD with momentum and RMSprop, rows a batch did not look
-up still move here by their momentum or decayed accumulator. (`TFOptimizer` passes the gradient to
-its `tf.train` optimizer, which updates the rows as TF1 does.)
+An Embedding layer's gradient (an IndexedSlices) updates only the looked-up rows where TF-Keras's
+sparse update leaves the others alone: SGD (a scatter; with momentum, the rows of the slot too),
+RMSprop with momentum and Adadelta (TF's SparseApply ops). Adam, Adagrad and RMSprop without momentum
+apply it as its dense tensor, which gives the sparse update's values (every row's moments decay in
+TF-Keras's sparse Adam too); Adamax and Nadam do as well, where TF-Keras's sparse Adamax would leave
+other rows' second moment alone. (`TFOptimizer` passes the gradient to its `tf.train` optimizer.)
 """
 from __future__ import annotations
 
@@ -39,10 +40,14 @@ def _dense(grad: Any) -> Any:
     return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
 
 
-def _fused(op_type: str, var: Any, slots: list[Any], inputs: list[Any], **attrs: Any) -> Any:
+def _fused(op_type: str, var: Any, slots: list[Any], inputs: list[Any], indices: Any = None, **attrs: Any) -> Any:
+    """TF's update op `op_type`(var, *slots, *inputs); a SparseApply op's `indices` go last."""
     dtype = var.dtype.base_dtype
     converted = [tf.cast(t, dtype) for t in inputs]
     attrs = {"T": dtype, "use_locking": False, **attrs}
+    if indices is not None:
+        converted.append(indices)
+        attrs["Tindices"] = indices.dtype.base_dtype
     return var.graph.create_op(op_type, [var._ref()] + [s._ref() for s in slots] + converted, attrs, op_type)
 
 
@@ -212,7 +217,6 @@ class OptimizerV2:
         return self._clip_gradients(grads)
 
     def _clip_gradients(self, grads: list[Any]) -> list[Any]:
-        grads = [_dense(g) for g in grads]
         if self.clipnorm is not None:
             grads = [tf.clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm is not None:
@@ -235,8 +239,10 @@ class OptimizerV2:
 
     def apply_gradients(self, grads_and_vars: Any, name: str | None = None, **kwargs: Any) -> Any:
         """The update ops of every (gradient, variable) pair, then `iterations += 1`. An IndexedSlices
-        gradient (an Embedding layer's) updates the whole variable, as its dense tensor."""
-        pairs = [(_dense(g), v) for g, v in grads_and_vars if g is not None]
+        gradient (an Embedding layer's) goes to `_resource_apply_sparse` with its repeated rows summed,
+        where the optimizer has one, else it updates the whole variable as its dense tensor."""
+        sparse = type(self)._resource_apply_sparse is not OptimizerV2._resource_apply_sparse
+        pairs = [(g if sparse else _dense(g), v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             raise ValueError(f"No gradients provided for any variable: {[v.name for _, v in grads_and_vars]}.")
         var_list = [v for _, v in pairs]
@@ -250,7 +256,10 @@ class OptimizerV2:
                 if dtype not in coefficients:
                     coefficients[dtype] = self._prepare_local(dtype)
                 with tf.name_scope("update_" + var.op.name):
-                    update = self._resource_apply_dense(grad, var, coefficients[dtype])
+                    if isinstance(grad, tf.IndexedSlices):
+                        update = self._resource_apply_sparse_duplicate_indices(grad, var, coefficients[dtype])
+                    else:
+                        update = self._resource_apply_dense(grad, var, coefficients[dtype])
                     if var.constraint is not None:
                         with tf.control_dependencies([update]):
                             update = tf.assign(var, var.constraint(var))
@@ -264,6 +273,16 @@ class OptimizerV2:
     def _resource_apply_dense(self, grad: Any, var: Any, coefficients: dict[str, Any]) -> Any:
         raise NotImplementedError("Must be implemented in subclasses.")
 
+    def _resource_apply_sparse_duplicate_indices(self, grad: Any, var: Any, coefficients: dict[str, Any]) -> Any:
+        """`_resource_apply_sparse` of `grad`'s rows summed per index (TF's Unique and UnsortedSegmentSum)."""
+        indices, positions = tf.unique(grad.indices)
+        values = tf.unsorted_segment_sum(grad.values, positions, tf.shape(indices)[0])
+        return self._resource_apply_sparse(values, var, indices, coefficients)
+
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, coefficients: dict[str, Any]) -> Any:
+        """The update of the rows `indices` (distinct) by `grad`; optimizers whose sparse update equals
+        their dense one on the other rows (Adam, Adagrad, RMSprop without momentum) have none."""
+        raise NotImplementedError
     # ---------------------------------------------------------------------------------- config
     def _serialize_hyperparameter(self, name: str) -> Any:
         value = self._hyper[name]
@@ -328,6 +347,21 @@ class SGD(OptimizerV2):
         if self.nesterov:
             return tf.assign_add(var, new_accum * momentum - lr * grad).op
         return tf.assign_add(var, new_accum).op
+
+    def _resource_apply_sparse_duplicate_indices(self, grad: Any, var: Any, coefficients: dict[str, Any]) -> Any:
+        if not self._momentum:  # var[indices] -= lr * rows, repeated rows adding up, as TF-Keras
+            return tf.scatter_add(var, grad.indices, -grad.values * coefficients["lr_t"]).op
+        return super()._resource_apply_sparse_duplicate_indices(grad, var, coefficients)
+
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, coefficients: dict[str, Any]) -> Any:
+        """TF-Keras's sparse momentum on the rows: accum = accum * momentum - lr * grad; var += accum."""
+        lr, momentum = coefficients["lr_t"], coefficients["momentum"]
+        accum = self.get_slot(var, "momentum")
+        new_accum = tf.gather(accum, indices) * momentum - lr * grad
+        accum_t = tf.scatter_update(accum, indices, new_accum, use_locking=False)
+        step = new_accum * momentum - lr * grad if self.nesterov else new_accum
+        with tf.control_dependencies([accum_t]):
+            return tf.scatter_add(var, indices, step).op
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -425,6 +459,22 @@ class RMSprop(OptimizerV2):
                 return _fused("ApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom],
                               [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad])
             return _fused("ApplyRMSProp", var, [rms, mom], [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad])
+        return self._without_momentum(grad, var, rms, c)
+
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
+        """With momentum, TF's SparseApply ops (only the rows move); without, the dense update (every row's
+        mean square decays, as in TF-Keras's sparse path)."""
+        rms = self.get_slot(var, "rms")
+        if not self._momentum:
+            dense = tf.convert_to_tensor(tf.IndexedSlices(grad, indices, tf.shape(var)))
+            return self._without_momentum(dense, var, rms, c)
+        mom = self.get_slot(var, "momentum")
+        hyper = [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad]
+        if self.centered:
+            return _fused("SparseApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom], hyper, indices)
+        return _fused("SparseApplyRMSProp", var, [rms, mom], hyper, indices)
+
+    def _without_momentum(self, grad: Any, var: Any, rms: Any, c: dict[str, Any]) -> Any:
         rms_t = tf.assign(rms, c["rho"] * rms + c["one_minus_rho"] * tf.square(grad))
         denominator = rms_t
         if self.centered:
@@ -488,9 +538,15 @@ class Adadelta(OptimizerV2):
             self.add_slot(var, "accum_var")
 
     def _resource_apply_dense(self, grad: Any, var: Any, c: dict[str, Any]) -> Any:
-        return _fused("ApplyAdadelta", var, [self.get_slot(var, "accum_grad"), self.get_slot(var, "accum_var")],
+        return self._apply("ApplyAdadelta", grad, var, None, c)
+
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
+        return self._apply("SparseApplyAdadelta", grad, var, indices, c)
+
+    def _apply(self, op_type: str, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
+        return _fused(op_type, var, [self.get_slot(var, "accum_grad"), self.get_slot(var, "accum_var")],
                       [c["lr_t"], self._get_hyper("rho", var.dtype.base_dtype),
-                       tf.convert_to_tensor(self.epsilon, var.dtype.base_dtype), grad])
+                       tf.convert_to_tensor(self.epsilon, var.dtype.base_dtype), grad], indices)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

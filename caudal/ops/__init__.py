@@ -48,7 +48,7 @@ register_lazily("caudal.ops.list_ops", ["EmptyTensorList", "TensorListPushBack",
                                         "TensorListLength", "TensorListStack"])
 register_lazily("caudal.ops.candidate_sampling_ops", ["LogUniformCandidateSampler", "UniformCandidateSampler",
                                                       "ComputeAccidentalHits"])
-register_lazily("caudal.ops.state_ops", ["ScatterAdd", "ScatterSub"])
+register_lazily("caudal.ops.state_ops", ["ScatterAdd", "ScatterSub", "ScatterUpdate"])
 register_lazily("caudal.ops.sparse_training_ops", [
     "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyAdadelta", "SparseApplyRMSProp",
     "SparseApplyCenteredRMSProp", "SparseApplyFtrl", "SparseApplyFtrlV2", "SparseApplyProximalGradientDescent",

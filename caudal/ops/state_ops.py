@@ -1,6 +1,7 @@
-"""`tf.scatter_add` and `tf.scatter_sub`: the ScatterAdd and ScatterSub ops, which add rows of
-`updates` into (or subtract them from) a TF1 reference variable at `indices` (repeated indices add
-up) and yield the variable's new value.
+"""`tf.scatter_add`, `tf.scatter_sub` and `tf.scatter_update`: the ScatterAdd, ScatterSub and
+ScatterUpdate ops, which add rows of `updates` into (or subtract them from, or put them in place of
+the rows of) a TF1 reference variable at `indices` (repeated indices add up; for ScatterUpdate the
+last one wins) and yield the variable's new value.
 
 As in TF, indices outside [0, rows) fail the run with InvalidArgumentError
 (`indices[1] = 5 is not in [0, 3)`), and a scalar `updates` is added at every index.
@@ -18,10 +19,10 @@ from caudal.framework.registry import NOT_DIFFERENTIABLE, register_op
 from caudal.framework.tensor import Tensor
 from caudal.framework.tensor_shape import TensorShape
 from caudal.ops import _rules
-from caudal.ops._scatter import rows_to_change, scatter_add_rows
+from caudal.ops._scatter import last_rows, rows_to_change, scatter_add_rows
 from caudal.ops.variable_ops import bind_variable
 
-__all__ = ["scatter_add", "scatter_sub", "checked_rows"]
+__all__ = ["scatter_add", "scatter_sub", "scatter_update", "checked_rows"]
 
 
 def _merge_dims(expected: TensorShape, updates: TensorShape) -> None:
@@ -104,6 +105,33 @@ for _op_type, _sign in (("ScatterAdd", 1), ("ScatterSub", -1)):
                 ref_inputs=(0,), bind=lambda op: {"var": bind_variable(op)["var"]})
 
 
+def _scatter_update_kernel(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
+    """ScatterUpdate: the rows at `indices` replaced by `updates` (of a repeated index, the last wins)."""
+    xp = ctx.xp
+    current = ctx.read(var)
+    flat, rows = checked_rows(xp, current, indices, updates, op)
+    if not flat.shape[0]:
+        return current
+    found = scatter_add_rows(xp, xp.ones((flat.shape[0],), dtype=current.dtype), flat, current.shape[0]) > 0
+    found = xp.reshape(found, (current.shape[0],) + (1,) * (current.ndim - 1))
+    updated = xp.where(found, last_rows(xp, rows, flat, current.shape[0]), current)
+    ctx.write(var, updated)
+    return updated
+
+
+def _scatter_update_numpy(ctx: Any, indices: Any, updates: Any, *, var: str, op: Any) -> Any:
+    flat, rows = checked_rows(np, ctx.read(var), indices, updates, op)
+    updated = rows_to_change(ctx, var, flat)
+    updated[flat] = rows
+    ctx.write(var, updated)
+    return updated
+
+
+register_op("ScatterUpdate", infer=_scatter_infer, kernel=_scatter_update_kernel,
+            variants={"numpy": _scatter_update_numpy}, grad=NOT_DIFFERENTIABLE, stateful=True, ref_inputs=(0,),
+            bind=lambda op: {"var": bind_variable(op)["var"]})
+
+
 def _scatter(op_type: str, ref: Any, indices: Any, updates: Any, use_locking: bool, name: str | None) -> Tensor:
     from caudal.variables import _ref_tensor
 
@@ -127,3 +155,9 @@ def scatter_sub(ref: Any, indices: Any, updates: Any, use_locking: bool = False,
     """`tf.scatter_sub`: subtracts `updates` from the rows of variable `ref` at `indices`; yields the
     new value (a reference, as in TF1)."""
     return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_update(ref: Any, indices: Any, updates: Any, use_locking: bool = True, name: str | None = None) -> Tensor:
+    """`tf.scatter_update`: replaces the rows of variable `ref` at `indices` with `updates`; yields the
+    new value (a reference, as in TF1)."""
+    return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
