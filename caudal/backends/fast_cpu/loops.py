@@ -439,9 +439,14 @@ def _numpy_pass(kernel: Callable, values: Any, *args: Any, **kwargs: Any) -> Any
 
 def _numpy_pass_over(size: int, kernel: Callable, *args: Any, **kwargs: Any) -> Any:
     """`_numpy_pass` of a pass over `size` float32 values (0: one a loop would not run)."""
-    global _numpy_seconds
     if _kernel_module is not None or size < MIN_ELEMENTWISE_SIZE:
         return kernel(*args, **kwargs)
+    return _counted(kernel, *args, **kwargs)
+
+
+def _counted(kernel: Callable, *args: Any, **kwargs: Any) -> Any:
+    """`kernel(*args, **kwargs)`, its time added to NumPy's time towards `LOAD_SECONDS`."""
+    global _numpy_seconds
     start = time.perf_counter()
     try:
         return kernel(*args, **kwargs)
@@ -465,14 +470,9 @@ def add_rows_at(target: np.ndarray, ids: np.ndarray, rows: np.ndarray, scale: fl
 def numpy_scatter(kernel: Callable, *args: Any, **kwargs: Any) -> Any:
     """`kernel(*args, **kwargs)`, a NumPy scatter (`np.add.at`) that `add_rows_at` replaces once numba is
     loaded; its time counts towards `LOAD_SECONDS` whatever its size (`.at` costs ~5 ns a value)."""
-    global _numpy_seconds
     if _kernel_module is not None:
         return kernel(*args, **kwargs)
-    start = time.perf_counter()
-    try:
-        return kernel(*args, **kwargs)
-    finally:
-        _numpy_seconds += time.perf_counter() - start
+    return _counted(kernel, *args, **kwargs)
 
 
 def _relu_grad_inplace(xp: Any, gradients: Any, features: Any) -> Any:
