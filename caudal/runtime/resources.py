@@ -80,6 +80,18 @@ class ResourceStore:
         self.resources = {}
 
 
+def _count_of_one_entry() -> int:
+    """`sys.getrefcount` of an array one dict entry alone holds, read as `RunContext.writable` reads it:
+    what the interpreter counts for the local and the call's argument varies between versions (3.14
+    borrows references it does not count), so it is measured once rather than assumed."""
+    entries = {"probe": np.empty(1)}
+    value = entries.get("probe")
+    return sys.getrefcount(value)
+
+
+_ONE_ENTRY = _count_of_one_entry()
+
+
 class RunContext:
     """What stateful kernels see during one run.
 
@@ -133,7 +145,7 @@ class RunContext:
         value = self.variables.get(name)
         if type(value) is not np.ndarray or value.base is not None or not value.flags.writeable:
             return None
-        holders = 3  # self.variables' entry, `value` here, getrefcount's argument
+        holders = _ONE_ENTRY  # self.variables' entry (with `value` here and getrefcount's argument)
         if self.store.variables is not self.variables and self.store.variables.get(name) is value:
             holders += 1
         return value if sys.getrefcount(value) == holders else None
