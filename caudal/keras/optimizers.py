@@ -15,10 +15,10 @@ In TF-Keras 2.x graph mode only these optimizers work (the newer ones raise on `
 
 An Embedding layer's gradient (an IndexedSlices) updates only the looked-up rows where TF-Keras's
 sparse update leaves the others alone: SGD (a scatter; with momentum, the rows of the slot too),
-RMSprop with momentum and Adadelta (TF's SparseApply ops). Adam, Adagrad and RMSprop without momentum
-apply it as its dense tensor, which gives the sparse update's values (every row's moments decay in
-TF-Keras's sparse Adam too); Adamax and Nadam do as well, where TF-Keras's sparse Adamax would leave
-other rows' second moment alone. (`TFOptimizer` passes the gradient to its `tf.train` optimizer.)
+RMSprop with momentum and Adadelta (TF's SparseApply ops), Adamax and Nadam (TF-Keras's gathers and
+scatters). Adam, Adagrad and RMSprop without momentum apply it as its dense tensor, which gives the
+sparse update's values (every row's moments decay in TF-Keras's sparse Adam too). (`TFOptimizer`
+passes the gradient to its `tf.train` optimizer.)
 """
 from __future__ import annotations
 
@@ -568,6 +568,17 @@ class Adamax(Adam):
         v_t = tf.assign(v, tf.maximum(c["beta_2_t"] * v, tf.abs(grad)))
         return tf.assign_sub(var, c["lr_t"] / (1 - c["beta_1_power"]) * (m_t / (v_t + c["epsilon"]))).op
 
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
+        """TF-Keras's sparse Adamax: m, v and var change at the rows only."""
+        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m_t_rows = tf.gather(m, indices) * c["beta_1_t"] + grad * (1 - c["beta_1_t"])
+        m_t = tf.scatter_update(m, indices, m_t_rows, use_locking=False)
+        v_t_rows = tf.maximum(tf.gather(v, indices) * c["beta_2_t"], tf.abs(grad))
+        v_t = tf.scatter_update(v, indices, v_t_rows, use_locking=False)
+        step = -c["lr_t"] / (1 - c["beta_1_power"]) * (m_t_rows / (v_t_rows + c["epsilon"]))
+        with tf.control_dependencies([m_t, v_t]):
+            return tf.scatter_add(var, indices, step).op
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("amsgrad")
@@ -612,6 +623,25 @@ class Nadam(Adam):
         m_t_bar = (1.0 - c["momentum_cache_t"]) * g_prime + c["momentum_cache_t_1"] * m_t_prime
         with tf.control_dependencies([c["m_cache_update"]]):
             return tf.assign_sub(var, c["lr_t"] * m_t_bar / (tf.sqrt(v_t_prime) + c["epsilon"])).op
+
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
+        """TF-Keras's sparse Nadam: every row's m and v decay, the rows add their gradient, and var changes
+        at the rows only."""
+        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        g_prime = grad / (1.0 - c["m_schedule_new"])
+        m_t = tf.assign(m, m * c["beta_1_t"])
+        with tf.control_dependencies([m_t]):
+            m_t = tf.scatter_add(m, indices, grad * (1.0 - c["beta_1_t"]))
+            m_t_rows = tf.gather(m_t, indices)
+        m_t_bar = (1.0 - c["momentum_cache_t"]) * g_prime + c["momentum_cache_t_1"] * (
+            m_t_rows / (1.0 - c["m_schedule_next"]))
+        v_t = tf.assign(v, v * c["beta_2_t"])
+        with tf.control_dependencies([v_t]):
+            v_t = tf.scatter_add(v, indices, (grad * grad) * (1.0 - c["beta_2_t"]))
+            v_t_rows = tf.gather(v_t, indices)
+        denominator = tf.sqrt(v_t_rows / (1.0 - c["beta_2_power"])) + c["epsilon"]
+        with tf.control_dependencies([c["m_cache_update"]]):
+            return tf.scatter_add(var, indices, -c["lr_t"] * m_t_bar / denominator).op
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
