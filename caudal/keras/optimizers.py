@@ -275,8 +275,9 @@ class OptimizerV2:
 
     def _resource_apply_sparse_duplicate_indices(self, grad: Any, var: Any, coefficients: dict[str, Any]) -> Any:
         """`_resource_apply_sparse` of `grad`'s rows summed per index (TF's Unique and UnsortedSegmentSum)."""
-        indices, positions = tf.unique(grad.indices)
-        values = tf.unsorted_segment_sum(grad.values, positions, tf.shape(indices)[0])
+        from caudal.train.optimizer import deduplicate_indexed_slices
+
+        values, indices = deduplicate_indexed_slices(grad.values, grad.indices)
         return self._resource_apply_sparse(values, var, indices, coefficients)
 
     def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, coefficients: dict[str, Any]) -> Any:
@@ -459,22 +460,6 @@ class RMSprop(OptimizerV2):
                 return _fused("ApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom],
                               [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad])
             return _fused("ApplyRMSProp", var, [rms, mom], [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad])
-        return self._without_momentum(grad, var, rms, c)
-
-    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
-        """With momentum, TF's SparseApply ops (only the rows move); without, the dense update (every row's
-        mean square decays, as in TF-Keras's sparse path)."""
-        rms = self.get_slot(var, "rms")
-        if not self._momentum:
-            dense = tf.convert_to_tensor(tf.IndexedSlices(grad, indices, tf.shape(var)))
-            return self._without_momentum(dense, var, rms, c)
-        mom = self.get_slot(var, "momentum")
-        hyper = [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad]
-        if self.centered:
-            return _fused("SparseApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom], hyper, indices)
-        return _fused("SparseApplyRMSProp", var, [rms, mom], hyper, indices)
-
-    def _without_momentum(self, grad: Any, var: Any, rms: Any, c: dict[str, Any]) -> Any:
         rms_t = tf.assign(rms, c["rho"] * rms + c["one_minus_rho"] * tf.square(grad))
         denominator = rms_t
         if self.centered:
@@ -482,6 +467,20 @@ class RMSprop(OptimizerV2):
             mg_t = tf.assign(mg, c["rho"] * mg + c["one_minus_rho"] * grad)
             denominator = rms_t - tf.square(mg_t)
         return tf.assign(var, var - c["lr_t"] * grad / (tf.sqrt(denominator) + c["epsilon"])).op
+
+    def _resource_apply_sparse_duplicate_indices(self, grad: Any, var: Any, c: dict[str, Any]) -> Any:
+        if not self._momentum:  # the dense update: every row's mean square decays, as in TF-Keras's sparse path
+            return self._resource_apply_dense(_dense(grad), var, c)
+        return super()._resource_apply_sparse_duplicate_indices(grad, var, c)
+
+    def _resource_apply_sparse(self, grad: Any, var: Any, indices: Any, c: dict[str, Any]) -> Any:
+        """With momentum, TF's SparseApply ops: only the rows move."""
+        rms = self.get_slot(var, "rms")
+        mom = self.get_slot(var, "momentum")
+        hyper = [c["lr_t"], c["rho"], c["momentum"], c["epsilon"], grad]
+        if self.centered:
+            return _fused("SparseApplyCenteredRMSProp", var, [self.get_slot(var, "mg"), rms, mom], hyper, indices)
+        return _fused("SparseApplyRMSProp", var, [rms, mom], hyper, indices)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -94,19 +94,19 @@ def _sparse_infer_with(n_refs: int, names: list[str]) -> Any:
 
 
 class _Rows:
-    """A run context whose variables are the rows at `indices` (distinct) of the real ones: reads take
-    those rows, writes are kept in order for the caller to put back."""
+    """A run context over the variables' values as they stand between rounds (`values`, by name): reads
+    give the rows at `indices` (distinct), writes are kept in order for the caller to put back."""
 
-    __slots__ = ("xp", "_ctx", "_indices", "written")
+    __slots__ = ("xp", "_values", "_indices", "written")
 
-    def __init__(self, ctx: Any, indices: Any):
-        self.xp = ctx.xp
-        self._ctx = ctx
+    def __init__(self, xp: Any, values: dict[str, Any], indices: Any):
+        self.xp = xp
+        self._values = values
         self._indices = indices
         self.written: list[tuple[str, Any]] = []
 
     def read(self, name: str) -> Any:
-        return self.xp.take(self._ctx.read(name), self._indices, axis=0)
+        return self.xp.take(self._values[name], self._indices, axis=0)
 
     def write(self, name: str, value: Any) -> None:
         self.written.append((name, value))
@@ -169,7 +169,7 @@ class _SparseKernel:
             current = {name: ctx.read(name) for name in names}
         for positions in _rounds(flat):
             rows = flat if positions is None else flat[positions]
-            view = _Rows(_Values(xp, current), rows)
+            view = _Rows(xp, current, rows)
             dense_inputs[grad_at] = grad if positions is None else xp.take(grad, positions, axis=0)
             self.dense_kernel(view, *dense_inputs, var=var, op=op, **kwargs)
             for name, new_rows in view.written:
@@ -209,19 +209,6 @@ class _SparseKernel:
             i = int(np.flatnonzero((flat < 0) | (flat >= var_shape[0]))[0])
             raise InvalidArgumentError(None, op, f"Index {int(flat[i])} at offset {i} in indices is out of range")
         return flat
-
-
-class _Values:
-    """The variables of one SparseApply run as they stand between its rounds (read-only)."""
-
-    __slots__ = ("xp", "_values")
-
-    def __init__(self, xp: Any, values: dict[str, Any]):
-        self.xp = xp
-        self._values = values
-
-    def read(self, name: str) -> Any:
-        return self._values[name]
 
 
 for _op_type, (_dense_type, _n_refs, _names) in SPARSE_OPS.items():

@@ -20,7 +20,7 @@ from caudal.framework.graph import GraphKeys, Operation, get_default_graph
 from caudal.framework.indexed_slices import IndexedSlices
 from caudal.framework.tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "deduplicate_indexed_slices"]
 
 
 def _var_key(var: Any) -> tuple[Any, str]:
@@ -144,7 +144,7 @@ class Optimizer:
 
     def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Any) -> Any:
         """`_apply_sparse` of `grad` with the rows of each repeated index summed into one."""
-        values, indices = _deduplicate_indexed_slices(grad.values, grad.indices)
+        values, indices = deduplicate_indexed_slices(grad.values, grad.indices)
         return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
 
     # ---------------------------------------------------------------- slots
@@ -247,7 +247,7 @@ class Optimizer:
         return var.graph.create_op(op_type, [var._ref()] + [s._ref() for s in slots] + converted, attrs, op_type)
 
 
-def _deduplicate_indexed_slices(values: Tensor, indices: Tensor) -> tuple[Tensor, Tensor]:
+def deduplicate_indexed_slices(values: Tensor, indices: Tensor) -> tuple[Tensor, Tensor]:
     """(rows summed per distinct index, the distinct indices in order of first appearance), TF's Unique
     and UnsortedSegmentSum."""
     from caudal.ops.array_ops import shape
