@@ -1,6 +1,6 @@
 """The numba loops of the fast_cpu backend (caudal.backends.fast_cpu.loops) against the NumPy
 variants they replace: pooling and its gradients, Relu/ReluGrad, BiasAdd/BiasAddGrad and the
-optimizer updates; what they route to NumPy; the cache directory and thread settings."""
+optimizer updates (`updates`); what they route to NumPy; the cache directory and thread settings."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("numba")
 
 import caudal as tf  # noqa: E402
-from caudal.backends.fast_cpu import loops  # noqa: E402
+from caudal.backends.fast_cpu import loops, updates  # noqa: E402
 from caudal.errors import InvalidArgumentError  # noqa: E402
 from caudal.framework.registry import get_op_def  # noqa: E402
 from tests.update_fixtures import VariablesContext  # noqa: E402
@@ -278,7 +278,7 @@ def test_an_update_loads_numba_only_when_it_pays_for_it(ran, monkeypatch):
     for size, loaded in ((BIG, []), (loops.MIN_UPDATE_SIZE, ["rms_prop_update"])):
         fast, _ = _optimizer_contexts(slots, (size,), np.random.default_rng(3))
         grad = np.ones(size, np.float32)
-        loops.VARIANTS["ApplyRMSProp"](fast, *inputs(grad), **attrs, var="var", slots=slots,
+        updates.VARIANTS["ApplyRMSProp"](fast, *inputs(grad), **attrs, var="var", slots=slots,
                                        op=SimpleNamespace(type="ApplyRMSProp"))
         assert ran == loaded
     assert loops._kernel_module is not None
@@ -292,25 +292,25 @@ def test_numba_loads_once_numpys_passes_have_taken_as_long_as_loading_it(ran, mo
     slots, inputs, attrs = OPTIMIZERS["ApplyAdam"]
     kwargs = dict(attrs, var="var", slots=slots, op=SimpleNamespace(type="ApplyAdam"))
     small, _ = _optimizer_contexts(slots, (300,), np.random.default_rng(4))
-    loops.VARIANTS["ApplyAdam"](small, *inputs(np.ones(300, np.float32)), **kwargs)
+    updates.VARIANTS["ApplyAdam"](small, *inputs(np.ones(300, np.float32)), **kwargs)
     assert loops._numpy_seconds == 0.0
     fast, reference = _optimizer_contexts(slots, (BIG,), np.random.default_rng(5))
     grad = np.full(BIG, 0.5, np.float32)
-    loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
+    updates.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
     assert ran == [] and 0.0 < loops._numpy_seconds < loops.LOAD_SECONDS and loops._kernel_module is None
     monkeypatch.setattr(loops, "_numpy_seconds", loops.LOAD_SECONDS)
-    loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
+    updates.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
     assert ran == ["adam_update"] and loops._kernel_module is not None
     for _ in range(2):
         _numpy("ApplyAdam")(reference, *inputs(grad), **kwargs)
     _close(fast.variables["var"], reference.variables["var"], rtol=1e-6)
     counted = loops._numpy_seconds
-    loops.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
+    updates.VARIANTS["ApplyAdam"](fast, *inputs(grad), **kwargs)
     assert loops._numpy_seconds == counted
     # Once loaded, small updates run the loop too (its call costs less than NumPy's passes).
     small_reference = _optimizer_contexts(slots, (300,), np.random.default_rng(4))[0]
     _numpy("ApplyAdam")(small_reference, *inputs(np.ones(300, np.float32)), **kwargs)
-    loops.VARIANTS["ApplyAdam"](small, *inputs(np.ones(300, np.float32)), **kwargs)
+    updates.VARIANTS["ApplyAdam"](small, *inputs(np.ones(300, np.float32)), **kwargs)
     _numpy("ApplyAdam")(small_reference, *inputs(np.ones(300, np.float32)), **kwargs)
     assert ran == ["adam_update"] * 3
     _close(small.variables["var"], small_reference.variables["var"], rtol=1e-6)
@@ -426,7 +426,7 @@ def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
         grad = rng.standard_normal(shape).astype(np.float32)
         old = dict(fast.variables)
         before = {key: value.copy() for key, value in old.items()}
-        result = loops.VARIANTS[op_type](fast, *inputs(grad), **kwargs)
+        result = updates.VARIANTS[op_type](fast, *inputs(grad), **kwargs)
         want = _numpy(op_type)(reference, *inputs(grad), **kwargs)
         assert result is fast.variables["var"]
         _close(result, want, rtol=1e-6)
@@ -449,7 +449,7 @@ def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
         scalars = [np.asarray(v, dtype) for v in (0.01, 0.9, 0.5, 1e-7)]
         grad = rng.standard_normal(shape).astype(dtype)
         kwargs = dict(var="var", slots=("ms", "mom"), op=SimpleNamespace(type="ApplyRMSProp"))
-        got = loops.VARIANTS["ApplyRMSProp"](fast, *scalars, grad, **kwargs)
+        got = updates.VARIANTS["ApplyRMSProp"](fast, *scalars, grad, **kwargs)
         np.testing.assert_array_equal(got, _numpy("ApplyRMSProp")(reference, *scalars, grad, **kwargs))
         assert got.dtype == dtype
     assert ran == []
@@ -458,7 +458,7 @@ def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
 def test_optimizer_update_keeps_numpys_error_for_a_slot_of_another_shape(ran):
     ctx = VariablesContext({"var": np.zeros(BIG, np.float32), "accum": np.zeros(BIG + 1, np.float32)})
     with pytest.raises(InvalidArgumentError, match=r"var and accum do not have the same shape\[66536\] \[66537\]"):
-        loops.VARIANTS["ApplyMomentum"](ctx, _f32(0.1), np.zeros(BIG, np.float32), _f32(0.9), use_nesterov=False,
+        updates.VARIANTS["ApplyMomentum"](ctx, _f32(0.1), np.zeros(BIG, np.float32), _f32(0.9), use_nesterov=False,
                                         var="var", slots=("accum",), op=SimpleNamespace(type="ApplyMomentum"))
     assert ran == []
 

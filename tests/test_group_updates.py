@@ -148,14 +148,14 @@ def _adam_calls(rng):
 @pytest.mark.fast_cpu
 def test_fast_cpus_group_update_matches_numpys_updates_one_by_one():
     pytest.importorskip("numba")
-    from caudal.backends.fast_cpu import loops
+    from caudal.backends.fast_cpu import loops, updates
 
     loops._kernels()
     numpy_adam = get_op_def("ApplyAdam").kernel_for("numpy")
     values, calls = _adam_calls(np.random.default_rng(0))
     for _ in range(3):  # the first call also compiles or loads the loop; later ones run the group's own path
         fast, reference = VariablesContext(values), VariablesContext(values)
-        results = loops.GROUP_VARIANTS["ApplyAdam"](fast, calls)
+        results = updates.GROUP_VARIANTS["ApplyAdam"](fast, calls)
         wants = [numpy_adam(reference, *args, **kwargs) for args, kwargs in calls]
         for got, want in zip(results, wants, strict=True):
             assert got.dtype == want.dtype and got.shape == want.shape
@@ -169,13 +169,13 @@ def test_fast_cpus_group_update_matches_numpys_updates_one_by_one():
 @pytest.mark.fast_cpu
 def test_fast_cpus_group_update_raises_a_members_error():
     pytest.importorskip("numba")
-    from caudal.backends.fast_cpu import loops
+    from caudal.backends.fast_cpu import loops, updates
 
     loops._kernels()
     values, calls = _adam_calls(np.random.default_rng(1))
     values["m1"] = np.zeros((3, 6), np.float32)
     with pytest.raises(InvalidArgumentError, match=r"var and m do not have the same shape\[3,5\] \[3,6\]"):
-        loops.GROUP_VARIANTS["ApplyAdam"](VariablesContext(values), calls)
+        updates.GROUP_VARIANTS["ApplyAdam"](VariablesContext(values), calls)
 
 
 @pytest.mark.fast_cpu
@@ -202,7 +202,7 @@ def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type)
     """Variables under PACKED_SIZE values that share their hyperparameters are updated by one loop
     over them end to end; each gets its own values, in its own shape."""
     pytest.importorskip("numba")
-    from caudal.backends.fast_cpu import loops
+    from caudal.backends.fast_cpu import loops, updates
 
     loops._kernels()
     rng = np.random.default_rng(2)
@@ -217,7 +217,7 @@ def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type)
     scalars = tuple(np.asarray(s) for s in scalars)
     grad_index = {"ApplyGradientDescent": 1, "ApplyMomentum": 1, "ApplyAdam": 6, "ApplyRMSProp": 4}[op_type]
     values, calls = {}, []
-    for i, shape in enumerate([(7,), (3, 4), (1,), (200, 30), (loops.PACKED_SIZE + 5,), (2, 2, 2)]):
+    for i, shape in enumerate([(7,), (3, 4), (1,), (200, 30), (updates.PACKED_SIZE + 5,), (2, 2, 2)]):
         names = [f"{name}{i}" for name in ("var", *slots)]
         values[names[0]] = rng.standard_normal(shape).astype(f32)
         for name in names[1:]:
@@ -231,7 +231,7 @@ def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type)
     numpy_kernel = get_op_def(op_type).kernel_for("numpy")
     for _ in range(2):  # the first call loads the loop one update at a time; the second packs
         fast, reference = VariablesContext(values), VariablesContext(values)
-        results = loops.GROUP_VARIANTS[op_type](fast, tuple(calls))
+        results = updates.GROUP_VARIANTS[op_type](fast, tuple(calls))
         for (args, kwargs), got in zip(calls, results, strict=True):
             want = numpy_kernel(reference, *args, **kwargs)
             assert got.shape == want.shape and got is fast.variables[kwargs["var"]]

@@ -43,7 +43,7 @@ import numpy as np
 from caudal.errors import InvalidArgumentError
 from caudal.framework.graph import Operation
 from caudal.framework.tensor import Tensor
-from caudal.runtime import frames, fusion
+from caudal.runtime import frames, fusion, last_writes
 from caudal.runtime.dead import DEAD
 from caudal.runtime.feeds import missing_feed_message
 from caudal.runtime.fused_emission import Call as _Call
@@ -233,6 +233,8 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     if getattr(backend, "inplace_plans", False):
         _donate_buffers(lines, levels, emitter.calls, results, emitter.env, emitter.headers, emitter.variant_names)
     lines, step_ops = _insert_frees(lines, levels, step_ops, emitter.headers, results)
+    if emitter.writes_variables:
+        last_writes.mark_last_fallible_line(lines, step_ops)
     header = f"def plan(ctx{''.join(f', feed_{i}' for i in range(len(feeds)))}):"
     body = lines + [f"    return ({', '.join(results)}{',' if results else ''})"]
     source = header + "\n" + "\n".join(body) + "\n"

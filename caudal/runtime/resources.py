@@ -101,7 +101,7 @@ class RunContext:
     """
 
     __slots__ = ("xp", "backend", "variables", "store", "session", "feeds", "step", "deadline", "cancelled",
-                 "_undo", "_created", "_rollbacks")
+                 "rest_cannot_fail", "_undo", "_created", "_rollbacks")
 
     def __init__(self, backend: Any, variables: dict[str, Any], store: ResourceStore, session: Any,
                  feeds: list[Any]):
@@ -116,6 +116,10 @@ class RunContext:
         self._rollbacks: list[Callable[[], None]] | None = None
         self.deadline: float | None = None  # time.monotonic() past which a wait raises DeadlineExceeded
         self.cancelled: Callable[[], bool] | None = None  # whether this run was cancelled (a server task's step)
+        # Set by the plan before its last op that can fail when nothing after it can (see
+        # caudal.runtime.last_writes): that op's kernel may change the arrays `writable` gives in place
+        # without logging their old values.
+        self.rest_cannot_fail = False
 
     def __getattr__(self, name: str) -> Any:
         if name == "step":  # made on first use: most runs hold no per-run resource
@@ -141,7 +145,8 @@ class RunContext:
         """The array of variable `name` when this run may change it in place, else None: a NumPy array
         that owns its memory and that nothing refers to but the variable dicts (no value of this run,
         fetch, feed, queue element, other variable or view holds it; counted by reference count). A
-        kernel that changes it logs an undo action (`on_rollback`) that puts the old values back."""
+        kernel that changes it logs an undo action (`on_rollback`) that puts the old values back, unless
+        the rest of the run cannot fail (`rest_cannot_fail`)."""
         value = self.variables.get(name)
         if type(value) is not np.ndarray or value.base is not None or not value.flags.writeable:
             return None

@@ -332,8 +332,6 @@ def select_or_zero(condition, x, keep_where):
     return out
 
 
-# -------------------------------------------------------------- optimizer updates
-# The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
 @njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
 def dropout_select(uniform, rate, x, scale, divide, keep, out):
     """keep = uniform >= rate; out = x / scale (x * scale unless `divide`) where kept, else +0.0."""
@@ -345,58 +343,49 @@ def dropout_select(uniform, rate, x, scale, divide, keep, out):
         out[i] = value if kept else zero
 
 
+# -------------------------------------------------------------- optimizer updates
+# The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
+# Each writes the new slot values and the new variable value into the `out_` arrays, which are either
+# fresh or the inputs themselves (each element is read before it is written).
 @njit(**_JIT)
-def gradient_descent_update(value, alpha, delta):
-    updated = np.empty_like(value)
+def gradient_descent_update(value, alpha, delta, out_value):
     for i in prange(value.size):
-        updated[i] = value[i] - alpha * delta[i]
-    return updated
+        out_value[i] = value[i] - alpha * delta[i]
 
 
 @njit(**_JIT)
-def momentum_update(value, accum, lr, grad, momentum, momentum_lr, use_nesterov):
-    new_accum = np.empty_like(value)
-    updated = np.empty_like(value)
+def momentum_update(value, accum, lr, grad, momentum, momentum_lr, use_nesterov, out_accum, out_value):
     for i in prange(value.size):
         g = grad[i]
         a = accum[i] * momentum + g
-        new_accum[i] = a
+        out_accum[i] = a
         step = a * momentum_lr + g * lr if use_nesterov else a * lr
-        updated[i] = value[i] - step
-    return new_accum, updated
+        out_value[i] = value[i] - step
 
 
 @njit(**_JIT)
 def adam_update(value, m, v, alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon, grad,
-         use_nesterov):
-    new_m = np.empty_like(value)
-    new_v = np.empty_like(value)
-    updated = np.empty_like(value)
+                use_nesterov, out_m, out_v, out_value):
     for i in prange(value.size):
         g, old_m, old_v = grad[i], m[i], v[i]
         a = (g - old_m) * one_minus_beta1 + old_m
         s = (g * g - old_v) * one_minus_beta2 + old_v
-        new_m[i] = a
-        new_v[i] = s
+        out_m[i] = a
+        out_v[i] = s
         denominator = np.sqrt(s) + epsilon
         numerator = a * beta1 + g * one_minus_beta1 if use_nesterov else a
-        updated[i] = value[i] - numerator / denominator * alpha
-    return new_m, new_v, updated
+        out_value[i] = value[i] - numerator / denominator * alpha
 
 
 @njit(**_JIT)
-def rms_prop_update(value, ms, mom, lr, one_minus_rho, momentum, epsilon, grad):
-    new_ms = np.empty_like(value)
-    new_mom = np.empty_like(value)
-    updated = np.empty_like(value)
+def rms_prop_update(value, ms, mom, lr, one_minus_rho, momentum, epsilon, grad, out_ms, out_mom, out_value):
     for i in prange(value.size):
         g, old_ms = grad[i], ms[i]
         s = (g * g - old_ms) * one_minus_rho + old_ms
-        new_ms[i] = s
+        out_ms[i] = s
         step = g / np.sqrt(s + epsilon) * lr + mom[i] * momentum
-        new_mom[i] = step
-        updated[i] = value[i] - step
-    return new_ms, new_mom, updated
+        out_mom[i] = step
+        out_value[i] = value[i] - step
 
 
 # -------------------------------------------------------------- random numbers

@@ -6,10 +6,10 @@ and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
 maximum of its window, row-major, padding never wins; AvgPool divides by the
 count of real elements), ReluGrad, BiasAdd, SelectV2 against +0.0 (dropout),
 `_Dropout` (the mask and the select of dropout's forward pass in one),
-RandomUniform (NumPy's PCG64 numbers), and the optimizer updates
-ApplyGradientDescent, ApplyMomentum, ApplyAdam and ApplyRMSProp, whose
-`GROUP_VARIANTS` update the variables of one step in one call. Each does in
-one parallel pass what NumPy does in several. It handles float32 arrays in C
+RandomUniform (NumPy's PCG64 numbers), and the adding of rows at indices
+(`scatters`); the optimizer updates are in `updates`, which launches its loops
+with this module's machinery. Each does in one parallel pass what NumPy does in
+several. It handles float32 arrays in C
 order, of 64K elements or more for the elementwise ops and updates (below
 that, starting threads costs more than the pass); anything else (other
 dtypes, zero sizes, other layouts, bad shapes) goes to the NumPy variant,
@@ -23,10 +23,7 @@ Relu and BiasAddGrad have no loop here: NumPy's in-place Relu (which a plan
 uses on a dead input) and BiasAddGrad's BLAS product with a vector of ones
 were as fast or faster (benchmarks/loop_kernels.py).
 
-Results are fresh arrays (but for the in-place ReluGrad), and the updates write fresh arrays through
-`ctx.write` as the NumPy variants do: the Session's variable arrays are never
-changed in place, so a run that raises changes nothing and concurrent runs
-never see a half-written variable.
+Results are fresh arrays (but for the in-place ReluGrad).
 
 numba compiles a kernel on its first call and caches the machine code on disk;
 `prepare()` (the backend calls it before first use) picks the cache directory
@@ -69,9 +66,6 @@ MIN_ELEMENTWISE_SIZE = 1 << 16  # elementwise ops on fewer elements run NumPy's 
 # it known its length; Adam on a 784x200 layer, 0.25 ms a step in NumPy, loads it after about
 # 2,800 steps and then runs its update in a fifth of the time).
 MIN_UPDATE_SIZE = 1 << 20
-# A group kernel updates variables of fewer values than this with one loop over them all (see
-# `_Update.apply_group`).
-PACKED_SIZE = 1 << 15
 LOAD_SECONDS = 0.7
 _numpy_seconds = 0.0  # NumPy's time in passes a loop would have run, before numba was loaded
 # numba's threading layers in order of preference. The omp layer runs the loops on GNU OpenMP's
@@ -274,10 +268,11 @@ def compile_all() -> float:
         k.bias_add_last(matrix, bias)
         k.bias_add_middle(cube, bias)
         one = np.float32(1)
-        k.gradient_descent_update(flat, one, flat)
-        k.momentum_update(flat, flat, one, flat, one, one, False)
-        k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False)
-        k.rms_prop_update(flat, flat, flat, one, one, one, one, flat)
+        out = flat.copy()
+        k.gradient_descent_update(flat, one, flat, out)
+        k.momentum_update(flat, flat, one, flat, one, one, False, out, out)
+        k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False, out, out, out)
+        k.rms_prop_update(flat, flat, flat, one, one, one, one, flat, out, out, out)
         k.add_rows_at(matrix.copy(), np.zeros(1, np.int32), matrix, one)
         k.add_rows_at(matrix.copy(), np.zeros(1, np.int64), matrix, one)
     return time.perf_counter() - start
@@ -295,6 +290,15 @@ def _is_f32(*arrays: Any) -> bool:
         if type(a) is not np.ndarray or a.dtype != _F32 or not a.flags.c_contiguous or a.size == 0:
             return False
     return True
+
+
+def _scalars_f32(scalars: tuple) -> bool:
+    """Whether every one of `scalars` is a float32 NumPy scalar or 0-d array."""
+    for s in scalars:
+        if getattr(s, "dtype", None) != _F32 or getattr(s, "ndim", 1):
+            return False
+    return True
+
 
 
 # ----------------------------------------------------------------- pooling
@@ -586,169 +590,6 @@ def _random_uniform(ctx: Any, shape: Any, *, dtype: Any, op: Any) -> Any:
 
 
 
-# -------------------------------------------------------- optimizer updates
-def _scalars_f32(scalars: tuple) -> bool:
-    for s in scalars:
-        if getattr(s, "dtype", None) != _F32 or getattr(s, "ndim", 1):
-            return False
-    return True
-
-
-def _read_f32(ctx: Any, var: str, slots: tuple[str, ...], grad: Any) -> list[Any] | None:
-    """[variable, slots...] as flat float32 arrays when all can be updated here, else None (the NumPy
-    variant then runs, reading them again in the same order, so it raises TF's errors). Once numba
-    is loaded every float32 update of a vector or larger runs its loop (a 200-value Adam update takes
-    2.6 us there, 6-9 us in NumPy's eleven passes); before, only one that pays for loading it
-    (`_loaded_or_worth`)."""
-    if not _is_f32(grad) or not grad.ndim or (_kernel_module is None and (grad.size < MIN_ELEMENTWISE_SIZE
-                                                                          or not _loaded_or_worth(grad.size))):
-        return None
-    values = []
-    for name in (var, *slots):
-        value = ctx.read(name)
-        if not _is_f32(value) or value.shape != grad.shape:
-            return None
-        values.append(value.reshape(-1))
-    return values
-
-
-class _Update:
-    """An Apply op's loop: the op's inputs are its scalar hyperparameters and the gradient at
-    `grad_index`; `coefficients(scalars, attrs)` gives the loop's arguments before and after the
-    flat gradient (after the variable and slot arrays), computed as the NumPy variant computes them.
-    The loop returns the new slot values and the new variable value, written in that order."""
-
-    def __init__(self, op_type: str, loop: str, grad_index: int, attrs: tuple[str, ...],
-                 coefficients: Callable[[tuple, dict], tuple[tuple, tuple]]):
-        self.op_type = op_type
-        self.loop = loop
-        self.grad_index = grad_index
-        self.attrs = attrs
-        self.coefficients = coefficients
-        self.numpy_kernel = _fallback(op_type)
-
-    def split(self, args: tuple) -> tuple[Any, tuple]:
-        i = self.grad_index
-        return args[i], args[:i] + args[i + 1:]
-
-    def apply(self, ctx: Any, *args: Any, var: str, op: Any, slots: tuple[str, ...] = (), **attrs: Any) -> Any:
-        """The op's kernel: the loop where the values allow, else the NumPy variant."""
-        grad, scalars = self.split(args)
-        values = _read_f32(ctx, var, slots, grad) if _scalars_f32(scalars) else None
-        if values is None:
-            extra = {"slots": slots} if slots else {}
-            return _numpy_pass(self.numpy_kernel, grad, ctx, *args, var=var, op=op, **extra, **attrs)
-        before, after = self.coefficients(scalars, attrs)
-        new = _run(getattr(_kernels(), self.loop), *values, *before, grad.reshape(-1), *after)
-        return _write(ctx, (*slots, var), new, grad.shape)
-
-    def apply_group(self, ctx: Any, calls: tuple[tuple[tuple, dict], ...]) -> tuple:
-        """The op's group kernel (OpDef.group_variants): `apply` on each `(args, kwargs)` in turn, with
-        the coefficients computed once for the calls that share their scalars (the same arrays) and
-        attrs. Variables of fewer than `PACKED_SIZE` values that share them are updated by one loop
-        over their values put end to end (the new values are views of its results), where one call
-        each cost more than the arithmetic: the ten Adam updates of benchmarks/mlp.py (10 to 157K
-        values) took 0.29 ms one by one, 0.24 as a group and 0.22 with the nine small ones packed
-        (medians of 30 alternating blocks)."""
-        if _kernel_module is None or _unavailable or not thread_policy.openmp_usable():
-            return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
-        loop = getattr(_kernel_module, self.loop)
-        if loop not in _called:
-            return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
-        results: list[Any] = [None] * len(calls)
-        shared: tuple = ()
-        coefficients: tuple[tuple, tuple] | None = None
-        packed: list[tuple[int, list[Any], tuple[str, ...], tuple]] = []  # (index, arrays, names, shape)
-        with _launch_lock:
-            for index, (args, kwargs) in enumerate(calls):
-                grad, scalars = self.split(args)
-                attrs = tuple([kwargs[name] for name in self.attrs])
-                if len(shared) != len(scalars) + 1 or shared[-1] != attrs or any(
-                        a is not b for a, b in zip(scalars, shared)):
-                    self._update_packed(ctx, loop, coefficients, packed, results)
-                    shared = (*scalars, attrs)
-                    coefficients = (self.coefficients(scalars, kwargs) if _scalars_f32(scalars) else None)
-                var, slots = kwargs["var"], kwargs.get("slots", ())
-                values = _read_f32(ctx, var, slots, grad) if coefficients is not None else None
-                if values is None:
-                    results[index] = _numpy_pass(self.numpy_kernel, grad, ctx, *args, **kwargs)
-                    continue
-                values.append(grad.reshape(-1))
-                if grad.size < PACKED_SIZE:
-                    packed.append((index, values, (*slots, var), grad.shape))
-                    continue
-                before, after = coefficients
-                results[index] = _write(ctx, (*slots, var), _launch(loop, values, before, after), grad.shape)
-            self._update_packed(ctx, loop, coefficients, packed, results)
-        return tuple(results)
-
-    @staticmethod
-    def _update_packed(ctx: Any, loop: Any, coefficients: tuple[tuple, tuple] | None,
-                       packed: list[tuple[int, list[Any], tuple[str, ...], tuple]], results: list[Any]) -> None:
-        """Runs the updates gathered in `packed` (all with `coefficients`) and empties it."""
-        if not packed:
-            return
-        assert coefficients is not None
-        before, after = coefficients
-        if len(packed) == 1:
-            index, values, names, shape = packed[0]
-            results[index] = _write(ctx, names, _launch(loop, values, before, after), shape)
-        else:
-            columns = [np.concatenate(arrays) for arrays in zip(*(values for _, values, _, _ in packed))]
-            new = _launch(loop, columns, before, after)
-            new = new if isinstance(new, tuple) else (new,)
-            start = 0
-            for index, values, names, shape in packed:
-                stop = start + values[0].size
-                results[index] = _write(ctx, names, tuple([column[start:stop] for column in new]), shape)
-                start = stop
-        packed.clear()
-
-
-def _launch(loop: Any, arrays: list[Any], before: tuple, after: tuple) -> Any:
-    """An update loop on `arrays` (the variable, its slots, the gradient last), on the threads
-    `_threads_for` gives; the caller holds `_launch_lock`."""
-    _use_threads(_threads_for(arrays))
-    return loop(*arrays[:-1], *before, arrays[-1], *after)
-
-
-def _gradient_descent_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
-    """var - alpha * delta."""
-    (alpha,) = scalars
-    return (alpha[()],), ()
-
-
-def _momentum_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
-    """accum = accum * momentum + grad; var -= lr * accum (Nesterov: accum * momentum * lr + grad * lr)."""
-    lr, momentum = scalars
-    return (lr[()],), (momentum[()], np.float32(momentum * lr), bool(attrs["use_nesterov"]))
-
-
-def _adam_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
-    """m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2);
-    var -= lr sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
-    beta1_power, beta2_power, lr, beta1, beta2, epsilon = scalars
-    alpha = lr[()] * np.sqrt(1 - beta2_power[()]) / (1 - beta1_power[()])
-    return ((np.float32(alpha), beta1[()], np.float32(1 - beta1), np.float32(1 - beta2), epsilon[()]),
-            (bool(attrs["use_nesterov"]),))
-
-
-def _rms_prop_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
-    """ms += (g^2 - ms)(1 - rho); mom = mom * momentum + lr g / sqrt(ms + epsilon); var -= mom."""
-    lr, rho, momentum, epsilon = scalars
-    return (lr[()], np.float32(1 - rho), momentum[()], epsilon[()]), ()
-
-
-def _write(ctx: Any, names: tuple[str, ...], flats: Any, shape: tuple) -> Any:
-    """Writes each new value (in `shape`), in the order the NumPy variants write; returns the last."""
-    if not isinstance(flats, tuple):
-        flats = (flats,)
-    for name, flat in zip(names, flats, strict=True):
-        value = flat.reshape(shape)
-        ctx.write(name, value)
-    return value
-
-
 _NUMPY_MAX_POOL = _fallback("MaxPool")
 _NUMPY_MAX_POOL_GRAD = _fallback("MaxPoolGrad")
 _NUMPY_AVG_POOL = _fallback("AvgPool")
@@ -759,12 +600,6 @@ _NUMPY_BIAS_ADD = _fallback("BiasAdd")
 _NUMPY_RANDOM_UNIFORM = _fallback("RandomUniform")
 _NUMPY_SELECT_V2 = _fallback("SelectV2")
 _THREE_OPS_DROPOUT = dropout_of_kernels("fast_cpu", "numpy")
-_UPDATES = (
-    _Update("ApplyGradientDescent", "gradient_descent_update", 1, (), _gradient_descent_coefficients),
-    _Update("ApplyMomentum", "momentum_update", 1, ("use_nesterov",), _momentum_coefficients),
-    _Update("ApplyAdam", "adam_update", 6, ("use_nesterov",), _adam_coefficients),
-    _Update("ApplyRMSProp", "rms_prop_update", 4, (), _rms_prop_coefficients),
-)
 
 
 def _guarded(kernel: Callable, fallback: Callable) -> Callable:
@@ -801,10 +636,6 @@ VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type
     ("SelectV2", _select_v2, _NUMPY_SELECT_V2),
     ("_Dropout", _dropout, _THREE_OPS_DROPOUT),
 )}
-VARIANTS.update({u.op_type: _guarded(u.apply, u.numpy_kernel) for u in _UPDATES})
 VARIANTS.update(scatters.variants(add_rows_at, numpy_scatter))
 # Kernels a plan runs where it may overwrite the first input (OpDef.inplace_variants).
 INPLACE_VARIANTS: dict[str, Callable] = {"ReluGrad": _guarded(_relu_grad_inplace, _NUMPY_RELU_GRAD_INPLACE)}
-# Kernels a plan runs for a run of nodes of one op (OpDef.group_variants).
-GROUP_VARIANTS: dict[str, Callable] = {u.op_type: _guarded(u.apply_group, _one_by_one(u.numpy_kernel))
-                                       for u in _UPDATES}

@@ -1,0 +1,244 @@
+"""fast_cpu kernels of the optimizer updates ApplyGradientDescent, ApplyMomentum, ApplyAdam and
+ApplyRMSProp: one parallel numba loop (`_loop_kernels`) each, launched with `loops`' machinery (numba
+loaded when it pays, one launch at a time, threads sized to the arrays), where NumPy's variants make
+five to eleven passes. `GROUP_VARIANTS` update the variables of one step in one call.
+
+Each loop writes the new slot and variable values either into new arrays, written to the variables
+as the NumPy variants write them, or into the variables' own arrays where the run allows it
+(`_in_place`: the rest of the run cannot fail, see caudal.runtime.last_writes, and nothing else
+refers to them). Anything the loops do not take (other dtypes, scalars, shapes that do not match)
+goes to the NumPy variant, which raises TF's errors.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from caudal.backends.fast_cpu import loops
+from caudal.framework import threads as thread_policy
+
+__all__ = ["VARIANTS", "GROUP_VARIANTS", "PACKED_SIZE"]
+
+# A group kernel updates variables of fewer values than this with one loop over them all (see
+# `_Update.apply_group`).
+PACKED_SIZE = 1 << 15
+_F32 = np.dtype(np.float32)
+
+
+def _read_f32(ctx: Any, var: str, slots: tuple[str, ...], grad: Any) -> list[Any] | None:
+    """[variable, slots...] as flat float32 arrays when all can be updated here, else None (the NumPy
+    variant then runs, reading them again in the same order, so it raises TF's errors). Once numba
+    is loaded every float32 update of a vector or larger runs its loop (a 200-value Adam update takes
+    2.6 us there, 6-9 us in NumPy's eleven passes); before, only one that pays for loading it
+    (`_loaded_or_worth`)."""
+    if not loops._is_f32(grad) or not grad.ndim:
+        return None
+    unloaded = loops._kernel_module is None
+    if unloaded and (grad.size < loops.MIN_ELEMENTWISE_SIZE or not loops._loaded_or_worth(grad.size)):
+        return None
+    values = []
+    for name in (var, *slots):
+        value = ctx.read(name)
+        if not loops._is_f32(value) or value.shape != grad.shape:
+            return None
+        values.append(value.reshape(-1))
+    return values
+
+
+def _in_place(ctx: Any, names: tuple[str, ...], grad: Any) -> list[Any] | None:
+    """The flat arrays of the variables `names` (the variable and its slots) when the update may change
+    them in place, else None: the plan says that nothing after this op can make the run fail
+    (`ctx.rest_cannot_fail`, so no run that raises will have changed them), nothing else refers to
+    them (`ctx.writable`), and each is a C-ordered float32 array of the gradient's shape. An RMSProp
+    update of a 2048x512 matrix took 0.14 ms in place, 0.37 ms writing new arrays (whose three more
+    streams of memory no longer fit the cache)."""
+    if not getattr(ctx, "rest_cannot_fail", False) or not loops._is_f32(grad) or not grad.ndim:
+        return None
+    arrays = []
+    for name in names:
+        array = ctx.writable(name)
+        if array is None or array.dtype != _F32 or array.shape != grad.shape or not array.flags.c_contiguous:
+            return None
+        arrays.append(array)
+    return [array.reshape(-1) for array in arrays]
+
+
+class _Update:
+    """An Apply op's loop: the op's inputs are its scalar hyperparameters and the gradient at
+    `grad_index`; `coefficients(scalars, attrs)` gives the loop's arguments before and after the
+    flat gradient (after the variable and slot arrays), computed as the NumPy variant computes them.
+    The loop writes the new slot values and the new variable value, in that order, into the arrays
+    given last: new ones, written to the variables as the NumPy variants write, or, where `_in_place`
+    allows, the variables' own."""
+
+    def __init__(self, op_type: str, loop: str, grad_index: int, attrs: tuple[str, ...],
+                 coefficients: Callable[[tuple, dict], tuple[tuple, tuple]]):
+        self.op_type = op_type
+        self.loop = loop
+        self.grad_index = grad_index
+        self.attrs = attrs
+        self.coefficients = coefficients
+        self.numpy_kernel = loops._fallback(op_type)
+
+    def split(self, args: tuple) -> tuple[Any, tuple]:
+        i = self.grad_index
+        return args[i], args[:i] + args[i + 1:]
+
+    def apply(self, ctx: Any, *args: Any, var: str, op: Any, slots: tuple[str, ...] = (), **attrs: Any) -> Any:
+        """The op's kernel: the loop where the values allow, else the NumPy variant."""
+        grad, scalars = self.split(args)
+        names = (var, *slots)
+        values = outputs = None
+        if loops._scalars_f32(scalars):
+            values = _in_place(ctx, names, grad) if loops._kernel_module is not None else None
+            if values is not None:
+                outputs = values[1:] + values[:1]
+            else:
+                values = _read_f32(ctx, var, slots, grad)
+        if values is None:
+            extra = {"slots": slots} if slots else {}
+            return loops._numpy_pass(self.numpy_kernel, grad, ctx, *args, var=var, op=op, **extra, **attrs)
+        before, after = self.coefficients(scalars, attrs)
+        new = None
+        if outputs is None:
+            new = [np.empty(grad.shape, _F32) for _ in names]
+            outputs = [a.reshape(-1) for a in new[1:] + new[:1]]
+        loop = getattr(loops._kernels(), self.loop)
+        flat_grad = grad.reshape(-1)
+        loops._run_on(loops._threads_for((*values, flat_grad)), loop, *values, *before, flat_grad, *after, *outputs)
+        return values[0].reshape(grad.shape) if new is None else _write(ctx, names, new)
+
+    def apply_group(self, ctx: Any, calls: tuple[tuple[tuple, dict], ...]) -> tuple:
+        """The op's group kernel (OpDef.group_variants): `apply` on each `(args, kwargs)` in turn, with
+        the coefficients computed once for the calls that share their scalars (the same arrays) and
+        attrs. Variables of fewer than `PACKED_SIZE` values that share them are updated by one loop
+        over their values put end to end (the new values are views of its results), where one call
+        each cost more than the arithmetic: the ten Adam updates of benchmarks/mlp.py (10 to 157K
+        values) took 0.29 ms one by one, 0.24 as a group and 0.22 with the nine small ones packed
+        (medians of 30 alternating blocks). Updates in place run last, once every other call of the
+        group has run (one of which may raise)."""
+        if loops._kernel_module is None or loops._unavailable or not thread_policy.openmp_usable():
+            return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
+        loop = getattr(loops._kernel_module, self.loop)
+        if loop not in loops._called:
+            return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
+        results: list[Any] = [None] * len(calls)
+        shared: tuple = ()
+        coefficients: tuple[tuple, tuple] | None = None
+        packed: list[tuple[int, list[Any], tuple[str, ...], tuple]] = []  # (index, arrays, names, shape)
+        in_place: list[tuple[int, list[Any], Any, tuple[tuple, tuple]]] = []  # (index, arrays, grad, coefficients)
+        with loops._launch_lock:
+            for index, (args, kwargs) in enumerate(calls):
+                grad, scalars = self.split(args)
+                attrs = tuple([kwargs[name] for name in self.attrs])
+                if len(shared) != len(scalars) + 1 or shared[-1] != attrs or any(
+                        a is not b for a, b in zip(scalars, shared)):
+                    self._update_packed(ctx, loop, coefficients, packed, results)
+                    shared = (*scalars, attrs)
+                    coefficients = (self.coefficients(scalars, kwargs) if loops._scalars_f32(scalars) else None)
+                var, slots = kwargs["var"], kwargs.get("slots", ())
+                if coefficients is not None and grad.size >= PACKED_SIZE:
+                    arrays = _in_place(ctx, (var, *slots), grad)
+                    if arrays is not None:
+                        in_place.append((index, arrays, grad, coefficients))
+                        continue
+                values = _read_f32(ctx, var, slots, grad) if coefficients is not None else None
+                if values is None:
+                    results[index] = loops._numpy_pass(self.numpy_kernel, grad, ctx, *args, **kwargs)
+                    continue
+                values.append(grad.reshape(-1))
+                if grad.size < PACKED_SIZE:
+                    packed.append((index, values, (*slots, var), grad.shape))
+                    continue
+                new = [np.empty(grad.shape, _F32) for _ in values[:-1]]
+                _launch(loop, values, *coefficients, [a.reshape(-1) for a in new[1:] + new[:1]])
+                results[index] = _write(ctx, (var, *slots), new)
+            self._update_packed(ctx, loop, coefficients, packed, results)
+            for index, arrays, grad, (before, after) in in_place:
+                _launch(loop, arrays + [grad.reshape(-1)], before, after, arrays[1:] + arrays[:1])
+                results[index] = arrays[0].reshape(grad.shape)
+        return tuple(results)
+
+    @staticmethod
+    def _update_packed(ctx: Any, loop: Any, coefficients: tuple[tuple, tuple] | None,
+                       packed: list[tuple[int, list[Any], tuple[str, ...], tuple]], results: list[Any]) -> None:
+        """Runs the updates gathered in `packed` (all with `coefficients`) and empties it."""
+        if not packed:
+            return
+        assert coefficients is not None
+        before, after = coefficients
+        if len(packed) == 1:
+            columns = packed[0][1]
+        else:
+            columns = [np.concatenate(arrays) for arrays in zip(*(values for _, values, _, _ in packed))]
+        new = [np.empty(columns[0].size, _F32) for _ in columns[:-1]]
+        _launch(loop, columns, before, after, new)
+        start = 0
+        for index, values, names, shape in packed:
+            stop = start + values[0].size
+            # `new` holds the slots' values, then the variable's: written in that order
+            for name, column in zip(names, new, strict=True):
+                value = column[start:stop].reshape(shape)
+                ctx.write(name, value)
+            results[index] = value
+            start = stop
+        packed.clear()
+
+
+def _launch(loop: Any, arrays: list[Any], before: tuple, after: tuple, outputs: list[Any]) -> None:
+    """An update loop on `arrays` (the variable, its slots, the gradient last) writing into `outputs`
+    (the new slots, then the new variable), on the threads `_threads_for` gives for the arrays it
+    reads; the caller holds `_launch_lock`."""
+    loops._use_threads(loops._threads_for(arrays))
+    loop(*arrays[:-1], *before, arrays[-1], *after, *outputs)
+
+
+def _gradient_descent_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
+    """var - alpha * delta."""
+    (alpha,) = scalars
+    return (alpha[()],), ()
+
+
+def _momentum_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
+    """accum = accum * momentum + grad; var -= lr * accum (Nesterov: accum * momentum * lr + grad * lr)."""
+    lr, momentum = scalars
+    return (lr[()],), (momentum[()], np.float32(momentum * lr), bool(attrs["use_nesterov"]))
+
+
+def _adam_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
+    """m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2);
+    var -= lr sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
+    beta1_power, beta2_power, lr, beta1, beta2, epsilon = scalars
+    alpha = lr[()] * np.sqrt(1 - beta2_power[()]) / (1 - beta1_power[()])
+    return ((np.float32(alpha), beta1[()], np.float32(1 - beta1), np.float32(1 - beta2), epsilon[()]),
+            (bool(attrs["use_nesterov"]),))
+
+
+def _rms_prop_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
+    """ms += (g^2 - ms)(1 - rho); mom = mom * momentum + lr g / sqrt(ms + epsilon); var -= mom."""
+    lr, rho, momentum, epsilon = scalars
+    return (lr[()], np.float32(1 - rho), momentum[()], epsilon[()]), ()
+
+
+def _write(ctx: Any, names: tuple[str, ...], new: list[Any]) -> Any:
+    """Writes the new slot values (`new[1:]`), then the new variable value (`new[0]`), in the order the
+    NumPy variants write; returns the variable's."""
+    for name, value in zip(names[1:], new[1:], strict=True):
+        ctx.write(name, value)
+    ctx.write(names[0], new[0])
+    return new[0]
+
+
+_UPDATES = (
+    _Update("ApplyGradientDescent", "gradient_descent_update", 1, (), _gradient_descent_coefficients),
+    _Update("ApplyMomentum", "momentum_update", 1, ("use_nesterov",), _momentum_coefficients),
+    _Update("ApplyAdam", "adam_update", 6, ("use_nesterov",), _adam_coefficients),
+    _Update("ApplyRMSProp", "rms_prop_update", 4, (), _rms_prop_coefficients),
+)
+
+VARIANTS: dict[str, Callable] = {u.op_type: loops._guarded(u.apply, u.numpy_kernel) for u in _UPDATES}
+# Kernels a plan runs for a run of nodes of one op (OpDef.group_variants).
+GROUP_VARIANTS: dict[str, Callable] = {u.op_type: loops._guarded(u.apply_group, loops._one_by_one(u.numpy_kernel))
+                                       for u in _UPDATES}

@@ -1,0 +1,201 @@
+"""Dense optimizer updates in place (fast_cpu) at the point of a plan after which nothing can fail
+(caudal.runtime.last_writes): which line the plan marks, that the variables' arrays are then
+changed in place with the values of the NumPy kernels, and that nothing else sees it: a run that
+raises changes nothing, arrays the user gave or other variables share are left as they were."""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pytest
+
+import caudal as tf
+from caudal.runtime import last_writes
+
+FLAG = "ctx.rest_cannot_fail = "
+SIZE = (256, 160)  # above the size below which a group packs small variables into one loop
+
+
+def _session(backend: str) -> tf.Session:
+    config = tf.ConfigProto()
+    config.experimental.executor_type = backend
+    return tf.Session(config=config)
+
+
+def _model(optimizer, global_step=None):
+    """A two-layer regression whose first weight matrix is large enough to be updated on its own."""
+    rng = np.random.default_rng(0)
+    x = tf.placeholder(tf.float32, [None, SIZE[0]])
+    w = tf.Variable(rng.standard_normal(SIZE).astype(np.float32) * 0.05, name="w")
+    b = tf.Variable(tf.zeros([SIZE[1]]), name="b")
+    v = tf.Variable(rng.standard_normal((SIZE[1], 1)).astype(np.float32) * 0.1, name="v")
+    loss = tf.reduce_mean(tf.square(tf.matmul(tf.nn.relu(tf.matmul(x, w) + b), v) - 1.0))
+    train = optimizer.minimize(loss, global_step=global_step)
+    return x, loss, train
+
+
+def _batches(steps: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [rng.standard_normal((16, SIZE[0])).astype(np.float32) for _ in range(steps)]
+
+
+def _plan_lines(sess, fetches, feeds) -> list[str]:
+    return sess._plan(tuple(fetches), tuple(feeds)).source.splitlines()
+
+
+# ----------------------------------------------------------------- the plan's mark
+def test_the_update_of_a_training_step_is_its_last_line_that_can_fail():
+    with tf.Graph().as_default():
+        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+        with _session("numpy") as sess:
+            lines = _plan_lines(sess, [train], [x])
+    marked = [line for line in lines if FLAG in line]
+    assert len(marked) == 1 and marked[0].strip().startswith(f"{FLAG}True; ")
+    after = lines[lines.index(marked[0]) + 1:]
+    # Adam's beta powers are multiplied and assigned after the update: lines that cannot fail.
+    assert len(after) == 5 and after[-1].strip() == "return (None,)"
+    assert sum("k" in line.split("=")[1][:3] for line in after[:-1] if "=" in line) == 2  # the two Assigns
+
+
+def test_a_global_step_increment_after_the_update_is_checked_when_the_run_gets_there():
+    with tf.Graph().as_default():
+        step = tf.train.get_or_create_global_step()
+        x, loss, train = _model(tf.train.GradientDescentOptimizer(0.1), global_step=step)
+        with _session("numpy") as sess:
+            lines = _plan_lines(sess, [train], [x])
+    marked = [line for line in lines if FLAG in line]
+    assert len(marked) == 1 and f"{FLAG}ctx.has('global_step'); " in marked[0]
+
+
+def test_an_op_that_can_fail_after_the_update_takes_the_mark():
+    with tf.Graph().as_default():
+        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+        checked = tf.debugging.check_numerics(loss, "loss")  # made after the update: runs after it
+        with _session("numpy") as sess:
+            lines = _plan_lines(sess, [train, checked], [x])
+    marked = [line for line in lines if FLAG in line]
+    assert len(marked) == 1 and "ApplyAdam" not in marked[0] and "g" not in marked[0].split("; ")[1][:6]
+    assert marked[0] == [line for line in lines if "k" in line and "(xp, " in line][-1]
+
+
+def test_lines_inside_a_block_are_never_marked():
+    lines = ["    t1 = k1(xp, feed_0)", "    while True:", "        t2 = k2(xp, t1)"]
+    last_writes.mark_last_fallible_line(lines, [None, None, None])
+    assert not any(FLAG in line for line in lines)
+
+
+def test_a_plan_without_writes_is_not_marked():
+    with tf.Graph().as_default():
+        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+        with _session("numpy") as sess:
+            assert not any(FLAG in line for line in _plan_lines(sess, [loss], [x]))
+
+
+# ------------------------------------------------------------ in place on fast_cpu
+fast_cpu = pytest.mark.fast_cpu
+
+
+@pytest.fixture(autouse=True)
+def _loops_loaded(request):
+    """numba's loops loaded, as they are after a few seconds of training (before, the NumPy kernels run)."""
+    if request.node.get_closest_marker("fast_cpu") is not None:
+        pytest.importorskip("numba")
+        from caudal.backends.fast_cpu import loops
+
+        loops._kernels()
+
+
+def _train(backend: str, make, steps: int = 4, extra=None):
+    with tf.Graph().as_default():
+        x, loss, train = _model(make())
+        with _session(backend) as sess:
+            sess.run(tf.global_variables_initializer())
+            arrays = []
+            for batch in _batches(steps):
+                sess.run([train] + ([] if extra is None else [extra]), {x: batch})
+                arrays.append(weakref.ref(sess._store.variables["w"]))  # (a reference would forbid writing)
+            return {v.op.name: sess.run(v) for v in tf.global_variables()}, [ref() for ref in arrays]
+
+
+OPTIMIZERS = {"sgd": lambda: tf.train.GradientDescentOptimizer(0.05),
+              "momentum": lambda: tf.train.MomentumOptimizer(0.05, 0.9, use_nesterov=True),
+              "adam": lambda: tf.train.AdamOptimizer(0.01),
+              "rmsprop": lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5)}
+
+
+@fast_cpu
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_updates_in_place_give_the_numpy_kernels_values(name):
+    fast, fast_arrays = _train("fast_cpu", OPTIMIZERS[name])
+    reference, _ = _train("numpy", OPTIMIZERS[name])
+    # The first step writes a new array (the initial value is the initializer's constant); the
+    # next ones change that array.
+    assert fast_arrays[0] is fast_arrays[1] is fast_arrays[2] is fast_arrays[3] is not None
+    assert sorted(fast) == sorted(reference)
+    for key, want in reference.items():
+        np.testing.assert_allclose(fast[key], want, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@fast_cpu
+def test_a_run_whose_last_op_fails_after_the_update_changes_nothing():
+    with tf.Graph().as_default():
+        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+        checked = tf.debugging.check_numerics(loss, "loss is not finite")
+        with _session("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            batches = _batches(3)
+            for batch in batches[:2]:
+                sess.run([train, checked], {x: batch})
+            before = {k: np.array(v, copy=True) for k, v in sess._store.variables.items()}
+            arrays = {k: weakref.ref(v) for k, v in sess._store.variables.items() if isinstance(v, np.ndarray)}
+            bad = batches[2].copy()
+            bad[0, 0] = np.nan
+            with pytest.raises(tf.errors.InvalidArgumentError, match="loss is not finite"):
+                sess.run([train, checked], {x: bad})
+            for key, value in sess._store.variables.items():
+                assert key not in arrays or value is arrays[key](), key
+                np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+@fast_cpu
+def test_an_update_leaves_the_users_initial_array_and_variables_made_from_it_as_they_were():
+    rng = np.random.default_rng(2)
+    initial = rng.standard_normal(SIZE).astype(np.float32)
+    kept = initial.copy()
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, SIZE[0]])
+        w = tf.Variable(initial, name="w")
+        copy_of_w = tf.Variable(w.initialized_value(), name="copy_of_w", trainable=False)
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with _session("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            for batch in _batches(3):
+                sess.run(train, {x: batch})
+            assert not np.array_equal(sess.run(w), kept)
+            np.testing.assert_array_equal(sess.run(copy_of_w), kept)
+    np.testing.assert_array_equal(initial, kept)
+
+
+@fast_cpu
+def test_a_group_with_a_failing_update_changes_no_variable_in_place():
+    """One call of an update group raises (a variable whose runtime shape no longer matches its
+    gradient): the large variable that would have been updated in place keeps its values."""
+    rng = np.random.default_rng(3)
+    with tf.Graph().as_default():
+        big = tf.Variable(rng.standard_normal(SIZE).astype(np.float32), name="big")
+        small = tf.Variable(np.ones(4, np.float32), name="small")
+        reshape_small = tf.assign(small, np.ones(5, np.float32), validate_shape=False)
+        opt = tf.train.GradientDescentOptimizer(0.1)
+        train = opt.apply_gradients([(tf.ones(SIZE), big), (tf.ones([4]), small)])
+        with _session("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            sess.run(train)  # `big` is now updated in place
+            array = weakref.ref(sess._store.variables["big"])
+            before = array().copy()
+            sess.run(reshape_small)
+            with pytest.raises(tf.errors.InvalidArgumentError, match="var and delta do not have the same shape"):
+                sess.run(train)
+            assert sess._store.variables["big"] is array()
+            np.testing.assert_array_equal(array(), before)
