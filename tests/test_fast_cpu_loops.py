@@ -655,9 +655,9 @@ def test_threads_are_sized_to_the_pass(monkeypatch):
     loops._run(kernel, np.ones(16, np.float32))
     loops._run(kernel, np.ones(1 << 21, np.float32))  # 8 MB: every core
     monkeypatch.setattr(threads, "others_idle", lambda: True)
-    loops._run(kernel, np.ones(1 << 18, np.float32))  # 1 MB: every core while other processes idle
+    loops._run(kernel, np.ones(1 << 15, np.float32))  # 128 KB: every core while other processes idle
     monkeypatch.setattr(threads, "others_idle", lambda: False)
-    loops._run(kernel, np.ones(1 << 18, np.float32))
+    loops._run(kernel, np.ones(1 << 15, np.float32))
     assert seen == [1, 2, 2, 1]
 
 

@@ -50,10 +50,16 @@ __all__ = ["PARALLEL_FLOPS", "IDLE_PARALLEL_FLOPS", "ELEMENT_FLOPS", "cap", "set
 
 # About 1 ms of single-core float32 arithmetic on an AVX2/AVX-512 core; $CAUDAL_PARALLEL_FLOPS sets it.
 PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
-# About 0.15 ms: smaller kernels gain less from a second thread than waking it costs.
-IDLE_PARALLEL_FLOPS = min(int(os.environ.get("CAUDAL_IDLE_PARALLEL_FLOPS", "") or (1 << 24)), PARALLEL_FLOPS)
+# About 20 us: smaller kernels gain less from a second thread than waking it costs. A second thread
+# that spins between kernels (oneDNN's and numba's, see `bound_openmp_waits`) wakes cheaply, and
+# kernels that use it keep it spinning: in benchmarks/mlp.py's step (products of 0.06 to 31 MFLOP)
+# the 4 MFLOP products took 19-22 us on two threads against 24-34 on one, and the 31 MFLOP weight
+# gradient 81 us against 126 (its second thread had fallen asleep during the step's one-thread
+# kernels); the step ran 0.74-0.78 ms against 0.79-0.90 ms with 2^24 (alternating processes),
+# LSTM, LeNet and Keras MLP steps as fast with either.
+IDLE_PARALLEL_FLOPS = min(int(os.environ.get("CAUDAL_IDLE_PARALLEL_FLOPS", "") or (1 << 21)), PARALLEL_FLOPS)
 # A memory-bound pass over n elements is sized as n * ELEMENT_FLOPS flops: all cores from 2^21
-# elements (8 MB of float32), from 2^18 while other processes leave the cores idle.
+# elements (8 MB of float32), from 2^15 while other processes leave the cores idle.
 ELEMENT_FLOPS = 64
 LOAD_WINDOW_S = 0.2
 IDLE_BELOW_CORES = 0.5
