@@ -12,6 +12,7 @@ goes to the NumPy variant, which raises TF's errors.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -133,8 +134,7 @@ class _Update:
             for index, (args, kwargs) in enumerate(calls):
                 grad, scalars = self.split(args)
                 attrs = tuple([kwargs[name] for name in self.attrs])
-                if len(shared) != len(scalars) + 1 or shared[-1] != attrs or any(
-                        a is not b for a, b in zip(scalars, shared)):
+                if len(shared) != len(scalars) + 1 or shared[-1] != attrs or not all(map(is_, scalars, shared)):
                     self._update_packed(ctx, loop, coefficients, packed, results)
                     shared = (*scalars, attrs)
                     coefficients = (self.coefficients(scalars, kwargs) if loops._scalars_f32(scalars) else None)
