@@ -229,8 +229,10 @@ def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type)
             kwargs["slots"] = tuple(names[1:])
         calls.append((tuple(args), kwargs))
     numpy_kernel = get_op_def(op_type).kernel_for("numpy")
-    for _ in range(2):  # the first call loads the loop one update at a time; the second packs
-        fast, reference = VariablesContext(values), VariablesContext(values)
+    fast, reference = VariablesContext(values), VariablesContext(values)
+    # The first call loads the loop one update at a time; the second packs what it reads, the third
+    # the results of the second as they lie.
+    for _ in range(3):
         results = updates.GROUP_VARIANTS[op_type](fast, tuple(calls))
         for (args, kwargs), got in zip(calls, results, strict=True):
             want = numpy_kernel(reference, *args, **kwargs)
@@ -239,3 +241,64 @@ def test_fast_cpus_group_update_packs_small_variables_and_matches_numpy(op_type)
         for name, want in reference.variables.items():
             assert fast.variables[name].shape == want.shape
             np.testing.assert_allclose(fast.variables[name], want, rtol=1e-6)
+
+
+@pytest.mark.fast_cpu
+def test_later_steps_take_the_packed_results_as_they_lie_and_match_numpy():
+    """From the second packed step on the group reads nothing: the views it wrote are its inputs. A
+    variable written meanwhile (here `m6`, as an Assign would) is read again, with its new value."""
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops, updates
+
+    loops._kernels()
+    numpy_adam = get_op_def("ApplyAdam").kernel_for("numpy")
+    values, calls = _adam_calls(np.random.default_rng(4))
+    fast, reference = VariablesContext(values), VariablesContext(values)
+    adam = next(u for u in updates._UPDATES if u.op_type == "ApplyAdam")
+    taken = []
+    original = adam._packed_columns
+
+    def spy(ctx, key, entries):
+        columns = original(ctx, key, entries)
+        taken.append((tuple(names[0] for names in key), columns is not None))
+        return columns
+
+    adam._packed_columns = spy
+    try:
+        for step in range(5):
+            if step == 3:
+                fast.variables["m6"] = reference.variables["m6"] = np.full((129, 33), 0.25, np.float32)
+            taken.append(step)
+            updates.GROUP_VARIANTS["ApplyAdam"](fast, calls)
+            for args, kwargs in calls:
+                numpy_adam(reference, *args, **kwargs)
+            for name, want in reference.variables.items():
+                np.testing.assert_allclose(fast.variables[name], want, rtol=1e-6, err_msg=f"{name}, step {step}")
+    finally:
+        del adam._packed_columns
+    steps = {step: [t for t in taken[taken.index(step) + 1:taken.index(step + 1) if step < 4 else None]]
+             for step in range(2, 5)}
+    # runs of one update each here (the calls' scalars or attrs differ); the scalar var3 runs NumPy's kernel
+    assert steps[2] == [(("var1",), True), (("var3",), False), (("var4",), True), (("var5",), True), (("var6",), True)]
+    assert steps[3] == [(("var1",), True), (("var3",), False), (("var4",), True), (("var5",), True), (("var6",), False)]
+    assert steps[4] == steps[2]
+
+
+@pytest.mark.fast_cpu
+def test_a_packed_gradient_of_another_shape_raises_numpys_error_on_later_steps():
+    pytest.importorskip("numba")
+    from caudal.backends.fast_cpu import loops, updates
+
+    loops._kernels()
+    values, calls = _adam_calls(np.random.default_rng(5))
+    ctx = VariablesContext(values)
+    for _ in range(2):
+        updates.GROUP_VARIANTS["ApplyAdam"](ctx, calls)
+    args, kwargs = calls[1]
+    wrong = (*args[:-1], np.ones((5, 3), np.float32))
+    bad_calls = (calls[0], (wrong, kwargs), *calls[2:])
+    before = {name: value.copy() for name, value in ctx.variables.items()}
+    with pytest.raises(InvalidArgumentError, match=r"var and grad do not have the same shape\[3,5\] \[5,3\]"):
+        updates.GROUP_VARIANTS["ApplyAdam"](ctx, bad_calls)
+    assert kwargs["var"] == "var1"
+    np.testing.assert_array_equal(ctx.variables["var1"], before["var1"])
