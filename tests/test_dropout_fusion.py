@@ -1,7 +1,8 @@
-"""tf.nn.dropout's forward pass as one `_Dropout` call (caudal.runtime.fusion.dropout_selects) on a
-backend with its own kernel (fast_cpu): the same values, masks and gradients as the three ops it
-stands for, bit for bit; patterns whose parts are needed elsewhere run unfused; and fast_cpu's loop
-against the NumPy kernel, including NaN, infinities, -0.0 and a zero scale."""
+"""tf.nn.dropout's forward pass as one `_Dropout` call (caudal.runtime.fusion.dropout_selects), and its
+gradient at a ReLU's output as one `_DropoutReluGrad` call (`dropout_relu_grads`), on a backend with its
+own kernels (fast_cpu): the same values, masks and gradients as the three ops each stands for, bit for
+bit; patterns whose parts are needed elsewhere run unfused; and fast_cpu's loops against the NumPy
+kernels, including NaN, infinities, -0.0 and a zero scale."""
 from __future__ import annotations
 
 import numpy as np
@@ -125,3 +126,111 @@ def test_other_inputs_run_the_three_ops():
         want = _three_ops()(np, *args, scale_op="Mul")
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+# ------------------------------------------------ the gradient at a ReLU's output: _DropoutReluGrad
+def _relu_dropout_gradient(backend, rate_kind, fetch_relu_grad=False):
+    """(values of x's gradient through `dropout(relu(1.5 x + 0.25))`, calls with a `scale_op`: the
+    fused forward pass and, where fused, the gradient at the ReLU)."""
+    rng = np.random.default_rng(5)
+    x_value = rng.standard_normal((64, 300)).astype(np.float32)
+    x_value[0, :4] = [np.nan, -0.0, np.inf, 0.0]
+    weights = rng.standard_normal(300).astype(np.float32)
+    with tf.Graph().as_default():
+        tf.set_random_seed(11)
+        x = tf.placeholder(tf.float32, [None, 300])
+        hidden = tf.nn.relu(x * 1.5 + 0.25)
+        feeds = {x: x_value}
+        if rate_kind == "python":
+            y = tf.nn.dropout(hidden, rate=0.3)
+        else:
+            keep = tf.placeholder(tf.float32)
+            feeds[keep] = 0.75
+            y = tf.nn.dropout(hidden, keep_prob=keep)
+        loss = tf.reduce_sum(tf.where(tf.math.is_finite(y), y, tf.zeros_like(y)) * weights)
+        fetches = [tf.gradients(loss, x)[0]]
+        if fetch_relu_grad:  # the scaled gradient the ReluGrad reads, needed on its own
+            relu_grad = next(op for op in tf.get_default_graph().get_operations() if op.type == "ReluGrad")
+            fetches.append(relu_grad.inputs[0])
+        with session_on(backend) as sess:
+            values = [sess.run(fetches, feeds) for _ in range(2)]  # the second draws the next numbers
+            return values, _fused_calls(sess)
+
+
+@pytest.mark.parametrize("rate_kind", ["python", "tensor"])
+def test_a_dropouts_gradient_at_a_relu_runs_as_one_call_with_the_three_ops_bits(rate_kind):
+    loops._kernels()
+    fused, calls = _relu_dropout_gradient("fast_cpu", rate_kind)
+    reference, reference_calls = _relu_dropout_gradient("numpy", rate_kind)
+    assert (calls, reference_calls) == (2, 0)
+    for got_run, want_run in zip(fused, reference, strict=True):
+        for got, want in zip(got_run, want_run, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    assert not np.array_equal(fused[0][0], fused[1][0])  # a new mask each run
+
+
+def test_a_dropouts_gradient_needed_on_its_own_is_not_fused():
+    loops._kernels()
+    got, calls = _relu_dropout_gradient("fast_cpu", "python", fetch_relu_grad=True)
+    want, _ = _relu_dropout_gradient("numpy", "python", fetch_relu_grad=True)
+    assert calls == 1  # the forward pass alone
+    for got_value, want_value in zip(got[0], want[0], strict=True):
+        np.testing.assert_array_equal(got_value, want_value)
+
+
+def test_a_gradient_pattern_with_another_zero_or_a_vector_scale_is_not_found():
+    with tf.Graph().as_default():
+        grad, features = tf.placeholder(tf.float32, [4, 8]), tf.placeholder(tf.float32, [4, 8])
+        keep = tf.placeholder(tf.bool, [4, 8])
+        from caudal.framework.graph import make_op
+
+        ones = make_op("ReluGrad", [tf.where_v2(keep, grad, tf.ones_like(grad)) * 2.0, features], {}, "a").outputs[0]
+        vector = make_op("ReluGrad", [tf.where_v2(keep, grad, tf.constant(0.0)) * tf.ones([8]), features], {},
+                         "b").outputs[0]
+        fine = make_op("ReluGrad", [tf.where_v2(keep, grad, tf.constant(0.0)) / 2.0, features], {}, "c").outputs[0]
+        found = fusion.dropout_relu_grads(tf.get_default_graph().get_operations(), (ones, vector, fine), ())
+        assert list(found) == [fine.op]
+
+
+def _three_grad_ops():
+    return get_op_def("_DropoutReluGrad").variants["numpy"]
+
+
+@pytest.mark.parametrize("size", [loops.MIN_DROPOUT_SIZE - 1, loops.MIN_DROPOUT_SIZE, 70001])
+@pytest.mark.parametrize("scale_op", ["Mul", "RealDiv"])
+def test_the_gradient_loop_gives_the_three_ops_bits(size, scale_op):
+    loops._kernels()
+    rng = np.random.default_rng(size + 1)
+    grad = rng.standard_normal(size).astype(np.float32)
+    grad[:5] = [np.nan, -0.0, np.inf, -np.inf, 1e-42]
+    grad.view(np.int32)[0] |= 5  # a NaN with a payload
+    keep = rng.random(size) >= 0.25
+    keep[:5] = True
+    features = rng.standard_normal(size).astype(np.float32)
+    features[:8] = [1.0, 2.0, -1.0, 0.0, 3.0, np.nan, -0.0, np.inf]
+    for scale in (np.float32(1 / 0.75), np.float32(0)):  # a zero scale divides by zero, as NumPy does
+        args = (grad, keep, np.asarray(scale), np.zeros((), np.float32), features)
+        with np.errstate(all="ignore"):
+            got = loops.VARIANTS["_DropoutReluGrad"](np, *args, scale_op=scale_op)
+            want = _three_grad_ops()(np, *args, scale_op=scale_op)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+def test_other_gradient_inputs_run_the_three_ops():
+    loops._kernels()
+    rng = np.random.default_rng(1)
+    grad = rng.standard_normal((64, 100)).astype(np.float32)
+    keep = rng.random((64, 100)) >= 0.5
+    features = rng.standard_normal((64, 100)).astype(np.float32)
+    scale, zero = np.asarray(np.float32(2)), np.zeros((), np.float32)
+    cases = [(grad[:, ::2], keep[:, ::2], scale, zero, features[:, ::2]),  # strided
+             (grad.astype(np.float64), keep, scale.astype(np.float64), zero.astype(np.float64),
+              features.astype(np.float64)),
+             (grad, keep, np.full(100, 2, np.float32), zero, features),  # a vector scale
+             (grad, keep[:1], scale, zero, features)]  # a broadcast mask
+    for args in cases:
+        got = loops.VARIANTS["_DropoutReluGrad"](np, *args, scale_op="Mul")
+        want = _three_grad_ops()(np, *args, scale_op="Mul")
+        np.testing.assert_array_equal(got, want)

@@ -345,26 +345,45 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
 
 
 
-# ------------------------------------------------------------ dropout's mask and select as one op
+# ------------------------------------------- dropout's forward pass, and its gradient at a ReLU, as one op each
 def _dropout_infer(ctx: InferContext) -> list:
     return [(ctx.dtype(0), ctx.shape(0)), (dtypes_lib.bool_, ctx.shape(0))]
 
 
-def dropout_of_kernels(*backends: str) -> Any:
-    """The kernel of `_Dropout` made of the kernels the backends `backends` run for its three ops (their
-    portable kernels where none is named; see OpDef.kernel_for), in the order the unfused plan runs them."""
+def _kernels_of(backends: tuple[str, ...]) -> Any:
+    """`kernel_of(op_type)`: the kernel the backends `backends` run for an op type (its portable kernel
+    where none is named; see OpDef.kernel_for), looked up once."""
     kernels: dict[str, Any] = {}
 
     def kernel_of(op_type: str) -> Any:
         found = kernels.get(op_type)
         if found is None:
-            op_def = get_op_def(op_type)
-            found = kernels[op_type] = op_def.kernel_for(*backends)
+            found = kernels[op_type] = get_op_def(op_type).kernel_for(*backends)
         return found
+
+    return kernel_of
+
+
+def dropout_of_kernels(*backends: str) -> Any:
+    """The kernel of `_Dropout` made of the kernels the backends `backends` run for its three ops, in
+    the order the unfused plan runs them."""
+    kernel_of = _kernels_of(backends)
 
     def kernel(xp: Any, x: Any, scale: Any, uniform: Any, rate: Any, zero: Any, *, scale_op: str) -> tuple:
         keep = kernel_of("GreaterEqual")(xp, uniform, rate)
         return kernel_of("SelectV2")(xp, keep, kernel_of(scale_op)(xp, x, scale), zero), keep
+
+    return kernel
+
+
+def dropout_relu_grad_of_kernels(*backends: str) -> Any:
+    """The kernel of `_DropoutReluGrad` made of the kernels the backends `backends` run for its three ops,
+    in the order the unfused plan runs them."""
+    kernel_of = _kernels_of(backends)
+
+    def kernel(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any, features: Any, *, scale_op: str) -> Any:
+        passed = kernel_of("SelectV2")(xp, keep, grad, zero)
+        return kernel_of("ReluGrad")(xp, kernel_of(scale_op)(xp, passed, scale), features)
 
     return kernel
 
@@ -374,6 +393,11 @@ def dropout_of_kernels(*backends: str) -> Any:
 # caudal.runtime.fusion). Its portable and NumPy kernels are the three ops in turn.
 register_op("_Dropout", infer=_dropout_infer, kernel=dropout_of_kernels(),
             variants={"numpy": dropout_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE, fresh=True)
+# The gradient of a dropout applied to a ReLU's output, ReluGrad(SelectV2(mask, grad, 0) * scale (or
+# / scale), features), run as one op in the same way.
+register_op("_DropoutReluGrad", infer=lambda ctx: [(ctx.dtype(0), ctx.shape(0))],
+            kernel=dropout_relu_grad_of_kernels(), variants={"numpy": dropout_relu_grad_of_kernels("numpy")},
+            grad=NOT_DIFFERENTIABLE, fresh=True)
 
 # ---------------------------------------------------------- embedding_lookup
 def _clip_rows(embeddings: Tensor, ids: Tensor, max_norm: Any) -> Tensor:

@@ -30,9 +30,10 @@ class Call:
 
 
 class FusedEmission:
-    """Methods of `plan._Emitter` that write one call for a pattern of ops (`fused`, `conv_fusions`,
-    `pooled_relu_grads`, `pool_pairs`, `dropouts`, runs of nodes with a group kernel): they use its `env`, `names`,
-    `calls`, `add`, `fresh` and value lookups."""
+    """Methods of `plan._Emitter` that find the patterns of ops a plan runs as one call (`find_fusions`:
+    `conv_fusions`, `pooled_relu_grads`, `pool_pairs`, `dropouts`, `dropout_relu_grads`) and write those
+    calls (and `fused` broadcast reductions, runs of nodes with a group kernel): they use its `env`,
+    `names`, `calls`, `add`, `fresh` and value lookups."""
 
     env: dict[str, Any]
     names: dict[Tensor, str]
@@ -43,6 +44,12 @@ class FusedEmission:
     stateful: bool
     writes_variables: bool
     pool_pairs: dict[Operation, Operation]
+    paired_pools: set[Operation]
+    conv_fusions: dict[Operation, fusion.ConvParts]
+    pooled_relu_grads: dict[Operation, Operation]
+    pooled_sums: dict[Operation, Operation]
+    dropouts: dict[Operation, fusion.DropoutParts]
+    dropout_relu_grads: dict[Operation, fusion.DropoutParts]
     masked: dict[Operation, str]
     workspaces: dict[Operation, str]
     calls: list[Call]
@@ -186,6 +193,39 @@ class FusedEmission:
         self.names[select._outputs[0]] = self.names[scale._outputs[0]] = result
         self.names[compare._outputs[0]] = keep
         return True
+
+    def emit_dropout_relu_grad(self, relu_grad: Operation, select: Operation, scale: Operation) -> bool:
+        """`ReluGrad(scale(SelectV2(mask, grad, 0), factor), features)` as one `_DropoutReluGrad` call
+        (see `fusion.dropout_relu_grads`); where an input may be dead, the absorbed ops instead, and
+        False (the ReluGrad is then emitted as itself)."""
+        (mask, grad, zero), factor, features = select._inputs, scale._inputs[1], relu_grad._inputs[1]
+        if any(map(self.may_be_dead, (mask, grad, factor, features))):
+            self.emit_unfused(select, scale)
+            return False
+        args = [self.input_of(grad, select), self.input_of(mask, select), self.input_of(factor, scale),
+                self.input_of(zero, select), self.input_of(features, relu_grad)]
+        self.names[relu_grad._outputs[0]] = self.emit_plain_call(
+            relu_grad, args, get_op_def("_DropoutReluGrad"), {"scale_op": scale._type})
+        return True
+
+    def find_fusions(self, items: list[Any], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]) -> None:
+        """Finds the patterns of a plan without loops that this backend runs fused (see `fusion`)."""
+        names = self.variant_names
+        if fusion.has_native_kernel("_FusedConv2D", names):
+            self.conv_fusions = fusion.conv_bias_relus(items, fetches, feeds)
+            self.absorbed.update(op for conv, add, _ in self.conv_fusions.values() for op in (conv, add))
+        if fusion.has_native_kernel("_MaxPoolWithWorkspace", names):
+            self.pool_pairs = fusion.max_pool_pairs(items, fetches, feeds)
+            self.paired_pools = set(self.pool_pairs.values())
+        self.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
+        self.absorbed.update(self.pooled_relu_grads.values())
+        self.pooled_sums = fusion.channel_sums_of_pooled_grads(items, self.pooled_relu_grads)
+        if fusion.has_native_kernel("_Dropout", names):
+            self.dropouts = fusion.dropout_selects(items, fetches, feeds)
+            self.absorbed.update(op for parts in self.dropouts.values() for op in parts)
+        if fusion.has_native_kernel("_DropoutReluGrad", names):
+            self.dropout_relu_grads = fusion.dropout_relu_grads(items, fetches, feeds)
+            self.absorbed.update(op for parts in self.dropout_relu_grads.values() for op in parts)
 
     def emit_plain_call(self, op: Operation, args: list[str], op_def: Any = None, kwargs: dict | None = None,
                          step_op: Operation | None = None, outputs: list[str] | None = None) -> str:

@@ -215,18 +215,7 @@ def build_plan(fetches: tuple[Any, ...], feeds: tuple[Tensor, ...], backend: Any
     emitter.fused = fusion.broadcast_reductions(ops, fetches, feeds)
     emitter.absorbed = {part for parts in emitter.fused.values() for part in parts}
     if not plan.loops:
-        if fusion.has_native_kernel("_FusedConv2D", emitter.variant_names):
-            emitter.conv_fusions = fusion.conv_bias_relus(items, fetches, feeds)
-            emitter.absorbed.update(op for conv, add, _ in emitter.conv_fusions.values() for op in (conv, add))
-        if fusion.has_native_kernel("_MaxPoolWithWorkspace", emitter.variant_names):
-            emitter.pool_pairs = fusion.max_pool_pairs(items, fetches, feeds)
-            emitter.paired_pools = set(emitter.pool_pairs.values())
-        emitter.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
-        emitter.absorbed.update(emitter.pooled_relu_grads.values())
-        emitter.pooled_sums = fusion.channel_sums_of_pooled_grads(items, emitter.pooled_relu_grads)
-        if fusion.has_native_kernel("_Dropout", emitter.variant_names):
-            emitter.dropouts = fusion.dropout_selects(items, fetches, feeds)
-            emitter.absorbed.update(op for parts in emitter.dropouts.values() for op in parts)
+        emitter.find_fusions(items, fetches, feeds)
     emitter.emit_items(items)
     results = [emitter.value_of(f) if isinstance(f, Tensor) else "None" for f in fetches]
     lines, levels, step_ops = emitter.lines, emitter.levels, emitter.step_ops
@@ -304,6 +293,7 @@ class _Emitter(FusedEmission):
         self.pooled_sums: dict[Operation, Operation] = {}  # Sum -> the ReluGrad whose pooled input it sums
         self.masked: dict[Operation, str] = {}  # a pooled ReluGrad -> its pooled result's name
         self.dropouts: dict[Operation, fusion.DropoutParts] = {}  # SelectV2 -> its GreaterEqual and scaling
+        self.dropout_relu_grads: dict[Operation, fusion.DropoutParts] = {}  # ReluGrad -> its SelectV2 and scaling
         self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
@@ -447,6 +437,8 @@ class _Emitter(FusedEmission):
             self.emit_pooled_sum(op, self.masked[self.pooled_sums[op]])
             return
         if op in self.dropouts and self.emit_dropout(op, *self.dropouts[op]):
+            return
+        if op in self.dropout_relu_grads and self.emit_dropout_relu_grad(op, *self.dropout_relu_grads[op]):
             return
         if op in self.pooled_relu_grads:
             pool_grad = self.pooled_relu_grads[op]

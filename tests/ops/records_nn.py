@@ -1,4 +1,4 @@
-"""Records: softmax, log_softmax, relu, bias_add, in_top_k, embedding_lookup and _Dropout."""
+"""Records: softmax, log_softmax, relu, bias_add, in_top_k, embedding_lookup, _Dropout and _DropoutReluGrad."""
 import numpy as np
 
 import caudal as tf
@@ -62,6 +62,22 @@ def _dropout_ref(x, uniform, divide):
     return [np.where(keep, scaled, np.float32(0)).astype(np.float32), keep]
 
 
+def _dropout_relu_grad_op(grad, keep, features, scale_op):
+    """_DropoutReluGrad, dropout's gradient at a ReLU's output that plans make (caudal.runtime.fusion)."""
+    from caudal.framework.graph import make_op
+
+    inputs = [grad, keep, tf.constant(np.float32(0.8)), tf.constant(np.float32(0)), features]
+    return make_op("_DropoutReluGrad", inputs, {"scale_op": scale_op}, "DropoutReluGrad").outputs[0]
+
+
+def _dropout_relu_grad_ref(grad, keep, features, divide):
+    passed = np.where(keep, grad, np.float32(0))
+    scaled = passed / np.float32(0.8) if divide else passed * np.float32(0.8)
+    return (scaled * (features > 0)).astype(np.float32)
+
+
+_KEEP = np.array([[True, False, True, True, False], [False, True, True, False, True]] * 2)
+
 RECORDS = [
     OpRecord("softmax", tf.nn.softmax, _softmax, [uniform(3, 5)]),
     OpRecord("softmax_axis0", lambda x: tf.nn.softmax(x, axis=0), lambda x: _softmax(x, 0), [uniform(3, 5)],
@@ -106,4 +122,9 @@ RECORDS = [
              [uniform(4, 5), uniform(4, 5, low=0, high=1)], grad=False),
     OpRecord("dropout_fused_mul", lambda x, u: _dropout_op(x, u, "Mul"), lambda x, u: _dropout_ref(x, u, False),
              [uniform(3, 2, 2), uniform(3, 2, 2, low=0, high=1)], grad=False),
+    OpRecord("dropout_relu_grad_fused_realdiv", lambda g, k, f: _dropout_relu_grad_op(g, k, f, "RealDiv"),
+             lambda g, k, f: _dropout_relu_grad_ref(g, k, f, True), [uniform(4, 5), _KEEP, uniform(4, 5)], grad=False),
+    OpRecord("dropout_relu_grad_fused_mul", lambda g, k, f: _dropout_relu_grad_op(g, k, f, "Mul"),
+             lambda g, k, f: _dropout_relu_grad_ref(g, k, f, False), [uniform(4, 5), _KEEP, uniform(4, 5)],
+             grad=False),
 ]

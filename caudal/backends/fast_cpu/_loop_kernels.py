@@ -343,6 +343,17 @@ def dropout_select(uniform, rate, x, scale, divide, keep, out):
         out[i] = value if kept else zero
 
 
+@njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
+def dropout_relu_grad(grad, keep, scale, divide, features, out):
+    """out = (grad where keep, else +0.0) / scale (* scale unless `divide`), times (features > 0) as
+    float32, as ReluGrad multiplies (so an infinite gradient at a non-positive feature gives NaN)."""
+    zero = np.float32(0)
+    for i in prange(grad.size):
+        passed = grad[i] if keep[i] else zero
+        value = passed / scale if divide else passed * scale
+        out[i] = value * np.float32(features[i] > 0)
+
+
 # -------------------------------------------------------------- optimizer updates
 # The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
 # Each writes the new slot values and the new variable value into the `out_` arrays, which are either

@@ -5,7 +5,8 @@ of each op's NumPy variant (its portable kernel where it has none): pooling
 and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
 maximum of its window, row-major, padding never wins; AvgPool divides by the
 count of real elements), ReluGrad, BiasAdd, SelectV2 against +0.0 (dropout),
-`_Dropout` (the mask and the select of dropout's forward pass in one),
+`_Dropout` (the mask and the select of dropout's forward pass in one) and
+`_DropoutReluGrad` (its gradient at a ReLU's output),
 RandomUniform (NumPy's PCG64 numbers), and the adding of rows at indices
 (`scatters`); the optimizer updates are in `updates`, which launches its loops
 with this module's machinery. Each does in one parallel pass what NumPy does in
@@ -48,7 +49,7 @@ from caudal.framework import threads as thread_policy
 from caudal.framework.registry import get_op_def
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc, spatial
-from caudal.ops.nn_ops import dropout_of_kernels
+from caudal.ops.nn_ops import dropout_of_kernels, dropout_relu_grad_of_kernels
 
 __all__ = ["VARIANTS", "prepare", "compile_all", "loaded", "max_pool_grad_from_workspace", "add_rows_at",
            "numpy_scatter",
@@ -265,6 +266,7 @@ def compile_all() -> float:
         k.relu_grad(flat, flat)
         k.select_or_zero(flat > 0, flat, True)
         k.relu_grad_into(flat.copy(), flat)
+        k.dropout_relu_grad(flat, flat > 0, np.float32(1), True, flat, flat.copy())
         k.bias_add_last(matrix, bias)
         k.bias_add_middle(cube, bias)
         one = np.float32(1)
@@ -528,6 +530,21 @@ def _dropout(xp: Any, x: Any, scale: Any, uniform: Any, rate: Any, zero: Any, *,
         return out, keep
     return _THREE_OPS_DROPOUT(xp, x, scale, uniform, rate, zero, scale_op=scale_op)
 
+
+def _dropout_relu_grad(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any, features: Any, *,
+                       scale_op: str) -> Any:
+    """_DropoutReluGrad (dropout's gradient at a ReLU's output): `ReluGrad(SelectV2(keep, grad, 0) / scale,
+    features)` (or `* scale`) in one pass once numba is loaded, bit for bit the three ops' values."""
+    if (_kernel_module is not None and _is_f32(grad, features) and grad.shape == features.shape
+            and type(keep) is np.ndarray and keep.dtype == np.bool_ and keep.flags.c_contiguous
+            and keep.shape == grad.shape and grad.size >= MIN_DROPOUT_SIZE and _scalars_f32((scale,))
+            and _positive_zero(zero)):
+        out = np.empty(grad.shape, np.float32)
+        _run(_kernel_module.dropout_relu_grad, grad.reshape(-1), keep.reshape(-1), scale[()], scale_op == "RealDiv",
+             features.reshape(-1), out.reshape(-1))
+        return out
+    return _THREE_OPS_DROPOUT_RELU_GRAD(xp, grad, keep, scale, zero, features, scale_op=scale_op)
+
 def _channel_axis(data_format: Any, rank: int) -> int | None:
     fmt = data_format.decode() if isinstance(data_format, bytes) else data_format
     if fmt not in ("NHWC", "NCHW") or rank < 2:
@@ -600,6 +617,7 @@ _NUMPY_BIAS_ADD = _fallback("BiasAdd")
 _NUMPY_RANDOM_UNIFORM = _fallback("RandomUniform")
 _NUMPY_SELECT_V2 = _fallback("SelectV2")
 _THREE_OPS_DROPOUT = dropout_of_kernels("fast_cpu", "numpy")
+_THREE_OPS_DROPOUT_RELU_GRAD = dropout_relu_grad_of_kernels("fast_cpu", "numpy")
 
 
 def _guarded(kernel: Callable, fallback: Callable) -> Callable:
@@ -635,6 +653,7 @@ VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type
     ("RandomUniform", _random_uniform, _NUMPY_RANDOM_UNIFORM),
     ("SelectV2", _select_v2, _NUMPY_SELECT_V2),
     ("_Dropout", _dropout, _THREE_OPS_DROPOUT),
+    ("_DropoutReluGrad", _dropout_relu_grad, _THREE_OPS_DROPOUT_RELU_GRAD),
 )}
 VARIANTS.update(scatters.variants(add_rows_at, numpy_scatter))
 # Kernels a plan runs where it may overwrite the first input (OpDef.inplace_variants).
