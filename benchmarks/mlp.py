@@ -23,7 +23,8 @@ than the NumPy backend.
 With `--jax PYTHON` (an interpreter with jax, such as a scratch virtual
 environment), caudal on its default backend (`fast_cpu` when the fast extra is
 installed) runs here and the hand-written `jax.jit` step in a child process of
-PYTHON, alternately, three rounds each. Target (issue 16): caudal at most 1.0x.
+PYTHON, alternately, three rounds each (`--rounds`); printed, the ratio of the medians and the
+median of the paired rounds' ratios. Target (issue 16): caudal at most 1.0x.
 Both are timed in their steady state: jax's figure leaves out its first call
 (XLA's compilation), and caudal first runs the steps after which fast_cpu has
 loaded numba's loops (rent or buy, `caudal.backends.fast_cpu.loops.LOAD_SECONDS`:
@@ -291,7 +292,9 @@ def main_against_jax(python: str, blocks: int, rounds: int = 3) -> None:
           f"{', '.join(f'{t:.3f}' for t in caudal_ms)})")
     print(f"jax.jit by hand:  {theirs:7.3f} ms per training step ({', '.join(f'{t:.3f}' for t in jax_ms)}; "
           f"{python})")
-    print(f"ratio caudal/jax: {mine / theirs:.2f} (target <= 1.0)")
+    paired = statistics.median(c / j for c, j in zip(caudal_ms, jax_ms, strict=True))
+    print(f"ratio caudal/jax: {mine / theirs:.2f} of the medians; {paired:.2f} median of the paired rounds "
+          f"(target <= 1.0)")
 
 
 def _steps_until_loops_load(step, batches, limit: int = 10_000) -> int:
@@ -338,6 +341,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=BLOCKS, help=f"timed blocks per contestant ({BLOCKS})")
     parser.add_argument("--jax", metavar="PYTHON",
                         help="an interpreter with jax: caudal (default backend) against the step written with jax.jit")
+    parser.add_argument("--rounds", type=int, default=3, help="with --jax: alternating rounds of each contestant (3)")
     parser.add_argument("--jax-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="caudal's step: milliseconds per op type")
     args = parser.parse_args()
@@ -348,7 +352,7 @@ def main() -> None:
         jax_child(args.blocks)
         return
     if args.jax:
-        main_against_jax(args.jax, args.blocks)
+        main_against_jax(args.jax, args.blocks, args.rounds)
         return
     if args.backend == "jax":
         main_jax(args.blocks)
