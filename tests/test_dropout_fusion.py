@@ -20,6 +20,14 @@ from caudal.backends.fast_cpu import loops  # noqa: E402
 pytestmark = pytest.mark.fast_cpu
 
 
+def _assert_same_bits(got_runs, want_runs):
+    """Each run's values have the same dtypes, shapes and bytes."""
+    for got_run, want_run in zip(got_runs, want_runs, strict=True):
+        for got, want in zip(got_run, want_run, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
 def _fused_calls(sess: tf.Session) -> int:
     return count_in_plans(sess, "scale_op=")
 
@@ -55,10 +63,7 @@ def test_a_dropout_runs_as_one_call_with_the_three_ops_values_and_gradient(rate_
     fused, calls = _dropout_and_gradient("fast_cpu", rate_kind)
     reference, reference_calls = _dropout_and_gradient("numpy", rate_kind)
     assert (calls, reference_calls) == (1, 0)
-    for got_run, want_run in zip(fused, reference, strict=True):
-        for got, want in zip(got_run, want_run, strict=True):
-            assert got.dtype == want.dtype and got.shape == want.shape
-            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    _assert_same_bits(fused, reference)
     assert not np.array_equal(fused[0][1], fused[1][1])  # a new mask each run
     assert 0.6 < fused[0][1].mean() < 0.8
 
@@ -163,10 +168,7 @@ def test_a_dropouts_gradient_at_a_relu_runs_as_one_call_with_the_three_ops_bits(
     fused, calls = _relu_dropout_gradient("fast_cpu", rate_kind)
     reference, reference_calls = _relu_dropout_gradient("numpy", rate_kind)
     assert (calls, reference_calls) == (2, 0)
-    for got_run, want_run in zip(fused, reference, strict=True):
-        for got, want in zip(got_run, want_run, strict=True):
-            assert got.dtype == want.dtype and got.shape == want.shape
-            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    _assert_same_bits(fused, reference)
     assert not np.array_equal(fused[0][0], fused[1][0])  # a new mask each run
 
 

@@ -350,6 +350,15 @@ def _drawn_in_shape_of(uniform: Tensor, x: Tensor) -> bool:
     return np.asarray(shape._attrs.get("value")).tolist() == x.shape.as_list()
 
 
+def _plan_sets(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]
+               ) -> tuple[dict[Operation, int], set[Tensor], set[Operation]] | None:
+    """(each op's position in `ops`, the fed tensors, the fetched ops) of a plan, or None where it has
+    tf.cond's ops (whose outputs may be dead)."""
+    if any(op._type in _CONDITIONAL_OPS for op in ops):
+        return None
+    return {op: i for i, op in enumerate(ops)}, set(feeds), {f._op if isinstance(f, Tensor) else f for f in fetches}
+
+
 def dropout_selects(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]
                     ) -> dict[Operation, DropoutParts]:
     """The SelectV2 ops of `ops` (a pruned plan in run order, without loops; none with conditionals)
@@ -360,11 +369,10 @@ def dropout_selects(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple
     it after the SelectV2, which has the same shape), the mask by nothing before the SelectV2, none of
     the three is fetched (but the mask) or fed, and none takes part in a control dependency.
     """
-    if any(op._type in _CONDITIONAL_OPS for op in ops):
+    sets = _plan_sets(ops, fetches, feeds)
+    if sets is None:
         return {}
-    position = {op: i for i, op in enumerate(ops)}
-    fed = set(feeds)
-    fetched = {f._op if isinstance(f, Tensor) else f for f in fetches}
+    position, fed, fetched = sets
     found: dict[Operation, DropoutParts] = {}
     for select in ops:
         if select._type != "SelectV2" or len(select._inputs) != 3 or select._outputs[0].dtype.name != "float32":
@@ -402,11 +410,10 @@ def dropout_relu_grads(ops: list[Operation], fetches: tuple[Any, ...], feeds: tu
     Only where the SelectV2's and the product's values are read by nothing else in the plan, neither
     is fetched or fed, and none of the three ops takes part in a control dependency.
     """
-    if any(op._type in _CONDITIONAL_OPS for op in ops):
+    sets = _plan_sets(ops, fetches, feeds)
+    if sets is None:
         return {}
-    position = {op: i for i, op in enumerate(ops)}
-    fed = set(feeds)
-    fetched = {f._op if isinstance(f, Tensor) else f for f in fetches}
+    position, fed, fetched = sets
     found: dict[Operation, DropoutParts] = {}
     for relu_grad in ops:
         if relu_grad._type != "ReluGrad" or relu_grad._outputs[0].dtype.name != "float32":
