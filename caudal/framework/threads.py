@@ -55,8 +55,8 @@ PARALLEL_FLOPS = int(os.environ.get("CAUDAL_PARALLEL_FLOPS", "") or (1 << 27))
 # kernels that use it keep it spinning: in benchmarks/mlp.py's step (products of 0.06 to 31 MFLOP)
 # the 4 MFLOP products took 19-22 us on two threads against 24-34 on one, and the 31 MFLOP weight
 # gradient 81 us against 126 (its second thread had fallen asleep during the step's one-thread
-# kernels); the step ran 0.74-0.78 ms against 0.79-0.90 ms with 2^24 (alternating processes),
-# LSTM, LeNet and Keras MLP steps as fast with either.
+# kernels); the step ran 0.77-0.79 ms against 0.85-0.88 ms with 2^24 (medians of 40 alternating
+# blocks in one process), LSTM, LeNet and Keras MLP steps as fast with either.
 IDLE_PARALLEL_FLOPS = min(int(os.environ.get("CAUDAL_IDLE_PARALLEL_FLOPS", "") or (1 << 21)), PARALLEL_FLOPS)
 # A memory-bound pass over n elements is sized as n * ELEMENT_FLOPS flops: all cores from 2^21
 # elements (8 MB of float32), from 2^15 while other processes leave the cores idle.
