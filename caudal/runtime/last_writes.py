@@ -12,11 +12,12 @@ assignments, the global step's increment, the NoOp that groups them) cannot fail
 
 Lines that cannot fail, at the plan's top level:
 - freeing values (`del`), NoOp, passing a value on (Identity), reading a variable that holds a
-  value (checked when the flag is set: `ctx.rest_cannot_fail = ctx.has(...)`);
+  value (checked when the flag is set: `ctx.rest_cannot_fail = ctx.holds(...)`);
 - operator expressions on scalars (the emitter writes `+`, `-`, `*` and comparisons of rank-0
   values as Python operators);
-- Assign of a value whose static shape is fully defined and the variable's, and AssignAdd/AssignSub
-  of such a value to a variable that holds a value (checked as above).
+- Assign of a value whose static shape is fully defined and the variable's, to a variable that holds
+  no value or one of that shape, and AssignAdd/AssignSub of such a value to a variable that holds one
+  of that shape (checked as above).
 """
 from __future__ import annotations
 
@@ -31,19 +32,19 @@ _ALIASES = frozenset(["Identity", "StopGradient", "Snapshot"])  # lines that pas
 _FLAG = "ctx.rest_cannot_fail = "
 
 
-def _cannot_fail(op: Any, must_hold: list[str]) -> bool:
-    """Whether `op`'s line cannot raise (adding to `must_hold` the variables that must hold a value)."""
+def _cannot_fail(op: Any, must_hold: list[tuple]) -> bool:
+    """Whether `op`'s line cannot raise, given the checks (`RunContext.holds`) it adds to `must_hold`."""
     if op is None:
         return True
     if op._type in frames.REF_PRODUCERS:
-        must_hold.append(op._name)
+        must_hold.append((op._name, None, True))
         return True
     if op._type == "NoOp":
         return True
     if op._type in _ALIASES:
         source = op._inputs[0]._op
         if source._type in frames.REF_PRODUCERS:
-            must_hold.append(source._name)
+            must_hold.append((source._name, None, True))
         return True
     outputs = op._outputs
     if op._op_def.expression is not None:
@@ -56,8 +57,7 @@ def _cannot_fail(op: Any, must_hold: list[str]) -> bool:
             return True
         if value.shape != target.shape or not target.shape.is_fully_defined():
             return False
-        if op._type != "Assign":
-            must_hold.append(target._op._name)
+        must_hold.append((target._op._name, tuple(target.shape.as_list()), op._type != "Assign"))
         return True
     return False
 
@@ -66,7 +66,7 @@ def mark_last_fallible_line(lines: list[str], step_ops: list[Any]) -> None:
     """Sets `ctx.rest_cannot_fail` at the start of the last line of `lines` (each the line of op
     `step_ops[i]`, or of None) that can fail, when every later line cannot (see the module docstring).
     Only straight lines at the function's top level take part."""
-    must_hold: list[str] = []
+    must_hold: list[tuple] = []
     for i in range(len(lines) - 1, -1, -1):
         line = lines[i]
         if not line.startswith("    ") or line[4] == " " or line.rstrip().endswith(":"):
@@ -74,8 +74,7 @@ def mark_last_fallible_line(lines: list[str], step_ops: list[Any]) -> None:
         if _cannot_fail(step_ops[i], must_hold):
             continue
         if must_hold:
-            check = " and ".join(f"ctx.has({name!r})" for name in dict.fromkeys(must_hold))
-            lines[i] = f"    {_FLAG}{check}; {line[4:]}"
+            lines[i] = f"    {_FLAG}ctx.holds({tuple(dict.fromkeys(must_hold))!r}); {line[4:]}"
         else:
             lines[i] = f"    {_FLAG}True; {line[4:]}"
         return

@@ -141,6 +141,18 @@ class RunContext:
     def has(self, name: str) -> bool:
         return name in self.variables
 
+    def holds(self, checks: tuple[tuple[str, tuple | None, bool], ...]) -> bool:
+        """Whether, for each (name, shape, required), variable `name` holds a value of `shape` (None: of
+        any shape), or, where not `required`, no value yet."""
+        for name, shape, required in checks:
+            value = self.variables.get(name)
+            if value is None:
+                if required:
+                    return False
+            elif shape is not None and np.shape(value) != shape:
+                return False
+        return True
+
     def writable(self, name: str) -> Any:
         """The array of variable `name` when this run may change it in place, else None: a NumPy array
         that owns its memory and that nothing refers to but the variable dicts (no value of this run,
