@@ -153,6 +153,12 @@ def _bias_of(add: Operation, conv_out: Tensor) -> Tensor | None:
 _CONDITIONAL_OPS = frozenset(["Switch", "Merge"])  # tf.cond's ops: their outputs may be dead
 
 
+def _tied(parts: tuple[Operation, ...], fed: set[Tensor]) -> bool:
+    """Whether one of `parts` takes part in a control dependency or has an output that is fed (a
+    pattern with such a part runs unfused)."""
+    return any(p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in parts)
+
+
 def has_native_kernel(op_type: str, variant_names: tuple[str, ...]) -> bool:
     """Whether a backend has its own kernel of the fused op `op_type` (NumPy's runs the ops it
     stands for in turn, which is no faster)."""
@@ -213,8 +219,7 @@ def conv_bias_relus(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple
         if bias is None:
             continue
         parts = (conv, add, relu)
-        if conv in fetched or add in fetched or any(
-                p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in parts):
+        if conv in fetched or add in fetched or _tied(parts, fed):
             continue
         here = position[relu]
         if not (only_shapes_after(conv_out, add, here) and only_shapes_after(add._outputs[0], relu, here)):
@@ -251,8 +256,7 @@ def relu_grads_of_max_pool_grads(ops: list[Operation], fetches: tuple[Any, ...],
             continue
         if {c for c in pool_grad._outputs[0]._consumers if c in members} != {relu_grad}:
             continue
-        if any(p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs)
-               for p in (pool_grad, relu_grad)):
+        if _tied((pool_grad, relu_grad), fed):
             continue
         found[relu_grad] = pool_grad
     return found
@@ -318,7 +322,7 @@ def max_pool_pairs(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[
             continue
         if any(pool._attrs.get(name) != grad._attrs.get(name) for name in _POOL_ATTRS):
             continue
-        if any(p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in (pool, grad)):
+        if _tied((pool, grad), fed):
             continue
         found[grad] = pool
     return found
@@ -386,8 +390,7 @@ def dropout_selects(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple
         if rate.shape.rank != 0 or factor.shape.rank != 0 or not _drawn_in_shape_of(uniform, x):
             continue
         parts = (compare, scale, select)
-        if scale in fetched or any(
-                p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in parts):
+        if scale in fetched or _tied(parts, fed):
             continue
         if any(p._op_def.kernel_kwargs(p) for p in parts):
             continue
@@ -426,8 +429,7 @@ def dropout_relu_grads(ops: list[Operation], fetches: tuple[Any, ...], feeds: tu
                 or select._inputs[0].dtype.name != "bool" or not _is_zero_constant(select._inputs[2])):
             continue
         parts = (select, scale, relu_grad)
-        if select in fetched or scale in fetched or any(
-                p._control_inputs or p._control_outputs or any(t in fed for t in p._outputs) for p in parts):
+        if select in fetched or scale in fetched or _tied(parts, fed):
             continue
         if any(p._op_def.kernel_kwargs(p) for p in parts):
             continue

@@ -305,7 +305,6 @@ def _scalars_f32(scalars: tuple) -> bool:
     return True
 
 
-
 # ----------------------------------------------------------------- pooling
 def _geometry(x_shape: tuple, ksize: list, strides: list, padding: str, explicit_paddings: list,
               data_format: str) -> tuple:
@@ -547,6 +546,7 @@ def _dropout_relu_grad(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any, fea
              features.reshape(-1), out.reshape(-1))
         return out
     return _THREE_OPS_DROPOUT_RELU_GRAD(xp, grad, keep, scale, zero, features, scale_op=scale_op)
+
 
 def _channel_axis(data_format: Any, rank: int) -> int | None:
     fmt = data_format.decode() if isinstance(data_format, bytes) else data_format

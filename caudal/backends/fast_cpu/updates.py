@@ -108,8 +108,7 @@ class _Update:
         before, after = self.coefficients(scalars, attrs)
         new = None
         if outputs is None:
-            new = [np.empty(grad.shape, _F32) for _ in names]
-            outputs = [a.reshape(-1) for a in new[1:] + new[:1]]
+            new, outputs = _new_arrays(grad.shape, len(names))
         loop = getattr(loops._kernels(), self.loop)
         flat_grad = grad.reshape(-1)
         loops._run_on(loops._threads_for((*values, flat_grad)), loop, *values, *before, flat_grad, *after, *outputs)
@@ -156,8 +155,8 @@ class _Update:
                     results[index] = loops._numpy_pass(self.numpy_kernel, grad, ctx, *args, **kwargs)
                     continue
                 values.append(grad.reshape(-1))
-                new = [np.empty(grad.shape, _F32) for _ in values[:-1]]
-                _launch(loop, values, *coefficients, [a.reshape(-1) for a in new[1:] + new[:1]])
+                new, outputs = _new_arrays(grad.shape, len(values) - 1)
+                _launch(loop, values, *coefficients, outputs)
                 results[index] = _write(ctx, (var, *slots), new)
             self._update_packed(ctx, loop, coefficients, packed, results)
             for index, arrays, grad, (before, after) in in_place:
@@ -232,6 +231,14 @@ class _Update:
                 return None
         bases = [ref().base for ref in refs[-len(key[-1]):]]  # the last entry's slots', then variable's
         return [bases[-1], *bases[:-1]]
+
+
+def _new_arrays(shape: tuple, count: int) -> tuple[list[Any], list[Any]]:
+    """`count` new float32 arrays of `shape` for a variable and its slots (the variable's first), and
+    their flat views in the order a loop writes them (the slots', then the variable's)."""
+    new = [np.empty(shape, _F32) for _ in range(count)]
+    return new, [a.reshape(-1) for a in new[1:] + new[:1]]
+
 
 def _launch(loop: Any, arrays: list[Any], before: tuple, after: tuple, outputs: list[Any]) -> None:
     """An update loop on `arrays` (the variable, its slots, the gradient last) writing into `outputs`
