@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("numba")
 
 import caudal as tf  # noqa: E402
-from caudal.backends.fast_cpu import loops, updates  # noqa: E402
+from caudal.backends.fast_cpu import loops, uniform, updates  # noqa: E402
 from caudal.errors import InvalidArgumentError  # noqa: E402
 from caudal.framework.registry import get_op_def  # noqa: E402
 from tests.update_fixtures import VariablesContext  # noqa: E402
@@ -681,27 +681,48 @@ def test_a_numba_that_fails_to_load_warns_once_and_the_ops_run_on_numpy(monkeypa
 
 # ------------------------------------------------------------ random numbers
 def _pcg_draw(generator, n, chunks):
-    """`n` float32 values of `generator` (NumPy's PCG64) drawn by the loop in `chunks` parts."""
+    """`n` float32 values of `generator` (NumPy's PCG64) drawn by the loop in `chunks` parts, on copies
+    of its state (low word first) written back through `state`."""
     state = generator.bit_generator.state
     pcg, low = state["state"], (1 << 64) - 1
+    words = np.array([pcg["state"] & low, pcg["state"] >> 64, pcg["inc"] & low, pcg["inc"] >> 64], np.uint64)
+    kept = np.array([state["has_uint32"], state["uinteger"]], np.uint32)
     out = np.empty(n, np.float32)
-    hi, lo, has_uint32, uinteger = loops._kernels().pcg64_uniform_f32(
-        out, np.uint64(pcg["state"] >> 64), np.uint64(pcg["state"] & low), np.uint64(pcg["inc"] >> 64),
-        np.uint64(pcg["inc"] & low), np.uint64(state["has_uint32"]), np.uint64(state["uinteger"]), chunks)
-    pcg["state"] = (int(hi) << 64) | int(lo)
-    state["has_uint32"], state["uinteger"] = int(has_uint32), int(uinteger)
+    loops._kernels().pcg64_uniform_f32(out, words, kept, True, chunks)
+    pcg["state"] = (int(words[1]) << 64) | int(words[0])
+    state["has_uint32"], state["uinteger"] = int(kept[0]), int(kept[1])
     generator.bit_generator.state = state
     return out
 
 
-@pytest.mark.parametrize("chunks", [1, 2, 3])
+@pytest.mark.parametrize("chunks", [1, 2, 3, 5])
 def test_the_pcg64_loop_draws_numpys_float32_numbers_and_leaves_the_same_state(chunks):
     reference = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 8])))
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([7, 8])))
-    for n in [0, 1, 2, 3, 1, 5, 8, 64, 1001, 9000, 262144, 4]:  # odd sizes leave half a draw for the next
+    for n in [0, 1, 2, 3, 1, 5, 8, 9, 17, 64, 1001, 9000, 262144, 4]:  # odd sizes leave half a draw for the next
         np.testing.assert_array_equal(_pcg_draw(generator, n, chunks), reference.random(n, dtype=np.float32))
         assert generator.bit_generator.state == reference.bit_generator.state
     np.testing.assert_array_equal(generator.standard_normal(5), reference.standard_normal(5))
+
+
+def test_a_pcg_stream_draws_from_its_generators_own_state(monkeypatch):
+    stream = uniform.PcgStream(3, 4)
+    reference = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 4])))
+    words, kept, low_first = stream.memory()
+    loop = loops._kernels().pcg64_uniform_f32
+    out = np.empty(1001, np.float32)
+    loop(out, words, kept, low_first, 2)  # moves NumPy's generator, the kept half included
+    np.testing.assert_array_equal(out, reference.random(1001, dtype=np.float32))
+    assert stream.generator.bit_generator.state == reference.bit_generator.state
+    snapshot = stream.snapshot()
+    stream.generator.random(5, dtype=np.float32)
+    stream.restore(snapshot)  # a failed run puts the state back through NumPy: the loop sees it
+    loop(out[:4], words, kept, low_first, 1)
+    np.testing.assert_array_equal(out[:4], reference.random(4, dtype=np.float32))
+    stream.generator = np.random.Generator(np.random.Philox(5))
+    assert stream.memory() is None
+    monkeypatch.setattr(uniform, "_layout_checked", False)  # a NumPy whose memory did not read as its state
+    assert uniform.PcgStream(3, 4).memory() is None
 
 
 def _dropout_and_uniform(backend, fail=False):
@@ -732,6 +753,16 @@ def test_random_uniform_on_fast_cpu_draws_the_numpy_backends_numbers(ran, fail):
             np.testing.assert_array_equal(a, b)
 
 
+def test_random_uniform_runs_numpys_draw_where_numpys_memory_is_not_as_checked(ran, monkeypatch):
+    loops._kernels()
+    monkeypatch.setattr(uniform, "_layout_checked", False)
+    fast = _dropout_and_uniform("fast_cpu")
+    assert "pcg64_uniform_f32" not in ran
+    for got, want in zip(fast, _dropout_and_uniform("numpy"), strict=True):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_random_uniform_of_float64_or_another_generator_runs_numpys_draw(ran):
     loops._kernels()
 
@@ -745,7 +776,7 @@ def test_random_uniform_of_float64_or_another_generator_runs_numpys_draw(ran):
             return stream
 
     want = np.random.Generator(np.random.Philox(5)).random((3, BIG), dtype=np.float32)
-    got = loops.VARIANTS["RandomUniform"](_Ctx(), np.array([3, BIG]), dtype=tf.float32, op=None)
+    got = uniform.VARIANTS["RandomUniform"](_Ctx(), np.array([3, BIG]), dtype=tf.float32, op=None)
     np.testing.assert_array_equal(got, want)
     graph = tf.Graph()
     with graph.as_default():

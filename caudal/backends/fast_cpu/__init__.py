@@ -31,7 +31,7 @@ __all__ = ["installed", "onednn_library_path", "KERNEL_MODULES"]
 
 # The kernel modules, in the order their variants are installed (the first one to offer a
 # variant of an op wins).
-KERNEL_MODULES = ("onednn", "onednn_pool", "gemm", "loops", "updates")
+KERNEL_MODULES = ("onednn", "onednn_pool", "gemm", "loops", "updates", "uniform")
 
 
 def onednn_library_path() -> str | None:

@@ -456,17 +456,31 @@ def _pcg_advance(hi, lo, inc_hi, inc_lo, steps):
     return _mul_add_128(mult_hi, mult_lo, hi, lo, plus_hi, plus_lo)
 
 
-@njit(**_JIT)
-def pcg64_uniform_f32(out, hi, lo, inc_hi, inc_lo, has_uint32, uinteger, chunks):
-    """Fills `out` with the next float32 values of the PCG64 stream whose state is (hi, lo), increment
-    (inc_hi, inc_lo) and kept half (has_uint32, uinteger), as NumPy's Generator.random(dtype=float32)
-    does, in `chunks` parallel parts; returns the stream's new (hi, lo, has_uint32, uinteger)."""
-    n = out.size
+@njit(inline="always")
+def _store_pair(out, at, bits):
+    """The two float32 values of a 64-bit draw, its low half first: (half >> 8) * 2^-24."""
     scale = np.float32(1.0 / 16777216.0)
-    low_half = np.uint64(0xFFFFFFFF)
+    out[at] = np.float32((bits & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
+    out[at + 1] = np.float32(bits >> np.uint64(40)) * scale
+
+
+@njit(**_JIT)
+def pcg64_uniform_f32(out, words, kept, low_first, chunks):
+    """Fills `out` with the next float32 values of a PCG64 stream, as NumPy's
+    Generator.random(dtype=float32) does, in `chunks` parallel parts, and leaves the stream where
+    NumPy would. `words` holds the 128-bit state and increment as four uint64 (each number's low word
+    first when `low_first`, else its high word), `kept` the kept half (has_uint32, uinteger) as
+    uint32: NumPy's own memory, or copies of its `state`."""
+    if low_first:
+        hi, lo, inc_hi, inc_lo = words[1], words[0], words[3], words[2]
+    else:
+        hi, lo, inc_hi, inc_lo = words[0], words[1], words[2], words[3]
+    has_uint32 = kept[0]
+    uinteger = np.uint64(kept[1])
+    n = out.size
     start = 0
     if has_uint32 and n > 0:
-        out[0] = np.float32(uinteger >> np.uint64(8)) * scale
+        out[0] = np.float32(uinteger >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
         start = 1
         has_uint32 = 0
     pairs = (n - start) // 2
@@ -477,19 +491,22 @@ def pcg64_uniform_f32(out, hi, lo, inc_hi, inc_lo, has_uint32, uinteger, chunks)
         h, l = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(first))
         for p in range(first, last):
             h, l = _mul_add_128(h, l, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
-            v = _xsl_rr(h, l)
-            out[start + 2 * p] = np.float32((v & low_half) >> np.uint64(8)) * scale
-            out[start + 2 * p + 1] = np.float32(v >> np.uint64(40)) * scale
+            _store_pair(out, start + 2 * p, _xsl_rr(h, l))
     if pairs > 0:
         hi, lo = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(pairs))
         uinteger = _xsl_rr(hi, lo) >> np.uint64(32)
     if (n - start) % 2:
         hi, lo = _mul_add_128(hi, lo, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
-        v = _xsl_rr(hi, lo)
-        out[n - 1] = np.float32((v & low_half) >> np.uint64(8)) * scale
+        bits = _xsl_rr(hi, lo)
+        out[n - 1] = np.float32((bits & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
         has_uint32 = 1
-        uinteger = v >> np.uint64(32)
-    return hi, lo, has_uint32, uinteger
+        uinteger = bits >> np.uint64(32)
+    if low_first:
+        words[0], words[1] = lo, hi
+    else:
+        words[0], words[1] = hi, lo
+    kept[0] = has_uint32
+    kept[1] = np.uint32(uinteger)
 
 
 # ----------------------------------------------------------------- rows added at indices

@@ -89,6 +89,12 @@ class FastCpuBackend(NumpyBackend):
         super().__init__()
         self.kernel_modules = load_kernels()
 
+    def random_stream(self, seed: int, seed2: int) -> Any:
+        """The numpy backend's stream, with the arrays over its generator's state that fast_cpu's
+        RandomUniform loop draws from (`uniform.PcgStream`)."""
+        uniform = self.kernel_modules.get("uniform")
+        return super().random_stream(seed, seed2) if uniform is None else uniform.PcgStream(seed, seed2)
+
     def set_intra_op_threads(self, count: int) -> None:
         """Caps BLAS, OpenMP (oneDNN) and numba at `count` threads (process-wide)."""
         super().set_intra_op_threads(count)

@@ -6,8 +6,7 @@ and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
 maximum of its window, row-major, padding never wins; AvgPool divides by the
 count of real elements), ReluGrad, BiasAdd, SelectV2 against +0.0 (dropout),
 `_Dropout` (the mask and the select of dropout's forward pass in one) and
-`_DropoutReluGrad` (its gradient at a ReLU's output),
-RandomUniform (NumPy's PCG64 numbers), and the adding of rows at indices
+`_DropoutReluGrad` (its gradient at a ReLU's output), and the adding of rows at indices
 (`scatters`); the optimizer updates are in `updates`, which launches its loops
 with this module's machinery. Each does in one parallel pass what NumPy does in
 several. It handles float32 arrays in C
@@ -567,49 +566,6 @@ def _bias_add(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
     return _run(k.bias_add_middle, cube, bias).reshape(value.shape)
 
 
-# ------------------------------------------------------------ random numbers
-# RandomUniform of fewer values runs NumPy's draw, as fast where moving the stream's state in and
-# out costs more than the draw (about 5 us).
-MIN_RANDOM_SIZE = 1 << 13
-_VALUE_FLOPS = 128  # a float32 of PCG64 takes about a nanosecond: sized as that much arithmetic
-_LOW_64 = (1 << 64) - 1
-
-
-def _random_uniform(ctx: Any, shape: Any, *, dtype: Any, op: Any) -> Any:
-    """RandomUniform of float32: the next numbers of the op's stream, NumPy's PCG64 generator (the
-    same numbers as the numpy backend's, and the generator left in the same state), drawn by one
-    loop split between threads instead of NumPy's call per value (a 128x2048 dropout mask: 0.16 ms
-    on two threads, 0.32 on one, 0.59-0.69 in NumPy)."""
-    stream = ctx.random_stream(op)
-    generator = getattr(stream, "generator", None)
-    size = 0
-    if getattr(dtype, "as_numpy_dtype", None) is np.float32 and isinstance(generator, np.random.Generator) and (
-            type(generator.bit_generator) is np.random.PCG64):
-        dims = tuple(np.asarray(shape).reshape(-1).tolist())
-        size = 1
-        for d in dims:
-            size *= d if d >= 0 else 0
-    if size < MIN_RANDOM_SIZE or not _loaded_or_worth(size):
-        return _numpy_pass_over(size, _NUMPY_RANDOM_UNIFORM, ctx, shape, dtype=dtype, op=op)
-    loop = _kernels().pcg64_uniform_f32
-    bit_generator = generator.bit_generator
-    state = bit_generator.state
-    pcg = state["state"]
-    word = np.uint64
-    out = np.empty(dims, np.float32)
-    count = _threads_for_flops(size * _VALUE_FLOPS)
-    chunks = count if count is not None else _numba.get_num_threads()
-    hi, lo, has_uint32, uinteger = _run_on(count, loop, out.reshape(-1),
-                                           word(pcg["state"] >> 64), word(pcg["state"] & _LOW_64),
-                                           word(pcg["inc"] >> 64), word(pcg["inc"] & _LOW_64),
-                                           word(state["has_uint32"]), word(state["uinteger"]), chunks)
-    pcg["state"] = (int(hi) << 64) | int(lo)
-    state["has_uint32"], state["uinteger"] = int(has_uint32), int(uinteger)
-    bit_generator.state = state
-    return out
-
-
-
 _NUMPY_MAX_POOL = _fallback("MaxPool")
 _NUMPY_MAX_POOL_GRAD = _fallback("MaxPoolGrad")
 _NUMPY_AVG_POOL = _fallback("AvgPool")
@@ -617,7 +573,6 @@ _NUMPY_AVG_POOL_GRAD = _fallback("AvgPoolGrad")
 _NUMPY_RELU_GRAD = _fallback("ReluGrad")
 _NUMPY_RELU_GRAD_INPLACE = get_op_def("ReluGrad").inplace
 _NUMPY_BIAS_ADD = _fallback("BiasAdd")
-_NUMPY_RANDOM_UNIFORM = _fallback("RandomUniform")
 _NUMPY_SELECT_V2 = _fallback("SelectV2")
 _THREE_OPS_DROPOUT = dropout_of_kernels("fast_cpu", "numpy")
 _THREE_OPS_DROPOUT_RELU_GRAD = dropout_relu_grad_of_kernels("fast_cpu", "numpy")
@@ -653,7 +608,6 @@ VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type
     ("AvgPoolGrad", _avg_pool_grad, _NUMPY_AVG_POOL_GRAD),
     ("ReluGrad", _relu_grad, _NUMPY_RELU_GRAD),
     ("BiasAdd", _bias_add, _NUMPY_BIAS_ADD),
-    ("RandomUniform", _random_uniform, _NUMPY_RANDOM_UNIFORM),
     ("SelectV2", _select_v2, _NUMPY_SELECT_V2),
     ("_Dropout", _dropout, _THREE_OPS_DROPOUT),
     ("_DropoutReluGrad", _dropout_relu_grad, _THREE_OPS_DROPOUT_RELU_GRAD),
