@@ -115,8 +115,10 @@ def _train(backend: str, make, steps: int = 4, extra=None):
             arrays = []
             for batch in _batches(steps):
                 sess.run([train] + ([] if extra is None else [extra]), {x: batch})
-                arrays.append(weakref.ref(sess._store.variables["w"]))  # (a reference would forbid writing)
-            return {v.op.name: sess.run(v) for v in tf.global_variables()}, [ref() for ref in arrays]
+                # (a reference would forbid writing)
+                arrays.append({name: weakref.ref(sess._store.variables[name]) for name in ("w", "b", "v")})
+            values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+            return values, [{name: ref() for name, ref in step.items()} for step in arrays]
 
 
 OPTIMIZERS = {"sgd": lambda: tf.train.GradientDescentOptimizer(0.05),
@@ -132,10 +134,51 @@ def test_updates_in_place_give_the_numpy_kernels_values(name):
     reference, _ = _train("numpy", OPTIMIZERS[name])
     # The first step writes a new array (the initial value is the initializer's constant); the
     # next ones change that array.
-    assert fast_arrays[0] is fast_arrays[1] is fast_arrays[2] is fast_arrays[3] is not None
+    w = [step["w"] for step in fast_arrays]
+    assert w[0] is w[1] is w[2] is w[3] is not None
+    # The small variables, updated by one packed loop: the second step writes views of its results
+    # (the first one runs the loop's first call alone), the next ones change them in place.
+    for small in ("b", "v"):
+        views = [step[small] for step in fast_arrays]
+        assert views[1] is views[2] is views[3] is not None and views[1].base is not None
     assert sorted(fast) == sorted(reference)
     for key, want in reference.items():
         np.testing.assert_allclose(fast[key], want, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@fast_cpu
+@pytest.mark.parametrize("held", ["variable", "base"])
+def test_a_packed_update_leaves_the_arrays_others_hold_as_they_were(held):
+    """A small variable's value (a view of the packed loop's results) held by another variable that
+    was assigned it, or the array it is a view of held elsewhere: the next updates write new arrays."""
+    with tf.Graph().as_default():
+        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+        b = [v for v in tf.global_variables() if v.op.name == "b"][0]
+        other = tf.Variable(tf.zeros([SIZE[1]]), name="other", trainable=False)
+        take_b = tf.assign(other, b)
+        with _session("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            batches = _batches(5)
+            for batch in batches[:2]:
+                sess.run(train, {x: batch})
+            value = weakref.ref(sess._store.variables["b"])
+            sess.run(train, {x: batches[2]})
+            value = value()
+            assert value is sess._store.variables["b"] and value.base is not None  # changed in place
+            if held == "variable":
+                sess.run(take_b)
+                kept = sess._store.variables["other"]
+                assert kept is value
+            else:
+                kept = value.base
+            before = kept.copy()
+            del value
+            for batch in batches[3:]:
+                sess.run(train, {x: batch})
+            np.testing.assert_array_equal(kept, before)
+            if held == "variable":
+                np.testing.assert_array_equal(sess.run(other), before)
+            assert not np.array_equal(sess.run(b), before[:SIZE[1]])
 
 
 @fast_cpu

@@ -11,8 +11,9 @@ goes to the NumPy variant, which raises TF's errors.
 """
 from __future__ import annotations
 
+import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import is_
 from typing import Any
 
@@ -118,11 +119,11 @@ class _Update:
         """The op's group kernel (OpDef.group_variants): `apply` on each `(args, kwargs)` in turn, with
         the coefficients computed once for the calls that share their scalars (the same arrays) and
         attrs. Variables of fewer than `PACKED_SIZE` values that share them are updated by one loop
-        over their values put end to end (the new values are views of its results), where one call
-        each cost more than the arithmetic: the ten Adam updates of benchmarks/mlp.py (10 to 157K
-        values) took 0.29 ms one by one, 0.24 as a group and 0.22 with the nine small ones packed
-        (medians of 30 alternating blocks). Updates in place run last, once every other call of the
-        group has run (one of which may raise)."""
+        over their values put end to end (see `_update_packed`), where one call each cost more than
+        the arithmetic: the ten Adam updates of benchmarks/mlp.py (10 to 157K values) took 0.29 ms
+        one by one, 0.24 as a group and 0.22 with the nine small ones packed (medians of 30
+        alternating blocks). Updates in place run last, once every other call of the group has run
+        (one of which may raise)."""
         if loops._kernel_module is None or loops._unavailable or not thread_policy.openmp_usable():
             return tuple([self.apply(ctx, *args, **kwargs) for args, kwargs in calls])
         loop = getattr(loops._kernel_module, self.loop)
@@ -132,13 +133,14 @@ class _Update:
         shared: tuple = ()
         coefficients: tuple[tuple, tuple] | None = None
         packed: list[tuple[int, tuple, dict, Any]] = []  # (index, args, kwargs, gradient)
-        in_place: list[tuple[int, list[Any], Any, tuple[tuple, tuple]]] = []  # (index, arrays, grad, coefficients)
+        # (the variable's and slots' arrays and the gradient, coefficients, [(index, result)])
+        in_place: list[tuple[list[Any], tuple[tuple, tuple], list[tuple[int, Any]]]] = []
         with loops._launch_lock:
             for index, (args, kwargs) in enumerate(calls):
                 grad, scalars = self.split(args)
                 attrs = tuple([kwargs[name] for name in self.attrs])
                 if len(shared) != len(scalars) + 1 or shared[-1] != attrs or not all(map(is_, scalars, shared)):
-                    self._update_packed(ctx, loop, coefficients, packed, results)
+                    self._update_packed(ctx, loop, coefficients, packed, results, in_place)
                     shared = (*scalars, attrs)
                     coefficients = (self.coefficients(scalars, kwargs) if loops._scalars_f32(scalars) else None)
                 var, slots = kwargs["var"], kwargs.get("slots", ())
@@ -148,7 +150,8 @@ class _Update:
                 if coefficients is not None:
                     arrays = _in_place(ctx, (var, *slots), grad)
                     if arrays is not None:
-                        in_place.append((index, arrays, grad, coefficients))
+                        in_place.append((arrays + [grad.reshape(-1)], coefficients,
+                                         [(index, arrays[0].reshape(grad.shape))]))
                         continue
                 values = _read_f32(ctx, var, slots, grad) if coefficients is not None else None
                 if values is None:
@@ -158,20 +161,22 @@ class _Update:
                 new, outputs = _new_arrays(grad.shape, len(values) - 1)
                 _launch(loop, values, *coefficients, outputs)
                 results[index] = _write(ctx, (var, *slots), new)
-            self._update_packed(ctx, loop, coefficients, packed, results)
-            for index, arrays, grad, (before, after) in in_place:
-                _launch(loop, arrays + [grad.reshape(-1)], before, after, arrays[1:] + arrays[:1])
-                results[index] = arrays[0].reshape(grad.shape)
+            self._update_packed(ctx, loop, coefficients, packed, results, in_place)
+            for arrays, (before, after), written in in_place:
+                _launch(loop, arrays, before, after, arrays[1:-1] + arrays[:1])
+                for index, value in written:
+                    results[index] = value
         return tuple(results)
 
     def _update_packed(self, ctx: Any, loop: Any, coefficients: tuple[tuple, tuple] | None,
-                       packed: list[tuple[int, tuple, dict, Any]], results: list[Any]) -> None:
+                       packed: list[tuple[int, tuple, dict, Any]], results: list[Any], in_place: list) -> None:
         """Runs the updates gathered in `packed` (all with `coefficients`) as one loop over their values
         put end to end, and empties it. The variables and slots are read and concatenated, except where
         each still holds the view of the last such loop's results that this group wrote for it (kept by
         weak reference in `_packed_views`): those results are then the loop's inputs as they lie (the
         group of benchmarks/mlp.py's ten Adam updates took 88 us a call so, 104 us reading and copying
-        them; medians of 40 alternating blocks)."""
+        them; medians of 40 alternating blocks), and where the run allows changing them in place
+        (`_packed_in_place`), its outputs too: the loop then joins `in_place`, the updates run last."""
         if not packed:
             return
         assert coefficients is not None
@@ -179,6 +184,12 @@ class _Update:
         packed.clear()
         key: tuple | None = tuple([(kwargs["var"], *kwargs.get("slots", ())) for _, _, kwargs, _ in entries])
         columns = self._packed_columns(ctx, key, entries)
+        grads = [grad.reshape(-1) for _, _, _, grad in entries]
+        if columns is not None and _packed_in_place(ctx, key, columns):
+            views = [ctx.read(kwargs["var"]) for _, _, kwargs, _ in entries]
+            in_place.append((columns + [grads[0] if len(grads) == 1 else np.concatenate(grads)], coefficients,
+                             [(index, view) for (index, _, _, _), view in zip(entries, views, strict=True)]))
+            return
         if columns is None:
             rows, kept = [], []
             for entry in entries:
@@ -193,8 +204,8 @@ class _Update:
                 return
             if len(kept) < len(entries):
                 key, entries = None, kept
+                grads = [grad.reshape(-1) for _, _, _, grad in entries]
             columns = rows[0] if len(rows) == 1 else [np.concatenate(column) for column in zip(*rows)]
-        grads = [grad.reshape(-1) for _, _, _, grad in entries]
         new = [np.empty(columns[0].size, _F32) for _ in columns]
         _launch(loop, [*columns, grads[0] if len(grads) == 1 else np.concatenate(grads)], *coefficients, new)
         views = []
@@ -231,6 +242,31 @@ class _Update:
                 return None
         bases = [ref().base for ref in refs[-len(key[-1]):]]  # the last entry's slots', then variable's
         return [bases[-1], *bases[:-1]]
+
+
+def _reference_counts(arrays: list[Any]) -> list[int]:
+    return [sys.getrefcount(array) for array in arrays]
+
+
+# What `_reference_counts` reads for an array one list entry alone holds (measured: what the
+# interpreter counts for locals and arguments varies between versions).
+_ONE_LIST_ENTRY = _reference_counts([np.empty(1)])[0]
+
+
+def _packed_in_place(ctx: Any, key: tuple, columns: list[Any]) -> bool:
+    """Whether a packed loop may write its results into `columns`, the arrays whose views its
+    variables and slots (`key`) hold (see `_packed_columns`): the rest of the run cannot fail
+    (`ctx.rest_cannot_fail`), nothing but the variable dicts holds those views (`ctx.writable`), and
+    nothing but the views and the list `columns` holds the arrays."""
+    if not getattr(ctx, "rest_cannot_fail", False) or not all(_views_writable(ctx, key, columns)):
+        return False
+    return _reference_counts(columns) == [_ONE_LIST_ENTRY + len(key)] * len(columns)
+
+
+def _views_writable(ctx: Any, key: tuple, columns: list[Any]) -> Iterator[bool]:
+    for names in key:
+        for name, column in zip(names, columns, strict=True):
+            yield ctx.writable(name, column) is not None
 
 
 def _new_arrays(shape: tuple, count: int) -> tuple[list[Any], list[Any]]:
