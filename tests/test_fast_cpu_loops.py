@@ -679,6 +679,50 @@ def test_a_numba_that_fails_to_load_warns_once_and_the_ops_run_on_numpy(monkeypa
         np.testing.assert_array_equal(loops.VARIANTS["MaxPool"](np, x, **attrs), got)
 
 
+# ------------------------------------------------------------ softmax cross-entropy
+def _xent_inputs(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    features = (rng.standard_normal(shape) * 3).astype(np.float32)
+    labels = rng.random(shape).astype(np.float32)
+    return features, labels / labels.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 4), (7, 3), (100, 10), (33, 1000)])
+def test_softmax_xent_matches_numpy(ran, shape):
+    loops._kernels()
+    features, labels = _xent_inputs(shape)
+    features[0, 0] = 300.0  # far above the rest of its row
+    if shape[0] > 2:
+        features[1, -1] = -300.0
+        features[2, 0] = np.nan  # a NaN row: NaN loss and backprop, as NumPy's
+    loss, backprop = loops.VARIANTS["SoftmaxCrossEntropyWithLogits"](np, features, labels)
+    want_loss, want_backprop = _numpy("SoftmaxCrossEntropyWithLogits")(np, features, labels)
+    assert "softmax_xent_shift" in ran and "softmax_xent_finish" in ran
+    assert loss.dtype == backprop.dtype == np.float32 and loss.shape == (shape[0],) and backprop.shape == shape
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(backprop, want_backprop, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_xent_of_other_inputs_runs_numpys_kernel(ran):
+    loops._kernels()
+    features, labels = _xent_inputs((4, 5))
+    kernel = loops.VARIANTS["SoftmaxCrossEntropyWithLogits"]
+    numpy_kernel = _numpy("SoftmaxCrossEntropyWithLogits")
+    for f, lab in [(features.astype(np.float64), labels.astype(np.float64)),  # float64
+                   (features, labels[:1]),  # labels broadcast along the batch
+                   (np.asfortranarray(features), labels)]:  # not C-ordered
+        for got, want in zip(kernel(np, f, lab), numpy_kernel(np, f, lab), strict=True):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    infinite = features.copy()
+    infinite[0, 1] = np.inf  # inf - inf: NaN, as in NumPy
+    with np.errstate(invalid="ignore"):
+        wanted = numpy_kernel(np, infinite, labels)
+    for got, want in zip(kernel(np, infinite, labels), wanted, strict=True):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert ran == ["softmax_xent_shift", "softmax_xent_finish"]
+
+
 # ------------------------------------------------------------ random numbers
 def _pcg_draw(generator, n, chunks):
     """`n` float32 values of `generator` (NumPy's PCG64) drawn by the loop in `chunks` parts, on copies

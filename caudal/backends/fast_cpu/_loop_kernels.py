@@ -354,6 +354,49 @@ def dropout_relu_grad(grad, keep, scale, divide, features, out):
         out[i] = value * np.float32(features[i] > 0)
 
 
+# ------------------------------------------------------------- softmax cross-entropy
+# SoftmaxCrossEntropyWithLogits of the rows of `features` (rows x classes, classes >= 1), as the NumPy
+# kernel computes it but for the sums and the log of each row's sum, taken in float64: `shifted` =
+# features - the row's maximum (NaN where a NaN is in the row), its exp (NumPy's, between the two
+# loops), loss = -sum(labels * (shifted - log(sum of exps))), backprop = exps / their sum - labels.
+@njit(**_JIT)
+def softmax_xent_shift(features, out, tops):
+    """out = features - the row's maximum, kept in `tops`."""
+    rows, classes = features.shape
+    for r in prange(rows):
+        top = features[r, 0]
+        unordered = False
+        for c in range(1, classes):
+            x = features[r, c]
+            if x > top:
+                top = x
+            elif x != x:
+                unordered = True
+        if unordered:
+            top = np.float32(np.nan)
+        tops[r] = top
+        for c in range(classes):
+            out[r, c] = features[r, c] - top
+
+
+@njit(**_JIT)
+def softmax_xent_finish(features, labels, exps, tops, loss):
+    """The loss of each row into `loss`, and exps / their sum - labels into `exps`."""
+    rows, classes = features.shape
+    for r in prange(rows):
+        total = 0.0
+        for c in range(classes):
+            total += exps[r, c]
+        log_total = np.log(total)
+        top = tops[r]
+        cost = 0.0
+        for c in range(classes):
+            label = labels[r, c]
+            cost -= label * ((features[r, c] - top) - log_total)
+            exps[r, c] = np.float32(exps[r, c] / total) - label
+        loss[r] = cost
+
+
 # -------------------------------------------------------------- optimizer updates
 # The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
 # Each writes the new slot values and the new variable value into the `out_` arrays, which are either

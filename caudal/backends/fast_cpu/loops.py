@@ -6,10 +6,11 @@ and its gradients (TF's rules: a MaxPoolGrad sends each gradient to the first
 maximum of its window, row-major, padding never wins; AvgPool divides by the
 count of real elements), ReluGrad, BiasAdd, SelectV2 against +0.0 (dropout),
 `_Dropout` (the mask and the select of dropout's forward pass in one) and
-`_DropoutReluGrad` (its gradient at a ReLU's output), and the adding of rows at indices
-(`scatters`); the optimizer updates are in `updates`, which launches its loops
-with this module's machinery. Each does in one parallel pass what NumPy does in
-several. It handles float32 arrays in C
+`_DropoutReluGrad` (its gradient at a ReLU's output), SoftmaxCrossEntropyWithLogits
+(two loops around NumPy's exp, its sums in float64), and the adding of rows at
+indices (`scatters`); the optimizer updates are in `updates`, which launches its
+loops with this module's machinery. Each does in one parallel pass what NumPy
+does in several. It handles float32 arrays in C
 order, of 64K elements or more for the elementwise ops and updates (below
 that, starting threads costs more than the pass); anything else (other
 dtypes, zero sizes, other layouts, bad shapes) goes to the NumPy variant,
@@ -566,6 +567,22 @@ def _bias_add(xp: Any, value: Any, bias: Any, *, data_format: Any) -> Any:
     return _run(k.bias_add_middle, cube, bias).reshape(value.shape)
 
 
+# ------------------------------------------------------------- softmax cross-entropy
+def _softmax_xent(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
+    """SoftmaxCrossEntropyWithLogits of float32 matrices of one shape: two loops around NumPy's exp,
+    where the NumPy kernel makes a dozen passes (the 100x10 logits of benchmarks/mlp.py: 17 us
+    there, 6 us here)."""
+    if _kernel_module is None or not _is_f32(features, labels) or features.ndim != 2 or labels.shape != features.shape:
+        return _numpy_pass(_NUMPY_SOFTMAX_XENT, features, xp, features, labels)
+    loss = np.empty(features.shape[0], np.float32)
+    backprop = np.empty(features.shape, np.float32)
+    count = _threads_for((features, backprop))
+    _run_on(count, _kernel_module.softmax_xent_shift, features, backprop, loss)
+    np.exp(backprop, out=backprop)
+    _run_on(count, _kernel_module.softmax_xent_finish, features, labels, backprop, loss.copy(), loss)
+    return loss, backprop
+
+
 _NUMPY_MAX_POOL = _fallback("MaxPool")
 _NUMPY_MAX_POOL_GRAD = _fallback("MaxPoolGrad")
 _NUMPY_AVG_POOL = _fallback("AvgPool")
@@ -574,6 +591,7 @@ _NUMPY_RELU_GRAD = _fallback("ReluGrad")
 _NUMPY_RELU_GRAD_INPLACE = get_op_def("ReluGrad").inplace
 _NUMPY_BIAS_ADD = _fallback("BiasAdd")
 _NUMPY_SELECT_V2 = _fallback("SelectV2")
+_NUMPY_SOFTMAX_XENT = _fallback("SoftmaxCrossEntropyWithLogits")
 _THREE_OPS_DROPOUT = dropout_of_kernels("fast_cpu", "numpy")
 _THREE_OPS_DROPOUT_RELU_GRAD = dropout_relu_grad_of_kernels("fast_cpu", "numpy")
 
@@ -609,6 +627,7 @@ VARIANTS: dict[str, Callable] = {op_type: _guarded(kernel, fallback) for op_type
     ("ReluGrad", _relu_grad, _NUMPY_RELU_GRAD),
     ("BiasAdd", _bias_add, _NUMPY_BIAS_ADD),
     ("SelectV2", _select_v2, _NUMPY_SELECT_V2),
+    ("SoftmaxCrossEntropyWithLogits", _softmax_xent, _NUMPY_SOFTMAX_XENT),
     ("_Dropout", _dropout, _THREE_OPS_DROPOUT),
     ("_DropoutReluGrad", _dropout_relu_grad, _THREE_OPS_DROPOUT_RELU_GRAD),
 )}
