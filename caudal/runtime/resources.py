@@ -47,6 +47,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,15 @@ def _count_of_one_entry() -> int:
 
 
 _ONE_ENTRY = _count_of_one_entry()
+
+
+def _count_of_one_listed_entry() -> int:
+    """What `RunContext.unshared` sums for an array that one dict entry and one list entry hold."""
+    entries = {"probe": np.empty(1)}
+    return sum(map(sys.getrefcount, [entries["probe"]]))
+
+
+_ONE_LISTED_ENTRY = _count_of_one_listed_entry()
 
 
 class RunContext:
@@ -167,6 +177,19 @@ class RunContext:
         if self.store.variables is not self.variables and self.store.variables.get(name) is value:
             holders += 1
         return value if sys.getrefcount(value) == holders else None
+
+    def holds_each(self, names: tuple[str, ...], values: list[Any]) -> bool:
+        """Whether each variable of `names` holds the very object at the same place in `values`."""
+        return all(map(is_, map(self.variables.get, names), values))
+
+    def unshared(self, names: tuple[str, ...], values: list[Any]) -> bool:
+        """Whether nothing but the variable dicts and the list `values` refers to any of `values`, the
+        objects the variables `names` hold (`holds_each`): `writable`'s count for many values at once,
+        whose sum reaches its least only where each count does."""
+        least = len(values) * _ONE_LISTED_ENTRY
+        if self.store.variables is not self.variables:
+            least += sum(map(is_, map(self.store.variables.get, names), values))
+        return sum(map(sys.getrefcount, values)) == least
 
     def keep(self, value: Any) -> Any:
         """`value` as a kernel that keeps it (Assign) must store it: a copy when it shares memory

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from operator import is_
 from typing import Any
 
@@ -86,7 +86,8 @@ class _Update:
         self.numpy_kernel = loops._fallback(op_type)
         # For each run of packed variables (their names), the views of the packed loop's results last
         # written to them (see `_update_packed`).
-        self._packed_views: dict[tuple, list[weakref.ref]] = {}
+        # (their names in the loop's order, weak references to the views, the gradients' dtypes and shapes)
+        self._packed_views: dict[tuple, tuple[tuple[str, ...], list[weakref.ref], list[tuple]]] = {}
 
     def split(self, args: tuple) -> tuple[Any, tuple]:
         i = self.grad_index
@@ -183,14 +184,16 @@ class _Update:
         entries = list(packed)
         packed.clear()
         key: tuple | None = tuple([(kwargs["var"], *kwargs.get("slots", ())) for _, _, kwargs, _ in entries])
-        columns = self._packed_columns(ctx, key, entries)
-        grads = [grad.reshape(-1) for _, _, _, grad in entries]
-        if columns is not None and _packed_in_place(ctx, key, columns):
-            views = [ctx.read(kwargs["var"]) for _, _, kwargs, _ in entries]
-            in_place.append((columns + [grads[0] if len(grads) == 1 else np.concatenate(grads)], coefficients,
-                             [(index, view) for (index, _, _, _), view in zip(entries, views, strict=True)]))
-            return
-        if columns is None:
+        grads = [grad for _, _, _, grad in entries]
+        names, views = self._packed_inputs(ctx, key, grads)
+        if views is not None:
+            per_entry = len(key[0])
+            columns = [views[-1].base, *[view.base for view in views[-per_entry:-1]]]  # variable, slots
+            if _packed_in_place(ctx, names, views, columns):
+                written = [(index, views[(i + 1) * per_entry - 1]) for i, (index, _, _, _) in enumerate(entries)]
+                in_place.append((columns + [np.concatenate(grads, axis=None)], coefficients, written))
+                return
+        else:
             rows, kept = [], []
             for entry in entries:
                 index, args, kwargs, grad = entry
@@ -204,10 +207,10 @@ class _Update:
                 return
             if len(kept) < len(entries):
                 key, entries = None, kept
-                grads = [grad.reshape(-1) for _, _, _, grad in entries]
+                grads = [grad for _, _, _, grad in entries]
             columns = rows[0] if len(rows) == 1 else [np.concatenate(column) for column in zip(*rows)]
         new = [np.empty(columns[0].size, _F32) for _ in columns]
-        _launch(loop, [*columns, grads[0] if len(grads) == 1 else np.concatenate(grads)], *coefficients, new)
+        _launch(loop, [*columns, np.concatenate(grads, axis=None)], *coefficients, new)
         views = []
         start = 0
         for index, _, kwargs, grad in entries:
@@ -220,28 +223,21 @@ class _Update:
             views.extend(written)
             start = stop
         if key is not None:
-            self._packed_views[key] = [weakref.ref(view) for view in views]
+            self._packed_views[key] = (_flat_names(key), [weakref.ref(view) for view in views],
+                                       [(grad.dtype, grad.shape) for grad in grads])
 
-    def _packed_columns(self, ctx: Any, key: tuple, entries: list[tuple[int, tuple, dict, Any]]) -> list[Any] | None:
-        """[variable, slots...] of `entries` end to end, as the last packed loop of the same variables
-        left them, when every one still holds the view written then (and each gradient has its
-        variable's shape); else None."""
-        refs = self._packed_views.get(key)
-        if refs is None:
-            return None
-        found = iter(refs)
-        view = None
-        for _, _, kwargs, grad in entries:
-            if not loops._is_f32(grad) or not grad.ndim:
-                return None
-            for name in (*kwargs.get("slots", ()), kwargs["var"]):
-                view = next(found)()
-                if view is None or ctx.read(name) is not view:
-                    return None
-            if view.shape != grad.shape:
-                return None
-        bases = [ref().base for ref in refs[-len(key[-1]):]]  # the last entry's slots', then variable's
-        return [bases[-1], *bases[:-1]]
+    def _packed_inputs(self, ctx: Any, key: tuple, grads: list[Any]) -> tuple[tuple[str, ...], list[Any] | None]:
+        """(names, views): the views the last packed loop of the variables and slots of `key` wrote, and
+        their names (each entry's slots', then its variable's), when each still holds its view and the
+        gradients have the dtypes and shapes they had then; else views None."""
+        found = self._packed_views.get(key)
+        if found is None:
+            return (), None
+        names, refs, layout = found
+        views = [ref() for ref in refs]
+        if [(grad.dtype, grad.shape) for grad in grads] != layout or not ctx.holds_each(names, views):
+            return names, None
+        return names, views
 
 
 def _reference_counts(arrays: list[Any]) -> list[int]:
@@ -253,20 +249,19 @@ def _reference_counts(arrays: list[Any]) -> list[int]:
 _ONE_LIST_ENTRY = _reference_counts([np.empty(1)])[0]
 
 
-def _packed_in_place(ctx: Any, key: tuple, columns: list[Any]) -> bool:
-    """Whether a packed loop may write its results into `columns`, the arrays whose views its
-    variables and slots (`key`) hold (see `_packed_columns`): the rest of the run cannot fail
-    (`ctx.rest_cannot_fail`), nothing but the variable dicts holds those views (`ctx.writable`), and
-    nothing but the views and the list `columns` holds the arrays."""
-    if not getattr(ctx, "rest_cannot_fail", False) or not all(_views_writable(ctx, key, columns)):
+def _packed_in_place(ctx: Any, names: tuple[str, ...], views: list[Any], columns: list[Any]) -> bool:
+    """Whether a packed loop may write its results into `columns`, the arrays whose views the
+    variables and slots `names` hold (`views`, see `_packed_inputs`): the rest of the run cannot fail
+    (`ctx.rest_cannot_fail`), nothing but the variable dicts and the list `views` holds those views
+    (`ctx.unshared`), and nothing but the views and the list `columns` holds the arrays."""
+    if not getattr(ctx, "rest_cannot_fail", False) or not ctx.unshared(names, views):
         return False
-    return _reference_counts(columns) == [_ONE_LIST_ENTRY + len(key)] * len(columns)
+    return _reference_counts(columns) == [_ONE_LIST_ENTRY + len(views) // len(columns)] * len(columns)
 
 
-def _views_writable(ctx: Any, key: tuple, columns: list[Any]) -> Iterator[bool]:
-    for names in key:
-        for name, column in zip(names, columns, strict=True):
-            yield ctx.writable(name, column) is not None
+def _flat_names(key: tuple) -> tuple[str, ...]:
+    """The names of `key`'s variables and slots in the order of the packed loop's views."""
+    return tuple([name for var, *slots in key for name in (*slots, var)])
 
 
 def _new_arrays(shape: tuple, count: int) -> tuple[list[Any], list[Any]]:
