@@ -31,9 +31,9 @@ class Call:
 
 class FusedEmission:
     """Methods of `plan._Emitter` that find the patterns of ops a plan runs as one call (`find_fusions`:
-    `conv_fusions`, `pooled_relu_grads`, `pool_pairs`, `dropouts`, `dropout_relu_grads`) and write those
-    calls (and `fused` broadcast reductions, runs of nodes with a group kernel): they use its `env`,
-    `names`, `calls`, `add`, `fresh` and value lookups."""
+    `conv_fusions`, `pooled_relu_grads`, `pool_pairs`, `dropouts`, `dropout_relu_grads`)
+    and write those calls (`emit_fused`; and `fused` broadcast reductions, runs of nodes with a group
+    kernel): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
 
     env: dict[str, Any]
     names: dict[Tensor, str]
@@ -50,10 +50,44 @@ class FusedEmission:
     pooled_sums: dict[Operation, Operation]
     dropouts: dict[Operation, fusion.DropoutParts]
     dropout_relu_grads: dict[Operation, fusion.DropoutParts]
+    fused: dict[Operation, fusion.Parts]
     masked: dict[Operation, str]
     workspaces: dict[Operation, str]
     calls: list[Call]
     variant_names: tuple[str, ...]
+
+    def emit_fused(self, op: Operation) -> bool:
+        """Emits `op` as the fused call it ends, if it ends one that can run here (no input may be
+        dead); True where it did (the ops it absorbs are emitted as themselves where it cannot)."""
+        if op in self.fused:
+            self.emit_broadcast_reduction(op, self.fused[op])
+            return True
+        if op in self.conv_fusions:
+            conv, add, bias = self.conv_fusions[op]
+            if not any(map(self.may_be_dead, (*conv._inputs, bias))):
+                self.emit_fused_conv(op, conv, add, bias)
+                return True
+            self.emit_unfused(conv, add)
+        if op in self.paired_pools and not self.may_be_dead(op._inputs[0]):
+            self.emit_pool_with_workspace(op)
+            return True
+        if self.pool_pairs.get(op) in self.workspaces and not any(map(self.may_be_dead, op._inputs)):
+            self.names[op._outputs[0]] = self.emit_pool_grad(op, [self.input_of(t, op) for t in op._inputs])
+            return True
+        if op in self.pooled_sums and self.pooled_sums[op] in self.masked:
+            self.emit_pooled_sum(op, self.masked[self.pooled_sums[op]])
+            return True
+        if op in self.dropouts and self.emit_dropout(op, *self.dropouts[op]):
+            return True
+        if op in self.dropout_relu_grads and self.emit_dropout_relu_grad(op, *self.dropout_relu_grads[op]):
+            return True
+        if op in self.pooled_relu_grads:
+            pool_grad = self.pooled_relu_grads[op]
+            if not any(map(self.may_be_dead, pool_grad._inputs)):
+                self.emit_pooled_relu_grad(op, pool_grad)
+                return True
+            self.emit_unfused(pool_grad)
+        return False
 
     def emit_broadcast_reduction(self, reshape: Operation, parts: fusion.Parts) -> None:
         """A broadcast gradient's Shape, Shape, BroadcastGradientArgs, Sum and Reshape as one call

@@ -418,34 +418,8 @@ class _Emitter(FusedEmission):
     def emit_op(self, op: Operation) -> None:
         if op in self.absorbed:
             return  # computed by the fused call that uses it
-        if op in self.fused:
-            self.emit_broadcast_reduction(op, self.fused[op])
+        if self.emit_fused(op):
             return
-        if op in self.conv_fusions:
-            conv, add, bias = self.conv_fusions[op]
-            if not any(map(self.may_be_dead, (*conv._inputs, bias))):
-                self.emit_fused_conv(op, conv, add, bias)
-                return
-            self.emit_unfused(conv, add)
-        if op in self.paired_pools and not self.may_be_dead(op._inputs[0]):
-            self.emit_pool_with_workspace(op)
-            return
-        if self.pool_pairs.get(op) in self.workspaces and not any(map(self.may_be_dead, op._inputs)):
-            self.names[op._outputs[0]] = self.emit_pool_grad(op, [self.input_of(t, op) for t in op._inputs])
-            return
-        if op in self.pooled_sums and self.pooled_sums[op] in self.masked:
-            self.emit_pooled_sum(op, self.masked[self.pooled_sums[op]])
-            return
-        if op in self.dropouts and self.emit_dropout(op, *self.dropouts[op]):
-            return
-        if op in self.dropout_relu_grads and self.emit_dropout_relu_grad(op, *self.dropout_relu_grads[op]):
-            return
-        if op in self.pooled_relu_grads:
-            pool_grad = self.pooled_relu_grads[op]
-            if not any(map(self.may_be_dead, pool_grad._inputs)):
-                self.emit_pooled_relu_grad(op, pool_grad)
-                return
-            self.emit_unfused(pool_grad)
         op_def = op._op_def
         fed = self.fed
         ref_inputs = op_def.ref_inputs
