@@ -256,14 +256,14 @@ def test_later_steps_take_the_packed_results_as_they_lie_and_match_numpy():
     fast, reference = VariablesContext(values), VariablesContext(values)
     adam = next(u for u in updates._UPDATES if u.op_type == "ApplyAdam")
     taken = []
-    original = adam._packed_columns
+    original = adam._packed_inputs
 
-    def spy(ctx, key, entries):
-        columns = original(ctx, key, entries)
-        taken.append((tuple(names[0] for names in key), columns is not None))
-        return columns
+    def spy(ctx, key, grads):
+        names, views = original(ctx, key, grads)
+        taken.append((tuple(names[0] for names in key), views is not None))
+        return names, views
 
-    adam._packed_columns = spy
+    adam._packed_inputs = spy
     try:
         for step in range(5):
             if step == 3:
@@ -275,7 +275,7 @@ def test_later_steps_take_the_packed_results_as_they_lie_and_match_numpy():
             for name, want in reference.variables.items():
                 np.testing.assert_allclose(fast.variables[name], want, rtol=1e-6, err_msg=f"{name}, step {step}")
     finally:
-        del adam._packed_columns
+        del adam._packed_inputs
     steps = {step: [t for t in taken[taken.index(step) + 1:taken.index(step + 1) if step < 4 else None]]
              for step in range(2, 5)}
     # runs of one update each here (the calls' scalars or attrs differ); the scalar var3 runs NumPy's kernel

@@ -17,3 +17,7 @@ class VariablesContext:
 
     def write(self, name, value):
         self.variables[name] = value
+
+    def holds_each(self, names, values):
+        """Whether each variable of `names` holds the very object at the same place in `values`."""
+        return all(self.variables.get(name) is value for name, value in zip(names, values, strict=True))
