@@ -2,7 +2,8 @@
 gradient at a ReLU's output as one `_DropoutReluGrad` call (`dropout_relu_grads`), on a backend with its
 own kernels (fast_cpu): the same values, masks and gradients as the three ops each stands for, bit for
 bit; patterns whose parts are needed elsewhere run unfused; and fast_cpu's loops against the NumPy
-kernels, including NaN, infinities, -0.0 and a zero scale."""
+kernels, including NaN, infinities, -0.0 and a zero scale. A dense layer's bias gradient, the Sum of
+that gradient's rows, comes from the same call (`_DropoutReluGradSum`), equal to float32 rounding."""
 from __future__ import annotations
 
 import numpy as np
@@ -236,3 +237,79 @@ def test_other_gradient_inputs_run_the_three_ops():
         got = loops.VARIANTS["_DropoutReluGrad"](np, *args, scale_op="Mul")
         want = _three_grad_ops()(np, *args, scale_op="Mul")
         np.testing.assert_array_equal(got, want)
+
+
+# ------------------------------------ with a dense layer's bias gradient: _DropoutReluGradSum
+def _dense_dropout_gradients(backend, fetch_sum_only=False):
+    """(values of the gradients of w, b and x through `dropout(relu(x @ w + b))`, the calls of
+    `_DropoutReluGradSum`'s kernel)."""
+    rng = np.random.default_rng(9)
+    x_value = rng.standard_normal((50, 20)).astype(np.float32)
+    with tf.Graph().as_default():
+        tf.set_random_seed(13)
+        x = tf.placeholder(tf.float32, [None, 20])
+        w = tf.constant(rng.standard_normal((20, 70)).astype(np.float32))
+        b = tf.constant(rng.standard_normal(70).astype(np.float32))
+        y = tf.nn.dropout(tf.nn.relu(tf.matmul(x, w) + b), rate=0.25)
+        loss = tf.reduce_sum(y * rng.standard_normal(70).astype(np.float32))
+        fetches = tf.gradients(loss, [b] if fetch_sum_only else [w, b, x])
+        with session_on(backend) as sess:
+            values = [sess.run(fetches, {x: x_value}) for _ in range(2)]
+            kernel = get_op_def("_DropoutReluGradSum").variants.get("fast_cpu")
+            sums = sum(f is kernel for plan in sess._plans.values() for f in plan.function.__globals__.values())
+            return values, sums
+
+
+@pytest.mark.parametrize("fetch_sum_only", [False, True])
+def test_a_dense_layers_bias_gradient_comes_from_the_dropout_gradients_call(fetch_sum_only):
+    loops._kernels()
+    fused, calls = _dense_dropout_gradients("fast_cpu", fetch_sum_only)
+    reference, reference_calls = _dense_dropout_gradients("numpy", fetch_sum_only)
+    assert (calls, reference_calls) == (1, 0)
+    for got_run, want_run in zip(fused, reference, strict=True):
+        for got, want in zip(got_run, want_run, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_the_sums_are_found_for_a_sum_over_the_rows_only():
+    with tf.Graph().as_default():
+        grad, features = tf.placeholder(tf.float32, [4, 8]), tf.placeholder(tf.float32, [4, 8])
+        keep = tf.placeholder(tf.bool, [4, 8])
+        from caudal.framework.graph import make_op
+
+        relu_grad = make_op("ReluGrad", [tf.where_v2(keep, grad, tf.constant(0.0)) / 2.0, features], {},
+                            "r").outputs[0]
+        over_columns = tf.reduce_sum(relu_grad, 1)
+        kept_dims = tf.reduce_sum(relu_grad, 0, keepdims=True)
+        ops = tf.get_default_graph().get_operations()
+        found = fusion.dropout_relu_grads(ops, (relu_grad,), ())
+        assert fusion.sums_of_dropout_relu_grads(ops, found, ()) == {}
+        over_rows = tf.reduce_sum(relu_grad, 0)
+        ops = tf.get_default_graph().get_operations()
+        assert fusion.sums_of_dropout_relu_grads(ops, found, ()) == {relu_grad.op: over_rows.op}
+        assert over_columns.op not in found and kept_dims.op not in found
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (100, 200), (7, 130)])
+@pytest.mark.parametrize("scale_op", ["Mul", "RealDiv"])
+def test_the_gradient_and_sums_loop_matches_the_ops(shape, scale_op):
+    loops._kernels()
+    rng = np.random.default_rng(shape[1])
+    grad = rng.standard_normal(shape).astype(np.float32)
+    grad.reshape(-1)[:3] = [np.nan, -0.0, np.inf][: grad.size]
+    keep = rng.random(shape) >= 0.25
+    features = rng.standard_normal(shape).astype(np.float32)
+    args = (grad, keep, np.asarray(np.float32(1 / 0.75)), np.zeros((), np.float32), features)
+    with np.errstate(all="ignore"):
+        got = loops.VARIANTS["_DropoutReluGradSum"](np, *args, scale_op=scale_op)
+        want = get_op_def("_DropoutReluGradSum").variants["numpy"](np, *args, scale_op=scale_op)
+    np.testing.assert_array_equal(got[0].view(np.uint32), want[0].view(np.uint32))  # the gradient: bit for bit
+    assert got[1].dtype == np.float32 and got[1].shape == shape[1:]
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-5, atol=1e-6)
+    other = (grad.astype(np.float64), keep, np.asarray(1.5), np.zeros(()), features.astype(np.float64))
+    with np.errstate(all="ignore"):
+        got = loops.VARIANTS["_DropoutReluGradSum"](np, *other, scale_op=scale_op)
+        want = get_op_def("_DropoutReluGradSum").variants["numpy"](np, *other, scale_op=scale_op)
+    for g, w in zip(got, want, strict=True):  # float64 runs the ops
+        np.testing.assert_array_equal(g, w)

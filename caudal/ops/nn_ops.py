@@ -399,6 +399,30 @@ register_op("_DropoutReluGrad", infer=lambda ctx: [(ctx.dtype(0), ctx.shape(0))]
             kernel=dropout_relu_grad_of_kernels(), variants={"numpy": dropout_relu_grad_of_kernels("numpy")},
             grad=NOT_DIFFERENTIABLE, fresh=True)
 
+def dropout_relu_grad_sum_of_kernels(*backends: str) -> Any:
+    """The kernel of `_DropoutReluGradSum` made of the kernels the backends `backends` run for
+    `_DropoutReluGrad`'s three ops and the Sum of its result over the leading axis."""
+    kernel_of = _kernels_of(backends)
+    relu_grad = dropout_relu_grad_of_kernels(*backends)
+
+    def kernel(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any, features: Any, *, scale_op: str) -> tuple:
+        result = relu_grad(xp, grad, keep, scale, zero, features, scale_op=scale_op)
+        return result, kernel_of("Sum")(xp, result, np.array([0], np.int32), keep_dims=False)
+
+    return kernel
+
+
+# `_DropoutReluGrad` of a matrix and the Sum of its rows (a dense layer's bias gradient), run as one op
+# where a backend has its own kernel (caudal.runtime.fusion.sums_of_dropout_relu_grads).
+def _dropout_relu_grad_sum_infer(ctx: InferContext) -> list:
+    matrix = require_rank(ctx.shape(0), 2)
+    return [(ctx.dtype(0), matrix), (ctx.dtype(0), TensorShape(matrix.dims[1:]))]
+
+
+register_op("_DropoutReluGradSum", infer=_dropout_relu_grad_sum_infer,
+            kernel=dropout_relu_grad_sum_of_kernels(), variants={"numpy": dropout_relu_grad_sum_of_kernels("numpy")},
+            grad=NOT_DIFFERENTIABLE, fresh=True)
+
 # ---------------------------------------------------------- embedding_lookup
 def _clip_rows(embeddings: Tensor, ids: Tensor, max_norm: Any) -> Tensor:
     """Rescales each embedding whose L2 norm exceeds max_norm down to max_norm."""

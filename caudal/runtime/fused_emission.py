@@ -50,6 +50,7 @@ class FusedEmission:
     pooled_sums: dict[Operation, Operation]
     dropouts: dict[Operation, fusion.DropoutParts]
     dropout_relu_grads: dict[Operation, fusion.DropoutParts]
+    relu_grad_sums: dict[Operation, Operation]
     fused: dict[Operation, fusion.Parts]
     masked: dict[Operation, str]
     workspaces: dict[Operation, str]
@@ -230,16 +231,25 @@ class FusedEmission:
 
     def emit_dropout_relu_grad(self, relu_grad: Operation, select: Operation, scale: Operation) -> bool:
         """`ReluGrad(scale(SelectV2(mask, grad, 0), factor), features)` as one `_DropoutReluGrad` call
-        (see `fusion.dropout_relu_grads`); where an input may be dead, the absorbed ops instead, and
-        False (the ReluGrad is then emitted as itself)."""
+        (see `fusion.dropout_relu_grads`), or with the Sum of its rows as one `_DropoutReluGradSum` call
+        (`fusion.sums_of_dropout_relu_grads`); where an input may be dead, the absorbed ops instead,
+        and False (the ReluGrad is then emitted as itself)."""
         (mask, grad, zero), factor, features = select._inputs, scale._inputs[1], relu_grad._inputs[1]
+        total = self.relu_grad_sums.get(relu_grad)
         if any(map(self.may_be_dead, (mask, grad, factor, features))):
             self.emit_unfused(select, scale)
+            self.absorbed.discard(total)  # the Sum runs where it is
             return False
         args = [self.input_of(grad, select), self.input_of(mask, select), self.input_of(factor, scale),
                 self.input_of(zero, select), self.input_of(features, relu_grad)]
-        self.names[relu_grad._outputs[0]] = self.emit_plain_call(
-            relu_grad, args, get_op_def("_DropoutReluGrad"), {"scale_op": scale._type})
+        if total is None:
+            self.names[relu_grad._outputs[0]] = self.emit_plain_call(
+                relu_grad, args, get_op_def("_DropoutReluGrad"), {"scale_op": scale._type})
+            return True
+        outputs = [self.fresh(), self.fresh()]
+        self.emit_plain_call(relu_grad, args, get_op_def("_DropoutReluGradSum"), {"scale_op": scale._type},
+                             outputs=outputs)
+        self.names[relu_grad._outputs[0]], self.names[total._outputs[0]] = outputs
         return True
 
     def find_fusions(self, items: list[Any], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...]) -> None:
@@ -260,6 +270,10 @@ class FusedEmission:
         if fusion.has_native_kernel("_DropoutReluGrad", names):
             self.dropout_relu_grads = fusion.dropout_relu_grads(items, fetches, feeds)
             self.absorbed.update(op for parts in self.dropout_relu_grads.values() for op in parts)
+            if fusion.has_native_kernel("_DropoutReluGradSum", names):
+                sums = fusion.sums_of_dropout_relu_grads(items, self.dropout_relu_grads, feeds)
+                self.relu_grad_sums = {g: total for g, total in sums.items() if total not in self.absorbed}
+                self.absorbed.update(self.relu_grad_sums.values())
 
     def emit_plain_call(self, op: Operation, args: list[str], op_def: Any = None, kwargs: dict | None = None,
                          step_op: Operation | None = None, outputs: list[str] | None = None) -> str:

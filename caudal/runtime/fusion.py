@@ -36,7 +36,9 @@ before a ReLU, `ReluGrad(SelectV2(mask, grad, 0) / scale, features)` (or `* scal
 passes and calls over the same values; `dropout_relu_grads` finds those whose intermediate values
 nothing else reads, and a backend with its own `_DropoutReluGrad` kernel runs each as one call
 (benchmarks/mlp.py's step, four dropout layers of 3,000 to 20,000 values: 702-716 us against 735-747
-us as three calls each, medians of 30 blocks in three alternating pairs of processes).
+us as three calls each, medians of 30 blocks in three alternating pairs of processes). Where a Sum
+over its rows follows (a dense layer's bias gradient), a backend with a `_DropoutReluGradSum` kernel
+adds them up in the same pass (`sums_of_dropout_relu_grads`: 2-6% of that step, alternating blocks).
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ from caudal.framework.tensor import Tensor
 
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
            "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs",
-           "dropout_selects", "dropout_relu_grads"]
+           "dropout_selects", "dropout_relu_grads", "sums_of_dropout_relu_grads"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -291,6 +293,32 @@ def channel_sums_of_pooled_grads(ops: list[Operation], pooled_relu_grads: dict[O
                 value = np.asarray(total._inputs[1]._op._attrs["value"])
                 if value.ndim == 1 and sorted(int(a) % 4 for a in value) == axes:
                     found[total] = relu_grad
+    return found
+
+
+def sums_of_dropout_relu_grads(ops: list[Operation], dropout_relu_grads: dict[Operation, DropoutParts],
+                               feeds: tuple[Tensor, ...]) -> dict[Operation, Operation]:
+    """The ReluGrads of `dropout_relu_grads` whose result, a float32 matrix, a Sum over its rows
+    (`Sum(grad, [0])`, a dense layer's bias gradient) adds up, mapped to that Sum: a backend with a
+    `_DropoutReluGradSum` kernel computes the sums in the same pass (in another order: float32 sums
+    may differ in the last bits). Only where the Sum is not fed and takes part in no control
+    dependency; it may be fetched.
+    """
+    members = set(ops)
+    fed = set(feeds)
+    found: dict[Operation, Operation] = {}
+    for relu_grad in dropout_relu_grads:
+        result = relu_grad._outputs[0]
+        if result.shape.rank != 2:
+            continue
+        for total in result._consumers:
+            if (total in members and total._type == "Sum" and total._inputs[0] is result
+                    and not total._attrs.get("keep_dims") and total._inputs[1]._op._type == "Const"
+                    and not _tied((total,), fed)):
+                value = np.asarray(total._inputs[1]._op._attrs["value"])
+                if value.ndim <= 1 and value.size == 1 and int(value.reshape(-1)[0]) % 2 == 0:
+                    found[relu_grad] = total
+                    break
     return found
 
 

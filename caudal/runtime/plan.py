@@ -294,6 +294,7 @@ class _Emitter(FusedEmission):
         self.masked: dict[Operation, str] = {}  # a pooled ReluGrad -> its pooled result's name
         self.dropouts: dict[Operation, fusion.DropoutParts] = {}  # SelectV2 -> its GreaterEqual and scaling
         self.dropout_relu_grads: dict[Operation, fusion.DropoutParts] = {}  # ReluGrad -> its SelectV2 and scaling
+        self.relu_grad_sums: dict[Operation, Operation] = {}  # one of those ReluGrads -> the Sum of its rows
         self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name

@@ -1,4 +1,5 @@
-"""Records: softmax, log_softmax, relu, bias_add, in_top_k, embedding_lookup, _Dropout and _DropoutReluGrad."""
+"""Records: softmax, log_softmax, relu, bias_add, in_top_k, embedding_lookup, _Dropout, _DropoutReluGrad and
+_DropoutReluGradSum."""
 import numpy as np
 
 import caudal as tf
@@ -76,6 +77,19 @@ def _dropout_relu_grad_ref(grad, keep, features, divide):
     return (scaled * (features > 0)).astype(np.float32)
 
 
+def _dropout_relu_grad_sum_op(grad, keep, features):
+    """_DropoutReluGradSum: _DropoutReluGrad and the Sum of its rows, as plans make it (caudal.runtime.fusion)."""
+    from caudal.framework.graph import make_op
+
+    inputs = [grad, keep, tf.constant(np.float32(0.8)), tf.constant(np.float32(0)), features]
+    return make_op("_DropoutReluGradSum", inputs, {"scale_op": "RealDiv"}, "DropoutReluGradSum").outputs
+
+
+def _dropout_relu_grad_sum_ref(grad, keep, features):
+    result = _dropout_relu_grad_ref(grad, keep, features, True)
+    return [result, result.sum(0, dtype=np.float32)]
+
+
 _KEEP = np.array([[True, False, True, True, False], [False, True, True, False, True]] * 2)
 
 RECORDS = [
@@ -127,4 +141,6 @@ RECORDS = [
     OpRecord("dropout_relu_grad_fused_mul", lambda g, k, f: _dropout_relu_grad_op(g, k, f, "Mul"),
              lambda g, k, f: _dropout_relu_grad_ref(g, k, f, False), [uniform(4, 5), _KEEP, uniform(4, 5)],
              grad=False),
+    OpRecord("dropout_relu_grad_sum_fused", _dropout_relu_grad_sum_op, _dropout_relu_grad_sum_ref,
+             [uniform(4, 5), _KEEP[:4], uniform(4, 5)], grad=False),
 ]

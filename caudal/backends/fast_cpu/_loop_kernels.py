@@ -397,6 +397,25 @@ def softmax_xent_finish(features, labels, exps, tops, loss):
         loss[r] = cost
 
 
+@njit(cache=True, fastmath=False, error_model="numpy")
+def dropout_relu_grad_sums(grad, keep, scale, divide, features, out, sums):
+    """`dropout_relu_grad` of matrices (rows x columns) and the sums of out's rows into `sums`, added
+    row by row in float64. One thread: a dense layer's gradient is small (a 100x200 one: 2.7 us here;
+    over blocks of columns on two threads, 25 us)."""
+    rows, cols = grad.shape
+    zero = np.float32(0)
+    totals = np.zeros(cols, np.float64)
+    for r in range(rows):
+        for c in range(cols):
+            passed = grad[r, c] if keep[r, c] else zero
+            value = passed / scale if divide else passed * scale
+            v = value * np.float32(features[r, c] > 0)
+            out[r, c] = v
+            totals[c] += v
+    for c in range(cols):
+        sums[c] = totals[c]
+
+
 # -------------------------------------------------------------- optimizer updates
 # The same float32 operations, in the same order, as the NumPy variants of caudal.ops.training_ops.
 # Each writes the new slot values and the new variable value into the `out_` arrays, which are either
