@@ -679,6 +679,28 @@ def test_a_numba_that_fails_to_load_warns_once_and_the_ops_run_on_numpy(monkeypa
         np.testing.assert_array_equal(loops.VARIANTS["MaxPool"](np, x, **attrs), got)
 
 
+# ------------------------------------------------------------ one-thread twins
+def test_a_one_thread_call_runs_the_loops_twin_with_the_same_values(monkeypatch):
+    k = loops._kernels()
+    twins = k.ONE_THREAD_TWINS
+    assert k.dropout_select in twins and k.adam_update not in twins and k.relu_grad_into not in twins
+    for kernel, twin in twins.items():
+        assert twin.py_func.__name__ == kernel.py_func.__name__ + "_one_thread" and twin is not kernel
+    twin_calls = []
+    twin = twins[k.dropout_select]
+    monkeypatch.setitem(twins, k.dropout_select, lambda *args: twin_calls.append(len(args)) or twin(*args))
+    rng = np.random.default_rng(2)
+    uniform, x = rng.random(5000).astype(np.float32), rng.standard_normal(5000).astype(np.float32)
+    results = []
+    for count in (1, 2):
+        keep, out = np.empty(5000, np.bool_), np.empty(5000, np.float32)
+        loops._run_on(count, k.dropout_select, uniform, np.float32(0.3), x, np.float32(0.7), True, keep, out)
+        results.append((keep, out))
+        assert twin_calls == [7]  # the one-thread call only
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1].view(np.uint32), results[1][1].view(np.uint32))
+
+
 # ------------------------------------------------------------ softmax cross-entropy
 def _xent_inputs(shape, seed=0):
     rng = np.random.default_rng(seed)

@@ -35,7 +35,16 @@ def events(directory: str) -> list[tuple[int, str, Any]]:
     return found
 
 
-def test_managed_session_trains_saves_and_stops_its_threads(tmp_path: Any) -> None:
+def test_managed_session_trains_saves_and_stops_its_threads(tmp_path: Any, monkeypatch: Any) -> None:
+    from caudal.train import supervisor
+
+    ran: list[str] = []  # each service runs once as soon as it starts, then every hour here
+    for service in (supervisor.SVSummaryThread, supervisor.SVStepCounterThread, supervisor.SVTimerCheckpointThread):
+        def run_loop(self: Any, original: Any = service.run_loop) -> None:
+            original(self)
+            ran.append(type(self).__name__)
+
+        monkeypatch.setattr(service, "run_loop", run_loop)
     step, loss, train = model()
     logdir = str(tmp_path)
     sv = tf.train.Supervisor(logdir=logdir, save_model_secs=3600, save_summaries_secs=3600)
@@ -50,6 +59,10 @@ def test_managed_session_trains_saves_and_stops_its_threads(tmp_path: Any) -> No
                 break
             sess.run(train)
         final_step = sess.run(step)
+        deadline = time.monotonic() + 30  # a loaded machine may not have scheduled them yet
+        while len(set(ran)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(set(ran)) == 3
     assert final_step == 10
     assert not any(t.is_alive() for t in services)
     assert os.path.exists(os.path.join(logdir, "graph.pbtxt"))

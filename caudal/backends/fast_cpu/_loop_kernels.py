@@ -16,6 +16,8 @@ two tasks write the same element.
 """
 from __future__ import annotations
 
+from types import FunctionType
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -584,3 +586,22 @@ def add_rows_at(target, ids, rows, scale):
             for j in range(rows.shape[1]):
                 target[r, j] += scale * rows[i, j]
     return target
+
+
+# ------------------------------------------------------------------ one-thread twins
+def _serial_twin(kernel):
+    """`kernel` (a parallel loop above) compiled without threads, under its own name (numba's cache
+    keys a kernel by its name, not its options); its body divides as a parallel loop's does."""
+    f = kernel.py_func
+    twin = FunctionType(f.__code__, f.__globals__, f.__name__ + "_one_thread", f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_one_thread"
+    twin.__doc__ = f.__doc__
+    return njit(cache=True, fastmath=False, error_model="numpy")(twin)
+
+
+# The loops of a small training step's dropout and loss, whose launch on one thread costs as much as
+# their pass (a parallel loop's launch: about a microsecond); `loops._run_on` runs these twins there.
+# Only loops that write no array they read: an in-place loop compiled without threads checks whether
+# its arrays overlap, finds they do, and runs unvectorized (an Adam update ten times slower).
+ONE_THREAD_TWINS = {kernel: _serial_twin(kernel) for kernel in (
+    dropout_select, dropout_relu_grad, pcg64_uniform_f32, softmax_xent_shift, softmax_xent_finish)}

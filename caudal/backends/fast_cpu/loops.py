@@ -229,8 +229,11 @@ def _run(kernel: Callable, *args: Any) -> Any:
 
 
 def _run_on(count: int | None, kernel: Callable, *args: Any) -> Any:
-    """`_run` on `count` threads (None: numba's own count)."""
+    """`_run` on `count` threads (None: numba's own count); on one, the kernel's twin without threads
+    where it has one (`_loop_kernels.ONE_THREAD_TWINS`)."""
     _use_threads(count)
+    if count == 1:
+        kernel = _kernel_module.ONE_THREAD_TWINS.get(kernel, kernel)
     with _launch_lock:
         if kernel in _called:
             return kernel(*args)
@@ -269,7 +272,17 @@ def compile_all() -> float:
         k.relu_grad(flat, flat)
         k.select_or_zero(flat > 0, flat, True)
         k.relu_grad_into(flat.copy(), flat)
-        k.dropout_relu_grad(flat, flat > 0, np.float32(1), True, flat, flat.copy())
+        words, kept = np.ones(4, np.uint64), np.zeros(2, np.uint32)
+        for kernel, args in ((k.dropout_relu_grad, (flat, flat > 0, np.float32(1), True, flat, flat.copy())),
+                             (k.dropout_select, (flat, np.float32(0.5), flat, np.float32(1), True, flat > 0,
+                                                 flat.copy())),
+                             (k.pcg64_uniform_f32, (flat.copy(), words, kept, True, 1)),
+                             (k.softmax_xent_shift, (matrix, matrix.copy(), np.empty(9, np.float32))),
+                             (k.softmax_xent_finish, (matrix, matrix, matrix.copy(), np.zeros(9, np.float32),
+                                                      np.empty(9, np.float32)))):
+            kernel(*args)
+            k.ONE_THREAD_TWINS[kernel](*args)
+        k.dropout_relu_grad_sums(matrix, matrix > 0, np.float32(1), True, matrix, matrix.copy(), bias.copy())
         k.bias_add_last(matrix, bias)
         k.bias_add_middle(cube, bias)
         one = np.float32(1)
