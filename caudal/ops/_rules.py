@@ -118,6 +118,6 @@ def attr_dtype(ctx: InferContext, name: str) -> DType:
 
 def int_tuple(value: Any) -> tuple[int, ...]:
     """A shape or axes input (a 0-d or 1-d integer array) as a tuple of ints, at kernel speed."""
-    if type(value) is np.ndarray and value.ndim == 1:
-        return tuple(value.tolist())
+    if type(value) is np.ndarray and value.ndim <= 1:
+        return tuple(value.tolist()) if value.ndim else (value.tolist(),)
     return tuple(np.reshape(value, -1).tolist())

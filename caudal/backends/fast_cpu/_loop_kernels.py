@@ -528,6 +528,31 @@ def _store_pair(out, at, bits):
     out[at + 1] = np.float32(bits >> np.uint64(40)) * scale
 
 
+@njit(inline="always")
+def _fill_pairs(out, hi, lo, inc_hi, inc_lo, first):
+    """The draws `first`, `first + 1`, ... after the state (hi, lo) into `out` (two values each), as
+    four runs of the stream stepped together (each step's 128-bit product waits on the last one's:
+    1.5x faster than one run), then the rest one by one."""
+    q = out.size // 8
+    h0, l0 = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(first))
+    h1, l1 = _pcg_advance(h0, l0, inc_hi, inc_lo, np.uint64(q))
+    h2, l2 = _pcg_advance(h1, l1, inc_hi, inc_lo, np.uint64(q))
+    h3, l3 = _pcg_advance(h2, l2, inc_hi, inc_lo, np.uint64(q))
+    out1, out2, out3 = out[2 * q:], out[4 * q:], out[6 * q:]
+    for p in range(q):
+        h0, l0 = _mul_add_128(h0, l0, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+        h1, l1 = _mul_add_128(h1, l1, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+        h2, l2 = _mul_add_128(h2, l2, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+        h3, l3 = _mul_add_128(h3, l3, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+        _store_pair(out, 2 * p, _xsl_rr(h0, l0))
+        _store_pair(out1, 2 * p, _xsl_rr(h1, l1))
+        _store_pair(out2, 2 * p, _xsl_rr(h2, l2))
+        _store_pair(out3, 2 * p, _xsl_rr(h3, l3))
+    for p in range(4 * q, out.size // 2):
+        h3, l3 = _mul_add_128(h3, l3, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
+        _store_pair(out, 2 * p, _xsl_rr(h3, l3))
+
+
 @njit(**_JIT)
 def pcg64_uniform_f32(out, words, kept, low_first, chunks):
     """Fills `out` with the next float32 values of a PCG64 stream, as NumPy's
@@ -552,10 +577,8 @@ def pcg64_uniform_f32(out, words, kept, low_first, chunks):
     for chunk in prange(chunks):
         first = chunk * per_chunk
         last = min(pairs, first + per_chunk)
-        h, l = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(first))
-        for p in range(first, last):
-            h, l = _mul_add_128(h, l, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
-            _store_pair(out, start + 2 * p, _xsl_rr(h, l))
+        if first < last:
+            _fill_pairs(out[start + 2 * first:start + 2 * last], hi, lo, inc_hi, inc_lo, first)
     if pairs > 0:
         hi, lo = _pcg_advance(hi, lo, inc_hi, inc_lo, np.uint64(pairs))
         uinteger = _xsl_rr(hi, lo) >> np.uint64(32)

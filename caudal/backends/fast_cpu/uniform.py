@@ -3,11 +3,11 @@
 The numpy backend's streams are NumPy Generators on PCG64, and its RandomUniform of float32 is
 `Generator.random(dtype=float32)`, one C call per value. The loop
 (`_loop_kernels.pcg64_uniform_f32`) draws the same numbers and leaves the generator in the same
-state, split between threads by jumping ahead in the stream. It reads and writes the state where
-NumPy keeps it: `PcgStream`, the fast_cpu backend's stream, holds arrays over that memory, checked
-once per process against what NumPy's `state` reports (`_pcg_memory`); where the layout is not the
-one checked, the ops run NumPy's draw. A 100x100 dropout mask took 8 us here against 25 us for
-NumPy's draw through its `state` dicts (in a training step of benchmarks/mlp.py).
+state, split between threads by jumping ahead in the stream, and in each thread stepping four runs
+of it together (100,000 values on one thread: 61 us, 90 us as one run, 150 us in NumPy's draw). It
+reads and writes the state where NumPy keeps it: `PcgStream`, the fast_cpu backend's stream, holds
+arrays over that memory, checked once per process against what NumPy's `state` reports
+(`_pcg_memory`); where the layout is not the one checked, the ops run NumPy's draw.
 """
 from __future__ import annotations
 
