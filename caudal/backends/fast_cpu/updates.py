@@ -84,9 +84,9 @@ class _Update:
         self.attrs = attrs
         self.coefficients = coefficients
         self.numpy_kernel = loops._fallback(op_type)
-        # For each run of packed variables (their names), the views of the packed loop's results last
-        # written to them (see `_update_packed`).
-        # (their names in the loop's order, weak references to the views, the gradients' dtypes and shapes)
+        # For each run of packed variables (their names): the names in the packed loop's order, weak
+        # references to the views of its results last written to them, and the gradients' dtypes and
+        # shapes then (see `_update_packed`).
         self._packed_views: dict[tuple, tuple[tuple[str, ...], list[weakref.ref], list[tuple]]] = {}
 
     def split(self, args: tuple) -> tuple[Any, tuple]:
