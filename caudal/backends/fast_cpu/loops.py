@@ -289,7 +289,7 @@ def compile_all() -> float:
         out = flat.copy()
         k.gradient_descent_update(flat, one, flat, out)
         k.momentum_update(flat, flat, one, flat, one, one, False, out, out)
-        k.adam_update(flat, flat, flat, one, one, one, one, one, flat, False, out, out, out)
+        k.adam_update(flat, flat, flat, one, one, one, one, one, one, flat, False, out, out, out)
         k.rms_prop_update(flat, flat, flat, one, one, one, one, flat, out, out, out)
         k.add_rows_at(matrix.copy(), np.zeros(1, np.int32), matrix, one)
         k.add_rows_at(matrix.copy(), np.zeros(1, np.int64), matrix, one)

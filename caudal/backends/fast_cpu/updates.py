@@ -293,11 +293,9 @@ def _momentum_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
 
 def _adam_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
     """m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2);
-    var -= lr sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon)."""
-    beta1_power, beta2_power, lr, beta1, beta2, epsilon = scalars
-    alpha = lr[()] * np.sqrt(1 - beta2_power[()]) / (1 - beta1_power[()])
-    return ((np.float32(alpha), beta1[()], np.float32(1 - beta1), np.float32(1 - beta2), epsilon[()]),
-            (bool(attrs["use_nesterov"]),))
+    var -= lr sqrt(1 - beta2_power) / (1 - beta1_power) * m / (sqrt(v) + epsilon): the loop computes
+    the coefficients from the scalars."""
+    return tuple([s[()] for s in scalars]), (bool(attrs["use_nesterov"]),)
 
 
 def _rms_prop_coefficients(scalars: tuple, attrs: dict) -> tuple[tuple, tuple]:
