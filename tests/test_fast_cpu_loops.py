@@ -440,6 +440,25 @@ def test_optimizer_updates_match_numpy_over_several_steps(ran, name, shape):
     assert ran == [loop] * 4
 
 
+def test_an_adam_update_whose_coefficients_divide_by_zero_gives_numpys_values(ran):
+    """beta1_power = 1 (beta1 = 1): the step divides by zero, inf or NaN as in the NumPy variant."""
+    loops._kernels()
+    rng = np.random.default_rng(4)
+    values = {"var": rng.standard_normal(BIG).astype(np.float32), "m": np.zeros(BIG, np.float32),
+              "v": np.zeros(BIG, np.float32)}
+    fast, reference = VariablesContext(values), VariablesContext(values)
+    scalars = [_f32(v) for v in (1.0, 0.5, 0.01, 1.0, 0.999, 1e-8)]  # beta1_power, beta2_power, lr, ...
+    grad = rng.standard_normal(BIG).astype(np.float32)
+    kwargs = dict(use_nesterov=False, var="var", slots=("m", "v"), op=SimpleNamespace(type="ApplyAdam"))
+    with np.errstate(all="ignore"):
+        got = updates.VARIANTS["ApplyAdam"](fast, *scalars, grad, **kwargs)
+        want = _numpy("ApplyAdam")(reference, *scalars, grad, **kwargs)
+    assert ran == ["adam_update"] and np.isnan(want).all()  # 0 * inf: m stays 0 with beta1 = 1
+    np.testing.assert_array_equal(got, want)
+    for name in ("m", "v"):
+        np.testing.assert_array_equal(fast.variables[name], reference.variables[name])
+
+
 def test_optimizer_updates_route_float64_and_scalar_variables_to_numpy(ran):
     rng = np.random.default_rng(9)
     for shape, dtype in (((BIG,), np.float64), ((), np.float32)):

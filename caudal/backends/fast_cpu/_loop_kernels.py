@@ -438,11 +438,11 @@ def momentum_update(value, accum, lr, grad, momentum, momentum_lr, use_nesterov,
         out_value[i] = value[i] - step
 
 
-@njit(**_JIT)
+@njit(**_JIT, error_model="numpy")
 def adam_update(value, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
                 use_nesterov, out_m, out_v, out_value):
-    # The coefficients as the NumPy variant computes them, in float32 (NumPy's scalar operations took
-    # 9 us a step of benchmarks/mlp.py).
+    # The coefficients as the NumPy variant computes them, in float32, a zero divisor giving inf
+    # (NumPy's scalar operations took 9 us a step of benchmarks/mlp.py).
     one = np.float32(1)
     alpha = lr * np.sqrt(one - beta2_power) / (one - beta1_power)
     one_minus_beta1, one_minus_beta2 = one - beta1, one - beta2
