@@ -230,10 +230,15 @@ def _run(kernel: Callable, *args: Any) -> Any:
 
 def _run_on(count: int | None, kernel: Callable, *args: Any) -> Any:
     """`_run` on `count` threads (None: numba's own count); on one, the kernel's twin without threads
-    where it has one (`_loop_kernels.ONE_THREAD_TWINS`)."""
-    _use_threads(count)
+    where it has one (`_loop_kernels.ONE_THREAD_TWINS`), which launches no threads: once compiled, it
+    runs without the launch lock."""
     if count == 1:
-        kernel = _kernel_module.ONE_THREAD_TWINS.get(kernel, kernel)
+        twin = _kernel_module.ONE_THREAD_TWINS.get(kernel)
+        if twin is not None:
+            if twin in _called:
+                return twin(*args)
+            kernel = twin
+    _use_threads(count)
     with _launch_lock:
         if kernel in _called:
             return kernel(*args)
