@@ -633,3 +633,4 @@ def _serial_twin(kernel):
 # its arrays overlap, finds they do, and runs unvectorized (an Adam update ten times slower).
 ONE_THREAD_TWINS = {kernel: _serial_twin(kernel) for kernel in (
     dropout_select, dropout_relu_grad, pcg64_uniform_f32, softmax_xent_shift, softmax_xent_finish)}
+ONE_THREAD_TWINS[dropout_relu_grad_sums] = dropout_relu_grad_sums  # a loop without threads: its own twin

@@ -577,7 +577,8 @@ def _dropout_relu_grad_sum(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any,
             and keep.shape == grad.shape and _scalars_f32((scale,)) and _positive_zero(zero)):
         out = np.empty(grad.shape, np.float32)
         sums = np.empty(grad.shape[1], np.float32)
-        _run(_kernel_module.dropout_relu_grad_sums, grad, keep, scale[()], scale_op == "RealDiv", features, out, sums)
+        _run_on(1, _kernel_module.dropout_relu_grad_sums, grad, keep, scale[()], scale_op == "RealDiv", features, out,
+                sums)
         return out, sums
     return _THREE_OPS_DROPOUT_RELU_GRAD_SUM(xp, grad, keep, scale, zero, features, scale_op=scale_op)
 
