@@ -399,6 +399,7 @@ register_op("_DropoutReluGrad", infer=lambda ctx: [(ctx.dtype(0), ctx.shape(0))]
             kernel=dropout_relu_grad_of_kernels(), variants={"numpy": dropout_relu_grad_of_kernels("numpy")},
             grad=NOT_DIFFERENTIABLE, fresh=True)
 
+
 def dropout_relu_grad_sum_of_kernels(*backends: str) -> Any:
     """The kernel of `_DropoutReluGradSum` made of the kernels the backends `backends` run for
     `_DropoutReluGrad`'s three ops and the Sum of its result over the leading axis."""
@@ -412,16 +413,17 @@ def dropout_relu_grad_sum_of_kernels(*backends: str) -> Any:
     return kernel
 
 
-# `_DropoutReluGrad` of a matrix and the Sum of its rows (a dense layer's bias gradient), run as one op
-# where a backend has its own kernel (caudal.runtime.fusion.sums_of_dropout_relu_grads).
 def _dropout_relu_grad_sum_infer(ctx: InferContext) -> list:
     matrix = require_rank(ctx.shape(0), 2)
     return [(ctx.dtype(0), matrix), (ctx.dtype(0), TensorShape(matrix.dims[1:]))]
 
 
+# `_DropoutReluGrad` of a matrix and the Sum of its rows (a dense layer's bias gradient), run as one op
+# where a backend has its own kernel (caudal.runtime.fusion.sums_of_dropout_relu_grads).
 register_op("_DropoutReluGradSum", infer=_dropout_relu_grad_sum_infer,
             kernel=dropout_relu_grad_sum_of_kernels(), variants={"numpy": dropout_relu_grad_sum_of_kernels("numpy")},
             grad=NOT_DIFFERENTIABLE, fresh=True)
+
 
 # ---------------------------------------------------------- embedding_lookup
 def _clip_rows(embeddings: Tensor, ids: Tensor, max_norm: Any) -> Tensor:

@@ -163,15 +163,14 @@ class RunContext:
                 return False
         return True
 
-    def writable(self, name: str, base: Any = None) -> Any:
+    def writable(self, name: str) -> Any:
         """The array of variable `name` when this run may change it in place, else None: a NumPy array
-        that owns its memory (with `base`: a view of `base`, whose other holders the caller counts) and
-        that nothing refers to but the variable dicts (no value of this run, fetch, feed, queue element,
-        other variable or view holds it; counted by reference count). A kernel that changes it logs an
-        undo action (`on_rollback`) that puts the old values back, unless the rest of the run cannot
-        fail (`rest_cannot_fail`)."""
+        that owns its memory and that nothing refers to but the variable dicts (no value of this run,
+        fetch, feed, queue element, other variable or view holds it; counted by reference count). A
+        kernel that changes it logs an undo action (`on_rollback`) that puts the old values back, unless
+        the rest of the run cannot fail (`rest_cannot_fail`)."""
         value = self.variables.get(name)
-        if type(value) is not np.ndarray or value.base is not base or not value.flags.writeable:
+        if type(value) is not np.ndarray or value.base is not None or not value.flags.writeable:
             return None
         holders = _ONE_ENTRY  # self.variables' entry (with `value` here and getrefcount's argument)
         if self.store.variables is not self.variables and self.store.variables.get(name) is value:

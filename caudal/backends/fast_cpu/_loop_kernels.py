@@ -526,11 +526,16 @@ def _pcg_advance(hi, lo, inc_hi, inc_lo, steps):
 
 
 @njit(inline="always")
+def _half_value(half):
+    """The float32 of a 32-bit half of a draw, as NumPy makes it: (half >> 8) * 2^-24."""
+    return np.float32(half >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
+
+
+@njit(inline="always")
 def _store_pair(out, at, bits):
-    """The two float32 values of a 64-bit draw, its low half first: (half >> 8) * 2^-24."""
-    scale = np.float32(1.0 / 16777216.0)
-    out[at] = np.float32((bits & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * scale
-    out[at + 1] = np.float32(bits >> np.uint64(40)) * scale
+    """The two float32 values of a 64-bit draw, its low half first."""
+    out[at] = _half_value(bits & np.uint64(0xFFFFFFFF))
+    out[at + 1] = _half_value(bits >> np.uint64(32))
 
 
 @njit(inline="always")
@@ -574,7 +579,7 @@ def pcg64_uniform_f32(out, words, kept, low_first, chunks):
     n = out.size
     start = 0
     if has_uint32 and n > 0:
-        out[0] = np.float32(uinteger >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
+        out[0] = _half_value(uinteger)
         start = 1
         has_uint32 = 0
     pairs = (n - start) // 2
@@ -590,7 +595,7 @@ def pcg64_uniform_f32(out, words, kept, low_first, chunks):
     if (n - start) % 2:
         hi, lo = _mul_add_128(hi, lo, _MULTIPLIER_HI, _MULTIPLIER_LO, inc_hi, inc_lo)
         bits = _xsl_rr(hi, lo)
-        out[n - 1] = np.float32((bits & np.uint64(0xFFFFFFFF)) >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
+        out[n - 1] = _half_value(bits & np.uint64(0xFFFFFFFF))
         has_uint32 = 1
         uinteger = bits >> np.uint64(32)
     if low_first:

@@ -609,12 +609,12 @@ def _softmax_xent(xp: Any, features: Any, labels: Any) -> tuple[Any, Any]:
     there, 6 us here)."""
     if _kernel_module is None or not _is_f32(features, labels) or features.ndim != 2 or labels.shape != features.shape:
         return _numpy_pass(_NUMPY_SOFTMAX_XENT, features, xp, features, labels)
-    loss = np.empty(features.shape[0], np.float32)
+    tops, loss = np.empty(features.shape[0], np.float32), np.empty(features.shape[0], np.float32)
     backprop = np.empty(features.shape, np.float32)
     count = _threads_for((features, backprop))
-    _run_on(count, _kernel_module.softmax_xent_shift, features, backprop, loss)
+    _run_on(count, _kernel_module.softmax_xent_shift, features, backprop, tops)
     np.exp(backprop, out=backprop)
-    _run_on(count, _kernel_module.softmax_xent_finish, features, labels, backprop, loss.copy(), loss)
+    _run_on(count, _kernel_module.softmax_xent_finish, features, labels, backprop, tops, loss)
     return loss, backprop
 
 
