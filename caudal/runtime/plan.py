@@ -48,6 +48,7 @@ from caudal.runtime.dead import DEAD
 from caudal.runtime.feeds import missing_feed_message
 from caudal.runtime.fused_emission import Call as _Call
 from caudal.runtime.fused_emission import FusedEmission
+from caudal.runtime.shape_memo import ShapeKeys
 
 __all__ = ["DEAD", "Plan", "build_plan", "prune_and_order"]
 
@@ -299,6 +300,7 @@ class _Emitter(FusedEmission):
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
         self.absorbed: set[Operation] = set()
+        self.shape_keys = ShapeKeys(self.env)  # values computed from shapes alone, remembered per shape
 
     # ------------------------------------------------------------ helpers
     def fresh(self) -> str:
@@ -505,6 +507,9 @@ class _Emitter(FusedEmission):
             if key is not None:
                 self.computed[key] = outputs
             return
+        shape_sources = (self.shape_keys.sources_of(op, args[1:])
+                         if mergeable and self.level == 1 and op._outputs and not op_def.ref_inputs
+                         and not any(t in fed for t in op._outputs) else None)
         kernel_name = f"k{index}"
         self.env[kernel_name] = op_def.kernel_for(*self.variant_names)
         for j, (attr, value) in enumerate(kwargs.items()):
@@ -516,10 +521,13 @@ class _Emitter(FusedEmission):
             outputs.append(self.fresh())
             if t not in fed:
                 names[t] = outputs[-1]
-        self.calls.append(_Call(len(self.lines), op, kernel_name, args[1:], outputs, guarded))
         if key is not None:
             self.computed[key] = outputs
         call = f"{kernel_name}({', '.join(args)})"
+        if shape_sources is not None:
+            self.add(self.shape_keys.call_line(op, shape_sources, names, ", ".join(outputs), call), op)
+            return
+        self.calls.append(_Call(len(self.lines), op, kernel_name, args[1:], outputs, guarded))
         if not outputs:
             if guarded:
                 name = self.fresh()
