@@ -23,8 +23,10 @@ than the NumPy backend.
 With `--jax PYTHON` (an interpreter with jax, such as a scratch virtual
 environment), caudal on its default backend (`fast_cpu` when the fast extra is
 installed) runs here and the hand-written `jax.jit` step in a child process of
-PYTHON, alternately, three rounds each (`--rounds`); printed, the ratio of the medians and the
-median of the paired rounds' ratios. Target (issue 16): caudal at most 1.0x.
+PYTHON, in alternating blocks (30 each, `--blocks`) of 300 timed steps after 50
+untimed ones; the child waits on a pipe while caudal runs. Printed: the ratio
+of the medians, and the median and quartiles of the paired blocks' ratios.
+Target (issue 16): caudal at most 1.0x.
 Both are timed in their steady state: jax's figure leaves out its first call
 (XLA's compilation), and caudal first runs the steps after which fast_cpu has
 loaded numba's loops (rent or buy, `caudal.backends.fast_cpu.loops.LOAD_SECONDS`:
@@ -44,6 +46,11 @@ BATCH = 100
 KEEP = 0.75
 LR = 0.003
 BLOCKS = 30
+# With --jax: alternating blocks of each contestant, each of JAX_STEPS timed steps after WARM_STEPS
+# untimed ones.
+JAX_BLOCKS = 30
+JAX_STEPS = 300
+WARM_STEPS = 50
 STEPS_PER_BLOCK = 30
 
 
@@ -258,43 +265,83 @@ def main_jax(blocks: int = BLOCKS) -> dict:
             "speedup_over_numpy": speedup, "first_call_ms": first}
 
 
-def jax_child(blocks: int) -> None:
-    """`--jax-child`: the hand-written JAX step alone, in this (scratch) interpreter; prints JSON."""
-    import json
+def jax_server() -> None:
+    """`--jax-server`: the hand-written JAX step in this (scratch) interpreter, warmed up; then, for each
+    block number read from stdin, that block's steps, answering milliseconds per step on stdout."""
+    import sys
 
     step, sync = jax_step()
-    times = time_interleaved({"jax": step}, make_batches(50), {"jax": sync}, blocks)["jax"]
-    print(json.dumps({"ms_per_step": statistics.median(times)}))
+    batches = make_batches(50)
+    for x, y in batches[:10]:
+        step(x, y)
+    sync()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print(_block_ms(step, sync, batches, int(line)), flush=True)
 
 
-def main_against_jax(python: str, blocks: int, rounds: int = 3) -> None:
+def _block_ms(step, sync, batches, block: int) -> float:
+    """Milliseconds per step of one block of `step` (numbered `block`: which batches it takes), after
+    `WARM_STEPS` untimed steps: the first steps after the other contestant ran find the caches holding
+    its data and, on a VM, the idle cores slow to wake (a 25 ms pause made the next steps 19% slower),
+    which is not the steady state of a training loop."""
+    for i in range(WARM_STEPS):
+        step(*batches[(block + i) % len(batches)])
+    sync()
+    start = time.perf_counter()
+    for i in range(JAX_STEPS):
+        step(*batches[(block * JAX_STEPS + i) % len(batches)])
+    sync()
+    return (time.perf_counter() - start) / JAX_STEPS * 1000
+
+
+def main_against_jax(python: str, blocks: int) -> None:
     """caudal on its default backend against the hand-written `jax.jit` step run by `python` (an
-    interpreter with jax, e.g. a scratch virtual environment), alternately, `rounds` times each."""
-    import json
+    interpreter with jax, e.g. a scratch virtual environment) in a child process: blocks of steps
+    alternate between the two (the child waits on a pipe while caudal runs, and caudal while it
+    runs), each pair in turn first, so that the machine's drift, which moved 30-50% within minutes
+    on a shared 2-core VM, affects both alike."""
     import subprocess
 
     batches = make_batches(50)
     backend = _default_backend()
     step = caudal_step(backend)
     if backend == "fast_cpu":
-        before = statistics.median(time_interleaved({"caudal": step}, batches, blocks=blocks)["caudal"])
+        before = statistics.median(time_interleaved({"caudal": step}, batches, blocks=BLOCKS)["caudal"])
         steps = _steps_until_loops_load(step, batches)
         print(f"caudal (fast_cpu) before numba's loops load: {before:7.3f} ms per training step; "
               f"they loaded after {steps} more steps")
-    caudal_ms, jax_ms = [], []
-    for _ in range(rounds):
-        caudal_ms.append(statistics.median(time_interleaved({"caudal": step}, batches, blocks=blocks)["caudal"]))
-        out = subprocess.run([python, __file__, "--jax-child", "--blocks", str(blocks)], check=True,
-                             capture_output=True, text=True)
-        jax_ms.append(json.loads(out.stdout.strip().splitlines()[-1])["ms_per_step"])
-    mine, theirs = statistics.median(caudal_ms), statistics.median(jax_ms)
-    print(f"caudal ({_default_backend()}): {mine:7.3f} ms per training step (median of {rounds} rounds: "
-          f"{', '.join(f'{t:.3f}' for t in caudal_ms)})")
-    print(f"jax.jit by hand:  {theirs:7.3f} ms per training step ({', '.join(f'{t:.3f}' for t in jax_ms)}; "
-          f"{python})")
-    paired = statistics.median(c / j for c, j in zip(caudal_ms, jax_ms, strict=True))
-    print(f"ratio caudal/jax: {mine / theirs:.2f} of the medians; {paired:.2f} median of the paired rounds "
-          f"(target <= 1.0)")
+    for x, y in batches[:10]:
+        step(x, y)
+    child = subprocess.Popen([python, __file__, "--jax-server"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        if child.stdout.readline().strip() != "ready":
+            raise RuntimeError("the jax child did not start")
+
+        def jax_block(block: int) -> float:
+            child.stdin.write(f"{block}\n")
+            child.stdin.flush()
+            return float(child.stdout.readline())
+
+        contestants = {"caudal": lambda block: _block_ms(step, lambda: None, batches, block), "jax": jax_block}
+        times: dict[str, list[float]] = {"caudal": [], "jax": []}
+        for block in range(blocks):
+            for name in ("caudal", "jax") if block % 2 == 0 else ("jax", "caudal"):
+                times[name].append(contestants[name](block))
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    mine, theirs = statistics.median(times["caudal"]), statistics.median(times["jax"])
+    paired = statistics.median(c / j for c, j in zip(times["caudal"], times["jax"], strict=True))
+    quartiles = statistics.quantiles([c / j for c, j in zip(times["caudal"], times["jax"], strict=True)], n=4)
+    print(f"caudal ({backend}): {mine:7.3f} ms per training step (median of {blocks} blocks of {JAX_STEPS})")
+    print(f"jax.jit by hand:   {theirs:7.3f} ms per training step ({python})")
+    print(f"ratio caudal/jax: {mine / theirs:.2f} of the medians; {paired:.2f} median of the paired blocks "
+          f"(quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}; target <= 1.0)")
 
 
 def _steps_until_loops_load(step, batches, limit: int = 10_000) -> int:
@@ -341,18 +388,17 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=BLOCKS, help=f"timed blocks per contestant ({BLOCKS})")
     parser.add_argument("--jax", metavar="PYTHON",
                         help="an interpreter with jax: caudal (default backend) against the step written with jax.jit")
-    parser.add_argument("--rounds", type=int, default=3, help="with --jax: alternating rounds of each contestant (3)")
-    parser.add_argument("--jax-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jax-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="caudal's step: milliseconds per op type")
     args = parser.parse_args()
     if args.profile:
         profile_ops()
         return
-    if args.jax_child:
-        jax_child(args.blocks)
+    if args.jax_server:
+        jax_server()
         return
     if args.jax:
-        main_against_jax(args.jax, args.blocks, args.rounds)
+        main_against_jax(args.jax, args.blocks if args.blocks != BLOCKS else JAX_BLOCKS)
         return
     if args.backend == "jax":
         main_jax(args.blocks)

@@ -23,14 +23,36 @@ def prepared() -> None:
     gemm.prepare()
 
 
-@pytest.fixture
-def sgemm_calls(monkeypatch: pytest.MonkeyPatch) -> list:
+def _flag(x: np.ndarray, transposed: bool) -> bytes:
+    """The sgemm flag of an operand handed over where it lies (an F-contiguous one as its transpose)."""
+    return b"T" if transposed == bool(x.flags.c_contiguous) else b"N"
+
+
+@pytest.fixture(params=["ctypes", "numba"])
+def sgemm_calls(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list:
+    """The (transa, transb, M, N, K) of each product run on oneDNN's sgemm: through ctypes (before numba
+    has loaded) or from numba's `sgemm_product` (after)."""
+    from caudal.backends.fast_cpu import loops
     from caudal.framework import threads
 
     monkeypatch.setattr(threads, "others_idle", lambda: False)  # every product here has one thread
     calls: list = []
     real = gemm._sgemm
     monkeypatch.setattr(gemm, "_sgemm", lambda *args: (calls.append(args[:5]), real(*args))[1])
+    if request.param == "ctypes":
+        monkeypatch.setattr(loops, "_kernel_module", None)
+        return calls
+    kernels = loops._kernels()
+    product = kernels.sgemm_product
+
+    def spy(address, a, b, transpose_a, transpose_b, out):
+        status = product(address, a, b, transpose_a, transpose_b, out)
+        if status == 0:
+            k = a.shape[0] if transpose_a else a.shape[1]
+            calls.append((_flag(a, transpose_a), _flag(b, transpose_b), *out.shape, k))
+        return status
+
+    monkeypatch.setattr(kernels, "sgemm_product", spy)
     return calls
 
 
@@ -109,6 +131,15 @@ def test_small_products_and_other_dtypes_run_numpy(sgemm_calls):
     a64, b64 = (x.astype(np.float64) for x in _operands(128, 156, 512, False, False))
     np.testing.assert_array_equal(gemm.matmul(np, a64, b64, transpose_a=False, transpose_b=False), a64 @ b64)
     assert sgemm_calls == []
+
+
+def test_products_too_small_for_ctypes_run_sgemm_from_numba(sgemm_calls, request):
+    a, b = _operands(100, 30, 10, False, True)  # a dense layer's 60 KFLOP product: 1.2 us from numba, 1.9 NumPy
+    assert gemm.MIN_NUMBA_FLOPS <= 2 * 100 * 30 * 10 < gemm.MIN_FLOPS
+    np.testing.assert_allclose(gemm.matmul(np, a, b, transpose_a=False, transpose_b=True), a @ b.T, rtol=1e-5,
+                               atol=1e-5)
+    from_numba = request.node.callspec.params["sgemm_calls"] == "numba"
+    assert sgemm_calls == ([(b"N", b"T", 100, 10, 30)] if from_numba else [])
 
 
 def test_mismatched_inner_dimensions_raise_the_numpy_variants_error(sgemm_calls):

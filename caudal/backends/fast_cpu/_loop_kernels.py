@@ -621,6 +621,60 @@ def add_rows_at(target, ids, rows, scale):
     return target
 
 
+# ------------------------------------------------------------------ matrix products
+_I8 = ir.IntType(8)
+_I32 = ir.IntType(32)
+_F32_IR = ir.FloatType()
+_BYTES = ir.IntType(8).as_pointer()
+# dnnl_status_t dnnl_sgemm(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha,
+#                          const float *A, dnnl_dim_t lda, const float *B, dnnl_dim_t ldb, float beta,
+#                          float *C, dnnl_dim_t ldc), row-major
+_SGEMM = ir.FunctionType(_I32, [_I8, _I8, _I64, _I64, _I64, _F32_IR, _BYTES, _I64, _BYTES, _I64, _F32_IR,
+                                _BYTES, _I64])
+
+
+@intrinsic
+def _call_sgemm(typingctx, function, transa, transb, m, n, k, a, lda, b, ldb, c):
+    """dnnl_sgemm at address `function` (alpha 1, beta 0), the operands given by address: called as C
+    calls it, without ctypes' conversion of each argument (a microsecond a call)."""
+    signature = types.int32(types.intp, types.intp, types.intp, types.intp, types.intp, types.intp,
+                            types.uintp, types.intp, types.uintp, types.intp, types.uintp)
+
+    def codegen(context, builder, sig, args):
+        address, ta, tb, m, n, k, a, lda, b, ldb, c = args
+        callee = builder.inttoptr(address, _SGEMM.as_pointer())
+        one, zero = ir.Constant(_F32_IR, 1.0), ir.Constant(_F32_IR, 0.0)
+        return builder.call(callee, [builder.trunc(ta, _I8), builder.trunc(tb, _I8), m, n, k, one,
+                                     builder.inttoptr(a, _BYTES), lda, builder.inttoptr(b, _BYTES), ldb, zero,
+                                     builder.inttoptr(c, _BYTES), n])
+
+    return signature, codegen
+
+
+@njit(inline="always")
+def _gemm_operand(x, transposed):
+    """(the sgemm flag, leading dimension) of a C- or F-contiguous matrix used transposed or not; an
+    F-contiguous one is the transpose of a C-contiguous one in the same memory. (0, 0) for others."""
+    if x.flags.c_contiguous:
+        return (84 if transposed else 78), x.shape[1]  # 'T', 'N'
+    if x.flags.f_contiguous:
+        return (78 if transposed else 84), x.shape[0]
+    return 0, 0
+
+
+@njit(cache=True, nogil=True)
+def sgemm_product(sgemm, a, b, transpose_a, transpose_b, out):
+    """out = op(a) @ op(b) by oneDNN's dnnl_sgemm at address `sgemm` (out C-contiguous, of the product's
+    shape); its status, or -1 where an operand is neither C- nor F-contiguous."""
+    flag_a, lda = _gemm_operand(a, transpose_a)
+    flag_b, ldb = _gemm_operand(b, transpose_b)
+    if flag_a == 0 or flag_b == 0:
+        return -1
+    m, n = out.shape
+    k = a.shape[0] if transpose_a else a.shape[1]
+    return _call_sgemm(sgemm, flag_a, flag_b, m, n, k, a.ctypes.data, lda, b.ctypes.data, ldb, out.ctypes.data)
+
+
 # ------------------------------------------------------------------ one-thread twins
 def _serial_twin(kernel):
     """`kernel` (a parallel loop above) compiled without threads, under its own name (numba's cache
