@@ -265,3 +265,75 @@ def test_a_later_assign_that_would_fail_on_the_variables_shape_keeps_the_update_
                 sess.run(train, {x: batches[2]})
             for key, value in sess._store.variables.items():
                 np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+@fast_cpu
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_steps_after_the_first_in_place_one_take_the_recorded_way_with_the_same_values(name, monkeypatch):
+    """From the step after one that changed every variable in place, a group runs as recorded
+    (`_apply_steady`), with the values of the general path."""
+    from caudal.backends.fast_cpu import updates
+
+    taken: list[bool] = []
+    original = updates._Update._apply_steady
+
+    def spy(self, *args):
+        result = original(self, *args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(updates._Update, "_apply_steady", spy)
+    steady, _ = _train("fast_cpu", OPTIMIZERS[name], steps=6)
+    assert taken and all(taken[-3:])
+    monkeypatch.setattr(updates._Update, "_apply_steady", lambda self, *args: None)
+    general, _ = _train("fast_cpu", OPTIMIZERS[name], steps=6)
+    for key, want in general.items():
+        np.testing.assert_array_equal(steady[key], want, err_msg=key)
+
+
+@fast_cpu
+def test_a_recorded_group_leaves_a_large_variable_others_hold_as_it_was():
+    """The large variable, updated on its own in place, held by another variable assigned it: the
+    recorded way finds it shared and the step writes a new array, as the general path does."""
+    with tf.Graph().as_default():
+        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+        w = [v for v in tf.global_variables() if v.op.name == "w"][0]
+        other = tf.Variable(tf.zeros(SIZE), name="other", trainable=False)
+        take_w = tf.assign(other, w)
+        with _session("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            batches = _batches(6)
+            for batch in batches[:4]:
+                sess.run(train, {x: batch})
+            sess.run(take_w)
+            kept = sess._store.variables["other"]
+            assert kept is sess._store.variables["w"]
+            before = kept.copy()
+            for batch in batches[4:]:
+                sess.run(train, {x: batch})
+            np.testing.assert_array_equal(kept, before)
+            np.testing.assert_array_equal(sess.run(other), before)
+            assert sess._store.variables["w"] is not kept
+            assert not np.array_equal(sess.run(w), before)
+
+
+@fast_cpu
+def test_a_group_whose_calls_differ_in_their_scalars_is_not_recorded():
+    rng = np.random.default_rng(5)
+    with tf.Graph().as_default():
+        big = tf.Variable(rng.standard_normal(SIZE).astype(np.float32), name="big")
+        small = tf.Variable(np.ones(4, np.float32), name="small")
+        lr = tf.placeholder(tf.float32, [])
+        train = tf.group(tf.train.GradientDescentOptimizer(lr).apply_gradients([(tf.ones(SIZE), big)]),
+                         tf.train.GradientDescentOptimizer(0.5).apply_gradients([(tf.ones([4]), small)]))
+        with _session("fast_cpu") as sess:
+            sess.run(tf.global_variables_initializer())
+            start = sess.run(big)
+            for _ in range(4):
+                sess.run(train, {lr: 0.25})
+            np.testing.assert_allclose(sess.run(big), start - 1.0, rtol=1e-6)
+            np.testing.assert_array_equal(sess.run(small), np.ones(4) - 2.0)
+    from caudal.backends.fast_cpu import updates
+
+    descent = next(u for u in updates._UPDATES if u.op_type == "ApplyGradientDescent")
+    assert not any(len(record.kwargs) == 2 for record in descent._steady.values())
