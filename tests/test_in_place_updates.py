@@ -146,16 +146,21 @@ def test_updates_in_place_give_the_numpy_kernels_values(name):
         np.testing.assert_allclose(fast[key], want, rtol=1e-4, atol=1e-5, err_msg=key)
 
 
+def _assigned_elsewhere(name: str, shape) -> tuple:
+    """(x, train, the model's variable `name`, a variable `other`, an op assigning the first to it)."""
+    x, loss, train = _model(tf.train.AdamOptimizer(0.01))
+    variable = [v for v in tf.global_variables() if v.op.name == name][0]
+    other = tf.Variable(tf.zeros(shape), name="other", trainable=False)
+    return x, train, variable, other, tf.assign(other, variable)
+
+
 @fast_cpu
 @pytest.mark.parametrize("held", ["variable", "base"])
 def test_a_packed_update_leaves_the_arrays_others_hold_as_they_were(held):
     """A small variable's value (a view of the packed loop's results) held by another variable that
     was assigned it, or the array it is a view of held elsewhere: the next updates write new arrays."""
     with tf.Graph().as_default():
-        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
-        b = [v for v in tf.global_variables() if v.op.name == "b"][0]
-        other = tf.Variable(tf.zeros([SIZE[1]]), name="other", trainable=False)
-        take_b = tf.assign(other, b)
+        x, train, b, other, take_b = _assigned_elsewhere("b", [SIZE[1]])
         with _session("fast_cpu") as sess:
             sess.run(tf.global_variables_initializer())
             batches = _batches(5)
@@ -296,10 +301,7 @@ def test_a_recorded_group_leaves_a_large_variable_others_hold_as_it_was():
     """The large variable, updated on its own in place, held by another variable assigned it: the
     recorded way finds it shared and the step writes a new array, as the general path does."""
     with tf.Graph().as_default():
-        x, loss, train = _model(tf.train.AdamOptimizer(0.01))
-        w = [v for v in tf.global_variables() if v.op.name == "w"][0]
-        other = tf.Variable(tf.zeros(SIZE), name="other", trainable=False)
-        take_w = tf.assign(other, w)
+        x, train, w, other, take_w = _assigned_elsewhere("w", SIZE)
         with _session("fast_cpu") as sess:
             sess.run(tf.global_variables_initializer())
             batches = _batches(6)
