@@ -42,6 +42,7 @@ def sgemm_calls(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.param == "ctypes":
         monkeypatch.setattr(loops, "_kernel_module", None)
         return calls
+    pytest.importorskip("numba")
     kernels = loops._kernels()
     product = kernels.sgemm_product
 
