@@ -190,9 +190,11 @@ class _Update:
         singles = in_place[:-1] if packed_key is not None else in_place  # the packed loop's entry comes last
         single = tuple([written[0][0] for _, _, written in singles])
         packed_count = len(in_place[-1][2]) if packed_key is not None else 0
-        if blocks != 1 or len(single) + packed_count != len(calls) or len(self._steady) > 64:
+        if blocks != 1 or len(single) + packed_count != len(calls):
             self._steady.pop(key, None)
             return
+        if len(self._steady) >= 64:  # groups of plans no longer run
+            self._steady.clear()
         gi = self.grad_index
         names = tuple([(calls[i][1]["var"], *calls[i][1].get("slots", ())) for i in single])
         packed = tuple([i for i in range(len(calls)) if i not in single])
