@@ -15,6 +15,13 @@ affected.
     python benchmarks/lenet.py --tf /path/to/python  # and TensorFlow, same model
     python benchmarks/lenet.py --backend jax         # caudal on jax against the step by hand in JAX
     python benchmarks/lenet.py --profile             # caudal's step: milliseconds per op type
+    python benchmarks/lenet.py --tf PYTHON --alternate [--busy]  # alternating blocks, see below
+
+With `--alternate`, each framework runs in one process that stays up, and blocks of 20 timed
+steps alternate between them (15 each), each after 0.45 s of untimed steps (`compare_alternating`):
+the drift of the machine between fresh processes, which moved TensorFlow's rounds 22-32 ms, then
+affects both alike; printed, the ratio of the medians and the median and quartiles of the paired
+blocks' ratios.
 
 With `--tf`, the same model source (MODEL below) runs in TensorFlow's
 `tf.compat.v1` in a subprocess of that interpreter: caudal never imports
@@ -31,6 +38,10 @@ import _fresh_rounds
 BATCH = 128
 WARMUP = 3
 STEPS = 15
+# --alternate: blocks per framework, timed steps per block, seconds of untimed steps before each.
+ALTERNATE_BLOCKS = 15
+BLOCK_STEPS = 20
+WARM_S = 0.45
 
 # The model, written once for both frameworks. `tf` is caudal or tensorflow.compat.v1;
 # `dropout(x, rate)` and `xent(labels, logits)` are each framework's tf.nn.dropout and
@@ -60,15 +71,54 @@ def build(tf, dropout, xent):
     return x, labels, loss, train
 
 
+def batch_of(batch):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.random((batch, 28, 28, 1), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+
+
+def serve(tf, dropout, xent, batch, warm_s, steps):
+    """For each line read from stdin, a block: untimed steps for `warm_s` seconds (three at least),
+    then `steps` timed ones; prints the block's median milliseconds, and at the end the peak memory."""
+    import json
+    import resource
+    import sys
+    import time
+
+    import numpy as np
+
+    images, onehot = batch_of(batch)
+    with tf.Graph().as_default():
+        x, labels, loss, train = build(tf, dropout, xent)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {x: images, labels: onehot}
+            for _ in range(3):
+                sess.run(train, feed)
+            print("ready", flush=True)
+            for _ in sys.stdin:
+                start, count = time.perf_counter(), 0
+                while count < 3 or time.perf_counter() - start < warm_s:
+                    sess.run(train, feed)
+                    count += 1
+                times = []
+                for _ in range(steps):
+                    start = time.perf_counter()
+                    sess.run(train, feed)
+                    times.append(time.perf_counter() - start)
+                print(json.dumps({"ms": 1000 * float(np.median(times))}), flush=True)
+            final_loss = float(sess.run(loss, feed))
+    print(json.dumps({"loss": final_loss, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
 def run(tf, dropout, xent, batch, warmup, steps):
     import resource
     import time
 
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    images = rng.random((batch, 28, 28, 1), dtype=np.float32)
-    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    images, onehot = batch_of(batch)
     with tf.Graph().as_default():
         x, labels, loss, train = build(tf, dropout, xent)
         with tf.Session() as sess:
@@ -98,9 +148,12 @@ def dropout(x, rate):
 def xent(labels, logits):
     return tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
 ''' + MODEL + r'''
-result = run(tf, dropout, xent, *map(int, sys.argv[1:4]))
-result["version"] = tf.__version__
-print(json.dumps(result))
+if sys.argv[1] == "serve":
+    serve(tf, dropout, xent, int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
+else:
+    result = run(tf, dropout, xent, *map(int, sys.argv[1:4]))
+    result["version"] = tf.__version__
+    print(json.dumps(result))
 '''
 
 
@@ -123,6 +176,75 @@ def run_caudal() -> dict:
     namespace: dict = {}
     exec(MODEL, namespace)
     return namespace["run"](tf, caudal_dropout, caudal_xent, BATCH, WARMUP, STEPS)
+
+
+def serve_caudal() -> None:
+    """`--serve`: caudal's side of `--alternate` (MODEL's `serve`)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import caudal as tf
+
+    namespace: dict = {}
+    exec(MODEL, namespace)
+    namespace["serve"](tf, caudal_dropout, caudal_xent, BATCH, WARM_S, BLOCK_STEPS)
+
+
+def compare_alternating(tf_python: str, blocks: int, busy: bool) -> None:
+    """`--tf PYTHON --alternate`: caudal and TensorFlow each in one process that stays up, started one
+    after the other (caudal's implementation timing runs alone), then blocks of `BLOCK_STEPS` timed steps
+    alternating between them (each pair in turn first; the other process waits on a pipe meanwhile),
+    each after `WARM_S` seconds of untimed steps: the first steps after the other process ran find its
+    data in the caches, and caudal's thread policy sees its block as a competing process for 0.2-0.4 s.
+    With `busy`, the blocks run again beside one competing CPU-bound process."""
+    import json
+    import statistics
+    import subprocess
+
+    commands = {"caudal": [sys.executable, os.path.abspath(__file__), "--serve"],
+                "TF": [tf_python, "-c", TF_SCRIPT, "serve", str(BATCH), str(WARM_S), str(BLOCK_STEPS)]}
+    children = {}
+    try:
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            while children[name].stdout.readline().strip() != "ready":
+                if children[name].poll() is not None:
+                    raise RuntimeError(f"the {name} process ended before its first block")
+
+        def block(name: str) -> float:
+            children[name].stdin.write("go\n")
+            children[name].stdin.flush()
+            return json.loads(children[name].stdout.readline())["ms"]
+
+        print(f"CPU: {_fresh_rounds.cpu_model()}; blocks of {BLOCK_STEPS} steps after {WARM_S} s untimed")
+        for condition in ("idle machine", "one competing CPU-bound process")[:2 if busy else 1]:
+            with _fresh_rounds.competing_process() if condition != "idle machine" else _no_context():
+                times: dict[str, list[float]] = {"caudal": [], "TF": []}
+                for i in range(blocks):
+                    for name in ("caudal", "TF") if i % 2 == 0 else ("TF", "caudal"):
+                        times[name].append(block(name))
+            ratios = [c / t for c, t in zip(times["caudal"], times["TF"], strict=True)]
+            quartiles = statistics.quantiles(ratios, n=4)
+            mine, theirs = statistics.median(times["caudal"]), statistics.median(times["TF"])
+            print(f"-- {condition}: caudal {mine:.1f} ms/step, TF {theirs:.1f} ms/step (medians of {blocks} blocks)")
+            print(f"ratio caudal/TF: {mine / theirs:.2f} of the medians; {statistics.median(ratios):.2f} median of "
+                  f"the paired blocks (quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f})")
+        finals = {}
+        for name, child in children.items():
+            child.stdin.close()
+            finals[name] = json.loads(child.stdout.read().strip().splitlines()[-1])
+        print(f"peak RSS: caudal {finals['caudal']['peak_rss_mb']:.0f} MB, TF {finals['TF']['peak_rss_mb']:.0f} MB "
+              f"(ratio {finals['caudal']['peak_rss_mb'] / finals['TF']['peak_rss_mb']:.2f}); loss caudal "
+              f"{finals['caudal']['loss']:.4f}, TF {finals['TF']['loss']:.4f}")
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+
+
+def _no_context():
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def profile_ops(steps: int = 20) -> None:
@@ -161,6 +283,20 @@ def profile_ops(steps: int = 20) -> None:
 def main() -> None:
     if "--profile" in sys.argv:
         profile_ops()
+        return
+    if "--serve" in sys.argv:
+        serve_caudal()
+        return
+    if "--alternate" in sys.argv:
+        import argparse
+
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--tf", metavar="PYTHON", required=True)
+        parser.add_argument("--alternate", action="store_true")
+        parser.add_argument("--blocks", type=int, default=ALTERNATE_BLOCKS)
+        parser.add_argument("--busy", action="store_true")
+        args = parser.parse_args()
+        compare_alternating(args.tf, args.blocks, args.busy)
         return
     if "--jax-child" in sys.argv or "--backend" in sys.argv:
         # caudal on the jax backend against the same step written with jax.jit (benchmarks/_jax_lenet.py)
