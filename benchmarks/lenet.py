@@ -47,6 +47,9 @@ WARM_S = 0.45
 # `dropout(x, rate)` and `xent(labels, logits)` are each framework's tf.nn.dropout and
 # softmax_cross_entropy_with_logits_v2.
 MODEL = r'''
+import contextlib
+
+
 def build(tf, dropout, xent):
     tf.set_random_seed(0)
     x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
@@ -71,11 +74,33 @@ def build(tf, dropout, xent):
     return x, labels, loss, train
 
 
-def batch_of(batch):
+@contextlib.contextmanager
+def training(tf, dropout, xent, batch):
+    """(step, loss): functions running one training step and computing the loss, on one batch of
+    `batch` random images, in a new graph and session with the variables initialized."""
     import numpy as np
 
     rng = np.random.default_rng(0)
-    return rng.random((batch, 28, 28, 1), dtype=np.float32), np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    images = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    with tf.Graph().as_default():
+        x, labels, loss, train = build(tf, dropout, xent)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {x: images, labels: onehot}
+            yield (lambda: sess.run(train, feed)), (lambda: float(sess.run(loss, feed)))
+
+
+def timed(step, steps):
+    """Seconds of each of `steps` calls of `step`."""
+    import time
+
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def serve(tf, dropout, xent, batch, warm_s, steps):
@@ -88,50 +113,30 @@ def serve(tf, dropout, xent, batch, warm_s, steps):
 
     import numpy as np
 
-    images, onehot = batch_of(batch)
-    with tf.Graph().as_default():
-        x, labels, loss, train = build(tf, dropout, xent)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            feed = {x: images, labels: onehot}
-            for _ in range(3):
-                sess.run(train, feed)
-            print("ready", flush=True)
-            for _ in sys.stdin:
-                start, count = time.perf_counter(), 0
-                while count < 3 or time.perf_counter() - start < warm_s:
-                    sess.run(train, feed)
-                    count += 1
-                times = []
-                for _ in range(steps):
-                    start = time.perf_counter()
-                    sess.run(train, feed)
-                    times.append(time.perf_counter() - start)
-                print(json.dumps({"ms": 1000 * float(np.median(times))}), flush=True)
-            final_loss = float(sess.run(loss, feed))
+    with training(tf, dropout, xent, batch) as (step, loss):
+        for _ in range(3):
+            step()
+        print("ready", flush=True)
+        for _ in sys.stdin:
+            start, count = time.perf_counter(), 0
+            while count < 3 or time.perf_counter() - start < warm_s:
+                step()
+                count += 1
+            print(json.dumps({"ms": 1000 * float(np.median(timed(step, steps)))}), flush=True)
+        final_loss = loss()
     print(json.dumps({"loss": final_loss, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 def run(tf, dropout, xent, batch, warmup, steps):
     import resource
-    import time
 
     import numpy as np
 
-    images, onehot = batch_of(batch)
-    with tf.Graph().as_default():
-        x, labels, loss, train = build(tf, dropout, xent)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            feed = {x: images, labels: onehot}
-            for _ in range(warmup):
-                sess.run(train, feed)
-            times = []
-            for _ in range(steps):
-                start = time.perf_counter()
-                sess.run(train, feed)
-                times.append(time.perf_counter() - start)
-            final_loss = float(sess.run(loss, feed))
+    with training(tf, dropout, xent, batch) as (step, loss):
+        for _ in range(warmup):
+            step()
+        times = timed(step, steps)
+        final_loss = loss()
     return {"ms_per_step": 1000 * float(np.median(times)), "min_ms": 1000 * min(times),
             "loss": final_loss, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 '''
@@ -195,6 +200,7 @@ def compare_alternating(tf_python: str, blocks: int, busy: bool) -> None:
     each after `WARM_S` seconds of untimed steps: the first steps after the other process ran find its
     data in the caches, and caudal's thread policy sees its block as a competing process for 0.2-0.4 s.
     With `busy`, the blocks run again beside one competing CPU-bound process."""
+    import contextlib
     import json
     import statistics
     import subprocess
@@ -216,7 +222,7 @@ def compare_alternating(tf_python: str, blocks: int, busy: bool) -> None:
 
         print(f"CPU: {_fresh_rounds.cpu_model()}; blocks of {BLOCK_STEPS} steps after {WARM_S} s untimed")
         for condition in ("idle machine", "one competing CPU-bound process")[:2 if busy else 1]:
-            with _fresh_rounds.competing_process() if condition != "idle machine" else _no_context():
+            with _fresh_rounds.competing_process() if condition != "idle machine" else contextlib.nullcontext():
                 times: dict[str, list[float]] = {"caudal": [], "TF": []}
                 for i in range(blocks):
                     for name in ("caudal", "TF") if i % 2 == 0 else ("TF", "caudal"):
@@ -239,12 +245,6 @@ def compare_alternating(tf_python: str, blocks: int, busy: bool) -> None:
             if child.poll() is None:
                 child.kill()
             child.wait()
-
-
-def _no_context():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def profile_ops(steps: int = 20) -> None:
