@@ -625,7 +625,7 @@ def add_rows_at(target, ids, rows, scale):
 _I8 = ir.IntType(8)
 _I32 = ir.IntType(32)
 _F32_IR = ir.FloatType()
-_BYTES = ir.IntType(8).as_pointer()
+_BYTES = _I8.as_pointer()
 # dnnl_status_t dnnl_sgemm(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha,
 #                          const float *A, dnnl_dim_t lda, const float *B, dnnl_dim_t ldb, float beta,
 #                          float *C, dnnl_dim_t ldc), row-major

@@ -85,27 +85,21 @@ def matmul(xp: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> 
     m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
     k_b, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
     flops = 2.0 * m * n * k
-    if (k != k_b or flops < (MIN_FLOPS if loops._kernel_module is None else MIN_NUMBA_FLOPS)
+    kernels = loops._kernel_module
+    if (k != k_b or flops < (MIN_FLOPS if kernels is None else MIN_NUMBA_FLOPS)
             or not thread_policy.enabled() or not thread_policy.openmp_usable()):
         return _numpy_matmul(xp, a, b, transpose_a=transpose_a, transpose_b=transpose_b)
-    kernels = loops._kernel_module
-    if kernels is not None and flops < PRIMITIVE_FLOPS:
-        threads = thread_policy.threads_for(flops)
-        if threads > 1:
-            thread_policy.blas_single_thread()
-        lib_module.apply_thread_count(threads)
-        result = np.empty((m, n), _F32)
-        if kernels.sgemm_product(_sgemm_address, a, b, transpose_a, transpose_b, result) == 0:
-            return result
-    flag_a, lda, a = _operand(a, transpose_a)
-    flag_b, ldb, b = _operand(b, transpose_b)
     result = np.empty((m, n), _F32)
-    if flops >= PRIMITIVE_FLOPS and _primitive_product(a, flag_a == b"T", b, flag_b == b"T", result, flops):
+    if flops >= PRIMITIVE_FLOPS and _primitive_product(a, transpose_a, b, transpose_b, result, flops):
         return result
     threads = thread_policy.threads_for(flops)
     if threads > 1:
         thread_policy.blas_single_thread()
     lib_module.apply_thread_count(threads)
+    if kernels is not None and kernels.sgemm_product(_sgemm_address, a, b, transpose_a, transpose_b, result) == 0:
+        return result
+    flag_a, lda, a = _operand(a, transpose_a)
+    flag_b, ldb, b = _operand(b, transpose_b)
     address = lib_module.address
     status = _sgemm(flag_a, flag_b, m, n, k, 1.0, address(a), lda, address(b), ldb, 0.0, address(result), n)
     if status != 0:
@@ -121,8 +115,11 @@ def _layout(held: np.ndarray, transposed: bool) -> tuple[list[int], list[int]]:
 
 def _primitive_product(a: np.ndarray, transpose_a: bool, b: np.ndarray, transpose_b: bool, result: np.ndarray,
                        flops: float) -> bool:
-    """result = op(a) @ op(b) on oneDNN's matmul primitive (a and b C-contiguous); False where it cannot run."""
-    layout_a, layout_b = _layout(a, transpose_a), _layout(b, transpose_b)
+    """result = op(a) @ op(b) on oneDNN's matmul primitive, each operand read where it lies (`_operand`);
+    False where it cannot run."""
+    flag_a, _, a = _operand(a, transpose_a)
+    flag_b, _, b = _operand(b, transpose_b)
+    layout_a, layout_b = _layout(a, flag_a == b"T"), _layout(b, flag_b == b"T")
 
     def build(lib: Any) -> onednn.Plan:
         a_md, b_md = lib.strided_md(*layout_a), lib.strided_md(*layout_b)

@@ -551,14 +551,19 @@ def _dropout(xp: Any, x: Any, scale: Any, uniform: Any, rate: Any, zero: Any, *,
     return _THREE_OPS_DROPOUT(xp, x, scale, uniform, rate, zero, scale_op=scale_op)
 
 
+def _dropout_grad_loop_takes(grad: Any, keep: Any, scale: Any, zero: Any, features: Any) -> bool:
+    """Whether numba is loaded and the dropout gradient's loops take these inputs: float32 C-ordered
+    grad and features of one shape, a bool C-ordered mask of it, a float32 scalar scale, +0.0."""
+    return (_kernel_module is not None and _is_f32(grad, features) and grad.shape == features.shape
+            and type(keep) is np.ndarray and keep.dtype == np.bool_ and keep.flags.c_contiguous
+            and keep.shape == grad.shape and _scalars_f32((scale,)) and _positive_zero(zero))
+
+
 def _dropout_relu_grad(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any, features: Any, *,
                        scale_op: str) -> Any:
     """_DropoutReluGrad (dropout's gradient at a ReLU's output): `ReluGrad(SelectV2(keep, grad, 0) / scale,
     features)` (or `* scale`) in one pass once numba is loaded, bit for bit the three ops' values."""
-    if (_kernel_module is not None and _is_f32(grad, features) and grad.shape == features.shape
-            and type(keep) is np.ndarray and keep.dtype == np.bool_ and keep.flags.c_contiguous
-            and keep.shape == grad.shape and grad.size >= MIN_DROPOUT_SIZE and _scalars_f32((scale,))
-            and _positive_zero(zero)):
+    if _dropout_grad_loop_takes(grad, keep, scale, zero, features) and grad.size >= MIN_DROPOUT_SIZE:
         out = np.empty(grad.shape, np.float32)
         _run(_kernel_module.dropout_relu_grad, grad.reshape(-1), keep.reshape(-1), scale[()], scale_op == "RealDiv",
              features.reshape(-1), out.reshape(-1))
@@ -572,9 +577,7 @@ def _dropout_relu_grad_sum(xp: Any, grad: Any, keep: Any, scale: Any, zero: Any,
     bias gradient) in the same pass, the sums in float64 (NumPy's BLAS product with ones adds them in
     float32, in its own order: they may differ in the last bits). Saves the Sum's call and pass: 5% of
     benchmarks/mlp.py's step (alternating blocks)."""
-    if (_kernel_module is not None and _is_f32(grad, features) and grad.ndim == 2 and grad.shape == features.shape
-            and type(keep) is np.ndarray and keep.dtype == np.bool_ and keep.flags.c_contiguous
-            and keep.shape == grad.shape and _scalars_f32((scale,)) and _positive_zero(zero)):
+    if _dropout_grad_loop_takes(grad, keep, scale, zero, features) and grad.ndim == 2:
         out = np.empty(grad.shape, np.float32)
         sums = np.empty(grad.shape[1], np.float32)
         _run_on(1, _kernel_module.dropout_relu_grad_sums, grad, keep, scale[()], scale_op == "RealDiv", features, out,

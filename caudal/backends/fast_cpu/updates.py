@@ -175,10 +175,7 @@ class _Update:
                 _launch(loop, values, *coefficients, outputs)
                 results[index] = _write(ctx, (var, *slots), new)
             packed_key = self._update_packed(ctx, loop, coefficients, packed, results, in_place)
-            for arrays, (before, after), written in in_place:
-                _launch(loop, arrays, before, after, arrays[1:-1] + arrays[:1])
-                for index, value in written:
-                    results[index] = value
+            _run_in_place(loop, in_place, results)
         self._remember_steady(calls, blocks, in_place, packed_key)
         return tuple(results)
 
@@ -221,32 +218,26 @@ class _Update:
         scalars = before + after
         if not loops._scalars_f32(scalars):
             return None
-        launches = []
+        coefficients = self.coefficients(scalars, calls[0][1])
+        in_place = []
         for index, names in steady.single:
             grad = calls[index][0][gi]
             arrays = _in_place(ctx, names, grad)
             if arrays is None:
                 return None
-            launches.append((arrays + [grad.reshape(-1)], index, arrays[0].reshape(grad.shape)))
-        results: list[Any] = [None] * len(calls)
+            in_place.append((arrays + [grad.reshape(-1)], coefficients, [(index, arrays[0].reshape(grad.shape))]))
         if steady.packed:
             grads = [calls[i][0][gi] for i in steady.packed]
             names, views = self._packed_inputs(ctx, steady.packed_key, grads)
-            if views is None:
+            entry = None if views is None else _packed_entry(
+                ctx, names, views, _packed_columns(views, len(steady.packed_key[0])), steady.packed, grads,
+                coefficients)
+            if entry is None:
                 return None
-            per_entry = len(steady.packed_key[0])
-            columns = [views[-1].base, *[view.base for view in views[-per_entry:-1]]]
-            if not _packed_in_place(ctx, names, views, columns):
-                return None
-            for i, index in enumerate(steady.packed):
-                results[index] = views[(i + 1) * per_entry - 1]
-            launches.append((columns + [np.concatenate(grads, axis=None)], -1, None))
-        before, after = self.coefficients(scalars, calls[0][1])
+            in_place.append(entry)
+        results: list[Any] = [None] * len(calls)
         with loops._launch_lock:
-            for arrays, index, value in launches:
-                _launch(loop, arrays, before, after, arrays[1:-1] + arrays[:1])
-                if index >= 0:
-                    results[index] = value
+            _run_in_place(loop, in_place, results)
         return tuple(results)
 
     def _update_packed(self, ctx: Any, loop: Any, coefficients: tuple[tuple, tuple] | None,
@@ -268,11 +259,11 @@ class _Update:
         grads = [grad for _, _, _, grad in entries]
         names, views = self._packed_inputs(ctx, key, grads)
         if views is not None:
-            per_entry = len(key[0])
-            columns = [views[-1].base, *[view.base for view in views[-per_entry:-1]]]  # variable, slots
-            if _packed_in_place(ctx, names, views, columns):
-                written = [(index, views[(i + 1) * per_entry - 1]) for i, (index, _, _, _) in enumerate(entries)]
-                in_place.append((columns + [np.concatenate(grads, axis=None)], coefficients, written))
+            columns = _packed_columns(views, len(key[0]))
+            entry = _packed_entry(ctx, names, views, columns, [index for index, _, _, _ in entries], grads,
+                                  coefficients)
+            if entry is not None:
+                in_place.append(entry)
                 return key
         else:
             rows, kept = [], []
@@ -350,6 +341,34 @@ def _packed_in_place(ctx: Any, names: tuple[str, ...], views: list[Any], columns
     if not getattr(ctx, "rest_cannot_fail", False) or not ctx.unshared(names, views):
         return False
     return _reference_counts(columns) == [_ONE_LIST_ENTRY + len(views) // len(columns)] * len(columns)
+
+
+def _packed_columns(views: list[Any], per_entry: int) -> list[Any]:
+    """The arrays the views of a packed loop's results lie in (`per_entry` views a call: its slots',
+    then its variable's), the variable's first, then the slots'."""
+    return [views[-1].base, *[view.base for view in views[-per_entry:-1]]]
+
+
+def _packed_entry(ctx: Any, names: tuple[str, ...], views: list[Any], columns: list[Any], indexes: Any,
+                  grads: list[Any], coefficients: tuple[tuple, tuple]) -> tuple | None:
+    """The entry of `_run_in_place` for a packed loop that writes its results into `columns`, the arrays
+    the variables' and slots' `views` lie in, where `_packed_in_place` allows it, else None; `indexes`
+    are the calls' places in the group."""
+    if not _packed_in_place(ctx, names, views, columns):
+        return None
+    per_entry = len(views) // len(indexes)
+    written = [(index, views[(i + 1) * per_entry - 1]) for i, index in enumerate(indexes)]
+    return columns + [np.concatenate(grads, axis=None)], coefficients, written
+
+
+def _run_in_place(loop: Any, in_place: list, results: list[Any]) -> None:
+    """Runs each (arrays: the variable's and slots' and the gradient, coefficients, [(index, result)])
+    of `in_place`, the loop writing into the arrays it reads, and puts the results at their indexes;
+    the caller holds `_launch_lock`."""
+    for arrays, (before, after), written in in_place:
+        _launch(loop, arrays, before, after, arrays[1:-1] + arrays[:1])
+        for index, value in written:
+            results[index] = value
 
 
 def _flat_names(key: tuple) -> tuple[str, ...]:
