@@ -20,6 +20,9 @@ from caudal.ops import _conv_kernels as K
 from caudal.ops import _conv_kernels_numpy as KN
 from caudal.ops import _rules
 from caudal.ops.conv_ops import (
+    CONV2D,
+    CONV_TYPES,
+    _geometry,
     check_data_format,
     convert_padding,
     explicit_nhwc,
@@ -331,3 +334,43 @@ register_op("_MaxPoolWithWorkspace", infer=_workspace_pool_infer, kernel=_worksp
             variants={"numpy": _workspace_pool_kernel(KN)}, grad=NOT_DIFFERENTIABLE, fresh=True)
 register_op("_MaxPoolGradWithWorkspace", infer=_workspace_grad_infer, kernel=_workspace_grad_kernel(K),
             variants={"numpy": _workspace_grad_kernel(KN)}, grad=NOT_DIFFERENTIABLE, fresh=True)
+
+
+# ------------------------------------------------ a convolution layer and its max pooling as one op
+def _conv_max_pool_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1, 2), ("input", "filter", "bias"))
+    _rules.check_dtype(ctx, 0, CONV_TYPES, "input")
+    dims = _geometry(ctx, CONV2D, rank4(ctx, 0), rank4(ctx, 1))
+    conv_shape = TensorShape(dims)
+    pooled = [dims[0], None, None, dims[3]]
+    for axis in (1, 2):
+        size, k, s = dims[axis], ctx.attrs["ksize"][axis], ctx.attrs["pool_strides"][axis]
+        if size is not None:
+            pooled[axis] = -(-size // s) if ctx.attrs["pool_padding"] == "SAME" else max(size - k + s, 0) // s
+    return [(dtype, conv_shape), (dtype, TensorShape(pooled)), (dtypes_lib.uint8, TensorShape([None]))]
+
+
+def conv_max_pool_of_kernels(*backends: str) -> Any:
+    """The kernel of `_FusedConv2DMaxPool` made of the kernels the backends `backends` run for
+    `_FusedConv2D` (its bias and ReLU) and `_MaxPoolWithWorkspace` (NHWC)."""
+    from caudal.framework.registry import get_op_def
+
+    def kernel(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding: str, explicit_paddings: list,
+               data_format: str, dilations: list, ksize: list, pool_strides: list, pool_padding: str) -> tuple:
+        conv = get_op_def("_FusedConv2D").kernel_for(*backends)
+        pool = get_op_def("_MaxPoolWithWorkspace").kernel_for(*backends)
+        h = conv(xp, x, w, bias, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                 data_format=data_format, dilations=dilations, fused_ops=["BiasAdd", "Relu"])
+        y, workspace = pool(xp, h, ksize=ksize, strides=pool_strides, padding=pool_padding, explicit_paddings=[],
+                            data_format=data_format)
+        return h, y, workspace
+
+    return kernel
+
+
+# `_FusedConv2D` with ReLU (NHWC) and the `_MaxPoolWithWorkspace` of its result, which a plan runs as
+# one op on a backend with its own kernel (caudal.runtime.fusion.conv_max_pools); its results are the
+# convolution's (which such a kernel may give as a read-only array of zeros of its shape, where the
+# plan reads only its shape), the pooled values and the workspace.
+register_op("_FusedConv2DMaxPool", infer=_conv_max_pool_infer, kernel=conv_max_pool_of_kernels(),
+            variants={"numpy": conv_max_pool_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE, fresh=True)

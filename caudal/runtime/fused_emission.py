@@ -31,7 +31,7 @@ class Call:
 
 class FusedEmission:
     """Methods of `plan._Emitter` that find the patterns of ops a plan runs as one call (`find_fusions`:
-    `conv_fusions`, `pooled_relu_grads`, `pool_pairs`, `dropouts`, `dropout_relu_grads`)
+    `conv_fusions`, `pool_pairs`, `pooled_relu_grads`, `conv_pools`, `dropouts`, `dropout_relu_grads`)
     and write those calls (`emit_fused`; and `fused` broadcast reductions, runs of nodes with a group
     kernel): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
 
@@ -45,6 +45,8 @@ class FusedEmission:
     writes_variables: bool
     pool_pairs: dict[Operation, Operation]
     paired_pools: set[Operation]
+    conv_pools: dict[Operation, Operation]
+    dead_feeds: frozenset[Tensor]
     conv_fusions: dict[Operation, fusion.ConvParts]
     pooled_relu_grads: dict[Operation, Operation]
     pooled_sums: dict[Operation, Operation]
@@ -66,9 +68,13 @@ class FusedEmission:
         if op in self.conv_fusions:
             conv, add, bias = self.conv_fusions[op]
             if not any(map(self.may_be_dead, (*conv._inputs, bias))):
-                self.emit_fused_conv(op, conv, add, bias)
+                if op in self.conv_pools:
+                    self.emit_conv_max_pool(op, conv, add, bias, self.conv_pools[op])
+                else:
+                    self.emit_fused_conv(op, conv, add, bias)
                 return True
             self.emit_unfused(conv, add)
+            self.absorbed.discard(self.conv_pools.get(op))  # the MaxPool runs where it is
         if op in self.paired_pools and not self.may_be_dead(op._inputs[0]):
             self.emit_pool_with_workspace(op)
             return True
@@ -119,6 +125,24 @@ class FusedEmission:
         output = self.emit_plain_call(relu, args, get_op_def("_FusedConv2D"), kwargs, step_op=conv)
         for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
             self.names[t] = output
+
+    def emit_conv_max_pool(self, relu: Operation, conv: Operation, add: Operation, bias: Tensor, pool: Operation
+                           ) -> None:
+        """Relu(Conv2D(x, w) + bias) and its MaxPool as one `_FusedConv2DMaxPool` call (see
+        `fusion.conv_max_pools`), which names the convolution's result (read after it only for its
+        shape, or as a MaxPoolGrad's input that only its shape is read of), the pooled values and the
+        workspace of the MaxPool's gradients."""
+        args = [self.input_of(conv._inputs[0], conv), self.input_of(conv._inputs[1], conv), self.input_of(bias, add)]
+        kwargs = dict(conv._op_def.kernel_kwargs(conv))
+        pool_kwargs = pool._op_def.kernel_kwargs(pool)
+        kwargs.update(ksize=pool_kwargs["ksize"], pool_strides=pool_kwargs["strides"],
+                      pool_padding=pool_kwargs["padding"])
+        outputs = [self.fresh(), self.fresh(), self.fresh()]
+        self.emit_plain_call(relu, args, get_op_def("_FusedConv2DMaxPool"), kwargs, step_op=conv, outputs=outputs)
+        for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
+            self.names[t] = outputs[0]
+        self.names[pool._outputs[0]] = outputs[1]
+        self.workspaces[pool] = outputs[2]
 
     def group_run(self, items: list[Any], start: int) -> list[Operation]:
         """The ops `items[start:]` begins with that one group kernel call can run (OpDef.group_for):
@@ -263,6 +287,10 @@ class FusedEmission:
             self.paired_pools = set(self.pool_pairs.values())
         self.pooled_relu_grads = fusion.relu_grads_of_max_pool_grads(items, fetches, feeds)
         self.absorbed.update(self.pooled_relu_grads.values())
+        if fusion.has_native_kernel("_FusedConv2DMaxPool", names) and not self.dead_feeds:
+            self.conv_pools = fusion.conv_max_pools(items, fetches, feeds, self.conv_fusions, self.pool_pairs,
+                                                    self.pooled_relu_grads)
+            self.absorbed.update(self.conv_pools.values())
         self.pooled_sums = fusion.channel_sums_of_pooled_grads(items, self.pooled_relu_grads)
         if fusion.has_native_kernel("_Dropout", names):
             self.dropouts = fusion.dropout_selects(items, fetches, feeds)

@@ -28,6 +28,12 @@ that result's sum per channel (BiasAddGrad, or the Sum of `x + b`'s gradient), i
 the pooled `ReluGrad(dy, y)` per channel (`channel_sums_of_pooled_grads`; the one rewrite here
 whose float32 sums may differ in the last bits, as they are added in another order).
 
+Such a layer followed by a max pooling, whose gradient then reads the layer's result only for its
+shape (the pooling's gradient takes the pooling's argmax workspace, the ReLU mask is the pooled
+value's), runs as one `_FusedConv2DMaxPool` call on a backend with its own kernel
+(`conv_max_pools`): fast_cpu's loop never writes the convolution's output for a first layer of few
+input channels, a pass over 12.8 MB in LeNet's step.
+
 `tf.nn.dropout`'s forward pass, `SelectV2(GreaterEqual(uniform, rate), x * scale, 0)` (or `x / scale`)
 with `uniform` drawn in x's shape, is three passes and three calls; on a backend with its own
 `_Dropout` kernel `dropout_selects` finds the patterns whose scaled x nothing else reads, and the plan
@@ -53,7 +59,8 @@ from caudal.framework.tensor import Tensor
 
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
            "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs",
-           "dropout_selects", "dropout_relu_grads", "sums_of_dropout_relu_grads"]
+           "dropout_selects", "dropout_relu_grads", "sums_of_dropout_relu_grads", "conv_max_pools",
+           "FEW_INPUT_CHANNELS"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
 Parts = tuple[Operation, Operation, Operation, Operation]
@@ -353,6 +360,53 @@ def max_pool_pairs(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[
         if _tied((pool, grad), fed):
             continue
         found[grad] = pool
+    return found
+
+
+# A layer over this many input channels or fewer (gray, RGB, RGBA images) reads a small input and
+# writes a large output: bound by memory, it gains from not writing that output (conv_max_pools).
+FEW_INPUT_CHANNELS = 4
+
+
+def conv_max_pools(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...],
+                   conv_fusions: dict[Operation, ConvParts], pool_pairs: dict[Operation, Operation],
+                   pooled_relu_grads: dict[Operation, Operation]) -> dict[Operation, Operation]:
+    """The Relu ops of `conv_fusions` (NHWC, a filter of at most FEW_INPUT_CHANNELS input channels)
+    whose result is pooled by one MaxPool (SAME or VALID, NHWC) and read by nothing else but for its
+    shape, mapped to that MaxPool: a backend with its own
+    `_FusedConv2DMaxPool` kernel then runs the convolution layer and the pooling as one call, which
+    need not write the convolution's output (`fast_cpu.conv_pool`).
+
+    The gradient may read that result only where the plan reads no more than its shape: as the input
+    of a MaxPoolGrad of `pool_pairs` (from the pooling's workspace), as the ReLU mask of a ReluGrad
+    of `pooled_relu_grads` (which reads the pooled values instead), or in a Shape-like op. The Relu
+    may not be fetched; neither it nor the MaxPool may be fed or take part in a control dependency.
+    """
+    sets = _plan_sets(ops, fetches, feeds)
+    if sets is None:
+        return {}
+    position, fed, fetched = sets
+    found: dict[Operation, Operation] = {}
+    for relu, (conv, _, _) in conv_fusions.items():
+        filter_shape = conv._inputs[1].shape
+        if (relu in fetched or _text(conv._attrs.get("data_format", "NHWC")) != "NHWC" or filter_shape.rank != 4
+                or filter_shape.dims[2] is None or filter_shape.dims[2] > FEW_INPUT_CHANNELS):
+            continue
+        result = relu._outputs[0]
+        pools = [c for c in result._consumers if c in position and c._type == "MaxPool"]
+        if len(pools) != 1:
+            continue
+        pool = pools[0]
+        if (_tied((pool,), fed) or _text(pool._attrs.get("data_format", "NHWC")) != "NHWC"
+                or _text(pool._attrs.get("padding", "")) not in ("SAME", "VALID")):
+            continue
+        if all(c is pool or c._type in _SHAPE_ONLY
+               or (c._type == "MaxPoolGrad" and pool_pairs.get(c) is pool and c._inputs[0] is result
+                   and result not in c._inputs[1:])
+               or (c in pooled_relu_grads and pool_pairs.get(pooled_relu_grads[c]) is pool
+                   and c._inputs[0] is not result)
+               for c in result._consumers if c in position):
+            found[relu] = pool
     return found
 
 

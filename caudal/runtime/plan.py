@@ -297,6 +297,7 @@ class _Emitter(FusedEmission):
         self.dropout_relu_grads: dict[Operation, fusion.DropoutParts] = {}  # ReluGrad -> its SelectV2 and scaling
         self.relu_grad_sums: dict[Operation, Operation] = {}  # one of those ReluGrads -> the Sum of its rows
         self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
+        self.conv_pools: dict[Operation, Operation] = {}  # a fused conv layer's Relu -> the MaxPool run with it
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
         self.absorbed: set[Operation] = set()

@@ -10,6 +10,7 @@ import numpy as np
 
 import caudal as tf
 from tests.ops.record import OpRecord, distinct, integers, uniform
+from tests.ops.records_conv import ref_conv2d
 
 
 def _windows(shape, k, s, padding):
@@ -124,7 +125,28 @@ def _workspace_pool_grad(x, dy, ksize, strides, padding):
     return apply_op("_MaxPoolGradWithWorkspace", [x, pooled, dy, workspace], attrs, "MaxPoolGradWithWorkspace")
 
 
+def _conv_max_pool(x, w, b, padding, window, pool_padding):
+    """_FusedConv2DMaxPool's pooled result (plans run a convolution layer and its pooling as one op)."""
+    from caudal.framework.graph import make_op
+
+    attrs = dict(T=x.dtype, strides=[1, 1, 1, 1], padding=padding, explicit_paddings=[], data_format="NHWC",
+                 dilations=[1, 1, 1, 1], ksize=[1, window, window, 1], pool_strides=[1, window, window, 1],
+                 pool_padding=pool_padding)
+    return make_op("_FusedConv2DMaxPool", [x, w, b], attrs, "FusedConv2DMaxPool").outputs[1]
+
+
+def _ref_conv_max_pool(x, w, b, padding, window, pool_padding):
+    conv = np.maximum(ref_conv2d(x, w, (1, 1), padding) + b, 0)
+    return ref_max_pool(conv, (window, window), (window, window), pool_padding)
+
+
 RECORDS = [
+    OpRecord("conv_relu_max_pool_fused", lambda x, w, b: _conv_max_pool(x, w, b, "SAME", 2, "SAME"),
+             lambda x, w, b: _ref_conv_max_pool(x, w, b, "SAME", 2, "SAME"),
+             [uniform(2, 7, 9, 1), uniform(3, 3, 1, 5), uniform(5)], rtol=1e-4, atol=1e-5, grad=False),
+    OpRecord("conv_relu_max_pool_fused_valid_3x3", lambda x, w, b: _conv_max_pool(x, w, b, "VALID", 3, "VALID"),
+             lambda x, w, b: _ref_conv_max_pool(x, w, b, "VALID", 3, "VALID"),
+             [uniform(1, 10, 11, 3), uniform(2, 3, 3, 4), uniform(4)], rtol=1e-4, atol=1e-5, grad=False),
     OpRecord("max_pool_2x2_tiles", lambda x: tf.nn.max_pool(x, 2, 2, "VALID"), ref_max_pool,
              [distinct(2, 4, 6, 3)]),
     OpRecord("max_pool_3x3_stride2_same", lambda x: tf.nn.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),

@@ -4,7 +4,8 @@ The `caudal[fast]` extra installs oneDNN (`onednn-cpu-gomp`, called through
 `ctypes`: convolutions, pooling and their gradients, and MatMul on its
 sgemm) and numba (multi-threaded loops for the other memory-bound passes:
 ReluGrad, bias, the optimizers' in-place updates; pooling where oneDNN is
-missing; the row scatters of sparse updates, `scatters`). When either is installed, `fast_cpu` is the
+missing; the row scatters of sparse updates, `scatters`; a first convolution
+layer and its max pooling in one pass, `conv_pool`). When either is installed, `fast_cpu` is the
 default backend (`$CAUDAL_BACKEND` or `ConfigProto.experimental.executor_type`
 still choose another); the NumPy backend stays the reference the tests
 compare it with.
@@ -12,7 +13,7 @@ compare it with.
 The backend runs the same Python plans as `numpy` (in-place writes included)
 and binds, for each op, its `fast_cpu` variant when one was installed, else
 its `numpy` variant, else the portable kernel. Each kernel module
-(`onednn`, `onednn_pool`, `gemm`, `loops`) exports `VARIANTS: {op type: kernel}` with the NumPy
+(`onednn`, `onednn_pool`, `gemm`, `loops`, ...) exports `VARIANTS: {op type: kernel}` with the NumPy
 variant's parameters and results, and routes what it does not handle (other
 dtypes, odd layouts) to that NumPy variant. A module that fails to load is
 reported once with a warning and its ops run on NumPy: a missing or broken
@@ -31,7 +32,7 @@ __all__ = ["installed", "onednn_library_path", "KERNEL_MODULES"]
 
 # The kernel modules, in the order their variants are installed (the first one to offer a
 # variant of an op wins).
-KERNEL_MODULES = ("onednn", "onednn_pool", "gemm", "loops", "updates", "uniform")
+KERNEL_MODULES = ("onednn", "onednn_pool", "gemm", "loops", "updates", "uniform", "conv_pool")
 
 
 def onednn_library_path() -> str | None:

@@ -60,7 +60,7 @@ from caudal.framework import threads as thread_policy
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc
 
-__all__ = ["VARIANTS", "prepare"]
+__all__ = ["VARIANTS", "prepare", "SHAPE_ONLY"]
 
 prepare = onednn.prepare
 _numpy_variant = onednn.numpy_variant
@@ -212,16 +212,23 @@ def max_pool_with_workspace(xp: Any, x: Any, *, ksize: list, strides: list, padd
     return y, workspace
 
 
+# What `conv_pool` gives for a convolution's output that the plan reads only the shape of:
+# `np.broadcast_to(SHAPE_ONLY, shape)`, read-only zeros that hold no memory.
+SHAPE_ONLY = np.zeros((), np.float32)
+
+
 def max_pool_grad_with_workspace(xp: Any, x: Any, y: Any, dy: Any, workspace: Any, *, ksize: list, strides: list,
                                  padding: str, explicit_paddings: list, data_format: str) -> Any:
     """_MaxPoolGradWithWorkspace: MaxPoolGrad from the argmax `max_pool_with_workspace` kept, without
-    pooling x again (`max_pool_grad` where there is no workspace)."""
+    pooling x again (`max_pool_grad` where there is no workspace). It reads only x's shape, but for
+    that fallback, which a SHAPE_ONLY x never reaches (its workspace is oneDNN's, made by numba's
+    loop, which then also runs the gradient)."""
     attrs = dict(ksize=ksize, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
                  data_format=data_format)
     found = _geometry(x.shape, ksize, strides, padding, explicit_paddings, data_format) if _usable(x, y, dy) else None
     if (found is None or y.shape != found[0] or dy.shape != found[0] or type(workspace) is not np.ndarray
             or workspace.nbytes != _workspace_bytes(found[0], found[1])):
-        return max_pool_grad(xp, x, y, dy, **attrs)
+        return _pool_grad_of_values(xp, x, y, dy, attrs)
     out_shape, geometry = found
     dy = onednn.contiguous(dy)
     if data_format == "NHWC":
@@ -240,8 +247,16 @@ def max_pool_grad_with_workspace(xp: Any, x: Any, y: Any, dy: Any, workspace: An
 
     key = ("_MaxPoolGradWithWorkspace", x.shape, data_format, geometry)
     if not onednn.run_plan(key, build, [dy, workspace, dx], _flops(x.size)):
-        return max_pool_grad(xp, x, y, dy, **attrs)
+        return _pool_grad_of_values(xp, x, y, dy, attrs)
     return dx
+
+
+def _pool_grad_of_values(xp: Any, x: Any, y: Any, dy: Any, attrs: dict) -> Any:
+    """`max_pool_grad`, which reads x's values: never of a SHAPE_ONLY x."""
+    if getattr(x, "base", None) is SHAPE_ONLY:
+        raise RuntimeError("_MaxPoolGradWithWorkspace: the pooling's input was not kept and its workspace cannot "
+                           "be read here")
+    return max_pool_grad(xp, x, y, dy, **attrs)
 
 
 def avg_pool_grad(xp: Any, orig_input_shape: Any, grad: Any, *, ksize: list, strides: list, padding: str,

@@ -1,0 +1,76 @@
+"""numba loop of a CNN's first layer: a convolution over few input channels, its bias and ReLU, and a
+max pooling, in one pass that never writes the convolution's output (`conv_pool` prepares its
+arguments and calls it).
+
+It takes the input zero-padded (`xpad`) for the pooling windows' rows and columns, counted from
+the first window's first row, plus the convolution's kh - 1 and kw - 1: the value of the
+convolution at window row r and column s (before the bias) is the sum over the filter taps of
+`xpad[n, r + i, s + j, ci] * w[i, j, ci, c]`, and no index is out of range. Window positions
+outside the convolution's output (the padding of a SAME pooling) are never a window's maximum.
+
+The filter size, the channel counts and the window size are numba literals: each combination
+compiles its own machine code, whose loops over the taps and windows are unrolled and whose loop
+over the output channels runs in vector registers (with the channel count known at run time
+only, LLVM left that loop scalar: 0.50 against 0.29 ms for LeNet's first convolution alone).
+Every array it writes is an argument, its scratch rows included (one per thread, chosen by
+`get_thread_id` and indexed in full, as a view of them is a local array too): writing arrays
+allocated inside the loop made the pass up to three times slower. A task computes its row of
+windows' values in its scratch row, then pools them: LeNet's first layer ran in 0.46 ms that
+way, against 0.77 ms keeping the maxima in `y` as each value was computed (2 cores, hot caches).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import get_thread_id, literally, njit, prange
+
+_JIT = {"parallel": True, "cache": True, "fastmath": {"contract"}, "error_model": "numpy"}
+_LOWEST = np.float32(-3.4028235e38)  # where TF's oneDNN max pooling starts a window
+
+
+@njit(**_JIT)
+def conv_relu_max_pool(xpad, w, bias, top, left, hc, wc, y, workspace, rows, kh, kw, cin, c, ph, pw):
+    """y = max pooling of Relu(conv(x, w) + bias) over ph x pw windows that tile the convolution's
+    output (hc x wc, the windows starting `top` rows and `left` columns before it), and the
+    workspace: each maximum's index in its window, i * pw + j (oneDNN's format). As in TF's oneDNN
+    kernels, the ReLU of a NaN is 0 (oneDNN's post-op), and a window takes only values strictly
+    greater than those before it, from the lowest float32.
+    rows: (threads, ph, wo * pw, c) scratch."""
+    literally(kh)
+    literally(kw)
+    literally(cin)
+    literally(c)
+    literally(ph)
+    literally(pw)
+    n, ho, wo = y.shape[0], y.shape[1], y.shape[2]
+    zero = np.float32(0)
+    for task in prange(n * ho):
+        b, oh = task // ho, task % ho
+        thread = get_thread_id()
+        for i in range(ph):
+            r = oh * ph + i
+            inside = 0 <= r - top < hc
+            for s in range(wo * pw):
+                if inside and 0 <= s - left < wc:
+                    for ch in range(c):
+                        total = zero
+                        for a in range(kh):
+                            for e in range(kw):
+                                for ci in range(cin):
+                                    total += xpad[b, r + a, s + e, ci] * w[a, e, ci, ch]
+                        total += bias[ch]
+                        rows[thread, i, s, ch] = total if total > zero else zero
+                else:
+                    for ch in range(c):
+                        rows[thread, i, s, ch] = _LOWEST
+        for ow in range(wo):
+            for ch in range(c):
+                best = _LOWEST
+                arg = np.uint8(0)
+                for i in range(ph):
+                    for j in range(pw):
+                        value = rows[thread, i, ow * pw + j, ch]
+                        take = value > best
+                        best = value if take else best
+                        arg = np.uint8(i * pw + j) if take else arg
+                y[b, oh, ow, ch] = best
+                workspace[b, oh, ow, ch] = arg
