@@ -371,6 +371,7 @@ def conv_max_pool_of_kernels(*backends: str) -> Any:
 # `_FusedConv2D` with ReLU (NHWC) and the `_MaxPoolWithWorkspace` of its result, which a plan runs as
 # one op on a backend with its own kernel (caudal.runtime.fusion.conv_max_pools); its results are the
 # convolution's (which such a kernel may give as a read-only array of zeros of its shape, where the
-# plan reads only its shape), the pooled values and the workspace.
+# plan reads only its shape: so the op is not `fresh`, and no later op writes into its results), the
+# pooled values and the workspace.
 register_op("_FusedConv2DMaxPool", infer=_conv_max_pool_infer, kernel=conv_max_pool_of_kernels(),
-            variants={"numpy": conv_max_pool_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE, fresh=True)
+            variants={"numpy": conv_max_pool_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE)

@@ -102,8 +102,9 @@ def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding:
     y = np.empty((n, ho, wo, c), np.float32)
     workspace = np.empty(y.size, np.uint8)
     scratch = np.empty((loops._numba.config.NUMBA_NUM_THREADS, ph, wo * pw, c), np.float32)
-    w = w if w.flags.c_contiguous and w.flags.writeable else np.array(w, order="C")
-    bias = bias if bias.flags.c_contiguous and bias.flags.writeable else np.array(bias, order="C")
+    # the compiled specialization takes C-ordered, aligned, writable arrays (numba types them apart)
+    w = w if w.flags.c_contiguous and w.flags.aligned and w.flags.writeable else np.array(w, order="C")
+    bias = bias if bias.flags.c_contiguous and bias.flags.aligned and bias.flags.writeable else np.array(bias)
     _launch(fused.conv_relu_max_pool, (xpad, w, bias, top, left, hc, wc, y, workspace.reshape(y.shape), scratch),
             (kh, kw, cin, c, ph, pw), 2.0 * n * hc * wc * kh * kw * cin * c)
     return np.broadcast_to(SHAPE_ONLY, (n, hc, wc, c)), y, workspace
