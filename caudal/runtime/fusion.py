@@ -373,9 +373,9 @@ def conv_max_pools(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[
                    pooled_relu_grads: dict[Operation, Operation]) -> dict[Operation, Operation]:
     """The Relu ops of `conv_fusions` (NHWC, a filter of at most FEW_INPUT_CHANNELS input channels)
     whose result is pooled by one MaxPool (SAME or VALID, NHWC) and read by nothing else but for its
-    shape, mapped to that MaxPool: a backend with its own
-    `_FusedConv2DMaxPool` kernel then runs the convolution layer and the pooling as one call, which
-    need not write the convolution's output (`fast_cpu.conv_pool`).
+    shape, mapped to that MaxPool: a backend with its own `_FusedConv2DMaxPool` kernel then runs the
+    convolution layer and the pooling as one call, which need not write the convolution's output
+    (`fast_cpu.conv_pool`).
 
     The gradient may read that result only where the plan reads no more than its shape: as the input
     of a MaxPoolGrad of `pool_pairs` (from the pooling's workspace), as the ReLU mask of a ReluGrad
