@@ -6,6 +6,8 @@ odd shapes; gradients and training through it against the NumPy backend; pattern
 convolution output is read elsewhere run unfused; what the loop does not handle falls back."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,25 @@ def test_an_inference_plan_pools_in_the_loop_too(channels):
         assert calls == (1 if backend == "fast_cpu" and channels <= 4 else 0)  # many channels: _FusedConv2D
     np.testing.assert_allclose(results["fast_cpu"][0], results["numpy"][0], rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(results["fast_cpu"][1], [4, 11, 11, 8])
+
+
+def test_a_loop_that_fails_to_build_warns_once_and_runs_the_two_ops(monkeypatch):
+    from caudal.backends.fast_cpu import _conv_pool_kernels
+
+    def broken(*args):
+        raise RuntimeError("no machine code")
+
+    monkeypatch.setattr(_conv_pool_kernels, "conv_relu_max_pool", broken)
+    monkeypatch.setattr(conv_pool, "_entries", {})
+    monkeypatch.setattr(conv_pool, "_failed", "")
+    x, w, bias = _inputs((2, 6, 6, 1), (3, 3, 1, 4))
+    want = conv_pool._unfused(np, x, w, bias, **_attrs())
+    with pytest.warns(RuntimeWarning, match="no machine code"):
+        got = conv_pool.conv_max_pool(np, x, w, bias, **_attrs())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = conv_pool.conv_max_pool(np, x, w, bias, **_attrs())  # no second warning
+    for result in (got, again):
+        assert result[0].base is not onednn_pool.SHAPE_ONLY
+        for g, r in zip(result, want, strict=True):
+            np.testing.assert_array_equal(g, r)

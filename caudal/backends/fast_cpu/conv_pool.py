@@ -10,8 +10,9 @@ them there, writing only the pooled values and the argmax workspace (oneDNN's fo
 convolution's output but for its shape (`caudal.runtime.fusion.conv_max_pools`): this kernel then
 returns, in its place, a read-only array of zeros of that shape (`SHAPE_ONLY`), which the pooling's
 gradient reads only the shape of. Where the loop does not apply (more input channels, strides,
-dilations, windows that do not tile, other dtypes or layouts, numba not loaded) the convolution and
-the pooling run as `_FusedConv2D` and `_MaxPoolWithWorkspace`, and the real output is returned.
+dilations, windows that do not tile, other dtypes or layouts, numba not loaded, or the loop could
+not be built: warned once) the convolution and the pooling run as `_FusedConv2D` and
+`_MaxPoolWithWorkspace`, and the real output is returned.
 
 The loops are compiled for each filter size, channel counts and window (numba literals; see
 `_conv_pool_kernels`), on first use in a process or loaded from numba's cache.
@@ -19,6 +20,7 @@ The loops are compiled for each filter size, channel counts and window (numba li
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,7 @@ __all__ = ["VARIANTS", "MAX_IN_CHANNELS"]
 MAX_IN_CHANNELS = FEW_INPUT_CHANNELS  # the loop's taps are unrolled over kh * kw * channels: a first layer's few
 _F32 = np.dtype(np.float32)
 _entries: dict[tuple, Any] = {}  # (kernel, literals) -> the compiled specialization's entry point
+_failed = ""  # why the loop could not be compiled or loaded, once it could not
 _unfused = conv_max_pool_of_kernels("fast_cpu", "numpy")
 
 
@@ -72,8 +75,9 @@ def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding:
     pooled values, the workspace) from the loop, else the two ops' fast_cpu kernels' results."""
     attrs = dict(strides=strides, padding=padding, explicit_paddings=explicit_paddings, data_format=data_format,
                  dilations=dilations, ksize=ksize, pool_strides=pool_strides, pool_padding=pool_padding)
+    global _failed
     kernels = loops._kernel_module
-    if (kernels is None or not thread_policy.openmp_usable() or data_format != "NHWC"
+    if (kernels is None or _failed or not thread_policy.openmp_usable() or data_format != "NHWC"
             or padding not in ("SAME", "VALID") or pool_padding not in ("SAME", "VALID")
             or list(strides) != [1, 1, 1, 1] or list(dilations) != [1, 1, 1, 1]
             or list(ksize) != list(pool_strides) or ksize[0] != 1 or ksize[3] != 1
@@ -93,8 +97,6 @@ def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding:
     wo, left = _same_or_valid(wc, pw, pw, pool_padding)
     if ho <= 0 or wo <= 0:
         return _unfused(xp, x, w, bias, **attrs)
-    from caudal.backends.fast_cpu import _conv_pool_kernels as fused
-
     rows, cols = ho * ph + kh - 1, wo * pw + kw - 1
     row0, col0 = top + conv_top, left + conv_left
     xpad = np.zeros((n, rows, cols, cin), np.float32)
@@ -105,8 +107,16 @@ def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding:
     # the compiled specialization takes C-ordered, aligned, writable arrays (numba types them apart)
     w = w if w.flags.c_contiguous and w.flags.aligned and w.flags.writeable else np.array(w, order="C")
     bias = bias if bias.flags.c_contiguous and bias.flags.aligned and bias.flags.writeable else np.array(bias)
-    _launch(fused.conv_relu_max_pool, (xpad, w, bias, top, left, hc, wc, y, workspace.reshape(y.shape), scratch),
-            (kh, kw, cin, c, ph, pw), 2.0 * n * hc * wc * kh * kw * cin * c)
+    try:
+        from caudal.backends.fast_cpu import _conv_pool_kernels as fused
+
+        _launch(fused.conv_relu_max_pool, (xpad, w, bias, top, left, hc, wc, y, workspace.reshape(y.shape),
+                                           scratch), (kh, kw, cin, c, ph, pw), 2.0 * n * hc * wc * kh * kw * cin * c)
+    except Exception as error:  # a loop numba cannot build must never stop a program
+        _failed = f"{type(error).__name__}: {error}"
+        warnings.warn(f"caudal: the fast_cpu loop of a convolution layer and its pooling could not be loaded "
+                      f"({_failed}); such layers run as two ops", RuntimeWarning, stacklevel=2)
+        return _unfused(xp, x, w, bias, **attrs)
     return np.broadcast_to(SHAPE_ONLY, (n, hc, wc, c)), y, workspace
 
 
