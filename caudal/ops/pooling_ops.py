@@ -344,9 +344,12 @@ def _conv_max_pool_infer(ctx: InferContext) -> list:
     conv_shape = TensorShape(dims)
     pooled = [dims[0], None, None, dims[3]]
     for axis in (1, 2):
-        size, k, s = dims[axis], ctx.attrs["ksize"][axis], ctx.attrs["pool_strides"][axis]
-        if size is not None:
-            pooled[axis] = -(-size // s) if ctx.attrs["pool_padding"] == "SAME" else max(size - k + s, 0) // s
+        if dims[axis] is not None:
+            try:
+                pooled[axis] = K.output_size(dims[axis], ctx.attrs["ksize"][axis], ctx.attrs["pool_strides"][axis],
+                                             1, ctx.attrs["pool_padding"])[0]
+            except ValueError as e:
+                raise infer_error(ctx, str(e)) from None
     return [(dtype, conv_shape), (dtype, TensorShape(pooled)), (dtypes_lib.uint8, TensorShape([None]))]
 
 
@@ -355,10 +358,13 @@ def conv_max_pool_of_kernels(*backends: str) -> Any:
     `_FusedConv2D` (its bias and ReLU) and `_MaxPoolWithWorkspace` (NHWC)."""
     from caudal.framework.registry import get_op_def
 
+    found: list = []  # (the conv kernel, the pooling kernel), looked up at the first call
+
     def kernel(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding: str, explicit_paddings: list,
                data_format: str, dilations: list, ksize: list, pool_strides: list, pool_padding: str) -> tuple:
-        conv = get_op_def("_FusedConv2D").kernel_for(*backends)
-        pool = get_op_def("_MaxPoolWithWorkspace").kernel_for(*backends)
+        if not found:
+            found.extend(get_op_def(op).kernel_for(*backends) for op in ("_FusedConv2D", "_MaxPoolWithWorkspace"))
+        conv, pool = found
         h = conv(xp, x, w, bias, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
                  data_format=data_format, dilations=dilations, fused_ops=["BiasAdd", "Relu"])
         y, workspace = pool(xp, h, ksize=ksize, strides=pool_strides, padding=pool_padding, explicit_paddings=[],

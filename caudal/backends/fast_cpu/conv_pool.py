@@ -28,6 +28,7 @@ import numpy as np
 from caudal.backends.fast_cpu import loops
 from caudal.backends.fast_cpu.onednn_pool import SHAPE_ONLY
 from caudal.framework import threads as thread_policy
+from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.pooling_ops import conv_max_pool_of_kernels
 from caudal.runtime.fusion import FEW_INPUT_CHANNELS
 
@@ -38,14 +39,6 @@ _F32 = np.dtype(np.float32)
 _entries: dict[tuple, Any] = {}  # (kernel, literals) -> the compiled specialization's entry point
 _failed = ""  # why the loop could not be compiled or loaded, once it could not
 _unfused = conv_max_pool_of_kernels("fast_cpu", "numpy")
-
-
-def _same_or_valid(size: int, k: int, s: int, padding: str) -> tuple[int, int]:
-    """TF's output size and padding before the first window (SAME or VALID)."""
-    if padding == "SAME":
-        out = -(-size // s)
-        return out, max((out - 1) * s + k - size, 0) // 2
-    return (size - k) // s + 1, 0
 
 
 def _launch(kernel: Any, args: tuple, literals: tuple, flops: float) -> None:
@@ -89,13 +82,12 @@ def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding:
     n, h, width, cin = x.shape
     kh, kw, _, c = w.shape
     ph, pw = int(ksize[1]), int(ksize[2])
-    hc, conv_top = _same_or_valid(h, kh, 1, padding)
-    wc, conv_left = _same_or_valid(width, kw, 1, padding)
-    if hc <= 0 or wc <= 0:
+    try:
+        (hc, wc), ((conv_top, _), (conv_left, _)) = spatial_geometry((h, width), (kh, kw), (1, 1), (1, 1), padding)
+        (ho, wo), ((top, _), (left, _)) = spatial_geometry((hc, wc), (ph, pw), (ph, pw), (1, 1), pool_padding)
+    except ValueError:  # a VALID window larger than its input: the ops' kernels raise TF's error
         return _unfused(xp, x, w, bias, **attrs)
-    ho, top = _same_or_valid(hc, ph, ph, pool_padding)
-    wo, left = _same_or_valid(wc, pw, pw, pool_padding)
-    if ho <= 0 or wo <= 0:
+    if min(hc, wc, ho, wo) <= 0:
         return _unfused(xp, x, w, bias, **attrs)
     rows, cols = ho * ph + kh - 1, wo * pw + kw - 1
     row0, col0 = top + conv_top, left + conv_left
