@@ -133,19 +133,23 @@ def _cnn(backend, fetch_conv=False, read_conv=False, steps=3):
         with session_on(backend) as sess:
             sess.run(tf.global_variables_initializer())
             values = [sess.run(fetches, {x: images})[:1] + sess.run([w, b, dense]) for _ in range(steps)]
-            return values + ([sess.run(conv, {x: images})] if fetch_conv else []), count_in_plans(sess, "pool_strides=")
+            values += [sess.run(conv, {x: images})] if fetch_conv else []
+            return values, count_in_plans(sess, "pool_strides=") - count_in_plans(sess, "filter_shape=")
 
 
 @pytest.mark.parametrize("variant", ["plain", "fetch_conv", "read_conv"])
 def test_training_through_the_fused_layer_matches_numpy(variant, monkeypatch):
     launches = []
     launch = conv_pool._launch
-    monkeypatch.setattr(conv_pool, "_launch", lambda *args: launches.append(args[2]) or launch(*args))
+    monkeypatch.setattr(conv_pool, "_launch",
+                        lambda *args: launches.append((args[0].__name__, args[2])) or launch(*args))
     fused, calls = _cnn("fast_cpu", fetch_conv=variant == "fetch_conv", read_conv=variant == "read_conv")
     reference, reference_calls = _cnn("numpy", fetch_conv=variant == "fetch_conv", read_conv=variant == "read_conv")
     assert reference_calls == 0
     assert calls == (1 if variant == "plain" else 0)  # the convolution's output fetched or read: unfused
-    assert launches == ([(3, 3, 1, 6, 2, 2)] * 3 if variant == "plain" else [])  # the loop ran at each step
+    # the loops ran at each step: the layer and its pooling, then its filter and bias gradients
+    loops_run = [("conv_relu_max_pool", (3, 3, 1, 6, 2, 2)), ("conv_max_pool_grads", (3, 3, 1, 6, 2, 2))]
+    assert launches == (loops_run * 3 if variant == "plain" else [])
     for got, want in zip(fused, reference, strict=True):
         for g, r in zip(got if isinstance(got, list) else [got], want if isinstance(want, list) else [want],
                         strict=True):

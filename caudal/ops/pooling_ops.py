@@ -381,3 +381,48 @@ def conv_max_pool_of_kernels(*backends: str) -> Any:
 # pooled values and the workspace.
 register_op("_FusedConv2DMaxPool", infer=_conv_max_pool_infer, kernel=conv_max_pool_of_kernels(),
             variants={"numpy": conv_max_pool_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE)
+
+
+# ------------------------------------------------ that layer's filter and bias gradients as one op
+def _conv_max_pool_grad_infer(ctx: InferContext) -> list:
+    dtype = _rules.check_same_dtype(ctx, (0, 1, 2, 3), ("input", "conv_output", "grad", "pooled"))
+    _rules.check_dtype(ctx, 0, CONV_TYPES, "input")
+    _rules.check_dtype(ctx, 4, frozenset([dtypes_lib.uint8]), "workspace")
+    shape = [int(d) for d in ctx.attrs["filter_shape"]]
+    if len(shape) != 4:
+        raise infer_error(ctx, f"{ctx.type} needs a filter shape of 4 entries, got {len(shape)}")
+    return [(dtype, TensorShape(shape)), (dtype, TensorShape(shape[3:]))]
+
+
+def conv_max_pool_grad_of_kernels(*backends: str) -> Any:
+    """The kernel of `_FusedConv2DMaxPoolGrad` made of the kernels the backends `backends` run for
+    ReluGrad (on the pooled values), `_MaxPoolGradWithWorkspace`, Conv2DBackpropFilter and the bias
+    gradient's Sum over the pooled gradient: (filter gradient, bias gradient)."""
+    from caudal.framework.registry import get_op_def
+
+    found: list = []  # the four kernels, looked up at the first call
+
+    def kernel(xp: Any, x: Any, conv_output: Any, grad: Any, pooled: Any, workspace: Any, *, filter_shape: list,
+               strides: list, padding: str, explicit_paddings: list, data_format: str, dilations: list,
+               ksize: list, pool_strides: list, pool_padding: str) -> tuple:
+        if not found:
+            found.extend(get_op_def(op).kernel_for(*backends)
+                         for op in ("ReluGrad", "_MaxPoolGradWithWorkspace", "Conv2DBackpropFilter", "Sum"))
+        relu_grad, pool_grad, filter_grad, total = found
+        masked = relu_grad(xp, grad, pooled)
+        conv_grad = pool_grad(xp, conv_output, pooled, masked, workspace, ksize=ksize, strides=pool_strides,
+                              padding=pool_padding, explicit_paddings=[], data_format=data_format)
+        filter_gradient = filter_grad(xp, x, filter_shape, conv_grad, strides=strides, padding=padding,
+                                      explicit_paddings=explicit_paddings, data_format=data_format,
+                                      dilations=dilations)
+        return filter_gradient, total(xp, masked, (0, 1, 2), keep_dims=False)
+
+    return kernel
+
+
+# The gradients of `_FusedConv2DMaxPool`'s filter and bias from the pooled gradient: ReluGrad(grad,
+# pooled), routed to each window's maximum by the workspace, then Conv2DBackpropFilter over the input
+# and the per-channel sum (NHWC), as a plan runs them on a backend with its own kernel
+# (caudal.runtime.fusion.conv_max_pool_grads), which need not write the convolution-sized gradient.
+register_op("_FusedConv2DMaxPoolGrad", infer=_conv_max_pool_grad_infer, kernel=conv_max_pool_grad_of_kernels(),
+            variants={"numpy": conv_max_pool_grad_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE, fresh=True)

@@ -31,7 +31,8 @@ class Call:
 
 class FusedEmission:
     """Methods of `plan._Emitter` that find the patterns of ops a plan runs as one call (`find_fusions`:
-    `conv_fusions`, `pool_pairs`, `pooled_relu_grads`, `conv_pools`, `dropouts`, `dropout_relu_grads`)
+    `conv_fusions`, `pool_pairs`, `pooled_relu_grads`, `conv_pools`, `conv_pool_grads`, `dropouts`,
+    `dropout_relu_grads`)
     and write those calls (`emit_fused`; and `fused` broadcast reductions, runs of nodes with a group
     kernel): they use its `env`, `names`, `calls`, `add`, `fresh` and value lookups."""
 
@@ -46,6 +47,7 @@ class FusedEmission:
     pool_pairs: dict[Operation, Operation]
     paired_pools: set[Operation]
     conv_pools: dict[Operation, Operation]
+    conv_pool_grads: dict[Operation, tuple[Operation, Operation]]
     dead_feeds: frozenset[Tensor]
     conv_fusions: dict[Operation, fusion.ConvParts]
     pooled_relu_grads: dict[Operation, Operation]
@@ -87,6 +89,8 @@ class FusedEmission:
         if op in self.dropouts and self.emit_dropout(op, *self.dropouts[op]):
             return True
         if op in self.dropout_relu_grads and self.emit_dropout_relu_grad(op, *self.dropout_relu_grads[op]):
+            return True
+        if op in self.conv_pool_grads and self.emit_conv_max_pool_grad(op, *self.conv_pool_grads[op]):
             return True
         if op in self.pooled_relu_grads:
             pool_grad = self.pooled_relu_grads[op]
@@ -143,6 +147,31 @@ class FusedEmission:
             self.names[t] = outputs[0]
         self.names[pool._outputs[0]] = outputs[1]
         self.workspaces[pool] = outputs[2]
+
+    def emit_conv_max_pool_grad(self, relu_grad: Operation, filter_grad: Operation, total: Operation) -> bool:
+        """The filter and bias gradients of a layer run by `emit_conv_max_pool`, from its pooled gradient,
+        as one `_FusedConv2DMaxPoolGrad` call (see `fusion.conv_max_pool_grads`) that names both; where
+        an input may be dead or the pooling kept no workspace, False (the ReluGrad, the pooling's
+        gradient and the two gradients then run as themselves)."""
+        pool_grad = self.pooled_relu_grads[relu_grad]
+        pool = self.pool_pairs[pool_grad]
+        conv_output, pooled, grad = pool_grad._inputs
+        x = filter_grad._inputs[0]
+        if pool not in self.workspaces or any(map(self.may_be_dead, (x, conv_output, pooled, grad))):
+            self.absorbed.difference_update((filter_grad, total))
+            return False
+        args = [self.input_of(x, filter_grad), self.input_of(conv_output, pool_grad), self.input_of(grad, pool_grad),
+                self.input_of(pooled, pool_grad), self.workspaces[pool]]
+        kwargs = dict(filter_shape=filter_grad._outputs[0].shape.as_list(),
+                      **filter_grad._op_def.kernel_kwargs(filter_grad))
+        pool_kwargs = pool._op_def.kernel_kwargs(pool)
+        kwargs.update(ksize=pool_kwargs["ksize"], pool_strides=pool_kwargs["strides"],
+                      pool_padding=pool_kwargs["padding"])
+        outputs = [self.fresh(), self.fresh()]
+        self.emit_plain_call(relu_grad, args, get_op_def("_FusedConv2DMaxPoolGrad"), kwargs, step_op=filter_grad,
+                             outputs=outputs)
+        self.names[filter_grad._outputs[0]], self.names[total._outputs[0]] = outputs
+        return True
 
     def group_run(self, items: list[Any], start: int) -> list[Operation]:
         """The ops `items[start:]` begins with that one group kernel call can run (OpDef.group_for):
@@ -292,6 +321,11 @@ class FusedEmission:
                                                     self.pooled_relu_grads)
             self.absorbed.update(self.conv_pools.values())
         self.pooled_sums = fusion.channel_sums_of_pooled_grads(items, self.pooled_relu_grads)
+        if self.conv_pools and fusion.has_native_kernel("_FusedConv2DMaxPoolGrad", names):
+            self.conv_pool_grads = fusion.conv_max_pool_grads(items, fetches, feeds, self.conv_fusions,
+                                                              self.conv_pools, self.pool_pairs,
+                                                              self.pooled_relu_grads, self.pooled_sums)
+            self.absorbed.update(op for parts in self.conv_pool_grads.values() for op in parts)
         if fusion.has_native_kernel("_Dropout", names):
             self.dropouts = fusion.dropout_selects(items, fetches, feeds)
             self.absorbed.update(op for parts in self.dropouts.values() for op in parts)

@@ -32,7 +32,10 @@ Such a layer followed by a max pooling, whose gradient then reads the layer's re
 shape (the pooling's gradient takes the pooling's argmax workspace, the ReLU mask is the pooled
 value's), runs as one `_FusedConv2DMaxPool` call on a backend with its own kernel
 (`conv_max_pools`): fast_cpu's loop never writes the convolution's output for a first layer of few
-input channels, a pass over 12.8 MB in LeNet's step.
+input channels, a pass over 12.8 MB in LeNet's step. Where that layer's input has no gradient (a
+first layer's images), the gradients of its filter and bias are one `_FusedConv2DMaxPoolGrad` call
+from the pooled gradient (`conv_max_pool_grads`), which need not write the convolution-sized gradient
+that MaxPoolGrad would and Conv2DBackpropFilter would read.
 
 `tf.nn.dropout`'s forward pass, `SelectV2(GreaterEqual(uniform, rate), x * scale, 0)` (or `x / scale`)
 with `uniform` drawn in x's shape, is three passes and three calls; on a backend with its own
@@ -60,6 +63,7 @@ from caudal.framework.tensor import Tensor
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
            "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs",
            "dropout_selects", "dropout_relu_grads", "sums_of_dropout_relu_grads", "conv_max_pools",
+           "conv_max_pool_grads",
            "FEW_INPUT_CHANNELS"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
@@ -407,6 +411,48 @@ def conv_max_pools(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[
                    and c._inputs[0] is not result)
                for c in result._consumers if c in position):
             found[relu] = pool
+    return found
+
+
+_CONV_ATTRS = ("strides", "padding", "explicit_paddings", "data_format", "dilations")
+
+
+def conv_max_pool_grads(ops: list[Operation], fetches: tuple[Any, ...], feeds: tuple[Tensor, ...],
+                        conv_fusions: dict[Operation, ConvParts], conv_pools: dict[Operation, Operation],
+                        pool_pairs: dict[Operation, Operation], pooled_relu_grads: dict[Operation, Operation],
+                        pooled_sums: dict[Operation, Operation]) -> dict[Operation, tuple[Operation, Operation]]:
+    """The ReluGrads of `pooled_relu_grads` that take the gradient of a layer of `conv_pools` through
+    its pooling, mapped to (the layer's Conv2DBackpropFilter, its bias gradient of `pooled_sums`),
+    where nothing else in the plan reads the ReluGrad's result (the layer's input has no gradient: a
+    first layer's images): a backend with its own `_FusedConv2DMaxPoolGrad` kernel computes both
+    gradients from the pooled gradient in one call, which need not write the convolution-sized
+    gradient (fast_cpu: `conv_pool`). The gradients may be fetched; the ReluGrad may not be, and none
+    of the three may be fed or take part in a control dependency.
+    """
+    sets = _plan_sets(ops, fetches, feeds)
+    if sets is None:
+        return {}
+    position, fed, fetched = sets
+    pooled_by_pool = {pool: relu for relu, pool in conv_pools.items()}
+    sums_of = {relu_grad: total for total, relu_grad in pooled_sums.items()}
+    found: dict[Operation, tuple[Operation, Operation]] = {}
+    for relu_grad, pool_grad in pooled_relu_grads.items():
+        relu = pooled_by_pool.get(pool_pairs.get(pool_grad))
+        total = sums_of.get(relu_grad)
+        if relu is None or total is None or relu_grad in fetched:
+            continue
+        conv = conv_fusions[relu][0]
+        readers = [c for c in relu_grad._outputs[0]._consumers if c in position and c is not total]
+        if len(readers) != 1:
+            continue
+        filter_grad = readers[0]
+        if (filter_grad._type != "Conv2DBackpropFilter" or filter_grad._inputs[0] is not conv._inputs[0]
+                or not filter_grad._outputs[0].shape.is_fully_defined()
+                or filter_grad._inputs[2] is not relu_grad._outputs[0]
+                or any(filter_grad._attrs.get(name) != conv._attrs.get(name) for name in _CONV_ATTRS)
+                or _tied((relu_grad, filter_grad, total), fed)):
+            continue
+        found[relu_grad] = (filter_grad, total)
     return found
 
 

@@ -298,6 +298,8 @@ class _Emitter(FusedEmission):
         self.relu_grad_sums: dict[Operation, Operation] = {}  # one of those ReluGrads -> the Sum of its rows
         self.pool_pairs: dict[Operation, Operation] = {}  # MaxPoolGrad -> its MaxPool
         self.conv_pools: dict[Operation, Operation] = {}  # a fused conv layer's Relu -> the MaxPool run with it
+        # the ReluGrad of such a layer -> its Conv2DBackpropFilter and bias gradient, run with it
+        self.conv_pool_grads: dict[Operation, tuple[Operation, Operation]] = {}
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
         self.absorbed: set[Operation] = set()

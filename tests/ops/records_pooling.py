@@ -10,7 +10,7 @@ import numpy as np
 
 import caudal as tf
 from tests.ops.record import OpRecord, distinct, integers, uniform
-from tests.ops.records_conv import ref_conv2d
+from tests.ops.records_conv import ref_conv2d, ref_conv2d_backprop_filter
 
 
 def _windows(shape, k, s, padding):
@@ -140,7 +140,43 @@ def _ref_conv_max_pool(x, w, b, padding, window, pool_padding):
     return ref_max_pool(conv, (window, window), (window, window), pool_padding)
 
 
+def _conv_max_pool_grads(x, w, b, dy, padding, window, pool_padding, filter_shape):
+    """_FusedConv2DMaxPoolGrad's (filter gradient, bias gradient) of a _FusedConv2DMaxPool layer."""
+    from caudal.framework.graph import make_op
+
+    attrs = dict(T=x.dtype, strides=[1, 1, 1, 1], padding=padding, explicit_paddings=[], data_format="NHWC",
+                 dilations=[1, 1, 1, 1], ksize=[1, window, window, 1], pool_strides=[1, window, window, 1],
+                 pool_padding=pool_padding)
+    conv, pooled, workspace = make_op("_FusedConv2DMaxPool", [x, w, b], attrs, "FusedConv2DMaxPool").outputs
+    attrs["filter_shape"] = list(filter_shape)
+    return make_op("_FusedConv2DMaxPoolGrad", [x, conv, dy, pooled, workspace], attrs, "FusedConv2DMaxPoolGrad").outputs
+
+
+def _ref_conv_max_pool_grads(x, w, b, dy, padding, window, pool_padding):
+    """The filter and bias gradients of Relu(conv(x, w) + b) pooled, the pooled gradient `dy` routed to
+    each window's first maximum and masked by the ReLU."""
+    conv = np.maximum(ref_conv2d(x, w, (1, 1), padding) + b, 0)
+    grad = ref_max_pool_grad(conv, dy, (window, window), (window, window), pool_padding) * (conv > 0)
+    return ref_conv2d_backprop_filter(x, w.shape, grad, (1, 1), padding), grad.sum(axis=(0, 1, 2))
+
+
+def _grads_inputs(x_shape, w_shape, pooled_shape):
+    return [uniform(*x_shape), uniform(*w_shape), uniform(w_shape[3]), uniform(*pooled_shape)]
+
+
 RECORDS = [
+    OpRecord("conv_relu_max_pool_fused_filter_grad",
+             lambda x, w, b, dy: _conv_max_pool_grads(x, w, b, dy, "SAME", 2, "SAME", (3, 3, 1, 5))[0],
+             lambda x, w, b, dy: _ref_conv_max_pool_grads(x, w, b, dy, "SAME", 2, "SAME")[0],
+             _grads_inputs((2, 7, 9, 1), (3, 3, 1, 5), (2, 4, 5, 5)), rtol=1e-4, atol=1e-5, grad=False),
+    OpRecord("conv_relu_max_pool_fused_bias_grad_valid_3x3",
+             lambda x, w, b, dy: _conv_max_pool_grads(x, w, b, dy, "VALID", 3, "VALID", (2, 3, 3, 4))[1],
+             lambda x, w, b, dy: _ref_conv_max_pool_grads(x, w, b, dy, "VALID", 3, "VALID")[1],
+             _grads_inputs((1, 10, 11, 3), (2, 3, 3, 4), (1, 3, 3, 4)), rtol=1e-4, atol=1e-5, grad=False),
+    OpRecord("conv_relu_max_pool_fused_filter_grad_valid_3x3",
+             lambda x, w, b, dy: _conv_max_pool_grads(x, w, b, dy, "VALID", 3, "VALID", (2, 3, 3, 4))[0],
+             lambda x, w, b, dy: _ref_conv_max_pool_grads(x, w, b, dy, "VALID", 3, "VALID")[0],
+             _grads_inputs((1, 10, 11, 3), (2, 3, 3, 4), (1, 3, 3, 4)), rtol=1e-4, atol=1e-5, grad=False),
     OpRecord("conv_relu_max_pool_fused", lambda x, w, b: _conv_max_pool(x, w, b, "SAME", 2, "SAME"),
              lambda x, w, b: _ref_conv_max_pool(x, w, b, "SAME", 2, "SAME"),
              [uniform(2, 7, 9, 1), uniform(3, 3, 1, 5), uniform(5)], rtol=1e-4, atol=1e-5, grad=False),

@@ -79,3 +79,56 @@ def conv_relu_max_pool(xpad, w, bias, top, left, hc, wc, y, workspace, rows, kh,
                         arg = np.uint8(i * pw + j) if take else arg
                 y[b, oh, ow, ch] = best
                 workspace[b, oh, ow, ch] = arg
+
+
+@njit(**_JIT)
+def conv_max_pool_grads(xpad, dy, pooled, workspace, parts, windows, sums, kh, kw, cin, c, ph, pw):
+    """The filter and bias gradients of `conv_relu_max_pool`'s layer from the pooled gradient `dy`:
+    each window's gradient, times 1 where its pooled value is positive and 0 elsewhere (ReluGrad's
+    mask), goes to the element `workspace` names, whose filter taps it multiplies; nothing of the
+    convolution's size is written.
+    parts: (threads, kh * kw * cin + 1, c) float64, zeroed, to which each thread adds its images' filter
+    gradient (rows in kh, kw, cin order) and, in the last row, its bias gradient.
+    windows: (threads, >= ph * pw, c) and sums: (threads, >= kh * kw * cin + 1, c) float32 scratch.
+    Each thread adds up an image in `sums` (the update of each tap is one read and one write of a
+    vector of channels, its windows' values held in registers), then into `parts`."""
+    literally(kh)
+    literally(kw)
+    literally(cin)
+    literally(c)
+    literally(ph)
+    literally(pw)
+    ho, wo = dy.shape[1], dy.shape[2]
+    taps = kh * kw * cin
+    zero, one = np.float32(0), np.float32(1)
+    for b in prange(dy.shape[0]):
+        thread = get_thread_id()
+        for t in range(taps + 1):
+            for ch in range(c):
+                sums[thread, t, ch] = zero
+        for oh in range(ho):
+            for ow in range(wo):
+                for q in range(ph * pw):
+                    for ch in range(c):
+                        # ReluGrad's product with the mask (a NaN gradient stays NaN, as in TF), then the
+                        # window's element the workspace names; tests within the expressions make selects
+                        masked = dy[b, oh, ow, ch] * (one if pooled[b, oh, ow, ch] > zero else zero)
+                        windows[thread, q, ch] = masked if workspace[b, oh, ow, ch] == q else zero
+                for i in range(kh):
+                    for j in range(kw):
+                        for ci in range(cin):
+                            t = (i * kw + j) * cin + ci
+                            for ch in range(c):
+                                total = sums[thread, t, ch]
+                                for q in range(ph * pw):
+                                    tap = xpad[b, oh * ph + q // pw + i, ow * pw + q % pw + j, ci]
+                                    total += tap * windows[thread, q, ch]
+                                sums[thread, t, ch] = total
+                for ch in range(c):
+                    total = sums[thread, taps, ch]
+                    for q in range(ph * pw):
+                        total += windows[thread, q, ch]
+                    sums[thread, taps, ch] = total
+        for t in range(taps + 1):
+            for ch in range(c):
+                parts[thread, t, ch] += sums[thread, t, ch]
