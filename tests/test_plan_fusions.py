@@ -264,13 +264,16 @@ def test_a_bias_gradient_through_a_max_pool_sums_the_pooled_gradient(backend, ks
         x, (dx, db) = _bias_gradient_graph(xv, ksize, strides, padding, data_format, kind)
         with session_on(backend) as sess:
             got_dx, got_db = sess.run([dx, db], {x: xv})
-            (plan,) = [p for p in sess._plans.values() if bias_grad in [op.type for op in p.step_ops if op]]
+            (plan,) = [p for p in sess._plans.values() if "ReluGrad" in [op.type for op in p.step_ops if op]]
             lines = list(zip(plan.source.splitlines()[1:], plan.step_ops))
             sum_line = [line for line, op in lines if op and op.type == bias_grad]
             relu_line = [line for line, op in lines if op and op.type == "ReluGrad"]
-    # the Sum reads the pooled ReluGrad's result
-    masked = re.match(r"\s+(t\d+) = ", relu_line[0]).group(1)
-    assert re.search(rf"\(xp, {masked}, ", sum_line[0])
+    if backend == "fast_cpu" and data_format == "NHWC":
+        # one _ReluMaxPoolGrad call gives the pooling's gradient and the bias gradient
+        assert sum_line == [] and re.match(r"\s+t\d+, t\d+ = ", relu_line[0])
+    else:  # the Sum reads the pooled ReluGrad's result
+        masked = re.match(r"\s+(t\d+) = ", relu_line[0]).group(1)
+        assert re.search(rf"\(xp, {masked}, ", sum_line[0])
     axes = (0, 1, 2) if data_format == "NHWC" else (0, 2, 3)
     np.testing.assert_allclose(got_db, got_dx.sum(axis=axes, dtype=np.float64), rtol=1e-5, atol=1e-5)
 

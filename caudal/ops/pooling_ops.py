@@ -336,6 +336,40 @@ register_op("_MaxPoolGradWithWorkspace", infer=_workspace_grad_infer, kernel=_wo
             variants={"numpy": _workspace_grad_kernel(KN)}, grad=NOT_DIFFERENTIABLE, fresh=True)
 
 
+# ------------------------------------------------ a ReLU's gradient through a max pooling, with its sums
+def _relu_pool_grad_infer(ctx: InferContext) -> list:
+    (dtype, x_shape), = _workspace_grad_infer(ctx)
+    return [(dtype, x_shape), (dtype, TensorShape([x_shape.dims[3] if x_shape.rank == 4 else None]))]
+
+
+def relu_max_pool_grad_of_kernels(*backends: str) -> Any:
+    """The kernel of `_ReluMaxPoolGrad` made of the kernels the backends `backends` run for ReluGrad
+    (on the pooled values), `_MaxPoolGradWithWorkspace` and the Sum per channel (NHWC)."""
+    from caudal.framework.registry import get_op_def
+
+    found: list = []  # the three kernels, looked up at the first call
+
+    def kernel(xp: Any, x: Any, y: Any, dy: Any, workspace: Any, *, ksize: list, strides: list, padding: str,
+               explicit_paddings: list, data_format: str) -> tuple:
+        if not found:
+            found.extend(get_op_def(op).kernel_for(*backends)
+                         for op in ("ReluGrad", "_MaxPoolGradWithWorkspace", "Sum"))
+        relu_grad, pool_grad, total = found
+        masked = relu_grad(xp, dy, y)
+        dx = pool_grad(xp, x, y, masked, workspace, ksize=ksize, strides=strides, padding=padding,
+                       explicit_paddings=explicit_paddings, data_format=data_format)
+        return dx, total(xp, masked, (0, 1, 2), keep_dims=False)
+
+    return kernel
+
+
+# The gradient of Relu(h) pooled by a MaxPool with respect to h, MaxPoolGrad(x, y, ReluGrad(dy, y)) from
+# the pooling's workspace, and the sums per channel of ReluGrad(dy, y) (the layer's bias gradient), as a
+# plan runs them on a backend with its own kernel (caudal.runtime.fusion.relu_max_pool_grads; NHWC).
+register_op("_ReluMaxPoolGrad", infer=_relu_pool_grad_infer, kernel=relu_max_pool_grad_of_kernels(),
+            variants={"numpy": relu_max_pool_grad_of_kernels("numpy")}, grad=NOT_DIFFERENTIABLE, fresh=True)
+
+
 # ------------------------------------------------ a convolution layer and its max pooling as one op
 def _conv_max_pool_infer(ctx: InferContext) -> list:
     dtype = _rules.check_same_dtype(ctx, (0, 1, 2), ("input", "filter", "bias"))

@@ -48,6 +48,7 @@ class FusedEmission:
     paired_pools: set[Operation]
     conv_pools: dict[Operation, Operation]
     conv_pool_grads: dict[Operation, tuple[Operation, Operation]]
+    relu_pool_sums: dict[Operation, Operation]
     dead_feeds: frozenset[Tensor]
     conv_fusions: dict[Operation, fusion.ConvParts]
     pooled_relu_grads: dict[Operation, Operation]
@@ -94,9 +95,15 @@ class FusedEmission:
             return True
         if op in self.pooled_relu_grads:
             pool_grad = self.pooled_relu_grads[op]
+            total = self.relu_pool_sums.get(op)
             if not any(map(self.may_be_dead, pool_grad._inputs)):
+                if total is not None and self.pool_pairs[pool_grad] in self.workspaces:
+                    self.emit_relu_max_pool_grad(op, pool_grad, total)
+                    return True
+                self.absorbed.discard(total)  # the bias gradient sums the pooled ReluGrad's result
                 self.emit_pooled_relu_grad(op, pool_grad)
                 return True
+            self.absorbed.discard(total)
             self.emit_unfused(pool_grad)
         return False
 
@@ -242,6 +249,16 @@ class FusedEmission:
         self.masked[relu_grad] = masked
         self.names[relu_grad._outputs[0]] = self.emit_pool_grad(pool_grad, [x, y, masked])
 
+    def emit_relu_max_pool_grad(self, relu_grad: Operation, pool_grad: Operation, total: Operation) -> None:
+        """ReluGrad(MaxPoolGrad(x, y, dy), x) and its bias gradient `total` as one `_ReluMaxPoolGrad` call
+        from the pooling's workspace (see `fusion.relu_max_pool_grads`), which names both."""
+        pool = self.pool_pairs[pool_grad]
+        args = [self.input_of(t, pool_grad) for t in pool_grad._inputs] + [self.workspaces[pool]]
+        outputs = [self.fresh(), self.fresh()]
+        kwargs = pool_grad._op_def.kernel_kwargs(pool_grad)
+        self.emit_plain_call(relu_grad, args, get_op_def("_ReluMaxPoolGrad"), kwargs, outputs=outputs)
+        self.names[relu_grad._outputs[0]], self.names[total._outputs[0]] = outputs
+
     def emit_pooled_sum(self, total: Operation, masked: str) -> None:
         """A bias gradient (Sum or BiasAddGrad) of a pooled ReluGrad's result, of its pooled gradient
         `masked` instead (see `fusion.channel_sums_of_pooled_grads`)."""
@@ -326,6 +343,10 @@ class FusedEmission:
                                                               self.conv_pools, self.pool_pairs,
                                                               self.pooled_relu_grads, self.pooled_sums)
             self.absorbed.update(op for parts in self.conv_pool_grads.values() for op in parts)
+        if self.pool_pairs and fusion.has_native_kernel("_ReluMaxPoolGrad", names):
+            self.relu_pool_sums = fusion.relu_max_pool_grads(self.pooled_relu_grads, self.pooled_sums, self.pool_pairs,
+                                                             feeds, self.conv_pool_grads)
+            self.absorbed.update(self.relu_pool_sums.values())
         if fusion.has_native_kernel("_Dropout", names):
             self.dropouts = fusion.dropout_selects(items, fetches, feeds)
             self.absorbed.update(op for parts in self.dropouts.values() for op in parts)

@@ -25,8 +25,10 @@ The gradient of a ReLU followed by a max pooling, `ReluGrad(MaxPoolGrad(x, y, dy
 computed as `MaxPoolGrad(x, y, ReluGrad(dy, y))` (`relu_grads_of_max_pool_grads`): the same
 numbers from a pass over the pooled gradient instead of the input-sized one. The bias gradient,
 that result's sum per channel (BiasAddGrad, or the Sum of `x + b`'s gradient), is then the sum of
-the pooled `ReluGrad(dy, y)` per channel (`channel_sums_of_pooled_grads`; the one rewrite here
-whose float32 sums may differ in the last bits, as they are added in another order).
+the pooled `ReluGrad(dy, y)` per channel (`channel_sums_of_pooled_grads`; float32 sums that may
+differ in the last bits, as they are added in another order). Where the pooling keeps a workspace,
+a backend with its own `_ReluMaxPoolGrad` kernel computes the three in one call
+(`relu_max_pool_grads`).
 
 Such a layer followed by a max pooling, whose gradient then reads the layer's result only for its
 shape (the pooling's gradient takes the pooling's argmax workspace, the ReLU mask is the pooled
@@ -63,7 +65,7 @@ from caudal.framework.tensor import Tensor
 __all__ = ["broadcast_reductions", "broadcast_reduction_kernel", "conv_bias_relus", "has_native_kernel",
            "FusedCall", "relu_grads_of_max_pool_grads", "channel_sums_of_pooled_grads", "max_pool_pairs",
            "dropout_selects", "dropout_relu_grads", "sums_of_dropout_relu_grads", "conv_max_pools",
-           "conv_max_pool_grads",
+           "conv_max_pool_grads", "relu_max_pool_grads",
            "FEW_INPUT_CHANNELS"]
 
 # (Shape of x, Shape of grad, BroadcastGradientArgs, Sum): the ops a fused Reshape absorbs.
@@ -453,6 +455,27 @@ def conv_max_pool_grads(ops: list[Operation], fetches: tuple[Any, ...], feeds: t
                 or _tied((relu_grad, filter_grad, total), fed)):
             continue
         found[relu_grad] = (filter_grad, total)
+    return found
+
+
+def relu_max_pool_grads(pooled_relu_grads: dict[Operation, Operation], pooled_sums: dict[Operation, Operation],
+                        pool_pairs: dict[Operation, Operation], feeds: tuple[Tensor, ...],
+                        taken: dict[Operation, Any]) -> dict[Operation, Operation]:
+    """The ReluGrads of `pooled_relu_grads` (NHWC) whose pooling has a workspace (`pool_pairs`) and
+    whose pooled result a bias gradient of `pooled_sums` adds up, mapped to that bias gradient, but
+    for those in `taken`: a backend with its own `_ReluMaxPoolGrad` kernel computes the pooling's
+    gradient of the masked values and their sums per channel in one call (fast_cpu: one pass over
+    the pooled gradient instead of three). The bias gradient may be fetched; it may not be fed or take
+    part in a control dependency.
+    """
+    fed = set(feeds)
+    found: dict[Operation, Operation] = {}
+    for total, relu_grad in pooled_sums.items():
+        pool_grad = pooled_relu_grads[relu_grad]
+        if (relu_grad in taken or relu_grad in found or pool_grad not in pool_pairs or _tied((total,), fed)
+                or _text(pool_grad._attrs.get("data_format", b"NHWC")) != "NHWC"):
+            continue
+        found[relu_grad] = total
     return found
 
 

@@ -300,6 +300,7 @@ class _Emitter(FusedEmission):
         self.conv_pools: dict[Operation, Operation] = {}  # a fused conv layer's Relu -> the MaxPool run with it
         # the ReluGrad of such a layer -> its Conv2DBackpropFilter and bias gradient, run with it
         self.conv_pool_grads: dict[Operation, tuple[Operation, Operation]] = {}
+        self.relu_pool_sums: dict[Operation, Operation] = {}  # a pooled ReluGrad -> the bias gradient run with it
         self.paired_pools: set[Operation] = set()
         self.workspaces: dict[Operation, str] = {}  # a paired MaxPool -> its workspace's name
         self.absorbed: set[Operation] = set()

@@ -125,6 +125,19 @@ def _workspace_pool_grad(x, dy, ksize, strides, padding):
     return apply_op("_MaxPoolGradWithWorkspace", [x, pooled, dy, workspace], attrs, "MaxPoolGradWithWorkspace")
 
 
+def _relu_pool_grad(x, dy, ksize, strides, padding):
+    """_ReluMaxPoolGrad's (input gradient, sums per channel) from _MaxPoolWithWorkspace's workspace."""
+    from caudal.framework.graph import make_op
+
+    (pooled, workspace), attrs = _workspace_pool(x, ksize, strides, padding)
+    return make_op("_ReluMaxPoolGrad", [x, pooled, dy, workspace], attrs, "ReluMaxPoolGrad").outputs
+
+
+def _ref_relu_pool_grad(x, dy, ksize, strides, padding):
+    masked = dy * (ref_max_pool(x, ksize, strides, padding) > 0)
+    return ref_max_pool_grad(x, masked, ksize, strides, padding), masked.sum(axis=(0, 1, 2))
+
+
 def _conv_max_pool(x, w, b, padding, window, pool_padding):
     """_FusedConv2DMaxPool's pooled result (plans run a convolution layer and its pooling as one op)."""
     from caudal.framework.graph import make_op
@@ -177,6 +190,15 @@ RECORDS = [
              lambda x, w, b, dy: _conv_max_pool_grads(x, w, b, dy, "VALID", 3, "VALID", (2, 3, 3, 4))[0],
              lambda x, w, b, dy: _ref_conv_max_pool_grads(x, w, b, dy, "VALID", 3, "VALID")[0],
              _grads_inputs((1, 10, 11, 3), (2, 3, 3, 4), (1, 3, 3, 4)), rtol=1e-4, atol=1e-5, grad=False),
+    OpRecord("relu_max_pool_grad_tiles", lambda x, dy: _relu_pool_grad(x, dy, (2, 2), (2, 2), "SAME")[0],
+             lambda x, dy: _ref_relu_pool_grad(x, dy, (2, 2), (2, 2), "SAME")[0],
+             [distinct(2, 7, 6, 3), uniform(2, 4, 3, 3)], grad=False),
+    OpRecord("relu_max_pool_grad_tiles_sums", lambda x, dy: _relu_pool_grad(x, dy, (2, 2), (2, 2), "SAME")[1],
+             lambda x, dy: _ref_relu_pool_grad(x, dy, (2, 2), (2, 2), "SAME")[1],
+             [distinct(2, 7, 6, 3), uniform(2, 4, 3, 3)], rtol=1e-5, atol=1e-5, grad=False),
+    OpRecord("relu_max_pool_grad_overlapping", lambda x, dy: _relu_pool_grad(x, dy, (3, 3), (2, 2), "VALID")[0],
+             lambda x, dy: _ref_relu_pool_grad(x, dy, (3, 3), (2, 2), "VALID")[0],
+             [distinct(1, 7, 8, 2), uniform(1, 3, 3, 2)], grad=False),
     OpRecord("conv_relu_max_pool_fused", lambda x, w, b: _conv_max_pool(x, w, b, "SAME", 2, "SAME"),
              lambda x, w, b: _ref_conv_max_pool(x, w, b, "SAME", 2, "SAME"),
              [uniform(2, 7, 9, 1), uniform(3, 3, 1, 5), uniform(5)], rtol=1e-4, atol=1e-5, grad=False),

@@ -20,7 +20,7 @@ from types import FunctionType
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import get_thread_id, njit, prange, types
 from numba.extending import intrinsic
 
 _JIT = {"parallel": True, "cache": True, "fastmath": False}
@@ -155,6 +155,36 @@ def max_pool_workspace_grad_nhwc(dy, workspace, dx, kh, kw, top, left):
                     here = np.uint8(i * kw + j)
                     for ch in range(c):
                         dx[b, h0 + i, w0 + j, ch] = dy[b, oh, ow, ch] if workspace[b, oh, ow, ch] == here else zero
+
+
+@njit(**_JIT)
+def relu_max_pool_workspace_grad_nhwc(dy, pooled, workspace, dx, sums, row_sums, kh, kw, top, left):
+    """max_pool_workspace_grad_nhwc of ReluGrad(dy, pooled) = dy * (pooled > 0) (a NaN gradient stays
+    NaN, as in TF), and that product's sums per channel, added by each thread into its row of `sums`
+    (float64, zeroed): the gradient of a ReLU before a max pooling, and of the layer's bias. A task
+    adds its row of windows in its thread's float32 scratch row of `row_sums` first."""
+    h, w, c = dx.shape[1], dx.shape[2], dx.shape[3]
+    ho, wo = dy.shape[1], dy.shape[2]
+    zero, one = np.float32(0), np.float32(1)
+    for task in prange(dy.shape[0] * ho):
+        b, oh = task // ho, task % ho
+        thread = get_thread_id()
+        for ch in range(c):
+            row_sums[thread, ch] = zero
+        for ow in range(wo):
+            for ch in range(c):
+                row_sums[thread, ch] += dy[b, oh, ow, ch] * (one if pooled[b, oh, ow, ch] > zero else zero)
+        for ch in range(c):
+            sums[thread, ch] += row_sums[thread, ch]
+        h0 = oh * kh - top
+        for i in range(max(0, -h0), min(kh, h - h0)):
+            for ow in range(wo):
+                w0 = ow * kw - left
+                for j in range(max(0, -w0), min(kw, w - w0)):
+                    here = np.uint8(i * kw + j)
+                    for ch in range(c):
+                        masked = dy[b, oh, ow, ch] * (one if pooled[b, oh, ow, ch] > zero else zero)
+                        dx[b, h0 + i, w0 + j, ch] = masked if workspace[b, oh, ow, ch] == here else zero
 
 
 @njit(**_JIT)

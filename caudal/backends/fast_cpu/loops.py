@@ -271,6 +271,9 @@ def compile_all() -> float:
         k.max_pool_grad_nhwc(x4, dy, 2, 2, 1, 1, 0, 0, 2, False)
         k.max_pool_grad_nchw(x4, dy, 2, 2, 1, 1, 0, 0)
         k.max_pool_workspace_grad_nhwc(dy, np.zeros(dy.shape, np.uint8), np.empty((1, 4, 4, 2), np.float32), 2, 2, 0, 0)
+        k.relu_max_pool_workspace_grad_nhwc(dy, dy, np.zeros(dy.shape, np.uint8), np.empty((1, 4, 4, 2), np.float32),
+                                            np.zeros((_numba.config.NUMBA_NUM_THREADS, 2)),
+                                            np.empty((_numba.config.NUMBA_NUM_THREADS, 2), np.float32), 2, 2, 0, 0)
         k.avg_pool_grad_nhwc(dy, 3, 3, 2, 2, 1, 1, 0, 0, 2, False)
         k.avg_pool_grad_nchw(dy, 3, 3, 2, 2, 1, 1, 0, 0)
         flat, matrix, cube, bias = x4.ravel(), x4.reshape(9, 2), x4.reshape(1, 2, 9), np.ones(2, np.float32)
@@ -399,15 +402,17 @@ def _max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, *, ksize: list, strides: li
 
 
 def max_pool_grad_from_workspace(dy: Any, workspace: Any, x_shape: tuple, kernel: tuple[int, int],
-                                 strides: tuple[int, int], pads: tuple[int, int]) -> Any:
+                                 strides: tuple[int, int], pads: tuple[int, int], relu_of: Any = None) -> Any:
     """_MaxPoolGradWithWorkspace (NHWC) from oneDNN's workspace (`onednn_pool`), where the windows tile
     the input (as long as their strides, covering it): one pass that writes each element of dx once,
     where oneDNN's backward pooling zeroes dx and then adds into it (LeNet step 2.5-5% faster in
-    paired in-process blocks). None where that does not apply or numba is not loaded (it is not
-    loaded for this)."""
+    paired in-process blocks). With `relu_of` (the pooled values of a ReLU's result), the same of
+    ReluGrad(dy, relu_of), and that gradient's float32 sums per channel: (dx, sums). None where that
+    does not apply or numba is not loaded (it is not loaded for this)."""
     if (_kernel_module is None or _unavailable or not thread_policy.openmp_usable() or tuple(kernel) != tuple(strides)
             or not _is_f32(dy) or dy.ndim != 4 or len(x_shape) != 4 or type(workspace) is not np.ndarray
-            or workspace.dtype != np.uint8 or workspace.size != dy.size or kernel[0] * kernel[1] >= 256):
+            or workspace.dtype != np.uint8 or workspace.size != dy.size or kernel[0] * kernel[1] >= 256
+            or (relu_of is not None and (not _is_f32(relu_of) or relu_of.shape != dy.shape))):
         return None
     (kh, kw), (top, left) = kernel, pads
     n, h, w, c = x_shape
@@ -415,8 +420,15 @@ def max_pool_grad_from_workspace(dy: Any, workspace: Any, x_shape: tuple, kernel
     if (dy.shape[0], dy.shape[3]) != (n, c) or not _partition(kh, kw, kh, kw, top, left, ho, wo, h, w):
         return None
     dx = np.empty(x_shape, np.float32)
-    _run(_kernel_module.max_pool_workspace_grad_nhwc, dy, workspace.reshape(dy.shape), dx, kh, kw, top, left)
-    return dx
+    if relu_of is None:
+        _run(_kernel_module.max_pool_workspace_grad_nhwc, dy, workspace.reshape(dy.shape), dx, kh, kw, top, left)
+        return dx
+    threads = _numba.config.NUMBA_NUM_THREADS
+    sums = np.zeros((threads, c), np.float64)
+    row_sums = np.empty((threads, max(c, 1024)), np.float32)  # the threads' rows a page apart
+    _run(_kernel_module.relu_max_pool_workspace_grad_nhwc, dy, np.ascontiguousarray(relu_of),
+         workspace.reshape(dy.shape), dx, sums, row_sums, kh, kw, top, left)
+    return dx, sums.sum(axis=0).astype(np.float32)
 
 
 def _avg_pool_grad(xp: Any, orig_input_shape: Any, dy: Any, *, ksize: list, strides: list, padding: str,

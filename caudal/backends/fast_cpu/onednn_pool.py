@@ -59,12 +59,14 @@ from caudal.backends.fast_cpu.onednn_lib import (
 from caudal.framework import threads as thread_policy
 from caudal.ops._conv_kernels import spatial_geometry
 from caudal.ops.conv_ops import explicit_nhwc
+from caudal.ops.pooling_ops import relu_max_pool_grad_of_kernels
 
 __all__ = ["VARIANTS", "prepare", "SHAPE_ONLY"]
 
 prepare = onednn.prepare
 _numpy_variant = onednn.numpy_variant
 _usable = onednn.usable
+_relu_max_pool_grad_kernels = relu_max_pool_grad_of_kernels("fast_cpu", "numpy")
 
 
 def _geometry(in_shape: Sequence[int], ksize: Sequence[int], strides: Sequence[int], padding: str,
@@ -251,6 +253,24 @@ def max_pool_grad_with_workspace(xp: Any, x: Any, y: Any, dy: Any, workspace: An
     return dx
 
 
+def relu_max_pool_grad(xp: Any, x: Any, y: Any, dy: Any, workspace: Any, *, ksize: list, strides: list,
+                       padding: str, explicit_paddings: list, data_format: str) -> tuple:
+    """_ReluMaxPoolGrad: `max_pool_grad_with_workspace` of ReluGrad(dy, y) and that gradient's sums per
+    channel, in one numba pass where the windows tile the input (`loops.max_pool_grad_from_workspace`),
+    else ReluGrad's, this module's and Sum's fast_cpu kernels in turn."""
+    attrs = dict(ksize=ksize, strides=strides, padding=padding, explicit_paddings=explicit_paddings,
+                 data_format=data_format)
+    found = _geometry(x.shape, ksize, strides, padding, explicit_paddings, data_format) if _usable(x, y, dy) else None
+    if (found is not None and data_format == "NHWC" and y.shape == found[0] and dy.shape == found[0]
+            and type(workspace) is np.ndarray and workspace.nbytes == _workspace_bytes(found[0], found[1])):
+        geometry = found[1]
+        result = loops.max_pool_grad_from_workspace(onednn.contiguous(dy), workspace, x.shape, geometry[1], geometry[0],
+                                                    geometry[3], relu_of=y)
+        if result is not None:
+            return result
+    return _relu_max_pool_grad_kernels(xp, x, y, dy, workspace, **attrs)
+
+
 def _pool_grad_of_values(xp: Any, x: Any, y: Any, dy: Any, attrs: dict) -> Any:
     """`max_pool_grad`, which reads x's values: never of a SHAPE_ONLY x."""
     if getattr(x, "base", None) is SHAPE_ONLY:
@@ -286,4 +306,5 @@ def avg_pool_grad(xp: Any, orig_input_shape: Any, grad: Any, *, ksize: list, str
 
 VARIANTS: dict[str, Callable] = {"MaxPool": max_pool, "MaxPoolGrad": max_pool_grad, "AvgPool": avg_pool,
                                  "AvgPoolGrad": avg_pool_grad, "_MaxPoolWithWorkspace": max_pool_with_workspace,
-                                 "_MaxPoolGradWithWorkspace": max_pool_grad_with_workspace}
+                                 "_MaxPoolGradWithWorkspace": max_pool_grad_with_workspace,
+                                 "_ReluMaxPoolGrad": relu_max_pool_grad}
