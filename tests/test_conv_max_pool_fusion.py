@@ -13,25 +13,14 @@ import pytest
 
 import caudal as tf
 from caudal.framework.registry import get_op_def
+from tests.fast_cpu_loops import loops_loaded, require_fast_extra  # noqa: F401
 from tests.session_fixtures import count_in_plans, session_on
 
-numba = pytest.importorskip("numba")
+require_fast_extra()
 
-from caudal.backends.fast_cpu import conv_pool, loops, onednn_lib, onednn_pool  # noqa: E402
-
-try:
-    onednn_lib.load()
-except (OSError, ImportError):
-    pytest.skip("oneDNN (the fast extra) is missing", allow_module_level=True)
+from caudal.backends.fast_cpu import conv_pool, loops, onednn_pool  # noqa: E402
 
 pytestmark = pytest.mark.fast_cpu
-
-
-@pytest.fixture(autouse=True)
-def _loops_loaded():
-    with session_on("fast_cpu"):
-        pass  # the first fast_cpu Session installs the kernels
-    loops._kernels()
 
 
 def _attrs(padding="SAME", window=2, pool_padding="SAME"):

@@ -12,29 +12,18 @@ import pytest
 
 import caudal as tf
 from caudal.framework.registry import get_op_def
+from tests.fast_cpu_loops import loops_loaded, require_fast_extra  # noqa: F401
 from tests.session_fixtures import count_in_plans, session_on
 
-numba = pytest.importorskip("numba")
+require_fast_extra()
 
-from caudal.backends.fast_cpu import conv_pool, loops, onednn_lib  # noqa: E402
+from caudal.backends.fast_cpu import conv_pool, loops  # noqa: E402
 from tests.test_conv_max_pool_fusion import CASES, _attrs, _inputs  # noqa: E402
-
-try:
-    onednn_lib.load()
-except (OSError, ImportError):
-    pytest.skip("oneDNN (the fast extra) is missing", allow_module_level=True)
 
 pytestmark = pytest.mark.fast_cpu
 
 _REFERENCE_LAYER = get_op_def("_FusedConv2DMaxPool").kernel_for("numpy")
 _REFERENCE_GRADS = get_op_def("_FusedConv2DMaxPoolGrad").kernel_for("numpy")
-
-
-@pytest.fixture(autouse=True)
-def _loops_loaded():
-    with session_on("fast_cpu"):
-        pass  # the first fast_cpu Session installs the kernels
-    loops._kernels()
 
 
 @pytest.fixture

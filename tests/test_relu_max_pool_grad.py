@@ -7,25 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.session_fixtures import session_on
+from tests.fast_cpu_loops import loops_loaded, require_fast_extra  # noqa: F401
 
-numba = pytest.importorskip("numba")
+require_fast_extra()
 
-from caudal.backends.fast_cpu import loops, onednn_lib, onednn_pool  # noqa: E402
-
-try:
-    onednn_lib.load()
-except (OSError, ImportError):
-    pytest.skip("oneDNN (the fast extra) is missing", allow_module_level=True)
+from caudal.backends.fast_cpu import loops, onednn_pool  # noqa: E402
 
 pytestmark = pytest.mark.fast_cpu
-
-
-@pytest.fixture(autouse=True)
-def _loops_loaded():
-    with session_on("fast_cpu"):
-        pass  # the first fast_cpu Session installs the kernels
-    loops._kernels()
 
 
 @pytest.fixture
