@@ -131,7 +131,7 @@ def _adam_calls(rng):
     shared = tuple(np.asarray(v, f32) for v in (0.81, 0.998, 0.01, 0.9, 0.999, 1e-7))
     other = tuple(np.asarray(v, f32) for v in (0.5, 0.9, 0.1, 0.8, 0.99, 1e-3))
     values, calls = {}, []
-    for i, (shape, dtype, scalars) in enumerate((((70000,), f32, shared), ((3, 5), f32, shared),
+    for i, (shape, dtype, scalars) in enumerate((((140000,), f32, shared), ((3, 5), f32, shared),
                                                  ((10,), np.float64, tuple(s.astype(np.float64) for s in shared)),
                                                  ((), f32, shared), ((300,), f32, other), ((1,), f32, shared),
                                                  ((129, 33), f32, shared))):

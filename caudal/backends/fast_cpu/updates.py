@@ -25,8 +25,9 @@ from caudal.framework import threads as thread_policy
 __all__ = ["VARIANTS", "GROUP_VARIANTS", "PACKED_SIZE"]
 
 # A group kernel updates variables of fewer values than this with one loop over them all (see
-# `_Update.apply_group`).
-PACKED_SIZE = 1 << 15
+# `_Update.apply_group`). LeNet's RMSProp: its 3x3x64x128 filter (73,728 values) on its own and the seven
+# small variables packed took 0.127 + 0.032 ms of the step, all eight packed 0.090 ms.
+PACKED_SIZE = 1 << 17
 _F32 = np.dtype(np.float32)
 
 
