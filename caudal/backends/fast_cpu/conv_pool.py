@@ -72,7 +72,8 @@ def _launch(kernel: Any, args: tuple, literals: tuple, flops: float) -> None:
 
 def _loop_layout(x: Any, filter_shape: tuple, strides: list, padding: str, data_format: str, dilations: list,
                  ksize: list, pool_strides: list, pool_padding: str) -> tuple | None:
-    """(the convolution's output size hc, wc; the pooled size ho, wo; the windows' padding top, left)
+    """(hc, wc, ho, wo, top, left, conv_top, conv_left): the convolution's output size, the pooled
+    size, the windows' padding before the convolution's output and the convolution's before its input,
     where the loops apply to a layer of this input and filter shape (see the module docstring), else
     None; x must be a float32 ndarray for them, which the caller checks."""
     if (loops._kernel_module is None or _failed or not thread_policy.openmp_usable() or data_format != "NHWC"
