@@ -14,6 +14,13 @@ from caudal.runtime.frames import REF_PRODUCERS
 __all__ = ["Call", "FusedEmission"]
 
 
+def _window_kwargs(pool: Operation) -> dict[str, Any]:
+    """A MaxPool's window as the fused convolution-and-pooling ops take it (beside the convolution's
+    own strides and padding)."""
+    kwargs = pool._op_def.kernel_kwargs(pool)
+    return {"ksize": kwargs["ksize"], "pool_strides": kwargs["strides"], "pool_padding": kwargs["padding"]}
+
+
 class Call:
     """One kernel call of a plan: its line, op, kernel name, data arguments and output names."""
 
@@ -144,10 +151,7 @@ class FusedEmission:
         shape, or as a MaxPoolGrad's input that only its shape is read of), the pooled values and the
         workspace of the MaxPool's gradients."""
         args = [self.input_of(conv._inputs[0], conv), self.input_of(conv._inputs[1], conv), self.input_of(bias, add)]
-        kwargs = dict(conv._op_def.kernel_kwargs(conv))
-        pool_kwargs = pool._op_def.kernel_kwargs(pool)
-        kwargs.update(ksize=pool_kwargs["ksize"], pool_strides=pool_kwargs["strides"],
-                      pool_padding=pool_kwargs["padding"])
+        kwargs = dict(conv._op_def.kernel_kwargs(conv), **_window_kwargs(pool))
         outputs = [self.fresh(), self.fresh(), self.fresh()]
         self.emit_plain_call(relu, args, get_op_def("_FusedConv2DMaxPool"), kwargs, step_op=conv, outputs=outputs)
         for t in (conv._outputs[0], add._outputs[0], relu._outputs[0]):
@@ -170,10 +174,7 @@ class FusedEmission:
         args = [self.input_of(x, filter_grad), self.input_of(conv_output, pool_grad), self.input_of(grad, pool_grad),
                 self.input_of(pooled, pool_grad), self.workspaces[pool]]
         kwargs = dict(filter_shape=filter_grad._outputs[0].shape.as_list(),
-                      **filter_grad._op_def.kernel_kwargs(filter_grad))
-        pool_kwargs = pool._op_def.kernel_kwargs(pool)
-        kwargs.update(ksize=pool_kwargs["ksize"], pool_strides=pool_kwargs["strides"],
-                      pool_padding=pool_kwargs["padding"])
+                      **filter_grad._op_def.kernel_kwargs(filter_grad), **_window_kwargs(pool))
         outputs = [self.fresh(), self.fresh()]
         self.emit_plain_call(relu_grad, args, get_op_def("_FusedConv2DMaxPoolGrad"), kwargs, step_op=filter_grad,
                              outputs=outputs)

@@ -42,7 +42,6 @@ from caudal.runtime.fusion import FEW_INPUT_CHANNELS
 __all__ = ["VARIANTS", "MAX_IN_CHANNELS"]
 
 MAX_IN_CHANNELS = FEW_INPUT_CHANNELS  # the loop's taps are unrolled over kh * kw * channels: a first layer's few
-_F32 = np.dtype(np.float32)
 _entries: dict[tuple, Any] = {}  # (kernel, literals) -> the compiled specialization's entry point
 _failed = ""  # why the loop could not be compiled or loaded, once it could not
 _unfused = conv_max_pool_of_kernels("fast_cpu", "numpy")
@@ -128,10 +127,6 @@ def _run_loop(kernel_name: str, args: tuple, literals: tuple, flops: float) -> b
     return True
 
 
-def _is_f32(*arrays: Any) -> bool:
-    return all(type(a) is np.ndarray and a.dtype == _F32 for a in arrays)
-
-
 def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding: str, explicit_paddings: list,
                   data_format: str, dilations: list, ksize: list, pool_strides: list, pool_padding: str) -> tuple:
     """_FusedConv2DMaxPool (see the module docstring): (SHAPE_ONLY of the convolution's shape, the
@@ -139,7 +134,7 @@ def conv_max_pool(xp: Any, x: Any, w: Any, bias: Any, *, strides: list, padding:
     attrs = dict(strides=strides, padding=padding, explicit_paddings=explicit_paddings, data_format=data_format,
                  dilations=dilations, ksize=ksize, pool_strides=pool_strides, pool_padding=pool_padding)
     layout = (_loop_layout(x, w.shape, strides, padding, data_format, dilations, ksize, pool_strides, pool_padding)
-              if _is_f32(x, w, bias) and w.ndim == 4 and bias.shape == (w.shape[-1],) else None)
+              if loops._is_f32(x, w, bias) and w.ndim == 4 and bias.shape == (w.shape[-1],) else None)
     if layout is None:
         return _unfused(xp, x, w, bias, **attrs)
     hc, wc, ho, wo, top, left = layout[:6]
@@ -168,7 +163,7 @@ def conv_max_pool_grad(xp: Any, x: Any, conv_output: Any, grad: Any, pooled: Any
                  pool_padding=pool_padding)
     sizes = tuple(int(d) for d in filter_shape)
     layout = (_loop_layout(x, sizes, strides, padding, data_format, dilations, ksize, pool_strides, pool_padding)
-              if _is_f32(x, grad, pooled) and len(sizes) == 4 else None)
+              if loops._is_f32(x, grad, pooled) and len(sizes) == 4 else None)
     if layout is not None:
         ho, wo = layout[2:4]
         kh, kw, cin, c = sizes
